@@ -1,0 +1,70 @@
+# Shanghai IP window training platform. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help setup system-deps venv messages migrate demo demo-data run test test-fast lint format check lock bench load-test prod-local worker audit clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+system-deps: ## Install missing Debian packages (pango, CJK fonts, harfbuzz-subset, chromium, gettext)
+	@bash scripts/install-system-deps.sh
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	@touch $@
+
+venv: $(VENV)/.installed ## Create the virtualenv and install pinned Python dependencies
+
+messages: venv ## Compile the translation catalogues
+	$(MANAGE) compilemessages -v 0 --ignore=.venv --ignore=node_modules
+
+setup: system-deps venv messages ## Everything a fresh Debian machine needs
+
+migrate: setup ## Apply database migrations
+	$(MANAGE) migrate --noinput -v 0
+
+demo-data: migrate ## Load the curriculum and create the demo accounts
+	$(MANAGE) load_curriculum
+	$(MANAGE) seed_demo
+
+demo: demo-data ## Set up and run the platform with demo data on http://127.0.0.1:8000
+	@echo "Platform: http://$(HOST):$(PORT)/   admin: http://$(HOST):$(PORT)/admin/"
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: setup ## Run the whole test suite (DATABASE_URL selects PostgreSQL)
+	$(VENV)/bin/pytest
+
+lint: venv ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv ## Format and autofix with ruff
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+check: venv ## Django system checks and missing migrations
+	DJANGO_SETTINGS_MODULE=lms.settings.test $(MANAGE) check
+	DJANGO_SETTINGS_MODULE=lms.settings.test $(MANAGE) makemigrations --check --dry-run
+
+lock: ## Re-pin requirements.txt from requirements.in
+	$(PY) -m pip install -q -r requirements.in
+	$(PY) -m pip freeze | grep -v '^-e' > requirements.txt
+
+bench: setup ## Run the benchmarks in tests/perf and write var/bench.json
+	$(PY) -m tests.perf.run
+
+audit: venv ## pip-audit the locked dependencies (needs a reachable vulnerability database)
+	$(PY) -m pip install -q pip-audit
+	$(VENV)/bin/pip-audit -r requirements.txt
+
+clean: ## Remove the virtualenv and local data
+	rm -rf $(VENV) var static_collected

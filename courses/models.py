@@ -1,0 +1,179 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalManyToManyField
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from .blocks import LessonStreamBlock
+
+
+class TrainingIndexPage(Page):
+    """The training catalogue: the root of all courses."""
+
+    intro = RichTextField(_("简介"), blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["courses.CoursePage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = _("培训首页")
+        verbose_name_plural = _("培训首页")
+
+    def courses(self):
+        return CoursePage.objects.child_of(self).live().order_by("path")
+
+
+class CoursePage(Page):
+    CERTIFICATE_LANGUAGES = [("zh", _("中文")), ("bilingual", _("中英双语"))]
+
+    code = models.CharField(_("课程代码"), max_length=20, unique=True)
+    summary = models.TextField(_("简介"), max_length=500)
+    objectives = models.TextField(_("学习目标"), blank=True, help_text=_("每行一条。"))
+    intro = RichTextField(_("课程介绍"), blank=True)
+    estimated_minutes = models.PositiveIntegerField(_("预计学习时长（分钟）"), default=60)
+    hours = models.DecimalField(_("学时"), max_digits=4, decimal_places=1, default=1)
+    required_for_authorisation = models.BooleanField(
+        _("上岗必修"), default=True, help_text=_("持有本课程的有效证书才能上岗。")
+    )
+    prerequisites = ParentalManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="unlocks", verbose_name=_("先修课程")
+    )
+    certificate_validity_days = models.PositiveIntegerField(_("证书有效期（天）"), default=730)
+    certificate_language = models.CharField(
+        _("证书语言"), max_length=10, choices=CERTIFICATE_LANGUAGES, default="zh"
+    )
+    cover_image = models.ForeignKey(
+        "wagtailimages.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("封面图片"),
+    )
+    source_path = models.CharField(_("来源文件"), max_length=255, blank=True, editable=False)
+    source_hash = models.CharField(max_length=64, blank=True, editable=False)
+
+    content_panels = Page.content_panels + [
+        MultiFieldPanel(
+            [FieldPanel("code"), FieldPanel("summary"), FieldPanel("objectives"), FieldPanel("intro")],
+            heading=_("课程内容"),
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("estimated_minutes"),
+                FieldPanel("hours"),
+                FieldPanel("required_for_authorisation"),
+                FieldPanel("prerequisites"),
+                FieldPanel("certificate_validity_days"),
+                FieldPanel("certificate_language"),
+                FieldPanel("cover_image"),
+            ],
+            heading=_("设置"),
+        ),
+    ]
+    search_fields = Page.search_fields + [
+        index.SearchField("code"),
+        index.SearchField("summary"),
+        index.FilterField("required_for_authorisation"),
+    ]
+    parent_page_types = ["courses.TrainingIndexPage"]
+    subpage_types = ["courses.LessonPage"]
+
+    class Meta:
+        verbose_name = _("课程")
+        verbose_name_plural = _("课程")
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+    @property
+    def objectives_list(self):
+        return [line.strip() for line in self.objectives.splitlines() if line.strip()]
+
+    def lessons(self):
+        return LessonPage.objects.child_of(self).live().order_by("path")
+
+
+class LessonPage(Page):
+    summary = models.TextField(_("摘要"), blank=True, max_length=500)
+    estimated_minutes = models.PositiveIntegerField(_("预计学习时长（分钟）"), default=15)
+    body = StreamField(LessonStreamBlock(), verbose_name=_("正文"), blank=True)
+    sources = models.TextField(_("资料来源"), blank=True, help_text=_("每行一条：法律条文或公开指南。"))
+    source_path = models.CharField(_("来源文件"), max_length=255, blank=True, editable=False)
+    source_hash = models.CharField(max_length=64, blank=True, editable=False)
+
+    content_panels = Page.content_panels + [
+        FieldPanel("summary"),
+        FieldPanel("estimated_minutes"),
+        FieldPanel("body"),
+        FieldPanel("sources"),
+    ]
+    search_fields = Page.search_fields + [index.SearchField("summary"), index.SearchField("body")]
+    parent_page_types = ["courses.CoursePage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = _("课文")
+        verbose_name_plural = _("课文")
+
+    @property
+    def sources_list(self):
+        return [line.strip() for line in self.sources.splitlines() if line.strip()]
+
+
+class Enrollment(models.Model):
+    SOURCE_CHOICES = [("self", _("自主报名")), ("wave", _("培训批次")), ("admin", _("管理员"))]
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="enrollments",
+        verbose_name=_("学员"),
+    )
+    course = models.ForeignKey(
+        CoursePage, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("课程")
+    )
+    source = models.CharField(_("来源"), max_length=10, choices=SOURCE_CHOICES, default="self")
+    enrolled_at = models.DateTimeField(_("报名时间"), auto_now_add=True)
+    due_at = models.DateTimeField(_("截止时间"), null=True, blank=True)
+    last_lesson = models.ForeignKey(
+        LessonPage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("报名")
+        verbose_name_plural = _("报名")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course"], name="unique_enrollment")
+        ]
+        indexes = [models.Index(fields=["course", "completed_at"])]
+
+    def __str__(self):
+        return f"{self.user} → {self.course_id}"
+
+    @property
+    def is_complete(self):
+        return self.completed_at is not None
+
+
+class LessonProgress(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_progress"
+    )
+    lesson = models.ForeignKey(LessonPage, on_delete=models.CASCADE, related_name="progress")
+    course = models.ForeignKey(CoursePage, on_delete=models.CASCADE, related_name="+")
+    completed_at = models.DateTimeField(_("完成时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("学习进度")
+        verbose_name_plural = _("学习进度")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lesson"], name="unique_lesson_progress")
+        ]
+        indexes = [models.Index(fields=["user", "course"])]

@@ -1,0 +1,61 @@
+"""Demo accounts for each role in two districts, printed with their passwords."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from lms import roles
+from lms.models import District, StaffProfile
+
+# username, full name, role, district code, password
+DEMO_ACCOUNTS = [
+    ("city-admin", "陈市管", roles.CITY_ADMIN, None, "Demo-city-2026"),
+    ("trainer", "林培训", roles.TRAINER, None, "Demo-trainer-2026"),
+    ("hp-admin", "黄区管", roles.DISTRICT_ADMIN, "HP", "Demo-hpadmin-2026"),
+    ("pd-admin", "浦区管", roles.DISTRICT_ADMIN, "PD", "Demo-pdadmin-2026"),
+    ("hp-staff1", "王小明", roles.WINDOW_STAFF, "HP", "Demo-learner-2026"),
+    ("hp-staff2", "李晓红", roles.WINDOW_STAFF, "HP", "Demo-learner-2026"),
+    ("pd-staff1", "张伟", roles.WINDOW_STAFF, "PD", "Demo-learner-2026"),
+    ("pd-staff2", "赵敏", roles.WINDOW_STAFF, "PD", "Demo-learner-2026"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo accounts (idempotent) and print them with their passwords."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        User = get_user_model()
+        rows = []
+        for number, (username, name, role, district_code, password) in enumerate(DEMO_ACCOUNTS, 1):
+            user, _ = User.objects.get_or_create(username=username)
+            user.set_password(password)
+            user.email = f"{username}@example.com"
+            user.is_active = True
+            user.save()
+            user.groups.set([Group.objects.get(name=role)])
+            district = District.objects.get(code=district_code) if district_code else None
+            StaffProfile.objects.update_or_create(
+                user=user,
+                defaults={
+                    "full_name": name,
+                    "district": district,
+                    "employee_no": f"DEMO{number:03d}",
+                    "service_centre": f"{district}政务服务中心" if district else "上海市知识产权局",
+                    "job_title": str(roles.ROLE_LABELS[role]),
+                },
+            )
+            rows.append((str(roles.ROLE_LABELS[role]), district or "-", username, password))
+        self.after_accounts()
+        self.stdout.write(self.style.SUCCESS("Demo accounts:"))
+        for role_label, district, username, password in rows:
+            self.stdout.write(f"  {role_label:<8} {str(district):<6} {username:<12} {password}")
+
+    def after_accounts(self):
+        """Hook for the rollout: enrol the demo learners (see rollout.demo)."""
+        try:
+            from lms.rollout.demo import after_demo_accounts
+        except ImportError:
+            return
+        after_demo_accounts(self.stdout)
