@@ -62,6 +62,12 @@ lock: ## Re-pin requirements.txt from requirements.in
 bench: setup ## Run the benchmarks in tests/perf and write var/bench.json
 	$(PY) -m tests.perf.run
 
+prod-local: setup ## Run the production topology here: gunicorn, PostgreSQL, Redis cache/sessions, RQ worker
+	bash scripts/prod-local.sh
+
+worker: venv ## Run one RQ task worker (TASKS_BACKEND=rq, REDIS_URL)
+	$(MANAGE) rqworker default --job-class django_tasks_rq.Job
+
 audit: venv ## pip-audit the locked dependencies (needs a reachable vulnerability database)
 	$(PY) -m pip install -q pip-audit
 	$(VENV)/bin/pip-audit -r requirements.txt

@@ -200,7 +200,7 @@ TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate")
 if TASKS_BACKEND == "database":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 elif TASKS_BACKEND == "rq":
-    INSTALLED_APPS += ["django_rq"]
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 900}}
 else:
@@ -234,3 +234,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# "My training" home page sections, rendered in order: callables (request) -> dict | None
+# with a "template" key (see lms.views.home).
+HOME_SECTIONS = [
+    "certificates.views.home_section",
+    "courses.views.home_section",
+]
