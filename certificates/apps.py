@@ -6,3 +6,35 @@ class CertificatesConfig(AppConfig):
     name = "certificates"
     verbose_name = _("证书")
     default_auto_field = "django.db.models.BigAutoField"
+
+    role_permissions = {
+        "trainer": [
+            "certificates.view_certificate",
+            "certificates.change_certificatesettings",
+        ],
+        "district_admin": [
+            "certificates.view_certificate",
+            "certificates.change_certificate",
+        ],
+        "city_admin": [
+            "certificates.view_certificate",
+            "certificates.change_certificate",
+            "certificates.change_certificatesettings",
+        ],
+    }
+
+    def ready(self):
+        from courses.completion import course_completed
+
+        from . import storage  # noqa: F401  (setting_changed receiver)
+        from .tasks import on_course_completed
+
+        course_completed.connect(
+            on_course_completed, dispatch_uid="certificates.issue_on_completion"
+        )
+        # Mark certified courses in the learner's course list (courses' status registry).
+        from courses import progress
+
+        from .authorisation import certified_course_status
+
+        progress.register_status_provider(certified_course_status)

@@ -6,7 +6,7 @@ from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.embeds.blocks import EmbedBlock
 from wagtail.images.blocks import ImageChooserBlock
 
-RICH_FEATURES = ["h3", "h4", "bold", "italic", "ol", "ul", "link", "document-link", "hr", "table"]
+RICH_FEATURES = ["h3", "h4", "bold", "italic", "ol", "ul", "link", "document-link", "hr"]
 
 
 class HeadingBlock(blocks.StructBlock):
@@ -98,7 +98,10 @@ class ChecklistBlock(blocks.StructBlock):
         description = _("申请人需要携带或上传的材料。")
         preview_value = {
             "title": "申请材料清单",
-            "items": [{"item": "备案申请表", "optional": False}, {"item": "委托书", "optional": True}],
+            "items": [
+                {"item": "备案申请表", "optional": False},
+                {"item": "委托书", "optional": True},
+            ],
         }
 
 
@@ -116,7 +119,10 @@ class StepsBlock(blocks.StructBlock):
         template = "blocks/steps_block.html"
         label = _("办理步骤")
         description = _("按顺序的操作步骤。")
-        preview_value = {"title": "办理步骤", "steps": [{"title": "核对材料", "detail": "逐项核对。"}]}
+        preview_value = {
+            "title": "办理步骤",
+            "steps": [{"title": "核对材料", "detail": "逐项核对。"}],
+        }
 
 
 class FAQItemBlock(blocks.StructBlock):
@@ -151,6 +157,27 @@ class WarningBlock(blocks.StructBlock):
         preview_value = {"title": "受理常见错误", "text": "<p>合同未附中文译本。</p>"}
 
 
+class TableBlock(blocks.StructBlock):
+    """A Markdown table, kept as Markdown so that it stays editable in the admin (Draftail has
+    no table support) and rendered through ``courses.markdown`` (sanitised with nh3)."""
+
+    caption = blocks.CharBlock(label=_("表格标题"), required=False, max_length=120)
+    markdown = blocks.TextBlock(
+        label=_("表格（Markdown）"),
+        help_text=_("每行以 | 开头，第二行为 |---|---| 分隔线。"),
+    )
+
+    class Meta:
+        icon = "table"
+        template = "blocks/table_block.html"
+        label = _("表格")
+        description = _("时限、收费等对照表。")
+        preview_value = {
+            "caption": "",
+            "markdown": "| 环节 | 时限 |\n|---|---|\n| 申请备案 | 合同生效之日起3个月内 |",
+        }
+
+
 class LessonStreamBlock(blocks.StreamBlock):
     heading = HeadingBlock()
     text = TextBlock()
@@ -162,3 +189,4 @@ class LessonStreamBlock(blocks.StreamBlock):
     steps = StepsBlock()
     faq = FAQBlock()
     warning = WarningBlock()
+    table = TableBlock()

@@ -44,9 +44,7 @@ def evaluate(user, course):
     from .models import Enrollment
 
     with transaction.atomic():
-        enrollment = (
-            Enrollment.objects.select_for_update().filter(user=user, course=course).first()
-        )
+        enrollment = Enrollment.objects.select_for_update().filter(user=user, course=course).first()
         if enrollment is None or enrollment.completed_at is not None:
             return False
         if not requirements_met(user, course):

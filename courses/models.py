@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
@@ -10,7 +11,54 @@ from wagtail.search import index
 from .blocks import LessonStreamBlock
 
 
-class TrainingIndexPage(Page):
+class LearnerPageMixin:
+    """Learner pages need a login; anonymous visitors go to the login page and come back.
+
+    ``child_model`` lets routing fetch the specific child page in one query (Wagtail's default
+    fetches the base page, then its specific row) and keeps the parent cached on it."""
+
+    child_model = None
+
+    def serve(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return super().serve(request, *args, **kwargs)
+
+    def route(self, request, path_components):
+        model = self.child_model() if self.child_model else None
+        if path_components and model is not None:
+            child = model.objects.child_of(self).filter(slug=path_components[0]).first()
+            if child is not None:
+                child._cached_parent_obj = self
+                return child.route(request, path_components[1:])
+        return super().route(request, path_components)
+
+
+class LoadedFromSourceMixin(models.Model):
+    """Bookkeeping for ``load_curriculum``: which file a page came from, and the revision the
+    loader last wrote. A page whose latest revision is not ``loader_revision`` was edited in the
+    CMS since, and the loader leaves it alone unless forced."""
+
+    source_path = models.CharField(_("来源文件"), max_length=255, blank=True, editable=False)
+    source_hash = models.CharField(max_length=64, blank=True, editable=False)
+    loader_revision = models.ForeignKey(
+        "wagtailcore.Revision",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def edited_since_load(self):
+        return self.latest_revision_id != self.loader_revision_id
+
+
+class TrainingIndexPage(LearnerPageMixin, Page):
     """The training catalogue: the root of all courses."""
 
     intro = RichTextField(_("简介"), blank=True)
@@ -24,11 +72,22 @@ class TrainingIndexPage(Page):
         verbose_name = _("培训首页")
         verbose_name_plural = _("培训首页")
 
+    @staticmethod
+    def child_model():
+        return CoursePage
+
     def courses(self):
         return CoursePage.objects.child_of(self).live().order_by("path")
 
+    def get_context(self, request, *args, **kwargs):
+        from .learning import index_context
 
-class CoursePage(Page):
+        context = super().get_context(request, *args, **kwargs)
+        context.update(index_context(self, request))
+        return context
+
+
+class CoursePage(LearnerPageMixin, LoadedFromSourceMixin, Page):
     CERTIFICATE_LANGUAGES = [("zh", _("中文")), ("bilingual", _("中英双语"))]
 
     code = models.CharField(_("课程代码"), max_length=20, unique=True)
@@ -55,12 +114,14 @@ class CoursePage(Page):
         related_name="+",
         verbose_name=_("封面图片"),
     )
-    source_path = models.CharField(_("来源文件"), max_length=255, blank=True, editable=False)
-    source_hash = models.CharField(max_length=64, blank=True, editable=False)
-
     content_panels = Page.content_panels + [
         MultiFieldPanel(
-            [FieldPanel("code"), FieldPanel("summary"), FieldPanel("objectives"), FieldPanel("intro")],
+            [
+                FieldPanel("code"),
+                FieldPanel("summary"),
+                FieldPanel("objectives"),
+                FieldPanel("intro"),
+            ],
             heading=_("课程内容"),
         ),
         MultiFieldPanel(
@@ -95,18 +156,28 @@ class CoursePage(Page):
     def objectives_list(self):
         return [line.strip() for line in self.objectives.splitlines() if line.strip()]
 
+    @staticmethod
+    def child_model():
+        return LessonPage
+
     def lessons(self):
         return LessonPage.objects.child_of(self).live().order_by("path")
 
+    def get_context(self, request, *args, **kwargs):
+        from .learning import course_context
 
-class LessonPage(Page):
+        context = super().get_context(request, *args, **kwargs)
+        context.update(course_context(self, request))
+        return context
+
+
+class LessonPage(LearnerPageMixin, LoadedFromSourceMixin, Page):
     summary = models.TextField(_("摘要"), blank=True, max_length=500)
     estimated_minutes = models.PositiveIntegerField(_("预计学习时长（分钟）"), default=15)
     body = StreamField(LessonStreamBlock(), verbose_name=_("正文"), blank=True)
-    sources = models.TextField(_("资料来源"), blank=True, help_text=_("每行一条：法律条文或公开指南。"))
-    source_path = models.CharField(_("来源文件"), max_length=255, blank=True, editable=False)
-    source_hash = models.CharField(max_length=64, blank=True, editable=False)
-
+    sources = models.TextField(
+        _("资料来源"), blank=True, help_text=_("每行一条：法律条文或公开指南。")
+    )
     content_panels = Page.content_panels + [
         FieldPanel("summary"),
         FieldPanel("estimated_minutes"),
@@ -120,6 +191,27 @@ class LessonPage(Page):
     class Meta:
         verbose_name = _("课文")
         verbose_name_plural = _("课文")
+
+    def __str__(self):
+        return self.title
+
+    def serve(self, request, *args, **kwargs):
+        from .learning import lesson_context, locked_response
+
+        if not request.user.is_authenticated:
+            return super().serve(request, *args, **kwargs)  # login redirect
+        self._learning = lesson_context(self, request)
+        if self._learning.get("missing_prerequisites") and not self._learning["is_staff"]:
+            return locked_response(self, request, self._learning)
+        return super().serve(request, *args, **kwargs)
+
+    def get_context(self, request, *args, **kwargs):
+        from .learning import lesson_context
+
+        context = super().get_context(request, *args, **kwargs)
+        learning = getattr(self, "_learning", None)
+        context.update(learning if learning is not None else lesson_context(self, request))
+        return context
 
     @property
     def sources_list(self):
@@ -149,9 +241,7 @@ class Enrollment(models.Model):
     class Meta:
         verbose_name = _("报名")
         verbose_name_plural = _("报名")
-        constraints = [
-            models.UniqueConstraint(fields=["user", "course"], name="unique_enrollment")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "course"], name="unique_enrollment")]
         indexes = [models.Index(fields=["course", "completed_at"])]
 
     def __str__(self):
@@ -177,3 +267,6 @@ class LessonProgress(models.Model):
             models.UniqueConstraint(fields=["user", "lesson"], name="unique_lesson_progress")
         ]
         indexes = [models.Index(fields=["user", "course"])]
+
+    def __str__(self):
+        return f"{self.user} ✓ {self.lesson_id}"

@@ -49,6 +49,9 @@ ROLE_PERMISSIONS = {
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",
+        # Wagtail's audit log: Reports -> Site history (enforced by lms.security).
+        "wagtailcore.view_modellogentry",
+        "wagtailcore.view_pagelogentry",
     ],
 }
 

@@ -59,3 +59,33 @@ class OrganisationGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_organisation_viewsets():
     return OrganisationGroup()
+
+
+# --- Security: audit log actions and the Site history report (owned by lms/security.py) -----
+from django.urls import reverse  # noqa: E402
+from wagtail.admin.menu import MenuItem  # noqa: E402
+
+from lms import security  # noqa: E402  (connects the role-change audit receiver)
+
+
+@hooks.register("register_log_actions")
+def register_security_log_actions(actions):
+    actions.register_action("lms.role_change", _("角色变更"), _("角色已变更"))
+    actions.register_action("lms.otp_enrol", _("启用双重验证"), _("已启用双重验证"))
+    actions.register_action("lms.otp_reset", _("重置双重验证"), _("已重置双重验证"))
+
+
+@hooks.register("construct_reports_menu")
+def restrict_site_history_report(request, menu_items):
+    """Site history (the audit log) only for holders of wagtailcore.view_modellogentry."""
+    menu_items[:] = [item for item in menu_items if item.name != "site-history"]
+    if security.can_view_audit_log(request.user):
+        menu_items.append(
+            MenuItem(
+                _("Site history"),
+                reverse("wagtailadmin_reports:site_history"),
+                name="site-history",
+                icon_name="history",
+                order=1000,
+            )
+        )

@@ -1,0 +1,430 @@
+"""Question banks, questions, quizzes and attempts.
+
+Public data other apps read (names kept stable): ``Attempt.user/quiz/number/status/score/
+passed/started_at/deadline/submitted_at/graded_at`` and ``Quiz.course/pass_mark/max_attempts``.
+Scoring lives in ``quizzes.scoring``, the attempt life cycle in ``quizzes.attempts``.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.models import Orderable
+from wagtail.search import index
+
+from .formats import sanitize_html
+
+
+class QuestionBank(models.Model):
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    description = models.TextField(_("说明"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("题库")
+        verbose_name_plural = _("题库")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Category(models.Model):
+    """A category of a bank; ``parent`` makes sub-categories (GIFT ``$CATEGORY: a/b``)."""
+
+    bank = models.ForeignKey(
+        QuestionBank, on_delete=models.CASCADE, related_name="categories", verbose_name=_("题库")
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="children",
+        verbose_name=_("上级分类"),
+    )
+    name = models.CharField(_("名称"), max_length=100)
+    path = models.CharField(_("完整路径"), max_length=500, editable=False, db_index=True)
+
+    class Meta:
+        verbose_name = _("题目分类")
+        verbose_name_plural = _("题目分类")
+        ordering = ["bank", "path"]
+        constraints = [
+            models.UniqueConstraint(fields=["bank", "path"], name="quizzes_unique_category_path")
+        ]
+
+    def __str__(self):
+        return f"{self.bank} / {self.path}"
+
+    def save(self, *args, **kwargs):
+        self.path = f"{self.parent.path}/{self.name}" if self.parent_id else self.name
+        super().save(*args, **kwargs)
+
+    def descendant_ids(self):
+        """This category and all its sub-categories (one query)."""
+        return list(
+            Category.objects.filter(bank_id=self.bank_id)
+            .filter(Q(pk=self.pk) | Q(path__startswith=self.path + "/"))
+            .values_list("pk", flat=True)
+        )
+
+
+class Question(index.Indexed, ClusterableModel):
+    MULTICHOICE = "multichoice"
+    MULTIRESPONSE = "multiresponse"
+    TRUEFALSE = "truefalse"
+    SHORTANSWER = "shortanswer"
+    NUMERICAL = "numerical"
+    MATCHING = "matching"
+    ESSAY = "essay"
+    DESCRIPTION = "description"
+    QTYPE_CHOICES = [
+        (MULTICHOICE, _("单选题")),
+        (MULTIRESPONSE, _("多选题")),
+        (TRUEFALSE, _("判断题")),
+        (SHORTANSWER, _("简答题")),
+        (NUMERICAL, _("数值题")),
+        (MATCHING, _("配对题")),
+        (ESSAY, _("论述题")),
+        (DESCRIPTION, _("说明（不计分）")),
+    ]
+
+    bank = models.ForeignKey(
+        QuestionBank, on_delete=models.CASCADE, related_name="questions", verbose_name=_("题库")
+    )
+    category = models.ForeignKey(
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="questions",
+        verbose_name=_("分类"),
+    )
+    name = models.CharField(_("题目名称"), max_length=255)
+    qtype = models.CharField(_("题型"), max_length=20, choices=QTYPE_CHOICES, default=MULTICHOICE)
+    text = models.TextField(_("题干（HTML）"), help_text=_("保存时清理不安全的 HTML。"))
+    text_format = models.CharField(max_length=10, default="html", editable=False)
+    image = models.ForeignKey(
+        "wagtailimages.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("配图"),
+    )
+    explanation = models.TextField(_("解析（HTML）"), blank=True)
+    missing_word = models.BooleanField(_("填空形式"), default=False)
+    correct_truefalse = models.BooleanField(_("判断题正确答案"), null=True, blank=True)
+    true_feedback = models.TextField(_("选“对”时的反馈"), blank=True)
+    false_feedback = models.TextField(_("选“错”时的反馈"), blank=True)
+    case_sensitive = models.BooleanField(_("区分大小写"), default=False)
+    default_mark = models.DecimalField(_("分值"), max_digits=5, decimal_places=2, default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    panels = [
+        FieldRowPanel([FieldPanel("bank"), FieldPanel("category")]),
+        FieldRowPanel([FieldPanel("name"), FieldPanel("qtype"), FieldPanel("default_mark")]),
+        FieldPanel("text"),
+        FieldPanel("image"),
+        FieldPanel("explanation"),
+        MultiFieldPanel(
+            [
+                FieldPanel("correct_truefalse"),
+                FieldPanel("true_feedback"),
+                FieldPanel("false_feedback"),
+                FieldPanel("case_sensitive"),
+                FieldPanel("missing_word"),
+            ],
+            heading=_("题型设置"),
+        ),
+        InlinePanel("choices", heading=_("选项 / 答案"), label=_("选项")),
+    ]
+    search_fields = [
+        index.SearchField("name"),
+        index.SearchField("text"),
+        index.FilterField("bank"),
+        index.FilterField("qtype"),
+    ]
+
+    class Meta:
+        verbose_name = _("题目")
+        verbose_name_plural = _("题目")
+        ordering = ["bank", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["bank", "name"], name="quizzes_unique_question_name")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        for field in ("text", "explanation", "true_feedback", "false_feedback"):
+            setattr(self, field, sanitize_html(getattr(self, field) or ""))
+        super().save(*args, **kwargs)
+
+    @property
+    def is_scored(self):
+        return self.qtype != self.DESCRIPTION
+
+    @property
+    def has_choices(self):
+        return self.qtype in (self.MULTICHOICE, self.MULTIRESPONSE)
+
+
+class Choice(Orderable):
+    """An answer of a question. Its meaning depends on the question type:
+
+    multichoice/multiresponse: ``text`` (HTML) with ``fraction``; shortanswer: ``text`` is the
+    pattern (``*`` wildcard); numerical: ``value`` ± ``tolerance`` (``value`` empty = any
+    number); matching: ``text`` is the sub-question, ``match`` its answer (empty ``text`` = a
+    distractor answer).
+    """
+
+    question = ParentalKey(Question, on_delete=models.CASCADE, related_name="choices")
+    text = models.TextField(_("内容"), blank=True)
+    fraction = models.DecimalField(
+        _("得分比例"), max_digits=7, decimal_places=5, default=0, help_text=_("-1 到 1")
+    )
+    feedback = models.TextField(_("反馈"), blank=True)
+    value = models.FloatField(_("数值"), null=True, blank=True)
+    tolerance = models.FloatField(_("误差"), default=0)
+    match = models.CharField(_("配对答案"), max_length=255, blank=True)
+
+    panels = [
+        FieldPanel("text"),
+        FieldRowPanel([FieldPanel("fraction"), FieldPanel("value"), FieldPanel("tolerance")]),
+        FieldPanel("match"),
+        FieldPanel("feedback"),
+    ]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("选项")
+        verbose_name_plural = _("选项")
+
+    def __str__(self):
+        return self.text[:50]
+
+
+class Quiz(ClusterableModel):
+    SHOW_EACH = "each"
+    SHOW_END = "end"
+    SHOW_NEVER = "never"
+    SHOW_ANSWERS_CHOICES = [
+        (SHOW_EACH, _("每题作答后显示答案")),
+        (SHOW_END, _("交卷后显示答案")),
+        (SHOW_NEVER, _("不显示答案（考试模式）")),
+    ]
+
+    title = models.CharField(_("标题"), max_length=200)
+    description = models.TextField(_("说明"), blank=True)
+    bank = models.ForeignKey(
+        QuestionBank, on_delete=models.PROTECT, related_name="quizzes", verbose_name=_("题库")
+    )
+    course = models.OneToOneField(
+        "courses.CoursePage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="quiz",
+        verbose_name=_("所属课程"),
+    )
+    live = models.BooleanField(_("已发布"), default=True)
+    questions_per_attempt = models.PositiveIntegerField(
+        _("每次抽题数"),
+        null=True,
+        blank=True,
+        help_text=_("不填则使用题库全部题目；设置了分类抽题时忽略。"),
+    )
+    shuffle_questions = models.BooleanField(_("随机题目顺序"), default=True)
+    shuffle_choices = models.BooleanField(_("随机选项顺序"), default=True)
+    pass_mark = models.DecimalField(_("及格分"), max_digits=5, decimal_places=2, default=60)
+    time_limit_minutes = models.PositiveIntegerField(_("限时（分钟）"), null=True, blank=True)
+    max_attempts = models.PositiveIntegerField(
+        _("最多作答次数"), null=True, blank=True, help_text=_("不填为不限；1 为只能作答一次。")
+    )
+    cooldown_minutes = models.PositiveIntegerField(_("两次作答间隔（分钟）"), default=0)
+    show_answers = models.CharField(
+        _("显示答案"), max_length=10, choices=SHOW_ANSWERS_CHOICES, default=SHOW_END
+    )
+    available_from = models.DateTimeField(_("开放时间"), null=True, blank=True)
+    available_until = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    pass_message = models.TextField(_("及格提示"), blank=True)
+    fail_message = models.TextField(_("不及格提示"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    panels = [
+        FieldPanel("title"),
+        FieldPanel("description"),
+        FieldRowPanel([FieldPanel("bank"), FieldPanel("course"), FieldPanel("live")]),
+        MultiFieldPanel(
+            [
+                FieldPanel("questions_per_attempt"),
+                InlinePanel("draws", heading=_("按分类抽题"), label=_("抽题规则")),
+                FieldRowPanel([FieldPanel("shuffle_questions"), FieldPanel("shuffle_choices")]),
+            ],
+            heading=_("组卷"),
+        ),
+        MultiFieldPanel(
+            [
+                FieldRowPanel(
+                    [FieldPanel("pass_mark"), FieldPanel("time_limit_minutes")],
+                ),
+                FieldRowPanel([FieldPanel("max_attempts"), FieldPanel("cooldown_minutes")]),
+                FieldPanel("show_answers"),
+                FieldRowPanel([FieldPanel("available_from"), FieldPanel("available_until")]),
+            ],
+            heading=_("规则"),
+        ),
+        FieldPanel("pass_message"),
+        FieldPanel("fail_message"),
+    ]
+
+    class Meta:
+        verbose_name = _("测验")
+        verbose_name_plural = _("测验")
+        ordering = ["title"]
+
+    def __str__(self):
+        return self.title
+
+    def is_open(self, now=None):
+        now = now or timezone.now()
+        if not self.live:
+            return False
+        if self.available_from and now < self.available_from:
+            return False
+        return not (self.available_until and now >= self.available_until)
+
+    @property
+    def time_limit(self):
+        return timedelta(minutes=self.time_limit_minutes) if self.time_limit_minutes else None
+
+
+class QuizDraw(Orderable):
+    """Draw ``count`` random questions from ``category`` (and its sub-categories)."""
+
+    quiz = ParentalKey(Quiz, on_delete=models.CASCADE, related_name="draws")
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, related_name="+", verbose_name=_("分类")
+    )
+    count = models.PositiveIntegerField(_("抽题数"), default=5)
+    include_subcategories = models.BooleanField(_("包含子分类"), default=True)
+
+    panels = [
+        FieldRowPanel(
+            [FieldPanel("category"), FieldPanel("count"), FieldPanel("include_subcategories")]
+        )
+    ]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("抽题规则")
+        verbose_name_plural = _("抽题规则")
+
+
+class Attempt(models.Model):
+    IN_PROGRESS = "in_progress"
+    PENDING = "pending"
+    GRADED = "graded"
+    STATUS_CHOICES = [
+        (IN_PROGRESS, _("作答中")),
+        (PENDING, _("待阅卷")),
+        (GRADED, _("已评分")),
+    ]
+
+    quiz = models.ForeignKey(
+        Quiz, on_delete=models.CASCADE, related_name="attempts", verbose_name=_("测验")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="quiz_attempts",
+        verbose_name=_("学员"),
+    )
+    number = models.PositiveIntegerField(_("第几次"))
+    status = models.CharField(_("状态"), max_length=12, choices=STATUS_CHOICES, default=IN_PROGRESS)
+    score = models.DecimalField(_("得分"), max_digits=5, decimal_places=2, null=True, blank=True)
+    passed = models.BooleanField(_("及格"), default=False)
+    seed = models.BigIntegerField(default=0, editable=False)
+    started_at = models.DateTimeField(_("开始时间"), default=timezone.now)
+    deadline = models.DateTimeField(_("截止时间"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("交卷时间"), null=True, blank=True)
+    graded_at = models.DateTimeField(_("评分时间"), null=True, blank=True)
+    late_submission_ignored = models.BooleanField(default=False, editable=False)
+
+    class Meta:
+        verbose_name = _("作答记录")
+        verbose_name_plural = _("作答记录")
+        ordering = ["-started_at"]
+        permissions = [
+            ("view_all_results", _("可查看他人的测验成绩")),
+            ("mark_attempt", _("可批阅论述题")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["quiz", "user", "number"], name="quizzes_unique_attempt_number"
+            ),
+            models.UniqueConstraint(
+                fields=["quiz", "user"],
+                condition=Q(status="in_progress"),
+                name="quizzes_one_attempt_in_progress",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "quiz", "status"])]
+
+    def __str__(self):
+        return f"{self.quiz} #{self.number} ({self.user})"
+
+    @property
+    def is_finished(self):
+        return self.status != self.IN_PROGRESS
+
+    def answers_visible(self):
+        """May the learner see correct answers and explanations for this attempt now?"""
+        return self.is_finished and self.quiz.show_answers != Quiz.SHOW_NEVER
+
+    def seconds_left(self, now=None):
+        if self.deadline is None:
+            return None
+        return max(0, int((self.deadline - (now or timezone.now())).total_seconds()))
+
+
+class Response(models.Model):
+    """One question of an attempt's paper: its position, choice order and the answer."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="responses")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="responses")
+    position = models.PositiveIntegerField()
+    choice_order = models.JSONField(default=list, blank=True)
+    answer = models.JSONField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    checked = models.BooleanField(default=False)
+    fraction = models.DecimalField(max_digits=7, decimal_places=5, null=True, blank=True)
+    needs_marking = models.BooleanField(default=False)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    marked_at = models.DateTimeField(null=True, blank=True)
+    marker_comment = models.TextField(_("批阅意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("作答")
+        verbose_name_plural = _("作答")
+        ordering = ["attempt", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "question"], name="quizzes_unique_response"),
+            models.UniqueConstraint(
+                fields=["attempt", "position"], name="quizzes_unique_response_position"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.attempt_id}:{self.position}"

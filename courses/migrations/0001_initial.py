@@ -8,102 +8,542 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('wagtailcore', '0098_apitoken'),
-        ('wagtailimages', '0027_image_description'),
+        ("wagtailcore", "0098_apitoken"),
+        ("wagtailimages", "0027_image_description"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LessonPage',
+            name="LessonPage",
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
-                ('summary', models.TextField(blank=True, max_length=500, verbose_name='摘要')),
-                ('estimated_minutes', models.PositiveIntegerField(default=15, verbose_name='预计学习时长（分钟）')),
-                ('body', wagtail.fields.StreamField([('heading', 2), ('text', 4), ('image', 8), ('video', 13), ('document', 16), ('keypoints', 20), ('checklist', 26), ('steps', 32), ('faq', 38), ('warning', 41)], blank=True, block_lookup={0: ('wagtail.blocks.CharBlock', (), {'label': '标题', 'max_length': 120}), 1: ('wagtail.blocks.ChoiceBlock', [], {'choices': [('h2', 'H2'), ('h3', 'H3')], 'label': '级别', 'required': False}), 2: ('wagtail.blocks.StructBlock', [[('text', 0), ('level', 1)]], {}), 3: ('wagtail.blocks.RichTextBlock', (), {'features': ['h3', 'h4', 'bold', 'italic', 'ol', 'ul', 'link', 'document-link', 'hr', 'table'], 'label': '正文'}), 4: ('wagtail.blocks.StructBlock', [[('text', 3)]], {}), 5: ('wagtail.images.blocks.ImageChooserBlock', (), {'label': '图片'}), 6: ('wagtail.blocks.CharBlock', (), {'label': '说明', 'max_length': 200, 'required': False}), 7: ('wagtail.blocks.CharBlock', (), {'label': '替代文字', 'max_length': 200, 'required': False}), 8: ('wagtail.blocks.StructBlock', [[('image', 5), ('caption', 6), ('alt', 7)]], {}), 9: ('wagtail.blocks.CharBlock', (), {'label': '标题', 'max_length': 120, 'required': False}), 10: ('wagtail.documents.blocks.DocumentChooserBlock', (), {'label': '上传的视频文件', 'required': False}), 11: ('wagtail.embeds.blocks.EmbedBlock', (), {'label': '嵌入视频地址', 'required': False}), 12: ('wagtail.blocks.TextBlock', (), {'label': '文字稿', 'required': False}), 13: ('wagtail.blocks.StructBlock', [[('title', 9), ('file', 10), ('embed', 11), ('transcript', 12)]], {}), 14: ('wagtail.documents.blocks.DocumentChooserBlock', (), {'label': '文件'}), 15: ('wagtail.blocks.CharBlock', (), {'label': '显示名称', 'max_length': 120, 'required': False}), 16: ('wagtail.blocks.StructBlock', [[('document', 14), ('title', 15)]], {}), 17: ('wagtail.blocks.CharBlock', (), {'default': '要点', 'label': '标题', 'max_length': 60, 'required': False}), 18: ('wagtail.blocks.CharBlock', (), {'label': '要点'}), 19: ('wagtail.blocks.ListBlock', (18,), {'label': '要点'}), 20: ('wagtail.blocks.StructBlock', [[('title', 17), ('points', 19)]], {}), 21: ('wagtail.blocks.CharBlock', (), {'default': '申请材料清单', 'label': '标题', 'max_length': 60, 'required': False}), 22: ('wagtail.blocks.CharBlock', (), {'label': '材料', 'max_length': 300}), 23: ('wagtail.blocks.BooleanBlock', (), {'label': '可选', 'required': False}), 24: ('wagtail.blocks.StructBlock', [[('item', 22), ('optional', 23)]], {}), 25: ('wagtail.blocks.ListBlock', (24,), {'label': '材料'}), 26: ('wagtail.blocks.StructBlock', [[('title', 21), ('items', 25)]], {}), 27: ('wagtail.blocks.CharBlock', (), {'default': '办理步骤', 'label': '标题', 'max_length': 60, 'required': False}), 28: ('wagtail.blocks.CharBlock', (), {'label': '步骤', 'max_length': 120}), 29: ('wagtail.blocks.TextBlock', (), {'label': '说明', 'required': False}), 30: ('wagtail.blocks.StructBlock', [[('title', 28), ('detail', 29)]], {}), 31: ('wagtail.blocks.ListBlock', (30,), {'label': '步骤'}), 32: ('wagtail.blocks.StructBlock', [[('title', 27), ('steps', 31)]], {}), 33: ('wagtail.blocks.CharBlock', (), {'default': '常见问题', 'label': '标题', 'max_length': 60, 'required': False}), 34: ('wagtail.blocks.CharBlock', (), {'label': '问题', 'max_length': 300}), 35: ('wagtail.blocks.RichTextBlock', (), {'features': ['h3', 'h4', 'bold', 'italic', 'ol', 'ul', 'link', 'document-link', 'hr', 'table'], 'label': '回答'}), 36: ('wagtail.blocks.StructBlock', [[('question', 34), ('answer', 35)]], {}), 37: ('wagtail.blocks.ListBlock', (36,), {'label': '问答'}), 38: ('wagtail.blocks.StructBlock', [[('title', 33), ('items', 37)]], {}), 39: ('wagtail.blocks.CharBlock', (), {'default': '注意', 'label': '标题', 'max_length': 60, 'required': False}), 40: ('wagtail.blocks.RichTextBlock', (), {'features': ['h3', 'h4', 'bold', 'italic', 'ol', 'ul', 'link', 'document-link', 'hr', 'table'], 'label': '内容'}), 41: ('wagtail.blocks.StructBlock', [[('title', 39), ('text', 40)]], {})}, verbose_name='正文')),
-                ('sources', models.TextField(blank=True, help_text='每行一条：法律条文或公开指南。', verbose_name='资料来源')),
-                ('source_path', models.CharField(blank=True, editable=False, max_length=255, verbose_name='来源文件')),
-                ('source_hash', models.CharField(blank=True, editable=False, max_length=64)),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to=settings.WAGTAIL_PAGE_MODEL,
+                    ),
+                ),
+                ("summary", models.TextField(blank=True, max_length=500, verbose_name="摘要")),
+                (
+                    "estimated_minutes",
+                    models.PositiveIntegerField(default=15, verbose_name="预计学习时长（分钟）"),
+                ),
+                (
+                    "body",
+                    wagtail.fields.StreamField(
+                        [
+                            ("heading", 2),
+                            ("text", 4),
+                            ("image", 8),
+                            ("video", 13),
+                            ("document", 16),
+                            ("keypoints", 20),
+                            ("checklist", 26),
+                            ("steps", 32),
+                            ("faq", 38),
+                            ("warning", 41),
+                        ],
+                        blank=True,
+                        block_lookup={
+                            0: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {"label": "标题", "max_length": 120},
+                            ),
+                            1: (
+                                "wagtail.blocks.ChoiceBlock",
+                                [],
+                                {
+                                    "choices": [("h2", "H2"), ("h3", "H3")],
+                                    "label": "级别",
+                                    "required": False,
+                                },
+                            ),
+                            2: ("wagtail.blocks.StructBlock", [[("text", 0), ("level", 1)]], {}),
+                            3: (
+                                "wagtail.blocks.RichTextBlock",
+                                (),
+                                {
+                                    "features": [
+                                        "h3",
+                                        "h4",
+                                        "bold",
+                                        "italic",
+                                        "ol",
+                                        "ul",
+                                        "link",
+                                        "document-link",
+                                        "hr",
+                                        "table",
+                                    ],
+                                    "label": "正文",
+                                },
+                            ),
+                            4: ("wagtail.blocks.StructBlock", [[("text", 3)]], {}),
+                            5: ("wagtail.images.blocks.ImageChooserBlock", (), {"label": "图片"}),
+                            6: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {"label": "说明", "max_length": 200, "required": False},
+                            ),
+                            7: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {"label": "替代文字", "max_length": 200, "required": False},
+                            ),
+                            8: (
+                                "wagtail.blocks.StructBlock",
+                                [[("image", 5), ("caption", 6), ("alt", 7)]],
+                                {},
+                            ),
+                            9: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {"label": "标题", "max_length": 120, "required": False},
+                            ),
+                            10: (
+                                "wagtail.documents.blocks.DocumentChooserBlock",
+                                (),
+                                {"label": "上传的视频文件", "required": False},
+                            ),
+                            11: (
+                                "wagtail.embeds.blocks.EmbedBlock",
+                                (),
+                                {"label": "嵌入视频地址", "required": False},
+                            ),
+                            12: (
+                                "wagtail.blocks.TextBlock",
+                                (),
+                                {"label": "文字稿", "required": False},
+                            ),
+                            13: (
+                                "wagtail.blocks.StructBlock",
+                                [[("title", 9), ("file", 10), ("embed", 11), ("transcript", 12)]],
+                                {},
+                            ),
+                            14: (
+                                "wagtail.documents.blocks.DocumentChooserBlock",
+                                (),
+                                {"label": "文件"},
+                            ),
+                            15: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {"label": "显示名称", "max_length": 120, "required": False},
+                            ),
+                            16: (
+                                "wagtail.blocks.StructBlock",
+                                [[("document", 14), ("title", 15)]],
+                                {},
+                            ),
+                            17: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {
+                                    "default": "要点",
+                                    "label": "标题",
+                                    "max_length": 60,
+                                    "required": False,
+                                },
+                            ),
+                            18: ("wagtail.blocks.CharBlock", (), {"label": "要点"}),
+                            19: ("wagtail.blocks.ListBlock", (18,), {"label": "要点"}),
+                            20: (
+                                "wagtail.blocks.StructBlock",
+                                [[("title", 17), ("points", 19)]],
+                                {},
+                            ),
+                            21: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {
+                                    "default": "申请材料清单",
+                                    "label": "标题",
+                                    "max_length": 60,
+                                    "required": False,
+                                },
+                            ),
+                            22: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {"label": "材料", "max_length": 300},
+                            ),
+                            23: (
+                                "wagtail.blocks.BooleanBlock",
+                                (),
+                                {"label": "可选", "required": False},
+                            ),
+                            24: (
+                                "wagtail.blocks.StructBlock",
+                                [[("item", 22), ("optional", 23)]],
+                                {},
+                            ),
+                            25: ("wagtail.blocks.ListBlock", (24,), {"label": "材料"}),
+                            26: (
+                                "wagtail.blocks.StructBlock",
+                                [[("title", 21), ("items", 25)]],
+                                {},
+                            ),
+                            27: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {
+                                    "default": "办理步骤",
+                                    "label": "标题",
+                                    "max_length": 60,
+                                    "required": False,
+                                },
+                            ),
+                            28: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {"label": "步骤", "max_length": 120},
+                            ),
+                            29: (
+                                "wagtail.blocks.TextBlock",
+                                (),
+                                {"label": "说明", "required": False},
+                            ),
+                            30: (
+                                "wagtail.blocks.StructBlock",
+                                [[("title", 28), ("detail", 29)]],
+                                {},
+                            ),
+                            31: ("wagtail.blocks.ListBlock", (30,), {"label": "步骤"}),
+                            32: (
+                                "wagtail.blocks.StructBlock",
+                                [[("title", 27), ("steps", 31)]],
+                                {},
+                            ),
+                            33: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {
+                                    "default": "常见问题",
+                                    "label": "标题",
+                                    "max_length": 60,
+                                    "required": False,
+                                },
+                            ),
+                            34: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {"label": "问题", "max_length": 300},
+                            ),
+                            35: (
+                                "wagtail.blocks.RichTextBlock",
+                                (),
+                                {
+                                    "features": [
+                                        "h3",
+                                        "h4",
+                                        "bold",
+                                        "italic",
+                                        "ol",
+                                        "ul",
+                                        "link",
+                                        "document-link",
+                                        "hr",
+                                        "table",
+                                    ],
+                                    "label": "回答",
+                                },
+                            ),
+                            36: (
+                                "wagtail.blocks.StructBlock",
+                                [[("question", 34), ("answer", 35)]],
+                                {},
+                            ),
+                            37: ("wagtail.blocks.ListBlock", (36,), {"label": "问答"}),
+                            38: (
+                                "wagtail.blocks.StructBlock",
+                                [[("title", 33), ("items", 37)]],
+                                {},
+                            ),
+                            39: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {
+                                    "default": "注意",
+                                    "label": "标题",
+                                    "max_length": 60,
+                                    "required": False,
+                                },
+                            ),
+                            40: (
+                                "wagtail.blocks.RichTextBlock",
+                                (),
+                                {
+                                    "features": [
+                                        "h3",
+                                        "h4",
+                                        "bold",
+                                        "italic",
+                                        "ol",
+                                        "ul",
+                                        "link",
+                                        "document-link",
+                                        "hr",
+                                        "table",
+                                    ],
+                                    "label": "内容",
+                                },
+                            ),
+                            41: ("wagtail.blocks.StructBlock", [[("title", 39), ("text", 40)]], {}),
+                        },
+                        verbose_name="正文",
+                    ),
+                ),
+                (
+                    "sources",
+                    models.TextField(
+                        blank=True,
+                        help_text="每行一条：法律条文或公开指南。",
+                        verbose_name="资料来源",
+                    ),
+                ),
+                (
+                    "source_path",
+                    models.CharField(
+                        blank=True, editable=False, max_length=255, verbose_name="来源文件"
+                    ),
+                ),
+                ("source_hash", models.CharField(blank=True, editable=False, max_length=64)),
             ],
             options={
-                'verbose_name': '课文',
-                'verbose_name_plural': '课文',
+                "verbose_name": "课文",
+                "verbose_name_plural": "课文",
             },
-            bases=('wagtailcore.page',),
+            bases=("wagtailcore.page",),
         ),
         migrations.CreateModel(
-            name='TrainingIndexPage',
+            name="TrainingIndexPage",
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
-                ('intro', wagtail.fields.RichTextField(blank=True, verbose_name='简介')),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to=settings.WAGTAIL_PAGE_MODEL,
+                    ),
+                ),
+                ("intro", wagtail.fields.RichTextField(blank=True, verbose_name="简介")),
             ],
             options={
-                'verbose_name': '培训首页',
-                'verbose_name_plural': '培训首页',
+                "verbose_name": "培训首页",
+                "verbose_name_plural": "培训首页",
             },
-            bases=('wagtailcore.page',),
+            bases=("wagtailcore.page",),
         ),
         migrations.CreateModel(
-            name='CoursePage',
+            name="CoursePage",
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
-                ('code', models.CharField(max_length=20, unique=True, verbose_name='课程代码')),
-                ('summary', models.TextField(max_length=500, verbose_name='简介')),
-                ('objectives', models.TextField(blank=True, help_text='每行一条。', verbose_name='学习目标')),
-                ('intro', wagtail.fields.RichTextField(blank=True, verbose_name='课程介绍')),
-                ('estimated_minutes', models.PositiveIntegerField(default=60, verbose_name='预计学习时长（分钟）')),
-                ('hours', models.DecimalField(decimal_places=1, default=1, max_digits=4, verbose_name='学时')),
-                ('required_for_authorisation', models.BooleanField(default=True, help_text='持有本课程的有效证书才能上岗。', verbose_name='上岗必修')),
-                ('certificate_validity_days', models.PositiveIntegerField(default=730, verbose_name='证书有效期（天）')),
-                ('certificate_language', models.CharField(choices=[('zh', '中文'), ('bilingual', '中英双语')], default='zh', max_length=10, verbose_name='证书语言')),
-                ('source_path', models.CharField(blank=True, editable=False, max_length=255, verbose_name='来源文件')),
-                ('source_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('cover_image', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtailimages.image', verbose_name='封面图片')),
-                ('prerequisites', modelcluster.fields.ParentalManyToManyField(blank=True, related_name='unlocks', to='courses.coursepage', verbose_name='先修课程')),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to=settings.WAGTAIL_PAGE_MODEL,
+                    ),
+                ),
+                ("code", models.CharField(max_length=20, unique=True, verbose_name="课程代码")),
+                ("summary", models.TextField(max_length=500, verbose_name="简介")),
+                (
+                    "objectives",
+                    models.TextField(blank=True, help_text="每行一条。", verbose_name="学习目标"),
+                ),
+                ("intro", wagtail.fields.RichTextField(blank=True, verbose_name="课程介绍")),
+                (
+                    "estimated_minutes",
+                    models.PositiveIntegerField(default=60, verbose_name="预计学习时长（分钟）"),
+                ),
+                (
+                    "hours",
+                    models.DecimalField(
+                        decimal_places=1, default=1, max_digits=4, verbose_name="学时"
+                    ),
+                ),
+                (
+                    "required_for_authorisation",
+                    models.BooleanField(
+                        default=True,
+                        help_text="持有本课程的有效证书才能上岗。",
+                        verbose_name="上岗必修",
+                    ),
+                ),
+                (
+                    "certificate_validity_days",
+                    models.PositiveIntegerField(default=730, verbose_name="证书有效期（天）"),
+                ),
+                (
+                    "certificate_language",
+                    models.CharField(
+                        choices=[("zh", "中文"), ("bilingual", "中英双语")],
+                        default="zh",
+                        max_length=10,
+                        verbose_name="证书语言",
+                    ),
+                ),
+                (
+                    "source_path",
+                    models.CharField(
+                        blank=True, editable=False, max_length=255, verbose_name="来源文件"
+                    ),
+                ),
+                ("source_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                (
+                    "cover_image",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtailimages.image",
+                        verbose_name="封面图片",
+                    ),
+                ),
+                (
+                    "prerequisites",
+                    modelcluster.fields.ParentalManyToManyField(
+                        blank=True,
+                        related_name="unlocks",
+                        to="courses.coursepage",
+                        verbose_name="先修课程",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '课程',
-                'verbose_name_plural': '课程',
+                "verbose_name": "课程",
+                "verbose_name_plural": "课程",
             },
-            bases=('wagtailcore.page',),
+            bases=("wagtailcore.page",),
         ),
         migrations.CreateModel(
-            name='Enrollment',
+            name="Enrollment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('self', '自主报名'), ('wave', '培训批次'), ('admin', '管理员')], default='self', max_length=10, verbose_name='来源')),
-                ('enrolled_at', models.DateTimeField(auto_now_add=True, verbose_name='报名时间')),
-                ('due_at', models.DateTimeField(blank=True, null=True, verbose_name='截止时间')),
-                ('completed_at', models.DateTimeField(blank=True, null=True, verbose_name='完成时间')),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='enrollments', to='courses.coursepage', verbose_name='课程')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='enrollments', to=settings.AUTH_USER_MODEL, verbose_name='学员')),
-                ('last_lesson', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='courses.lessonpage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("self", "自主报名"), ("wave", "培训批次"), ("admin", "管理员")],
+                        default="self",
+                        max_length=10,
+                        verbose_name="来源",
+                    ),
+                ),
+                ("enrolled_at", models.DateTimeField(auto_now_add=True, verbose_name="报名时间")),
+                ("due_at", models.DateTimeField(blank=True, null=True, verbose_name="截止时间")),
+                (
+                    "completed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="完成时间"),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="enrollments",
+                        to="courses.coursepage",
+                        verbose_name="课程",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="enrollments",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="学员",
+                    ),
+                ),
+                (
+                    "last_lesson",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="courses.lessonpage",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '报名',
-                'verbose_name_plural': '报名',
-                'indexes': [models.Index(fields=['course', 'completed_at'], name='courses_enr_course__a52239_idx')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'course'), name='unique_enrollment')],
+                "verbose_name": "报名",
+                "verbose_name_plural": "报名",
+                "indexes": [
+                    models.Index(
+                        fields=["course", "completed_at"], name="courses_enr_course__a52239_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "course"), name="unique_enrollment")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='LessonProgress',
+            name="LessonProgress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('completed_at', models.DateTimeField(auto_now_add=True, verbose_name='完成时间')),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='courses.coursepage')),
-                ('lesson', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to='courses.lessonpage')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lesson_progress', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("completed_at", models.DateTimeField(auto_now_add=True, verbose_name="完成时间")),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="courses.coursepage",
+                    ),
+                ),
+                (
+                    "lesson",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="progress",
+                        to="courses.lessonpage",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lesson_progress",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '学习进度',
-                'verbose_name_plural': '学习进度',
-                'indexes': [models.Index(fields=['user', 'course'], name='courses_les_user_id_111da5_idx')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'lesson'), name='unique_lesson_progress')],
+                "verbose_name": "学习进度",
+                "verbose_name_plural": "学习进度",
+                "indexes": [
+                    models.Index(fields=["user", "course"], name="courses_les_user_id_111da5_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "lesson"), name="unique_lesson_progress"
+                    )
+                ],
             },
         ),
     ]

@@ -7,3 +7,50 @@ class RolloutConfig(AppConfig):
     label = "rollout"
     verbose_name = _("滚动培训")
     default_auto_field = "django.db.models.BigAutoField"
+
+    # Merged into the role groups by lms.roles.sync_role_permissions after migrate.
+    # Object-level scoping (a district administrator sees only their district) is done in
+    # every view with lms.roles; these only open the doors.
+    role_permissions = {
+        "trainer": [
+            "rollout.view_rolloutwave",
+            "rollout.view_trainingsession",
+            "rollout.view_attendance",
+            "rollout.add_attendance",
+            "rollout.change_attendance",
+        ],
+        "district_admin": [
+            "rollout.view_rolloutwave",
+            "rollout.view_trainingsession",
+            "rollout.add_trainingsession",
+            "rollout.change_trainingsession",
+            "rollout.view_attendance",
+            "rollout.add_attendance",
+            "rollout.change_attendance",
+            "rollout.view_rosterexport",
+            "rollout.add_rosterexport",
+            "rollout.import_staff",
+            "rollout.view_dashboard",
+        ],
+        "city_admin": [
+            "rollout.view_rolloutwave",
+            "rollout.add_rolloutwave",
+            "rollout.change_rolloutwave",
+            "rollout.delete_rolloutwave",
+            "rollout.enrol_rolloutwave",
+            "rollout.view_trainingsession",
+            "rollout.add_trainingsession",
+            "rollout.change_trainingsession",
+            "rollout.delete_trainingsession",
+            "rollout.view_attendance",
+            "rollout.add_attendance",
+            "rollout.change_attendance",
+            "rollout.view_rosterexport",
+            "rollout.add_rosterexport",
+            "rollout.import_staff",
+            "rollout.view_dashboard",
+        ],
+    }
+
+    def ready(self):
+        from . import services  # noqa: F401  (signal receivers)

@@ -1,0 +1,268 @@
+"""Rolling rollout: waves that enrol districts in courses, in-person sessions with attendance,
+reminder bookkeeping and background roster exports."""
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import storages
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def private_storage():
+    return storages["private"]
+
+
+class RolloutWaveQuerySet(models.QuerySet):
+    def open(self, today=None):
+        """Waves that enrol newcomers: status open, already opened, not past due."""
+        today = today or timezone.localdate()
+        return self.filter(status=RolloutWave.Status.OPEN, opens_on__lte=today, due_on__gte=today)
+
+
+class RolloutWave(models.Model):
+    """A batch of the rolling rollout (滚动培训批次): some districts, some required courses."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        OPEN = "open", _("进行中")
+        CLOSED = "closed", _("已结束")
+
+    name = models.CharField(_("批次名称"), max_length=100)
+    districts = models.ManyToManyField(
+        "lms.District", related_name="rollout_waves", verbose_name=_("区")
+    )
+    courses = models.ManyToManyField(
+        "courses.CoursePage", related_name="rollout_waves", verbose_name=_("必修课程")
+    )
+    opens_on = models.DateField(_("开始日期"))
+    due_on = models.DateField(_("截止日期"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default="draft")
+    last_enrolled_at = models.DateTimeField(_("最近报名时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    objects = RolloutWaveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opens_on", "name"]
+        verbose_name = _("培训批次")
+        verbose_name_plural = _("培训批次")
+        permissions = [
+            ("enrol_rolloutwave", _("可为培训批次报名")),
+            ("import_staff", _("可导入工作人员")),
+            ("view_dashboard", _("可查看培训看板")),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.opens_on and self.due_on and self.due_on < self.opens_on:
+            raise ValidationError({"due_on": _("截止日期不能早于开始日期。")})
+
+    @property
+    def due_at(self):
+        """The end of the due date in the local time zone (enrollments' due_at)."""
+        end = datetime.datetime.combine(self.due_on, datetime.time(23, 59, 59))
+        return timezone.make_aware(end)
+
+    @property
+    def is_open(self):
+        today = timezone.localdate()
+        return self.status == self.Status.OPEN and self.opens_on <= today <= self.due_on
+
+
+class TrainingSession(models.Model):
+    """An optional in-person session of a wave; its expected staff are the wave's staff of the
+    session's district (or of all the wave's districts when no district is set)."""
+
+    wave = models.ForeignKey(
+        RolloutWave, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("培训批次")
+    )
+    district = models.ForeignKey(
+        "lms.District",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="training_sessions",
+        verbose_name=_("区"),
+        help_text=_("留空表示批次内所有区的人员。"),
+    )
+    starts_at = models.DateTimeField(_("开始时间"))
+    ends_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    place = models.CharField(_("地点"), max_length=200)
+    trainer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="training_sessions",
+        verbose_name=_("培训师"),
+    )
+    capacity = models.PositiveIntegerField(_("容量"), default=50)
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name = _("现场培训")
+        verbose_name_plural = _("现场培训")
+
+    def __str__(self):
+        local = timezone.localtime(self.starts_at)
+        return f"{self.wave} · {local:%Y-%m-%d %H:%M} · {self.place}"
+
+    def expected_staff(self):
+        from lms.models import StaffProfile
+
+        district_ids = (
+            [self.district_id]
+            if self.district_id
+            else self.wave.districts.values_list("pk", flat=True)
+        )
+        return (
+            StaffProfile.objects.active()
+            .filter(district__in=district_ids)
+            .select_related("district")
+            .order_by("district__sort_order", "service_centre", "employee_no")
+        )
+
+
+class Attendance(models.Model):
+    session = models.ForeignKey(
+        TrainingSession,
+        on_delete=models.CASCADE,
+        related_name="attendance",
+        verbose_name=_("现场培训"),
+    )
+    staff = models.ForeignKey(
+        "lms.StaffProfile",
+        on_delete=models.CASCADE,
+        related_name="attendance",
+        verbose_name=_("工作人员"),
+    )
+    present = models.BooleanField(_("出席"), default=False)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("记录人"),
+    )
+    taken_at = models.DateTimeField(_("记录时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("出勤")
+        verbose_name_plural = _("出勤")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "staff"], name="unique_attendance")
+        ]
+
+    def __str__(self):
+        return f"{self.session_id}/{self.staff_id}: {'✓' if self.present else '✗'}"
+
+
+class ReminderLog(models.Model):
+    """One row per reminder sent: the unique constraint makes send_reminders idempotent per day."""
+
+    class Kind(models.TextChoices):
+        OVERDUE = "overdue", _("逾期提醒")
+        SUMMARY = "summary", _("每周汇总")
+
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("用户")
+    )
+    sent_on = models.DateField(_("发送日期"))
+    sent_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("提醒记录")
+        verbose_name_plural = _("提醒记录")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "user", "sent_on"], name="unique_reminder")
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.user_id} {self.sent_on}"
+
+
+class RosterExport(models.Model):
+    """A roster export built in the background and kept in private storage."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("排队中")
+        RUNNING = "running", _("生成中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="roster_exports",
+        verbose_name=_("申请人"),
+    )
+    filters = models.JSONField(_("筛选条件"), default=dict, blank=True)
+    district = models.ForeignKey(
+        "lms.District",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("区"),
+        help_text=_("区管理员的导出固定为其所在区。"),
+    )
+    format = models.CharField(_("格式"), max_length=4, default="xlsx")
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default="pending")
+    file = models.FileField(
+        _("文件"), storage=private_storage, upload_to="roster_exports/", blank=True
+    )
+    row_count = models.PositiveIntegerField(_("行数"), default=0)
+    error = models.TextField(_("错误"), blank=True)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("花名册导出")
+        verbose_name_plural = _("花名册导出")
+
+    def __str__(self):
+        return f"{self._meta.verbose_name} #{self.pk}"
+
+
+class StaffImport(models.Model):
+    """The record of one applied staff import (what the audit log entry points at)."""
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("导入人"),
+    )
+    filename = models.CharField(_("文件名"), max_length=255)
+    district = models.ForeignKey(
+        "lms.District",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("区"),
+    )
+    created = models.PositiveIntegerField(_("新增"), default=0)
+    updated = models.PositiveIntegerField(_("更新"), default=0)
+    deactivated = models.PositiveIntegerField(_("停用"), default=0)
+    created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("人员导入")
+        verbose_name_plural = _("人员导入")
+
+    def __str__(self):
+        return f"{self.filename}（{self.created_at:%Y-%m-%d}）"

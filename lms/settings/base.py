@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -62,12 +64,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "lms.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "lms.security.AdminTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -241,3 +246,42 @@ HOME_SECTIONS = [
     "certificates.views.home_section",
     "courses.views.home_section",
 ]
+
+# --- Security hardening (docs/SECURITY.md) ---------------------------------------------------
+# Two-factor authentication (django-otp TOTP) for everyone who can open the Wagtail admin:
+# superusers, trainers, district and city administrators. lms.security.AdminTwoFactorMiddleware
+# sends an unverified session to the enrolment (QR code) or verification page.
+LMS_REQUIRE_2FA = env_bool("LMS_REQUIRE_2FA", True)
+OTP_TOTP_ISSUER = "IP-Window-Training"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"  # Wagtail's preview views override this with SAMEORIGIN themselves.
+# Content-Security-Policy (django-csp 4): nothing from other origins. Learner pages run only our
+# own script files; lms.security.ContentSecurityPolicyMiddleware relaxes script-src for /admin/
+# (Wagtail 8 still renders a few inline <script>s) and allows same-origin framing for previews.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # style="width: 40%" attributes draw the progress bars; no external stylesheets.
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'"],
+        "object-src": ["'none'"],
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    },
+}
+LMS_ADMIN_CSP_REPLACE = {
+    "script-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "frame-ancestors": ["'self'"],
+}
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no avatar requests to an external service
+# Documents are always downloads (Content-Disposition: attachment), never rendered inline.
+WAGTAILDOCS_INLINE_CONTENT_TYPES = []

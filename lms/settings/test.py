@@ -20,3 +20,6 @@ STORAGES = {
 }
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 AXES_ENABLED = True
+# Tests that log into /admin/ with client.force_login need no TOTP device; the 2FA tests in
+# tests/security turn this on with the ``settings`` fixture.
+LMS_REQUIRE_2FA = False

@@ -1,0 +1,284 @@
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from lms.roles import admin_district_ids, can_administer_district, is_admin, scope_to_districts
+
+from .authorisation import is_authorised
+from .models import Certificate
+from .rendering import format_date_zh
+
+VERIFY_RATE_LIMIT = getattr(settings, "CERTIFICATE_VERIFY_RATE_LIMIT", 30)  # per IP per minute
+VERIFY_CODE_LENGTH = 22  # secrets.token_urlsafe(16)
+
+
+# --- learner -----------------------------------------------------------------------------
+
+
+def home_section(request):
+    """The "My training" banner: authorised or not, and what is missing."""
+    if not request.user.is_authenticated:
+        return None
+    return {"template": "certificates/home_section.html", "status": is_authorised(request.user)}
+
+
+@login_required
+def index(request):
+    status = is_authorised(request.user)
+    certificates = (
+        Certificate.objects.filter(user=request.user)
+        .select_related("course", "holder_district")
+        .order_by("-issued_at")
+    )
+    return render(
+        request, "certificates/index.html", {"status": status, "certificates": certificates}
+    )
+
+
+def _visible_certificate(request, pk):
+    """The holder's own certificate, or one in a district the user administers; else 404."""
+    cert = get_object_or_404(Certificate.objects.select_related("course", "holder_district"), pk=pk)
+    if cert.user_id == request.user.pk:
+        return cert
+    if is_admin(request.user) and can_administer_district(request.user, cert.holder_district_id):
+        return cert
+    raise Http404
+
+
+@login_required
+def pdf(request, pk):
+    cert = _visible_certificate(request, pk)
+    if not cert.pdf:
+        from .issuing import store_pdf
+
+        store_pdf(cert)
+    response = FileResponse(
+        cert.pdf.open("rb"), content_type="application/pdf", filename=f"{cert.serial}.pdf"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def badge_credential(cert):
+    """An Open Badges 3.0-shaped credential. UNSIGNED: it carries the verification URL and the
+    PDF's SHA-256; the authoritative check is the verification endpoint (no key infrastructure)."""
+    verify_url = cert.verify_url
+    return {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        ],
+        "id": verify_url,
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": f"{cert.course.title}（{cert.serial}）",
+        "issuer": {
+            "id": settings.SITE_URL.rstrip("/") + "/",
+            "type": ["Profile"],
+            "name": _certificate_issuer_name(),
+        },
+        "validFrom": cert.issued_at.isoformat(),
+        "validUntil": cert.expires_at.isoformat(),
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "name": cert.holder_name,
+            "identifier": [
+                {
+                    "type": "IdentityObject",
+                    "identityType": "identifier",
+                    "hashed": False,
+                    "identityHash": cert.serial,
+                }
+            ],
+            "achievement": {
+                "id": settings.SITE_URL.rstrip("/") + f"/training/#course-{cert.course.code}",
+                "type": ["Achievement"],
+                "achievementType": "Certificate",
+                "name": cert.course.title,
+                "description": cert.course.summary,
+                "criteria": {"narrative": _("完成全部课文并通过考核。")},
+                "humanCode": cert.course.code,
+                "creditsAvailable": float(cert.course.hours),
+            },
+        },
+        "evidence": [
+            {
+                "id": verify_url,
+                "type": ["Evidence"],
+                "name": cert.serial,
+                "description": f"PDF SHA-256: {cert.pdf_sha256}",
+            }
+        ],
+        "credentialStatus": {"id": verify_url.rstrip("/") + ".json", "type": "VerificationURL"},
+        "integrity": {
+            "signed": False,
+            "verificationUrl": verify_url,
+            "pdfSha256": cert.pdf_sha256,
+            "note": "Unsigned. Check the status at verificationUrl; compare the PDF's SHA-256.",
+        },
+    }
+
+
+def _certificate_issuer_name():
+    from .models import CertificateSettings
+
+    return CertificateSettings.load().issuing_body
+
+
+@login_required
+def badge(request, pk):
+    cert = _visible_certificate(request, pk)
+    response = JsonResponse(badge_credential(cert), json_dumps_params={"ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="{cert.serial}.badge.json"'
+    return response
+
+
+@login_required
+def lookup(request):
+    """District administrators: their district's staff; city administrators: everyone."""
+    if not is_admin(request.user):
+        raise PermissionDenied
+    query = request.GET.get("q", "").strip()[:50]
+    results = []
+    if query:
+        from lms.models import StaffProfile
+
+        profiles = scope_to_districts(
+            StaffProfile.objects.select_related("district", "user"), request.user
+        ).filter(Q(full_name__icontains=query) | Q(employee_no__iexact=query))[:50]
+        profiles = list(profiles)
+        from .authorisation import authorised_user_ids
+
+        authorised = authorised_user_ids([p.user_id for p in profiles])
+        certs = {}
+        for cert in (
+            Certificate.objects.filter(user_id__in=[p.user_id for p in profiles])
+            .select_related("course")
+            .order_by("-issued_at")
+        ):
+            certs.setdefault(cert.user_id, []).append(cert)
+        results = [
+            {
+                "profile": p,
+                "authorised": p.user_id in authorised,
+                "certificates": certs.get(p.user_id, []),
+            }
+            for p in profiles
+        ]
+    return render(
+        request,
+        "certificates/lookup.html",
+        {
+            "query": query,
+            "results": results,
+            "all_districts": admin_district_ids(request.user) is None,
+        },
+    )
+
+
+# --- public verification ------------------------------------------------------------------
+
+
+def mask_name(name):
+    """王小明 → 王*明, 李四 → 李*, 欧阳小明 → 欧阳**; Latin names keep each word's initial."""
+    name = (name or "").strip()
+    if not name:
+        return ""
+    if " " in name:
+        return " ".join(w[0] + "*" * (len(w) - 1) for w in name.split())
+    if len(name) == 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    if len(name) == 3:
+        return name[0] + "*" + name[2]
+    return name[:2] + "*" * (len(name) - 2)
+
+
+def _client_ip(request):
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def rate_limited(request, scope="verify", limit=None):
+    limit = limit or VERIFY_RATE_LIMIT
+    window = int(timezone.now().timestamp() // 60)
+    key = f"cert-rl:{scope}:{_client_ip(request)}:{window}"
+    cache.add(key, 0, timeout=90)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=90)
+        count = 1
+    return count > limit
+
+
+def _lookup_code(code):
+    if len(code) != VERIFY_CODE_LENGTH or not all(c.isalnum() or c in "-_" for c in code):
+        return None
+    return (
+        Certificate.objects.select_related("course", "holder_district", "superseded_by")
+        .filter(verification_code=code)
+        .first()
+    )
+
+
+def verification_data(cert):
+    if cert is None:
+        return {"status": "unknown", "valid": False}
+    status = cert.status
+    data = {
+        "status": status,
+        "valid": status == Certificate.VALID,
+        "serial": cert.serial,
+        "holder": mask_name(cert.holder_name),
+        "district": cert.holder_district.name_zh if cert.holder_district else "上海市",
+        "course": cert.course.title,
+        "course_code": cert.course.code,
+        "hours": float(cert.course.hours),
+        "issued_at": timezone.localtime(cert.issued_at).date().isoformat(),
+        "expires_at": timezone.localtime(cert.expires_at).date().isoformat(),
+    }
+    if status == Certificate.REVOKED:
+        data["revoked_at"] = timezone.localtime(cert.revoked_at).date().isoformat()
+    if status == Certificate.SUPERSEDED and cert.superseded_by:
+        data["superseded_by"] = cert.superseded_by.serial
+    return data
+
+
+STATUS_LABELS = {
+    "valid": "证书有效",
+    "expired": "证书已过期",
+    "revoked": "证书已被撤销",
+    "superseded": "证书已被新证书替代",
+    "unknown": "未找到该证书",
+}
+
+
+@never_cache
+@require_GET
+def verify(request, code, fmt=None):
+    if rate_limited(request):
+        if fmt == "json" or request.GET.get("format") == "json":
+            return JsonResponse({"error": "too many requests"}, status=429)
+        return HttpResponse(_("请求过于频繁，请稍后再试。"), status=429, content_type="text/plain")
+    cert = _lookup_code(code)
+    data = verification_data(cert)
+    if fmt == "json" or request.GET.get("format") == "json":
+        return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    context = {
+        "data": data,
+        "label": STATUS_LABELS[data["status"]],
+        "certificate": cert,
+        "issued_on": format_date_zh(cert.issued_at) if cert else "",
+        "expires_on": format_date_zh(cert.expires_at) if cert else "",
+    }
+    # Unknown and malformed codes render the same page with the same status code.
+    return render(request, "certificates/verify.html", context)

@@ -1,0 +1,139 @@
+"""Context for the learner-facing page templates, in a constant number of queries."""
+
+from django.db.models import Exists, OuterRef
+from django.template.response import TemplateResponse
+
+from .models import CoursePage, Enrollment, LessonPage, LessonProgress
+from .prerequisites import missing_prerequisites
+from .progress import course_progress, course_statuses
+
+
+def _is_staff(user):
+    """Trainers and administrators read every lesson (e.g. to preview), locked or not."""
+    return user.is_authenticated and user.has_perm("wagtailadmin.access_admin")
+
+
+def _lesson_rows(lessons, done_ids, request, current=None):
+    return [
+        {
+            "lesson": lesson,
+            "url": lesson.get_url(request=request),
+            "done": lesson.pk in done_ids,
+            "current": current is not None and lesson.pk == current.pk,
+        }
+        for lesson in lessons
+    ]
+
+
+def _enrollment(user, course):
+    if not user.is_authenticated or course.pk is None:
+        return None
+    return Enrollment.objects.filter(user=user, course=course).first()
+
+
+def _lessons(course, user):
+    """Live lessons in order, each annotated with ``is_done`` for ``user`` (one query)."""
+    if course.pk is None:
+        return [], set()
+    queryset = LessonPage.objects.child_of(course).live().defer_streamfields().order_by("path")
+    if user.is_authenticated:
+        queryset = queryset.annotate(
+            is_done=Exists(LessonProgress.objects.filter(user=user, lesson=OuterRef("pk")))
+        )
+    lessons = list(queryset)
+    return lessons, {lesson.pk for lesson in lessons if getattr(lesson, "is_done", False)}
+
+
+def index_context(index, request):
+    courses = list(index.courses().defer_streamfields())
+    user = request.user
+    progress = course_progress(user, courses)
+    statuses = course_statuses(user, courses, progress=progress)
+    from .progress import STATUS_BADGES, STATUS_LABELS
+
+    rows = []
+    for course in courses:
+        done, total = progress[course.pk]
+        status = statuses[course.pk]
+        rows.append(
+            {
+                "course": course,
+                "url": course.get_url(request=request),
+                "done": done,
+                "total": total,
+                "percent": round(100 * done / total) if total else 0,
+                "status": status,
+                "status_label": STATUS_LABELS.get(status, status),
+                "status_badge": STATUS_BADGES.get(status, "badge"),
+            }
+        )
+    return {"course_rows": rows}
+
+
+def course_context(course, request):
+    user = request.user
+    lessons, done_ids = _lessons(course, user)
+    enrollment = _enrollment(user, course)
+    rows = _lesson_rows(lessons, done_ids, request)
+    continue_row = None
+    if enrollment is not None and rows:
+        last = next(
+            (i for i, row in enumerate(rows) if row["lesson"].pk == enrollment.last_lesson_id),
+            -1,
+        )
+        # The first lesson not yet done after the last one visited, else the first not done.
+        ordered = rows[last + 1 :] + rows[: last + 1]
+        continue_row = next((row for row in ordered if not row["done"]), None)
+    total = len(rows)
+    return {
+        "lesson_rows": rows,
+        "enrollment": enrollment,
+        "continue_row": continue_row,
+        "done_count": len(done_ids),
+        "lesson_count": total,
+        "percent": round(100 * len(done_ids) / total) if total else 0,
+        "missing_prerequisites": missing_prerequisites(user, course) if course.pk else [],
+        "objectives": course.objectives_list,
+    }
+
+
+def lesson_context(lesson, request):
+    user = request.user
+    course = None
+    if lesson.path:
+        course = getattr(lesson, "_cached_parent_obj", None)
+        if not isinstance(course, CoursePage):
+            course = (
+                CoursePage.objects.defer_streamfields()
+                .filter(path=lesson.path[: -lesson.steplen])
+                .first()
+            )
+    if course is None:  # e.g. the preview of a lesson not yet saved
+        return {"course": None, "lesson_rows": [], "is_staff": True, "missing_prerequisites": []}
+    lessons, done_ids = _lessons(course, user)
+    enrollment = _enrollment(user, course)
+    rows = _lesson_rows(lessons, done_ids, request, current=lesson)
+    position = next((i for i, row in enumerate(rows) if row["current"]), None)
+    previous_row = next_row = None
+    if position is not None:
+        previous_row = rows[position - 1] if position > 0 else None
+        next_row = rows[position + 1] if position + 1 < len(rows) else None
+    missing = missing_prerequisites(user, course)
+    return {
+        "course": course,
+        "course_url": course.get_url(request=request),
+        "lesson_rows": rows,
+        "previous_row": previous_row,
+        "next_row": next_row,
+        "position": (position or 0) + 1,
+        "lesson_count": len(rows),
+        "enrollment": enrollment,
+        "is_done": lesson.pk in done_ids,
+        "missing_prerequisites": missing,
+        "is_staff": _is_staff(user) if missing else False,
+    }
+
+
+def locked_response(lesson, request, learning):
+    context = {"page": lesson, "self": lesson, "request": request, **learning}
+    return TemplateResponse(request, "courses/lesson_locked.html", context, status=403)

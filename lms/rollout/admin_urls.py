@@ -1,0 +1,24 @@
+"""Admin URLs, mounted under /admin/rollout/ by wagtail_hooks (namespace rollout_admin)."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.CityDashboardView.as_view(), name="dashboard"),
+    path(
+        "district/<int:district_id>/",
+        views.DistrictDashboardView.as_view(),
+        name="district_dashboard",
+    ),
+    path("roster/", views.RosterReportView.as_view(), name="roster"),
+    path(
+        "roster/results/", views.RosterReportView.as_view(results_only=True), name="roster_results"
+    ),
+    path("roster/export.csv", views.ExportCSVView.as_view(), name="export_csv"),
+    path("roster/export-xlsx/", views.ExportXLSXView.as_view(), name="export_xlsx"),
+    path("exports/", views.ExportListView.as_view(), name="exports"),
+    path("import/", views.StaffImportView.as_view(), name="import"),
+    path("waves/<int:pk>/enrol/", views.EnrolWaveView.as_view(), name="enrol_wave"),
+    path("sessions/<int:pk>/attendance/", views.AttendanceView.as_view(), name="attendance"),
+]

@@ -1,0 +1,67 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from courses.models import CoursePage
+from lms.models import District
+from lms.roles import admin_district_ids
+
+from .models import RolloutWave
+from .roster import STATUS_CHOICES, RosterFilter
+
+
+class RosterFilterForm(forms.Form):
+    """Roster/dashboard filters; a district administrator's choices are their district only."""
+
+    district = forms.ModelChoiceField(
+        District.objects.all(), label=_("区"), required=False, empty_label=_("全部区")
+    )
+    wave = forms.ModelChoiceField(
+        RolloutWave.objects.all(), label=_("培训批次"), required=False, empty_label=_("全部批次")
+    )
+    course = forms.ModelChoiceField(
+        CoursePage.objects.all(), label=_("课程"), required=False, empty_label=_("全部课程")
+    )
+    status = forms.ChoiceField(
+        choices=[("", _("全部状态")), *STATUS_CHOICES], label=_("状态"), required=False
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.allowed = admin_district_ids(user) if user is not None else None
+        if self.allowed is not None:
+            self.fields["district"].queryset = District.objects.filter(pk__in=self.allowed)
+            self.fields["wave"].queryset = RolloutWave.objects.filter(
+                districts__in=self.allowed
+            ).distinct()
+
+    def roster_filter(self):
+        """The RosterFilter, forced to the user's districts (invalid input → their scope)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        district = data.get("district")
+        if district is not None:
+            ids = [district.pk]
+        else:
+            ids = None if self.allowed is None else list(self.allowed)
+        return RosterFilter(
+            district_ids=ids,
+            wave=data.get("wave"),
+            course=data.get("course"),
+            status=data.get("status") or "",
+        )
+
+
+class StaffImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("人员名单"), help_text=_("XLSX 或 CSV（UTF-8 或 GB18030），首行为表头。")
+    )
+    deactivate_missing = forms.BooleanField(
+        label=_("停用名单中没有的人员"),
+        required=False,
+        help_text=_("所导入区内、文件中没有的在岗人员将被停用（不会删除）。"),
+    )
+
+
+class ConfirmImportForm(forms.Form):
+    token = forms.CharField(widget=forms.HiddenInput)
+    deactivate_missing = forms.BooleanField(required=False, widget=forms.HiddenInput)

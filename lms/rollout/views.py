@@ -1,0 +1,459 @@
+"""Rollout admin views (dashboards, roster, exports, import, wave enrolment, attendance) and the
+export download view. Every view checks the user's districts (lms.roles): an object of another
+district is a 404."""
+
+import secrets
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.views.reports import ReportView
+from wagtail.log_actions import log
+
+from lms.models import District
+from lms.roles import (
+    admin_district_ids,
+    can_administer_district,
+    is_admin,
+    is_city_admin,
+    is_district_admin,
+)
+
+from . import dashboards, exports, importing
+from .forms import ConfirmImportForm, RosterFilterForm, StaffImportForm
+from .models import Attendance, RolloutWave, RosterExport, TrainingSession
+from .roster import RosterFilter, roster_queryset, roster_values
+from .services import enrol_wave
+
+IMPORT_DIR = "staff_imports"
+
+
+def require_admin(user):
+    if not is_admin(user):
+        raise PermissionDenied
+
+
+def visible_waves(user):
+    ids = admin_district_ids(user)
+    qs = RolloutWave.objects.all()
+    if ids is None:
+        return qs
+    return qs.filter(districts__in=ids).distinct()
+
+
+def visible_sessions(user):
+    """City admin: all; district admin: sessions of their district (or of waves covering it
+    when the session has no district); trainer: the sessions they train."""
+    from django.db.models import Q
+
+    qs = TrainingSession.objects.select_related("wave", "district", "trainer")
+    if is_city_admin(user):
+        return qs
+    q = Q(pk__in=[])
+    ids = admin_district_ids(user) if is_district_admin(user) else []
+    if ids:
+        q |= Q(district__in=ids) | Q(district__isnull=True, wave__districts__in=ids)
+    if user.is_authenticated:
+        q |= Q(trainer=user)
+    return qs.filter(q).distinct()
+
+
+class AdminTemplateView(WagtailAdminTemplateMixin, TemplateView):
+    header_icon = "table"
+
+
+# -- dashboards --------------------------------------------------------------------------------
+
+
+class CityDashboardView(AdminTemplateView):
+    template_name = "rollout/admin/city_dashboard.html"
+    page_title = gettext_lazy("培训看板")
+
+    def dispatch(self, request, *args, **kwargs):
+        require_admin(request.user)
+        if not is_city_admin(request.user):
+            ids = admin_district_ids(request.user)
+            if not ids:
+                raise PermissionDenied
+            return redirect("rollout_admin:district_dashboard", ids[0])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = RosterFilterForm(self.request.GET or None, user=self.request.user)
+        filt = form.roster_filter()
+        numbers = dashboards.city_numbers(filt)
+        context.update(
+            form=form,
+            numbers=numbers,
+            district_bars=dashboards.bars(numbers["by_district"]),
+            chart=dashboards.cumulative_chart(numbers["weekly"]),
+            overdue_url=reverse("rollout_admin:roster") + "?status=overdue",
+        )
+        return context
+
+
+class DistrictDashboardView(AdminTemplateView):
+    template_name = "rollout/admin/district_dashboard.html"
+
+    def dispatch(self, request, district_id, *args, **kwargs):
+        require_admin(request.user)
+        self.district = get_object_or_404(District, pk=district_id)
+        if not can_administer_district(request.user, self.district.pk):
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_title(self):
+        return _("%(district)s培训看板") % {"district": self.district.name_zh}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filt = RosterFilter(district_ids=[self.district.pk])
+        numbers = dashboards.city_numbers(filt)
+        matrix = dashboards.district_matrix(RosterFilter(district_ids=[self.district.pk]))
+        context.update(
+            district=self.district,
+            numbers=numbers,
+            chart=dashboards.cumulative_chart(numbers["weekly"]),
+            wave_bars=dashboards.bars(numbers["by_wave"]),
+            matrix=matrix,
+            overdue_url=reverse("rollout_admin:roster")
+            + f"?status=overdue&district={self.district.pk}",
+        )
+        return context
+
+
+# -- roster report and exports -----------------------------------------------------------------
+
+
+class RosterReportView(ReportView):
+    """The roster as a Wagtail report; its export buttons go to the streaming CSV and the
+    background XLSX endpoints (so a large export never sits in memory)."""
+
+    page_title = gettext_lazy("培训花名册")
+    header_icon = "table"
+    index_url_name = "rollout_admin:roster"
+    index_results_url_name = "rollout_admin:roster_results"
+    template_name = "rollout/admin/roster.html"
+    results_template_name = "rollout/admin/roster_results.html"
+    paginate_by = 100
+
+    def dispatch(self, request, *args, **kwargs):
+        require_admin(request.user)
+        self.form = RosterFilterForm(request.GET or None, user=request.user)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        from .roster import ROW_FIELDS
+
+        self.roster_filter = self.form.roster_filter()
+        return roster_queryset(self.roster_filter).values_list(*ROW_FIELDS)
+
+    def get_filtered_queryset(self):
+        return self.get_queryset()
+
+    def decorate_paginated_queryset(self, object_list):
+        from courses.models import CoursePage
+
+        from .roster import ROW_KEYS, row_status
+
+        now = timezone.now()
+        courses = dict(CoursePage.objects.values_list("pk", "code"))
+        rows = []
+        for values in object_list:
+            row = dict(zip(ROW_KEYS, values, strict=True))
+            course_id = row.pop("course_id")
+            row["enrolled"] = course_id is not None
+            row["course_code"] = courses.get(course_id, "")
+            row["course_title"] = ""
+            row["status"] = row_status(row["completed_at"], row["due_at"], row["enrolled"], now)
+            rows.append(exports.format_row(row))
+        return rows
+
+    def get_context_data(self, *args, **kwargs):
+        context = super().get_context_data(*args, **kwargs)
+        query = self.request.GET.urlencode()
+        context.update(
+            form=self.form,
+            headers=exports.HEADERS,
+            csv_url=reverse("rollout_admin:export_csv") + (f"?{query}" if query else ""),
+            xlsx_url=reverse("rollout_admin:export_xlsx"),
+            query=self.request.GET,
+        )
+        return context
+
+    def render_to_response(self, context, **response_kwargs):
+        if self.is_export:  # ?export=csv|xlsx from Wagtail's own buttons
+            fmt = self.request.GET.get("export")
+            return redirect(
+                reverse(f"rollout_admin:export_{fmt}") + "?" + self.request.GET.urlencode()
+            )
+        return super().render_to_response(context, **response_kwargs)
+
+
+class ExportCSVView(View):
+    """Streams the roster as CSV (UTF-8 with BOM), memory flat in the number of rows."""
+
+    def get(self, request):
+        require_admin(request.user)
+        form = RosterFilterForm(request.GET or None, user=request.user)
+        filt = form.roster_filter()
+        exports.record_export(request.user, filt, "csv")
+        response = StreamingHttpResponse(
+            (chunk.encode("utf-8") for chunk in exports.iter_csv(filt)),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = _attachment(exports.export_filename("csv"))
+        return response
+
+
+class ExportXLSXView(View):
+    """Queues the XLSX export as a background task (immediate in dev/tests)."""
+
+    def post(self, request):
+        require_admin(request.user)
+        form = RosterFilterForm(request.POST or None, user=request.user)
+        filt = form.roster_filter().resolve()
+        export = exports.record_export(
+            request.user, filt, "xlsx", status=RosterExport.Status.PENDING
+        )
+        transaction.on_commit(lambda: exports.build_roster_export.enqueue(export.pk))
+        messages.success(request, _("导出已开始，完成后可在“我的导出”中下载。"))
+        return redirect("rollout_admin:exports")
+
+    def get(self, request):
+        return self.post(request)
+
+
+class ExportListView(AdminTemplateView):
+    template_name = "rollout/admin/exports.html"
+    page_title = gettext_lazy("花名册导出")
+
+    def dispatch(self, request, *args, **kwargs):
+        require_admin(request.user)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["exports"] = visible_exports(self.request.user).select_related(
+            "requested_by", "district"
+        )[:50]
+        return context
+
+
+def visible_exports(user):
+    qs = RosterExport.objects.all()
+    if is_city_admin(user):
+        return qs
+    return qs.filter(requested_by=user)
+
+
+class ExportDownloadView(LoginRequiredMixin, View):
+    """Serves a finished export from private storage to its requester (or a city admin)."""
+
+    def get(self, request, pk):
+        export = get_object_or_404(visible_exports(request.user), pk=pk)
+        if export.district_id and not can_administer_district(request.user, export.district_id):
+            raise Http404
+        if export.status != RosterExport.Status.DONE or not export.file:
+            raise Http404
+        return FileResponse(
+            export.file.open("rb"),
+            as_attachment=True,
+            filename=f"花名册-{export.pk}.{export.format}",
+        )
+
+
+def _attachment(filename):
+    from urllib.parse import quote
+
+    return f"attachment; filename=\"roster.csv\"; filename*=UTF-8''{quote(filename)}"
+
+
+# -- staff import ------------------------------------------------------------------------------
+
+
+class StaffImportView(AdminTemplateView):
+    template_name = "rollout/admin/import.html"
+    page_title = gettext_lazy("导入工作人员")
+
+    def dispatch(self, request, *args, **kwargs):
+        require_admin(request.user)
+        if admin_district_ids(request.user) == []:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request):
+        return self.render_to_response(self.get_context_data(form=StaffImportForm()))
+
+    def post(self, request):
+        from django.core.files.storage import storages
+
+        storage = storages["private"]
+        if "token" in request.POST:
+            return self.confirm(request, storage)
+        form = StaffImportForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        uploaded = form.cleaned_data["file"]
+        try:
+            importing.check_upload(uploaded)
+            data = uploaded.read()
+            result = importing.preview(
+                data,
+                uploaded.name,
+                user=request.user,
+                deactivate_missing=form.cleaned_data["deactivate_missing"],
+            )
+        except importing.ImportFileError as exc:
+            form.add_error("file", str(exc))
+            return self.render_to_response(self.get_context_data(form=form))
+        token = ""
+        if result.ok:
+            token = secrets.token_urlsafe(16)
+            suffix = Path(uploaded.name).suffix.lower()
+            storage.save(f"{IMPORT_DIR}/{token}{suffix}", ContentFile(data))
+            request.session[f"rollout_import_{token}"] = {
+                "name": uploaded.name,
+                "path": f"{IMPORT_DIR}/{token}{suffix}",
+            }
+        confirm = ConfirmImportForm(
+            initial={"token": token, "deactivate_missing": result.deactivate_missing}
+        )
+        return self.render_to_response(
+            self.get_context_data(form=StaffImportForm(), result=result, confirm=confirm)
+        )
+
+    def confirm(self, request, storage):
+        form = ConfirmImportForm(request.POST)
+        if not form.is_valid():
+            raise Http404
+        stored = request.session.pop(f"rollout_import_{form.cleaned_data['token']}", None)
+        if stored is None:
+            raise Http404
+        with storage.open(stored["path"], "rb") as fh:
+            data = fh.read()
+        storage.delete(stored["path"])
+        try:
+            # Validate again at apply time: the database may have changed since the preview.
+            result = importing.preview(
+                data,
+                stored["name"],
+                user=request.user,
+                deactivate_missing=form.cleaned_data["deactivate_missing"],
+            )
+            record = importing.apply(result, user=request.user)
+        except importing.ImportFileError as exc:
+            messages.error(request, str(exc))
+            return redirect("rollout_admin:import")
+        messages.success(
+            request,
+            _("导入完成：新增 %(c)s 人，更新 %(u)s 人，停用 %(d)s 人。")
+            % {"c": record.created, "u": record.updated, "d": record.deactivated},
+        )
+        return redirect("rollout_admin:import")
+
+
+# -- waves and attendance ----------------------------------------------------------------------
+
+
+class EnrolWaveView(AdminTemplateView):
+    """'Enrol now': a city admin enrols the whole wave; a district admin only their district."""
+
+    template_name = "rollout/admin/enrol_wave.html"
+    page_title = gettext_lazy("立即报名")
+
+    def dispatch(self, request, pk, *args, **kwargs):
+        require_admin(request.user)
+        self.wave = get_object_or_404(visible_waves(request.user), pk=pk)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(wave=self.wave, **kwargs)
+
+    def post(self, request):
+        ids = admin_district_ids(request.user)
+        created = enrol_wave(self.wave, district_ids=ids)
+        log(
+            instance=self.wave,
+            action="rollout.enrol",
+            user=request.user,
+            data={"created": created, "districts": ids},
+        )
+        messages.success(request, _("已新增 %(n)s 条报名。") % {"n": created})
+        return redirect("rollout_waves:index")
+
+
+class AttendanceView(AdminTemplateView):
+    """The trainer's attendance sheet: expected staff with a checkbox each (no phone numbers)."""
+
+    template_name = "rollout/admin/attendance.html"
+
+    def dispatch(self, request, pk, *args, **kwargs):
+        self.session = get_object_or_404(visible_sessions(request.user), pk=pk)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_title(self):
+        return _("考勤：%(s)s") % {"s": self.session}
+
+    def staff(self):
+        staff = self.session.expected_staff()
+        user = self.request.user
+        if not is_city_admin(user) and self.session.trainer_id != user.pk:
+            staff = staff.filter(district__in=admin_district_ids(user))
+        return staff.only(
+            "pk", "full_name", "employee_no", "service_centre", "window", "district__name_zh"
+        )
+
+    def get_context_data(self, **kwargs):
+        present = set(
+            Attendance.objects.filter(session=self.session, present=True).values_list(
+                "staff_id", flat=True
+            )
+        )
+        rows = [{"staff": s, "present": s.pk in present} for s in self.staff()]
+        return super().get_context_data(session=self.session, rows=rows, **kwargs)
+
+    def post(self, request):
+        present_ids = {int(v) for v in request.POST.getlist("present") if v.isdigit()}
+        now = timezone.now()
+        with transaction.atomic():
+            existing = {a.staff_id: a for a in Attendance.objects.filter(session=self.session)}
+            new, changed = [], []
+            for staff in self.staff():
+                present = staff.pk in present_ids
+                record = existing.get(staff.pk)
+                if record is None:
+                    new.append(
+                        Attendance(
+                            session=self.session,
+                            staff=staff,
+                            present=present,
+                            taken_by=request.user,
+                            taken_at=now,
+                        )
+                    )
+                elif record.present != present:
+                    record.present, record.taken_by, record.taken_at = present, request.user, now
+                    changed.append(record)
+            Attendance.objects.bulk_create(new, ignore_conflicts=True)
+            Attendance.objects.bulk_update(changed, ["present", "taken_by", "taken_at"])
+        messages.success(request, _("考勤已保存。"))
+        return redirect("rollout_admin:attendance", self.session.pk)
+
+
+def roster_rows(filt):
+    """Convenience for tests and commands."""
+    return list(roster_values(filt))

@@ -1,0 +1,189 @@
+from django.http import Http404
+from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets import ListingButton
+
+from lms.roles import is_admin, is_trainer
+
+from . import admin_urls
+from .models import RolloutWave, TrainingSession
+from .views import visible_sessions, visible_waves
+
+
+class RoleMenuItem(MenuItem):
+    def __init__(self, *args, check=is_admin, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.check = check
+
+    def is_shown(self, request):
+        return self.check(request.user)
+
+
+# -- viewsets ----------------------------------------------------------------------------------
+
+
+class ScopedQuerysetMixin:
+    """Every view of the viewset (index, edit, delete, inspect, history…) finds objects only
+    through ``scope``: another district's wave or session is a 404."""
+
+    scope = None
+
+    def get_base_queryset(self):
+        allowed = type(self).scope(self.request.user).values("pk")
+        return super().get_base_queryset().filter(pk__in=allowed)
+
+    def get_object(self, *args, **kwargs):
+        obj = super().get_object(*args, **kwargs)
+        if not type(self).scope(self.request.user).filter(pk=obj.pk).exists():
+            raise Http404
+        return obj
+
+
+def _scoped(view_class, scope):
+    return type(
+        f"Scoped{view_class.__name__}",
+        (ScopedQuerysetMixin, view_class),
+        {"scope": staticmethod(scope)},
+    )
+
+
+def _waves_for(user):
+    """Waves hold no personal data: trainers see them all; administrators their districts'."""
+    if is_trainer(user) and not is_admin(user):
+        return RolloutWave.objects.all()
+    return visible_waves(user)
+
+
+class ScopedViewSet(ModelViewSet):
+    scope = None
+    extra_buttons = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for attr in (
+            "index_view_class",
+            "edit_view_class",
+            "delete_view_class",
+            "inspect_view_class",
+            "history_view_class",
+            "usage_view_class",
+        ):
+            view_class = getattr(self, attr, None)
+            if view_class is not None:
+                setattr(self, attr, _scoped(view_class, type(self).scope))
+        buttons = self.extra_buttons
+        index = self.index_view_class
+
+        class IndexView(index):
+            def get_list_more_buttons(self, instance):
+                more = list(super().get_list_more_buttons(instance))
+                for label, url_name, icon, check in buttons:
+                    if check(self.request.user):
+                        more.append(
+                            ListingButton(
+                                label,
+                                url=reverse(url_name, args=[instance.pk]),
+                                icon_name=icon,
+                                priority=5,
+                            )
+                        )
+                return more
+
+        self.index_view_class = IndexView
+
+
+class RolloutWaveViewSet(ScopedViewSet):
+    model = RolloutWave
+    scope = staticmethod(_waves_for)
+    icon = "calendar-alt"
+    menu_label = _("培训批次")
+    url_prefix = "rollout/waves"
+    name = "rollout_waves"
+    add_to_admin_menu = False
+    list_display = ["name", "opens_on", "due_on", "status", "last_enrolled_at"]
+    list_filter = ["status", "districts"]
+    search_fields = ["name"]
+    form_fields = ["name", "districts", "courses", "opens_on", "due_on", "status"]
+    inspect_view_enabled = True
+    extra_buttons = [(_("立即报名"), "rollout_admin:enrol_wave", "user", is_admin)]
+
+
+class TrainingSessionViewSet(ScopedViewSet):
+    model = TrainingSession
+    scope = staticmethod(visible_sessions)
+    icon = "group"
+    menu_label = _("现场培训")
+    url_prefix = "rollout/sessions"
+    name = "rollout_sessions"
+    add_to_admin_menu = False
+    list_display = ["__str__", "district", "trainer", "capacity"]
+    list_filter = ["wave", "district"]
+    form_fields = ["wave", "district", "starts_at", "ends_at", "place", "trainer", "capacity"]
+    extra_buttons = [
+        (_("考勤"), "rollout_admin:attendance", "tasks", lambda u: is_admin(u) or is_trainer(u))
+    ]
+
+
+wave_viewset = RolloutWaveViewSet()
+session_viewset = TrainingSessionViewSet()
+
+
+@hooks.register("register_admin_viewset")
+def register_rollout_viewsets():
+    return [wave_viewset, session_viewset]
+
+
+@hooks.register("register_admin_urls")
+def register_rollout_urls():
+    return [path("rollout/", include((admin_urls.urlpatterns, "rollout_admin")))]
+
+
+@hooks.register("register_admin_menu_item")
+def register_rollout_menu():
+    def staff_or_admin(user):
+        return is_admin(user) or is_trainer(user)
+
+    items = [
+        RoleMenuItem(
+            _("培训看板"), reverse("rollout_admin:dashboard"), icon_name="table", order=100
+        ),
+        RoleMenuItem(
+            _("培训批次"),
+            reverse("rollout_waves:index"),
+            icon_name="calendar-alt",
+            order=200,
+            check=staff_or_admin,
+        ),
+        RoleMenuItem(
+            _("现场培训"),
+            reverse("rollout_sessions:index"),
+            icon_name="group",
+            order=300,
+            check=staff_or_admin,
+        ),
+        RoleMenuItem(
+            _("培训花名册"), reverse("rollout_admin:roster"), icon_name="list-ul", order=400
+        ),
+        RoleMenuItem(
+            _("花名册导出"), reverse("rollout_admin:exports"), icon_name="download", order=500
+        ),
+        RoleMenuItem(
+            _("导入工作人员"), reverse("rollout_admin:import"), icon_name="upload", order=600
+        ),
+    ]
+
+    class RolloutSubmenu(SubmenuMenuItem):
+        def is_shown(self, request):
+            return staff_or_admin(request.user)
+
+    return RolloutSubmenu(_("滚动培训"), Menu(items=items), icon_name="date", order=250)
+
+
+@hooks.register("register_log_actions")
+def register_rollout_log_actions(actions):
+    actions.register_action("rollout.import", _("导入工作人员"), _("导入了工作人员名单"))
+    actions.register_action("rollout.export", _("导出花名册"), _("导出了培训花名册"))
+    actions.register_action("rollout.enrol", _("批次报名"), _("为培训批次报名"))

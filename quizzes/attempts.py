@@ -1,0 +1,475 @@
+"""The attempt life cycle: start (draw and shuffle the paper), autosave, submit, grade, mark.
+
+Every caller (views, admin, tests, commands) uses these functions.
+
+Late submissions
+----------------
+An attempt with a time limit has a ``deadline`` (start + limit, never after the quiz's
+``available_until``). Answers (autosaved or sent with the submit button) are accepted until
+``deadline + LATE_GRACE`` (30 s, for network latency). A submit that arrives after that
+ignores the answers it carries: the attempt is graded with the answers saved before, and
+``submitted_at`` is set to the deadline. An overdue attempt nobody submits is graded the same
+way the next time it is touched (its page, the quiz page, a new start).
+
+Concurrency
+-----------
+Starting locks the user row (``select_for_update``) so two clicks create one attempt; the
+database also enforces one attempt number per (quiz, user) and one in-progress attempt per
+(quiz, user). Submitting locks the attempt row; a second or replayed submit finds it no
+longer in progress and returns it unchanged (graded once).
+"""
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import scoring
+from .models import Attempt, Choice, Question, Quiz, Response
+
+LATE_GRACE = timedelta(seconds=30)
+
+
+class AttemptError(ValidationError):
+    """The learner may not start or change an attempt now (message is for the learner)."""
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def attempts_left(quiz, user, used=None):
+    if quiz.max_attempts is None:
+        return None
+    if used is None:
+        used = Attempt.objects.filter(quiz=quiz, user=user).count()
+    return max(0, quiz.max_attempts - used)
+
+
+def cooldown_until(quiz, user, last_submitted=None):
+    """When the user may start again after the cooldown, or None if they may now."""
+    if not quiz.cooldown_minutes:
+        return None
+    if last_submitted is None:
+        last_submitted = (
+            Attempt.objects.filter(quiz=quiz, user=user, submitted_at__isnull=False)
+            .order_by("-submitted_at")
+            .values_list("submitted_at", flat=True)
+            .first()
+        )
+    if last_submitted is None:
+        return None
+    until = last_submitted + timedelta(minutes=quiz.cooldown_minutes)
+    return until if until > timezone.now() else None
+
+
+def has_passed(quiz, user):
+    return Attempt.objects.filter(quiz=quiz, user=user, passed=True).exists()
+
+
+# --------------------------------------------------------------------------- drawing
+
+
+def _pick(rng, items, count):
+    items = list(items)
+    if count is None or count >= len(items):
+        return items
+    return rng.sample(items, count)
+
+
+def draw_questions(quiz, rng):
+    """Question ids for a new paper, in paper order."""
+    pool = Question.objects.filter(bank_id=quiz.bank_id).order_by("pk")
+    draws = list(quiz.draws.select_related("category").all())
+    if draws:
+        chosen = []
+        taken = set()
+        for draw in draws:
+            if draw.include_subcategories:
+                categories = draw.category.descendant_ids()
+            else:
+                categories = [draw.category_id]
+            ids = [
+                pk
+                for pk in pool.filter(category_id__in=categories).values_list("pk", flat=True)
+                if pk not in taken
+            ]
+            picked = _pick(rng, ids, draw.count)
+            taken.update(picked)
+            chosen.extend(picked)
+    else:
+        ids = list(pool.values_list("pk", flat=True))
+        chosen = _pick(rng, ids, quiz.questions_per_attempt)
+        if not quiz.shuffle_questions:
+            chosen.sort()
+    if quiz.shuffle_questions:
+        rng.shuffle(chosen)
+    return chosen
+
+
+def _build_paper(attempt, quiz, rng):
+    ids = draw_questions(quiz, rng)
+    choices = {}
+    for choice in Choice.objects.filter(question_id__in=ids).order_by("sort_order", "pk"):
+        choices.setdefault(choice.question_id, []).append(choice.pk)
+    rows = []
+    for position, question_id in enumerate(ids, start=1):
+        order = list(choices.get(question_id, []))
+        if quiz.shuffle_choices:
+            rng.shuffle(order)
+        rows.append(
+            Response(
+                attempt=attempt, question_id=question_id, position=position, choice_order=order
+            )
+        )
+    Response.objects.bulk_create(rows)
+
+
+# --------------------------------------------------------------------------- start
+
+
+def start_attempt(quiz, user, now=None):
+    """Return the user's in-progress attempt of ``quiz`` or start a new one.
+
+    Raises :class:`AttemptError` when the quiz is closed, no attempts are left or the
+    cooldown has not passed.
+    """
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+            current = (
+                Attempt.objects.select_for_update()
+                .filter(quiz=quiz, user=user, status=Attempt.IN_PROGRESS)
+                .first()
+            )
+            if current is not None:
+                if not is_overdue(current, now):
+                    return current
+                _finish(current, now, answers=None)
+            if not quiz.is_open(now):
+                raise AttemptError(_("本测验当前未开放。"))
+            attempts = list(
+                Attempt.objects.filter(quiz=quiz, user=user).values_list("number", "submitted_at")
+            )
+            if quiz.max_attempts is not None and len(attempts) >= quiz.max_attempts:
+                raise AttemptError(_("作答次数已用完。"))
+            last = max((s for _n, s in attempts if s is not None), default=None)
+            if quiz.cooldown_minutes and last is not None:
+                until = last + timedelta(minutes=quiz.cooldown_minutes)
+                if until > now:
+                    raise AttemptError(
+                        _("请在 %(time)s 之后再次作答。")
+                        % {"time": timezone.localtime(until).strftime("%H:%M:%S")}
+                    )
+            number = max((n for n, _s in attempts), default=0) + 1
+            deadline = now + quiz.time_limit if quiz.time_limit else None
+            if quiz.available_until and (deadline is None or deadline > quiz.available_until):
+                deadline = quiz.available_until
+            seed = random.SystemRandom().randrange(1, 2**62)
+            attempt = Attempt.objects.create(
+                quiz=quiz, user=user, number=number, started_at=now, deadline=deadline, seed=seed
+            )
+            # A reproducible shuffle (not security-sensitive): the seed is stored on the attempt.
+            _build_paper(attempt, quiz, random.Random(seed))  # noqa: S311
+            return attempt
+    except IntegrityError:
+        # Another request created it between our checks (no row lock on some backends).
+        current = Attempt.objects.filter(quiz=quiz, user=user, status=Attempt.IN_PROGRESS).first()
+        if current is None:
+            raise
+        return current
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def is_overdue(attempt, now=None):
+    return attempt.deadline is not None and (now or timezone.now()) > attempt.deadline + LATE_GRACE
+
+
+def normalize_answer(question, choice_ids, data):
+    """Turn submitted data (a dict from JSON or built from POST) into the stored answer.
+
+    Raises ValueError for data that does not fit the question.
+    """
+    qtype = question.qtype
+    data = data if isinstance(data, dict) else {}
+    allowed = set(choice_ids)
+    if qtype == "multichoice":
+        raw = data.get("choice")
+        if raw in (None, ""):
+            return None
+        pk = int(raw)
+        if pk not in allowed:
+            raise ValueError("choice")
+        return {"choice": pk}
+    if qtype == "multiresponse":
+        raw = data.get("choices") or []
+        if not isinstance(raw, list):
+            raw = [raw]
+        pks = sorted({int(x) for x in raw})
+        if not set(pks) <= allowed:
+            raise ValueError("choices")
+        return {"choices": pks}
+    if qtype == "truefalse":
+        raw = data.get("value")
+        if raw in (None, ""):
+            return None
+        if isinstance(raw, str):
+            if raw not in ("true", "false"):
+                raise ValueError("value")
+            raw = raw == "true"
+        return {"value": bool(raw)}
+    if qtype in ("shortanswer", "numerical"):
+        return {"text": str(data.get("text") or "")[:255]}
+    if qtype == "essay":
+        return {"text": str(data.get("text") or "")[:20000]}
+    if qtype == "matching":
+        raw = data.get("pairs") or {}
+        if not isinstance(raw, dict):
+            raise ValueError("pairs")
+        return {"pairs": {str(int(k)): str(v)[:255] for k, v in raw.items() if int(k) in allowed}}
+    return None
+
+
+def answers_from_post(responses, post):
+    """Map the non-JS form (``q<position>`` fields) to ``{response: data}``."""
+    out = {}
+    for response in responses:
+        prefix = f"q{response.position}"
+        qtype = response.question.qtype
+        if qtype == "multiresponse":
+            data = {"choices": post.getlist(prefix)}
+        elif qtype == "multichoice":
+            data = {"choice": post.get(prefix)}
+        elif qtype == "truefalse":
+            data = {"value": post.get(prefix)}
+        elif qtype == "matching":
+            data = {
+                "pairs": {
+                    key[len(prefix) + 1 :]: value
+                    for key, value in post.items()
+                    if key.startswith(prefix + "-") and value
+                }
+            }
+        elif qtype == "description":
+            continue
+        else:
+            if prefix not in post:
+                continue
+            data = {"text": post.get(prefix)}
+        out[response] = data
+    return out
+
+
+def _apply_answers(answers, now):
+    """Normalise ``{response: data}`` onto the responses; returns the changed ones."""
+    changed = []
+    for response, data in answers.items():
+        if response.checked:
+            continue  # "answers after each question": a checked answer is final.
+        try:
+            value = normalize_answer(response.question, response.choice_order, data)
+        except (TypeError, ValueError):
+            continue
+        if value != response.answer:
+            response.answer = value
+            response.answered_at = now
+            changed.append(response)
+    return changed
+
+
+def save_answer(attempt, position, data, now=None, check=False):
+    """Autosave one answer. Returns the response. Raises AttemptError when not accepted."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
+        if attempt.status != Attempt.IN_PROGRESS or is_overdue(attempt, now):
+            raise AttemptError(_("本次作答已结束，答案未保存。"))
+        response = (
+            Response.objects.select_related("question")
+            .filter(attempt=attempt, position=position)
+            .first()
+        )
+        if response is None:
+            raise AttemptError(_("题目不存在。"))
+        if response.checked:
+            raise AttemptError(_("本题已核对答案，不能修改。"))
+        try:
+            value = normalize_answer(response.question, response.choice_order, data)
+        except (TypeError, ValueError):
+            raise AttemptError(_("答案格式不正确。"))
+        response.answer = value
+        response.answered_at = now
+        fields = ["answer", "answered_at"]
+        if check and attempt.quiz.show_answers == Quiz.SHOW_EACH:
+            response.checked = True
+            fields.append("checked")
+        response.save(update_fields=fields)
+        return response
+
+
+# --------------------------------------------------------------------------- submit & grade
+
+
+def _responses_for_grading(attempt):
+    return list(
+        Response.objects.filter(attempt=attempt)
+        .select_related("question")
+        .prefetch_related(
+            Prefetch("question__choices", queryset=Choice.objects.order_by("sort_order", "pk"))
+        )
+        .order_by("position")
+    )
+
+
+def _grade(attempt, responses, now):
+    """Score every response (one bulk update) and set the attempt's status and score."""
+    for response in responses:
+        question = response.question
+        if not question.is_scored:
+            response.fraction = None
+            response.needs_marking = False
+            continue
+        if question.qtype == Question.ESSAY:
+            if response.marked_at is None:
+                text = (response.answer or {}).get("text", "").strip()
+                # An empty essay needs no marking: it earns nothing.
+                response.fraction = None if text else scoring.ZERO
+                response.needs_marking = bool(text)
+            continue
+        response.fraction = scoring.grade_response(
+            question, list(question.choices.all()), response.answer
+        )
+        response.needs_marking = False
+    Response.objects.bulk_update(responses, ["answer", "answered_at", "fraction", "needs_marking"])
+    _set_result(attempt, responses, now)
+
+
+def _set_result(attempt, responses, now):
+    score = scoring.attempt_score(
+        (r.question.default_mark, r.fraction) for r in responses if r.question.is_scored
+    )
+    if score is None:
+        attempt.status = Attempt.PENDING
+        attempt.score = None
+        attempt.passed = False
+        attempt.graded_at = None
+    else:
+        attempt.status = Attempt.GRADED
+        attempt.score = score
+        attempt.passed = score >= Decimal(attempt.quiz.pass_mark)
+        attempt.graded_at = now
+    attempt.save(
+        update_fields=[
+            "status",
+            "score",
+            "passed",
+            "graded_at",
+            "submitted_at",
+            "late_submission_ignored",
+        ]
+    )
+    if attempt.passed and attempt.quiz.course_id:
+        _after_commit_evaluate(attempt)
+
+
+def _after_commit_evaluate(attempt):
+    from courses.completion import evaluate
+
+    user, course = attempt.user, attempt.quiz.course
+
+    transaction.on_commit(lambda: evaluate(user, course))
+
+
+def _finish(attempt, now, answers):
+    """Submit a locked in-progress attempt. ``answers``: ``{position: data}`` or None."""
+    responses = _responses_for_grading(attempt)
+    late = is_overdue(attempt, now)
+    if answers and not late:
+        by_position = {r.position: r for r in responses}
+        _apply_answers({by_position[p]: d for p, d in answers.items() if p in by_position}, now)
+    if late:
+        attempt.submitted_at = attempt.deadline
+        attempt.late_submission_ignored = bool(answers)
+    else:
+        attempt.submitted_at = now
+    _grade(attempt, responses, now)
+    return attempt
+
+
+def submit_attempt(attempt, answers=None, now=None):
+    """Submit and grade ``attempt`` once. ``answers``: ``{position: data}`` sent with the
+    submit (the no-JS form); autosaved answers are already stored. Returns the attempt.
+    A repeated submit returns the stored result without grading again."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = (
+            Attempt.objects.select_for_update().select_related("quiz", "user").get(pk=attempt.pk)
+        )
+        if locked.status != Attempt.IN_PROGRESS:
+            return locked
+        return _finish(locked, now, answers)
+
+
+def finish_if_overdue(attempt, now=None):
+    """Grade an abandoned attempt whose time is up (as of its deadline)."""
+    now = now or timezone.now()
+    if attempt.status == Attempt.IN_PROGRESS and is_overdue(attempt, now):
+        return submit_attempt(attempt, now=now)
+    return attempt
+
+
+# --------------------------------------------------------------------------- marking
+
+
+def mark_response(response, fraction, marker, comment="", now=None):
+    """A trainer marks (or re-marks) an essay. Updates score, passed flag and completion."""
+    from wagtail.log_actions import log
+
+    now = now or timezone.now()
+    fraction = scoring.clamp(Decimal(str(fraction)))
+    with transaction.atomic():
+        attempt = (
+            Attempt.objects.select_for_update()
+            .select_related("quiz", "user")
+            .get(pk=response.attempt_id)
+        )
+        if attempt.status == Attempt.IN_PROGRESS:
+            raise AttemptError(_("该作答尚未交卷。"))
+        response = Response.objects.select_related("question").get(pk=response.pk)
+        old = response.fraction
+        response.fraction = fraction
+        response.needs_marking = False
+        response.marked_by = marker
+        response.marked_at = now
+        response.marker_comment = comment
+        response.save(
+            update_fields=["fraction", "needs_marking", "marked_by", "marked_at", "marker_comment"]
+        )
+        old_score = attempt.score
+        responses = list(Response.objects.filter(attempt=attempt).select_related("question"))
+        _set_result(attempt, responses, attempt.graded_at or now)
+        if attempt.status == Attempt.GRADED and old_score != attempt.score:
+            attempt.graded_at = now
+            attempt.save(update_fields=["graded_at"])
+        log(
+            instance=attempt,
+            action="quizzes.mark",
+            user=marker,
+            data={
+                "response": response.pk,
+                "question": response.question.name,
+                "old_fraction": None if old is None else str(old),
+                "new_fraction": str(fraction),
+                "old_score": None if old_score is None else str(old_score),
+                "new_score": None if attempt.score is None else str(attempt.score),
+            },
+        )
+    return attempt

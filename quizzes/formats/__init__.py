@@ -1,0 +1,36 @@
+"""Question import/export formats: Moodle GIFT (read and write) and Aiken (read).
+
+Pure Python; the quizzes app turns ``ParsedQuestion`` objects into models and back.
+"""
+
+from .aiken import parse_aiken
+from .base import (
+    BLANK,
+    FORMATS,
+    QTYPES,
+    FormatError,
+    ParsedAnswer,
+    ParsedQuestion,
+    decode_upload,
+    match_shortanswer,
+    render_text,
+    sanitize_html,
+)
+from .gift import parse_gift
+from .gift_export import export_gift
+
+__all__ = [
+    "BLANK",
+    "FORMATS",
+    "QTYPES",
+    "FormatError",
+    "ParsedAnswer",
+    "ParsedQuestion",
+    "decode_upload",
+    "export_gift",
+    "match_shortanswer",
+    "parse_aiken",
+    "parse_gift",
+    "render_text",
+    "sanitize_html",
+]

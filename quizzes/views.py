@@ -1,0 +1,363 @@
+"""Learner views: quiz landing, attempt paper (autosave, check, submit), result, history,
+category progress. Every attempt view looks the attempt up with ``user=request.user``.
+
+Nothing that reveals a correct answer (fractions, feedback, explanations) is rendered or
+returned as JSON while an attempt is in progress, except for a question the learner has
+"checked" in a quiz configured to show answers after each question.
+"""
+
+import contextlib
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Avg, Count, Max, Prefetch
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import attempts as svc
+from .models import Attempt, Choice, Quiz, Response
+
+
+def _visible_quizzes():
+    return Quiz.objects.filter(live=True)
+
+
+def _is_enrolled(user, quiz):
+    if not quiz.course_id:
+        return True
+    from courses.models import Enrollment
+
+    return Enrollment.objects.filter(user=user, course_id=quiz.course_id).exists()
+
+
+def _own_attempt(request, pk):
+    try:
+        return Attempt.objects.select_related("quiz").get(pk=pk, user=request.user)
+    except (Attempt.DoesNotExist, ValueError):
+        raise Http404
+
+
+# --------------------------------------------------------------------------- landing
+
+
+def quiz_status(quiz, user):
+    """Facts for the landing page and the course page (a few queries)."""
+    now = timezone.now()
+    rows = list(Attempt.objects.filter(quiz=quiz, user=user).order_by("number"))
+    in_progress = next((a for a in rows if a.status == Attempt.IN_PROGRESS), None)
+    if in_progress is not None and svc.is_overdue(in_progress, now):
+        svc.finish_if_overdue(in_progress, now)
+        rows = list(Attempt.objects.filter(quiz=quiz, user=user).order_by("number"))
+        in_progress = None
+    last_submitted = max((a.submitted_at for a in rows if a.submitted_at), default=None)
+    cooldown = svc.cooldown_until(quiz, user, last_submitted) if last_submitted else None
+    left = svc.attempts_left(quiz, user, used=len(rows))
+    graded = [a for a in rows if a.score is not None]
+    enrolled = _is_enrolled(user, quiz)
+    can_start = (
+        in_progress is None
+        and enrolled
+        and quiz.is_open(now)
+        and (left is None or left > 0)
+        and cooldown is None
+    )
+    return {
+        "quiz": quiz,
+        "attempts": rows,
+        "in_progress": in_progress,
+        "attempts_left": left,
+        "cooldown_until": cooldown,
+        "cooldown_seconds": int((cooldown - now).total_seconds()) if cooldown else 0,
+        "best_score": max((a.score for a in graded), default=None),
+        "passed": any(a.passed for a in rows),
+        "is_open": quiz.is_open(now),
+        "enrolled": enrolled,
+        "can_start": can_start,
+        "url": reverse("quizzes:quiz", args=[quiz.pk]),
+    }
+
+
+@login_required
+def quiz_detail(request, pk):
+    quiz = get_object_or_404(_visible_quizzes().select_related("course"), pk=pk)
+    context = quiz_status(quiz, request.user)
+    context["question_count"] = _paper_size(quiz)
+    return render(request, "quizzes/quiz.html", context)
+
+
+def _paper_size(quiz):
+    draws = list(quiz.draws.all())
+    if draws:
+        return sum(d.count for d in draws)
+    total = quiz.bank.questions.count()
+    if quiz.questions_per_attempt:
+        return min(total, quiz.questions_per_attempt)
+    return total
+
+
+@login_required
+@require_POST
+def start(request, pk):
+    quiz = get_object_or_404(_visible_quizzes(), pk=pk)
+    if not _is_enrolled(request.user, quiz):
+        messages.error(request, _("请先报名本课程。"))
+        return redirect("quizzes:quiz", pk=quiz.pk)
+    try:
+        attempt = svc.start_attempt(quiz, request.user)
+    except svc.AttemptError as error:
+        messages.error(request, error.messages[0])
+        return redirect("quizzes:quiz", pk=quiz.pk)
+    return redirect("quizzes:attempt", pk=attempt.pk)
+
+
+def course_quiz_context(request, course):
+    """For the course page: ``{"quiz": ..., "attempts_left": ..., "url": ...}`` or None when
+    the course has no live quiz. Use ``{% course_quiz page %}`` (quizzes_tags) in templates."""
+    quiz = Quiz.objects.filter(course=course, live=True).first()
+    if quiz is None:
+        return None
+    if not request.user.is_authenticated:
+        return {"quiz": quiz, "url": reverse("quizzes:quiz", args=[quiz.pk]), "anonymous": True}
+    return quiz_status(quiz, request.user)
+
+
+# --------------------------------------------------------------------------- the paper
+
+
+def _paper(attempt, reveal):
+    """Items for the template. ``reveal``: include fractions/feedback (after submission, or
+    for checked questions in "each" mode)."""
+    responses = list(
+        Response.objects.filter(attempt=attempt)
+        .select_related("question", "question__image", "question__category")
+        .prefetch_related(Prefetch("question__choices", queryset=Choice.objects.all()))
+        .order_by("position")
+    )
+    items = []
+    number = 0
+    for response in responses:
+        question = response.question
+        by_id = {c.pk: c for c in question.choices.all()}
+        ordered = [by_id[pk] for pk in response.choice_order if pk in by_id]
+        answer = response.answer or {}
+        show = reveal or (response.checked and attempt.quiz.show_answers == Quiz.SHOW_EACH)
+        if question.is_scored:
+            number += 1
+        item = {
+            "response": response,
+            "question": question,
+            "number": number if question.is_scored else None,
+            "name": f"q{response.position}",
+            "answer": answer,
+            "reveal": show,
+            "checked": response.checked,
+        }
+        if question.qtype in ("multichoice", "multiresponse"):
+            selected = set(answer.get("choices") or []) | {answer.get("choice")}
+            item["choices"] = [
+                {
+                    "id": c.pk,
+                    "text": c.text,
+                    "selected": c.pk in selected,
+                    "fraction": c.fraction if show else None,
+                    "correct": show and c.fraction > 0,
+                    "feedback": c.feedback if show and c.pk in selected else "",
+                }
+                for c in ordered
+            ]
+        elif question.qtype == "matching":
+            pairs = answer.get("pairs") or {}
+            options = list(dict.fromkeys(c.match for c in ordered if c.match))
+            item["subquestions"] = [
+                {
+                    "id": c.pk,
+                    "text": c.text,
+                    "selected": pairs.get(str(c.pk), ""),
+                    "correct_match": c.match if show else None,
+                }
+                for c in ordered
+                if c.text
+            ]
+            item["options"] = options
+        elif question.qtype == "truefalse":
+            item["value"] = answer.get("value")
+            if show:
+                item["correct_value"] = question.correct_truefalse
+                chosen = answer.get("value")
+                if chosen is True:
+                    item["feedback"] = question.true_feedback
+                elif chosen is False:
+                    item["feedback"] = question.false_feedback
+        elif question.qtype in ("shortanswer", "numerical") and show:
+            candidates = [
+                c
+                for c in ordered
+                if c.fraction > 0 and (question.qtype == "shortanswer" or c.value is not None)
+            ]
+            best = max(candidates, key=lambda c: c.fraction, default=None)
+            item["correct_text"] = best.text if best else ""
+        if show:
+            item["fraction"] = response.fraction
+            item["explanation"] = question.explanation
+            item["marker_comment"] = response.marker_comment
+        items.append(item)
+    return items
+
+
+@login_required
+def attempt_view(request, pk):
+    attempt = _own_attempt(request, pk)
+    attempt = svc.finish_if_overdue(attempt)
+    if attempt.is_finished:
+        return redirect("quizzes:result", pk=attempt.pk)
+    context = {
+        "attempt": attempt,
+        "quiz": attempt.quiz,
+        "items": _paper(attempt, reveal=False),
+        "seconds_left": attempt.seconds_left(),
+        "show_each": attempt.quiz.show_answers == Quiz.SHOW_EACH,
+    }
+    response = render(request, "quizzes/attempt.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _answers_from_request(request, attempt):
+    responses = list(
+        Response.objects.filter(attempt=attempt).select_related("question").order_by("position")
+    )
+    return {r.position: data for r, data in svc.answers_from_post(responses, request.POST).items()}
+
+
+@login_required
+@require_POST
+def submit(request, pk):
+    attempt = _own_attempt(request, pk)
+    answers = None
+    if attempt.status == Attempt.IN_PROGRESS:
+        answers = _answers_from_request(request, attempt)
+    attempt = svc.submit_attempt(attempt, answers=answers)
+    if attempt.late_submission_ignored:
+        messages.warning(request, _("交卷时已超过截止时间，按截止前保存的答案评分。"))
+    return redirect("quizzes:result", pk=attempt.pk)
+
+
+@login_required
+@require_POST
+def check(request, pk, position):
+    """ "Answers after each question": save the posted answers, then lock and reveal one."""
+    attempt = _own_attempt(request, pk)
+    if attempt.quiz.show_answers != Quiz.SHOW_EACH:
+        raise Http404
+    answers = _answers_from_request(request, attempt)
+    try:
+        for pos, data in answers.items():
+            if pos == position:
+                continue
+            with contextlib.suppress(svc.AttemptError):
+                svc.save_answer(attempt, pos, data)
+        svc.save_answer(attempt, position, answers.get(position, {}), check=True)
+        # Grade the checked question now so its review shows a result.
+        response = Response.objects.select_related("question").get(
+            attempt=attempt, position=position
+        )
+        from .scoring import grade_response
+
+        if response.question.qtype not in ("essay", "description"):
+            response.fraction = grade_response(
+                response.question, list(response.question.choices.all()), response.answer
+            )
+            response.save(update_fields=["fraction"])
+    except svc.AttemptError as error:
+        messages.error(request, error.messages[0])
+    return redirect(reverse("quizzes:attempt", args=[attempt.pk]) + f"#q{position}")
+
+
+@login_required
+@require_POST
+def autosave(request, pk):
+    """JSON autosave of one answer: ``{"position": n, "answer": {...}}``.
+
+    The reply says only whether it was saved; never correctness."""
+    try:
+        attempt = Attempt.objects.select_related("quiz").get(pk=pk, user=request.user)
+    except (Attempt.DoesNotExist, ValueError):
+        return JsonResponse({"saved": False, "error": "not_found"}, status=404)
+    try:
+        payload = json.loads(request.body or b"{}")
+        position = int(payload.get("position"))
+        data = payload.get("answer")
+    except (ValueError, TypeError, AttributeError):
+        return JsonResponse({"saved": False, "error": _("请求格式不正确。")}, status=400)
+    try:
+        response = svc.save_answer(attempt, position, data)
+    except svc.AttemptError as error:
+        return JsonResponse({"saved": False, "error": error.messages[0]}, status=409)
+    return JsonResponse(
+        {
+            "saved": True,
+            "position": response.position,
+            "saved_at": timezone.localtime(response.answered_at).strftime("%H:%M:%S"),
+            "seconds_left": attempt.seconds_left(),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- results
+
+
+@login_required
+def result(request, pk):
+    attempt = _own_attempt(request, pk)
+    attempt = svc.finish_if_overdue(attempt)
+    if not attempt.is_finished:
+        return redirect("quizzes:attempt", pk=attempt.pk)
+    reveal = attempt.answers_visible()
+    context = {
+        "attempt": attempt,
+        "quiz": attempt.quiz,
+        "reveal": reveal,
+        "items": _paper(attempt, reveal=reveal) if attempt.quiz.show_answers != "never" else [],
+        "attempts_left": svc.attempts_left(attempt.quiz, request.user),
+    }
+    return render(request, "quizzes/result.html", context)
+
+
+@login_required
+def history(request):
+    attempts = (
+        Attempt.objects.filter(user=request.user)
+        .select_related("quiz", "quiz__course")
+        .order_by("-started_at")
+    )
+    return render(request, "quizzes/history.html", {"attempts": attempts})
+
+
+@login_required
+def progress(request):
+    """Success rate per category over the learner's marked responses."""
+    rows = (
+        Response.objects.filter(
+            attempt__user=request.user,
+            attempt__status__in=[Attempt.GRADED, Attempt.PENDING],
+            fraction__isnull=False,
+        )
+        .values("question__bank__name", "question__category__path")
+        .annotate(rate=Avg("fraction"), answered=Count("pk"), last=Max("attempt__submitted_at"))
+        .order_by("question__bank__name", "question__category__path")
+    )
+    categories = [
+        {
+            "bank": row["question__bank__name"],
+            "category": row["question__category__path"] or _("未分类"),
+            "percent": round(float(row["rate"]) * 100),
+            "answered": row["answered"],
+        }
+        for row in rows
+    ]
+    return render(request, "quizzes/progress.html", {"categories": categories})

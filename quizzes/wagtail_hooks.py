@@ -1,0 +1,194 @@
+from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.panels import FieldPanel
+from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
+
+from lms.admin_views import DistrictScopedMixin
+
+from . import admin_views
+from .models import Attempt, Category, Question, QuestionBank, Quiz
+
+
+class QuestionBankViewSet(ModelViewSet):
+    model = QuestionBank
+    icon = "folder-open-inverse"
+    menu_label = _("题库")
+    list_display = ["name", "description", "created_at"]
+    search_fields = ["name", "description"]
+    form_fields = ["name", "description"]
+
+
+class CategoryViewSet(ModelViewSet):
+    model = Category
+    icon = "folder-inverse"
+    menu_label = _("题目分类")
+    list_display = ["path", "bank"]
+    list_filter = ["bank"]
+    search_fields = ["name", "path"]
+    panels = [FieldPanel("bank"), FieldPanel("parent"), FieldPanel("name")]
+
+
+class QuestionViewSet(ModelViewSet):
+    model = Question
+    icon = "help"
+    menu_label = _("题目")
+    list_display = ["name", "qtype", "category", "bank", "updated_at"]
+    list_filter = ["bank", "qtype", "category"]
+    search_fields = ["name", "text"]
+    list_export = ["name", "qtype", "category", "bank"]
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        return Question.objects.select_related("bank", "category")
+
+
+class QuizViewSet(ModelViewSet):
+    model = Quiz
+    icon = "tasks"
+    menu_label = _("测验")
+    list_display = ["title", "course", "bank", "pass_mark", "max_attempts", "live"]
+    list_filter = ["live", "show_answers", "bank"]
+    search_fields = ["title", "description"]
+
+
+class AttemptScopedMixin(DistrictScopedMixin):
+    def scope_queryset(self, queryset):
+        return admin_views.scope_attempts(queryset, self.request.user)
+
+
+class AttemptViewSet(ModelViewSet):
+    """Read-only results (no one is granted add/change): district admins see their district."""
+
+    model = Attempt
+    icon = "list-ul"
+    menu_label = _("作答记录")
+    list_display = ["user", "quiz", "number", "status", "score", "passed", "submitted_at"]
+    list_filter = ["quiz", "status", "passed"]
+    search_fields = ["user__username", "user__staff_profile__full_name", "quiz__title"]
+    list_export = [
+        "user",
+        "quiz",
+        "number",
+        "status",
+        "score",
+        "passed",
+        "started_at",
+        "submitted_at",
+        "graded_at",
+    ]
+    export_filename = "quiz-attempts"
+    inspect_view_enabled = True
+    inspect_view_fields = [
+        "user",
+        "quiz",
+        "number",
+        "status",
+        "score",
+        "passed",
+        "started_at",
+        "deadline",
+        "submitted_at",
+        "graded_at",
+    ]
+    form_fields = ["status"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for attr in (
+            "index_view_class",
+            "inspect_view_class",
+            "edit_view_class",
+            "delete_view_class",
+            "history_view_class",
+            "usage_view_class",
+        ):
+            view_class = getattr(self, attr, None)
+            if view_class is not None:
+                setattr(
+                    self,
+                    attr,
+                    type(f"Scoped{view_class.__name__}", (AttemptScopedMixin, view_class), {}),
+                )
+
+    def get_queryset(self, request):
+        return Attempt.objects.select_related("user", "quiz", "user__staff_profile")
+
+
+class QuizzesGroup(ViewSetGroup):
+    menu_label = _("题库与测验")
+    menu_icon = "tasks"
+    menu_order = 250
+    items = (QuizViewSet, QuestionViewSet, CategoryViewSet, QuestionBankViewSet, AttemptViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_quiz_viewsets():
+    return QuizzesGroup()
+
+
+admin_urlpatterns = (
+    [
+        path("import/", admin_views.import_view, name="import"),
+        path("banks/<int:pk>/export/", admin_views.export_view, name="export"),
+        path("marking/", admin_views.marking_view, name="marking"),
+        path("statistics/", admin_views.statistics_index, name="statistics"),
+        path("statistics/<int:pk>/", admin_views.statistics_view, name="quiz_statistics"),
+    ],
+    "quizzes_admin",
+)
+
+
+@hooks.register("register_admin_urls")
+def register_quiz_admin_urls():
+    return [path("quiz-tools/", include(admin_urlpatterns))]
+
+
+class PermissionMenuItem(MenuItem):
+    def __init__(self, *args, permission, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.permission = permission
+
+    def is_shown(self, request):
+        return request.user.has_perm(self.permission)
+
+
+@hooks.register("register_admin_menu_item")
+def register_import_menu_item():
+    return PermissionMenuItem(
+        _("导入/导出题目"),
+        reverse("quizzes_admin:import"),
+        icon_name="upload",
+        order=251,
+        permission="quizzes.add_question",
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def register_marking_menu_item():
+    return PermissionMenuItem(
+        _("批阅论述题"),
+        reverse("quizzes_admin:marking"),
+        icon_name="edit",
+        order=252,
+        permission="quizzes.mark_attempt",
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def register_statistics_menu_item():
+    return PermissionMenuItem(
+        _("测验统计"),
+        reverse("quizzes_admin:statistics"),
+        icon_name="table",
+        order=253,
+        permission="quizzes.view_all_results",
+    )
+
+
+@hooks.register("register_log_actions")
+def register_quiz_log_actions(actions):
+    actions.register_action("quizzes.mark", _("批阅论述题"), _("批阅论述题并更新成绩"))
+    actions.register_action("quizzes.import", _("导入题目"), _("导入题目到题库"))

@@ -1,0 +1,177 @@
+"""Learner pages through HTTP: no answers before submission, 404 for others' attempts,
+autosave JSON, no-JS submit, result/history/progress pages, the course-page tag."""
+
+import json
+import re
+
+import pytest
+from django.template import Context, Template
+from django.test import RequestFactory
+from django.urls import reverse
+
+from quizzes import attempts as svc
+from quizzes.models import Attempt, Response
+
+from .utils import make_quiz
+
+pytestmark = pytest.mark.django_db
+
+
+def start(client, quiz):
+    response = client.post(reverse("quizzes:start", args=[quiz.pk]))
+    assert response.status_code == 302
+    return Attempt.objects.get(quiz=quiz)
+
+
+def test_landing_start_and_paper_without_answers(client, learner):
+    quiz = make_quiz(questions_per_attempt=None, time_limit_minutes=20, max_attempts=3)
+    client.force_login(learner)
+    page = client.get(reverse("quizzes:quiz", args=[quiz.pk]))
+    assert page.status_code == 200
+    assert "剩余作答次数：3" in page.content.decode()
+    attempt = start(client, quiz)
+    html = client.get(reverse("quizzes:attempt", args=[attempt.pk])).content.decode()
+    assert html.count("<fieldset") == 7 and "<legend>" in html
+    assert 'class="timer"' in html and "js/quiz.js" in html
+    for word in ["解析", "正确答案", "参考答案", "badge-ok", '版权局" selected']:
+        assert word not in html
+    # No fraction, feedback or GIFT feedback text from the sample bank reaches the page.
+    assert "%50%" not in html and "-100" not in html
+
+
+def test_autosave_json_never_reveals_correctness(client, learner):
+    quiz = make_quiz(questions_per_attempt=None)
+    client.force_login(learner)
+    attempt = start(client, quiz)
+    r = Response.objects.filter(attempt=attempt, question__qtype="multichoice").first()
+    right = r.question.choices.get(fraction=1).pk
+    reply = client.post(
+        reverse("quizzes:autosave", args=[attempt.pk]),
+        data=json.dumps({"position": r.position, "answer": {"choice": right}}),
+        content_type="application/json",
+    )
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["saved"] is True
+    assert set(body) == {"saved", "position", "saved_at", "seconds_left"}
+    r.refresh_from_db()
+    assert r.answer == {"choice": right} and r.fraction is None
+    # A choice of another question is refused.
+    reply = client.post(
+        reverse("quizzes:autosave", args=[attempt.pk]),
+        data=json.dumps({"position": r.position, "answer": {"choice": 999999}}),
+        content_type="application/json",
+    )
+    assert reply.status_code == 409 and "correct" not in reply.content.decode()
+
+
+def test_autosave_requires_csrf(learner):
+    from django.test import Client
+
+    quiz = make_quiz()
+    attempt = svc.start_attempt(quiz, learner)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(learner)
+    reply = client.post(
+        reverse("quizzes:autosave", args=[attempt.pk]),
+        data=json.dumps({"position": 1, "answer": {}}),
+        content_type="application/json",
+    )
+    assert reply.status_code == 403
+
+
+def test_other_learners_attempt_is_404(client, learner, other_learner):
+    quiz = make_quiz()
+    attempt = svc.start_attempt(quiz, learner)
+    client.force_login(other_learner)
+    for name in ["quizzes:attempt", "quizzes:result"]:
+        assert client.get(reverse(name, args=[attempt.pk])).status_code == 404
+    assert client.post(reverse("quizzes:submit", args=[attempt.pk])).status_code == 404
+    reply = client.post(
+        reverse("quizzes:autosave", args=[attempt.pk]),
+        data=json.dumps({"position": 1, "answer": {}}),
+        content_type="application/json",
+    )
+    assert reply.status_code == 404
+    attempt.refresh_from_db()
+    assert attempt.status == Attempt.IN_PROGRESS
+
+
+def test_no_js_form_submit_and_review(client, learner):
+    quiz = make_quiz(questions_per_attempt=None, show_answers="end")
+    client.force_login(learner)
+    attempt = start(client, quiz)
+    html = client.get(reverse("quizzes:attempt", args=[attempt.pk])).content.decode()
+    data = {}
+    for r in Response.objects.filter(attempt=attempt).select_related("question"):
+        if r.question.qtype == "multichoice":
+            data[f"q{r.position}"] = str(r.question.choices.get(fraction=1).pk)
+        elif r.question.qtype == "truefalse":
+            data[f"q{r.position}"] = "false"
+        elif r.question.qtype == "numerical":
+            data[f"q{r.position}"] = "10"
+        elif r.question.qtype == "essay":
+            data[f"q{r.position}"] = "论述"
+    p1 = Response.objects.get(attempt=attempt, question__name="P1")
+    assert f'name="q{p1.position}"' in html
+    reply = client.post(reverse("quizzes:submit", args=[attempt.pk]), data)
+    assert reply.status_code == 302
+    attempt.refresh_from_db()
+    assert attempt.status == Attempt.PENDING
+    result = client.get(reverse("quizzes:result", args=[attempt.pk])).content.decode()
+    assert "待阅卷" in result and "解析" not in result or "逐题回顾" in result
+    assert "正确答案" in result  # answers shown after submission in "end" mode
+    # A replayed submit changes nothing.
+    client.post(reverse("quizzes:submit", args=[attempt.pk]), {})
+    assert Attempt.objects.filter(quiz=quiz).count() == 1
+
+
+def test_exam_mode_never_shows_answers(client, learner):
+    quiz = make_quiz(questions_per_attempt=3, show_answers="never")
+    client.force_login(learner)
+    attempt = start(client, quiz)
+    client.post(reverse("quizzes:submit", args=[attempt.pk]), {})
+    html = client.get(reverse("quizzes:result", args=[attempt.pk])).content.decode()
+    assert "正确答案" not in html and "考试模式" in html
+
+
+def test_check_each_question_mode(client, learner):
+    quiz = make_quiz(questions_per_attempt=None, show_answers="each", shuffle_questions=False)
+    client.force_login(learner)
+    attempt = start(client, quiz)
+    r = Response.objects.get(attempt=attempt, question__name="P1")
+    html = client.get(reverse("quizzes:attempt", args=[attempt.pk])).content.decode()
+    assert "核对本题答案" in html and "正确答案" not in html
+    wrong = r.question.choices.filter(fraction=0).first().pk
+    client.post(reverse("quizzes:check", args=[attempt.pk, r.position]), {f"q{r.position}": wrong})
+    html = client.get(reverse("quizzes:attempt", args=[attempt.pk])).content.decode()
+    assert html.count("正确答案") == 1  # only the checked question is revealed
+    with pytest.raises(svc.AttemptError):
+        svc.save_answer(attempt, r.position, {"choice": wrong})
+
+
+def test_history_progress_and_course_tag(client, learner, rf):
+    from .utils import make_course
+
+    course = make_course()
+    quiz = make_quiz(questions_per_attempt=None, course=course, max_attempts=2)
+    client.force_login(learner)
+    page = client.get(reverse("quizzes:quiz", args=[quiz.pk])).content.decode()
+    assert "报名本课程后才能参加测验" in page
+    from courses.models import Enrollment
+
+    Enrollment.objects.create(user=learner, course=course)
+    attempt = start(client, quiz)
+    svc.submit_attempt(attempt)
+    history = client.get(reverse("quizzes:history")).content.decode()
+    assert quiz.title in history
+    progress = client.get(reverse("quizzes:progress")).content.decode()
+    assert "专利" in progress and "商标" in progress and "0%" in progress
+
+    request = RequestFactory().get("/")
+    request.user = learner
+    html = Template("{% load quizzes_tags %}{% course_quiz course %}").render(
+        Context({"request": request, "course": course})
+    )
+    assert reverse("quizzes:quiz", args=[quiz.pk]) in html
+    assert re.search(r"剩余 1 次", html)

@@ -1,0 +1,142 @@
+import csv
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from openpyxl import load_workbook
+from wagtail.models import ModelLogEntry
+
+from courses.models import Enrollment
+from lms import roles
+from lms.models import District
+from lms.rollout.exports import HEADERS, iter_csv, neutralise, write_xlsx
+from lms.rollout.models import RosterExport
+from lms.rollout.roster import RosterFilter
+from tests.factories import make_user
+
+from .conftest import make_wave
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(courses):
+    a = make_user(
+        district="HP",
+        full_name='=HYPERLINK("http://x")',
+        employee_no="HP0001",
+        service_centre="+中心",
+    )
+    b = make_user(district="HP", full_name="李四", employee_no="HP0002", service_centre="@中心")
+    c = make_user(district="PD", full_name="王五", employee_no="PD0001", service_centre="-中心")
+    d = make_user(district="PD", full_name="\t赵六", employee_no="PD0002")
+    Enrollment.objects.create(user=a, course=courses[0])
+    Enrollment.objects.create(user=a, course=courses[1])
+    Enrollment.objects.create(user=c, course=courses[0])
+    return a, b, c, d
+
+
+def parse(text):
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def test_csv_bom_header_rows_and_not_enrolled(people):
+    rows = parse("".join(iter_csv(RosterFilter())))
+    assert rows[0] == HEADERS
+    body = rows[1:]
+    assert len(body) == 5  # a×2, b not enrolled, c×1, d not enrolled
+    not_enrolled = [r for r in body if r[4] == "未报名"]
+    assert {r[2] for r in not_enrolled} == {"HP0002", "PD0002"}
+    a_row = body[0]
+    assert a_row[0] == "黄浦区" and a_row[4].startswith("C101")
+    assert len(a_row[5]) == 10 and a_row[5][4] == "-"  # ISO date
+
+
+def test_csv_formula_neutralised(people):
+    rows = parse("".join(iter_csv(RosterFilter())))
+    names = {r[1] for r in rows[1:]}
+    assert '\'=HYPERLINK("http://x")' in names
+    assert "'\t赵六" in names
+    centres = {r[3] for r in rows[1:]}
+    assert {"'+中心", "'@中心", "'-中心"} <= centres
+    for value in ("=1", "+1", "-1", "@a", "\tx", "\rx"):
+        assert neutralise(value) == "'" + value
+    assert neutralise("正常") == "正常"
+
+
+def test_xlsx_cells_are_strings_not_formulas(people, tmp_path):
+    path = tmp_path / "r.xlsx"
+    count = write_xlsx(RosterFilter(), path)
+    assert count == 5
+    ws = load_workbook(path).active
+    rows = list(ws.iter_rows())
+    assert [c.value for c in rows[0]] == HEADERS
+    cell = rows[1][1]
+    assert cell.value == '\'=HYPERLINK("http://x")'
+    assert cell.data_type == "s"
+    assert all(c.data_type != "f" for row in rows for c in row)
+
+
+def test_filters(people, courses):
+    hp = District.objects.get(code="HP")
+    rows = parse("".join(iter_csv(RosterFilter(district_ids=[hp.pk]))))[1:]
+    assert {r[0] for r in rows} == {"黄浦区"}
+    rows = parse("".join(iter_csv(RosterFilter(course=courses[1]))))[1:]
+    enrolled = [r for r in rows if r[4] != "未报名"]
+    assert [r[2] for r in enrolled] == ["HP0001"]
+    assert len(rows) == 4  # the three others are not enrolled in C102
+    rows = parse("".join(iter_csv(RosterFilter(status="not_enrolled"))))[1:]
+    assert {r[2] for r in rows} == {"HP0002", "PD0002"}
+    wave = make_wave(courses[:1], districts=("PD",))
+    rows = parse("".join(iter_csv(RosterFilter(wave=wave))))[1:]
+    assert {r[2] for r in rows} == {"PD0001", "PD0002"}
+
+
+def test_export_command(people, tmp_path):
+    out = tmp_path / "r.csv"
+    call_command("export_roster", "--district", "HP", "-o", str(out))
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("\ufeff区,姓名")
+    assert "PD0001" not in text
+    call_command("export_roster", "--format", "xlsx", "-o", str(tmp_path / "r.xlsx"))
+    assert load_workbook(tmp_path / "r.xlsx").active.max_row == 6
+    assert ModelLogEntry.objects.filter(action="rollout.export").count() == 2
+
+
+def test_streaming_csv_view_and_audit(people, client):
+    client.force_login(make_user(roles.CITY_ADMIN, district=None, username="city"))
+    response = client.get(reverse("rollout_admin:export_csv"))
+    assert response.status_code == 200 and response.streaming
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert text.startswith("\ufeff区")
+    assert ModelLogEntry.objects.filter(action="rollout.export").exists()
+
+
+def test_background_xlsx_and_download(people, client, django_capture_on_commit_callbacks):
+    requester = make_user(roles.DISTRICT_ADMIN, district="HP", username="hpadmin")
+    client.force_login(requester)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("rollout_admin:export_xlsx"), {})
+    assert response.status_code == 302
+    export = RosterExport.objects.get()
+    assert export.status == "done" and export.requested_by == requester
+    assert export.filters["district_ids"] == [District.objects.get(code="HP").pk]
+    response = client.get(reverse("rollout:export_download", args=[export.pk]))
+    assert response.status_code == 200
+    wb = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    assert {row[0].value for row in wb.active.iter_rows(min_row=2)} == {"黄浦区"}
+    # Another district admin cannot download it.
+    client.force_login(make_user(roles.DISTRICT_ADMIN, district="PD", username="pdadmin"))
+    assert client.get(reverse("rollout:export_download", args=[export.pk])).status_code == 404
+    client.logout()
+    assert client.get(reverse("rollout:export_download", args=[export.pk])).status_code == 302
+
+
+def test_roster_report_view(people, client):
+    client.force_login(make_user(roles.CITY_ADMIN, district=None, username="city"))
+    response = client.get(reverse("rollout_admin:roster"), {"status": "not_enrolled"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "HP0002" in body and "HP0001" not in body
