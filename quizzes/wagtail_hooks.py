@@ -1,3 +1,4 @@
+from django.http import Http404
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -57,6 +58,13 @@ class QuizViewSet(ModelViewSet):
 class AttemptScopedMixin(DistrictScopedMixin):
     def scope_queryset(self, queryset):
         return admin_views.scope_attempts(queryset, self.request.user)
+
+    def get_object(self, queryset=None):
+        # Some generic views (inspect) ignore ``queryset``: check the object afterwards too.
+        obj = super().get_object(queryset)
+        if not self.scope_queryset(Attempt.objects.filter(pk=obj.pk)).exists():
+            raise Http404
+        return obj
 
 
 class AttemptViewSet(ModelViewSet):
