@@ -1,30 +1,10 @@
-from django.contrib.admin.utils import unquote
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.views.generic import InspectView
-from wagtail.admin.views.generic.history import HistoryView
 from wagtail.admin.viewsets.base import ViewSetGroup
 
 from lms.admin_views import DistrictScopedViewSet
 
 from .models import Enrollment, LessonProgress
-
-
-class QuerysetInspectView(InspectView):
-    """Wagtail's InspectView ignores the queryset DistrictScopedMixin passes: honour it."""
-
-    def get_object(self, queryset=None):
-        queryset = queryset if queryset is not None else self.model._default_manager.all()
-        return get_object_or_404(queryset, pk=unquote(str(self.pk)))
-
-
-class QuerysetHistoryView(HistoryView):
-    """Wagtail's HistoryView.get_object takes no queryset: accept and honour it."""
-
-    def get_object(self, queryset=None):
-        queryset = queryset if queryset is not None else self.get_base_object_queryset()
-        return get_object_or_404(queryset, pk=unquote(str(self.pk)))
 
 
 class EnrollmentViewSet(DistrictScopedViewSet):
@@ -48,8 +28,6 @@ class EnrollmentViewSet(DistrictScopedViewSet):
     ordering = ["-enrolled_at"]
     list_per_page = 50
     inspect_view_enabled = True
-    inspect_view_class = QuerysetInspectView
-    history_view_class = QuerysetHistoryView
     form_fields = ["due_at"]
 
     def get_queryset(self, request):
@@ -74,8 +52,6 @@ class LessonProgressViewSet(DistrictScopedViewSet):
     ordering = ["-completed_at"]
     list_per_page = 50
     inspect_view_enabled = True
-    inspect_view_class = QuerysetInspectView
-    history_view_class = QuerysetHistoryView
     form_fields = ["user", "course", "lesson"]
 
     def get_queryset(self, request):

@@ -1,56 +1,67 @@
 """District scoping for Wagtail admin viewsets: a district administrator sees only their district.
 
-Every view of a scoped viewset (index, edit, delete, inspect, history, usage) builds its
-queryset through ``scope_queryset``, so an object of another district is simply not found (404).
+The index view filters its queryset; every view of a single object (edit, delete, inspect,
+history, usage, copy) checks the object it found against the scoped queryset, so an object of
+another district is simply not found (404).
 """
 
+from django.http import Http404
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from .roles import scope_to_districts
 
 
-class DistrictScopedMixin:
-    district_field = "district"
+class ScopedMixin:
+    viewset_scope = None  # the viewset's bound ``scope(queryset, user)``
 
     def scope_queryset(self, queryset):
-        return scope_to_districts(queryset, self.request.user, self.district_field)
+        return self.viewset_scope(queryset, self.request.user)
 
+
+class ScopedIndexMixin(ScopedMixin):
     def get_base_queryset(self):
         return self.scope_queryset(super().get_base_queryset())
 
-    def get_queryset(self):
-        return self.scope_queryset(super().get_queryset())
 
-    def get_object(self, queryset=None):
-        if queryset is None:
-            queryset = self.scope_queryset(self.model._default_manager.all())
-        return super().get_object(queryset)
+class ScopedObjectMixin(ScopedMixin):
+    def get_object(self, *args, **kwargs):
+        # Wagtail's views look objects up in different ways (some ignore ``queryset``), so
+        # check the object they found against the scoped queryset.
+        obj = super().get_object(*args, **kwargs)
+        if not self.scope_queryset(self.model._default_manager.filter(pk=obj.pk)).exists():
+            raise Http404
+        return obj
 
 
-def scoped(view_class, district_field):
+def scoped(view_class, mixin, scope):
     return type(
-        f"DistrictScoped{view_class.__name__}",
-        (DistrictScopedMixin, view_class),
-        {"district_field": district_field},
+        f"DistrictScoped{view_class.__name__}", (mixin, view_class), {"viewset_scope": scope}
     )
 
 
 class DistrictScopedViewSet(ModelViewSet):
-    """A ModelViewSet whose views all filter by the user's administered districts."""
+    """A ModelViewSet whose views all filter by the user's administered districts.
+
+    ``district_field`` names the path to the district; override ``scope`` for other rules.
+    """
 
     district_field = "district"
+    object_views = (
+        "edit_view_class",
+        "delete_view_class",
+        "inspect_view_class",
+        "history_view_class",
+        "usage_view_class",
+        "copy_view_class",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for attr in (
-            "index_view_class",
-            "edit_view_class",
-            "delete_view_class",
-            "inspect_view_class",
-            "history_view_class",
-            "usage_view_class",
-            "copy_view_class",
-        ):
+        self.index_view_class = scoped(self.index_view_class, ScopedIndexMixin, self.scope)
+        for attr in self.object_views:
             view_class = getattr(self, attr, None)
             if view_class is not None:
-                setattr(self, attr, scoped(view_class, self.district_field))
+                setattr(self, attr, scoped(view_class, ScopedObjectMixin, self.scope))
+
+    def scope(self, queryset, user):
+        return scope_to_districts(queryset, user, self.district_field)

@@ -12,8 +12,9 @@ from .roles import WINDOW_STAFF, admin_district_ids
 class StaffProfileForm(WagtailAdminModelForm):
     """Creates or updates the login account together with the staff profile."""
 
-    username = forms.CharField(label=_("登录名"), max_length=150, required=False,
-                               help_text=_("留空则使用工号。"))
+    username = forms.CharField(
+        label=_("登录名"), max_length=150, required=False, help_text=_("留空则使用工号。")
+    )
     email = forms.EmailField(label=_("邮箱"), required=False)
 
     def __init__(self, *args, for_user=None, **kwargs):
@@ -58,6 +59,12 @@ class StaffProfileForm(WagtailAdminModelForm):
     class Meta:
         model = StaffProfile
         fields = [
-            "full_name", "employee_no", "district", "service_centre", "window",
-            "job_title", "phone", "is_active",
+            "full_name",
+            "employee_no",
+            "district",
+            "service_centre",
+            "window",
+            "job_title",
+            "phone",
+            "is_active",
         ]

@@ -100,4 +100,6 @@ def otp_verify(request):
                 otp_login(request, device)
                 return redirect(_next_url(request))
         form.add_error("token", _("验证码不正确或已过期，请重新输入。多次输错后需等待片刻再试。"))
-    return render(request, "registration/otp_verify.html", {"form": form, "next": _next_url(request)})
+    return render(
+        request, "registration/otp_verify.html", {"form": form, "next": _next_url(request)}
+    )

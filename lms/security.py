@@ -27,10 +27,17 @@ from wagtail.log_actions import log
 from lms import roles
 
 AUDIT_LOG_PERMISSION = "wagtailcore.view_modellogentry"
-AUDIT_REPORT_VIEWS = {"wagtailadmin_reports:site_history", "wagtailadmin_reports:site_history_results"}
+AUDIT_REPORT_VIEWS = {
+    "wagtailadmin_reports:site_history",
+    "wagtailadmin_reports:site_history_results",
+}
 TWO_FACTOR_ROLES = {roles.TRAINER, roles.DISTRICT_ADMIN, roles.CITY_ADMIN}
 # Admin URLs an unverified administrator may still reach.
-EXEMPT_ADMIN_VIEWS = {"wagtailadmin_login", "wagtailadmin_logout", "wagtailadmin_javascript_catalog"}
+EXEMPT_ADMIN_VIEWS = {
+    "wagtailadmin_login",
+    "wagtailadmin_logout",
+    "wagtailadmin_javascript_catalog",
+}
 
 
 def admin_prefix():

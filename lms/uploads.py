@@ -53,7 +53,9 @@ def _check_xlsx(uploaded_file):
 
 def _check_text(data):
     if b"\x00" in data:
-        raise ValidationError(_("文件包含二进制内容（NUL 字节），不是文本文件。"), code="bad_content")
+        raise ValidationError(
+            _("文件包含二进制内容（NUL 字节），不是文本文件。"), code="bad_content"
+        )
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             data.decode(encoding)
@@ -62,7 +64,9 @@ def _check_text(data):
         if encoding == "utf-8-sig" and not data.startswith(b"\xef\xbb\xbf"):
             return "utf-8"
         return encoding
-    raise ValidationError(_("无法识别文件编码，请保存为 UTF-8 或 GB18030 编码的文本。"), code="encoding")
+    raise ValidationError(
+        _("无法识别文件编码，请保存为 UTF-8 或 GB18030 编码的文本。"), code="encoding"
+    )
 
 
 def validate_upload(uploaded_file, allowed_extensions, max_size):

@@ -13,7 +13,7 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 def home(request):
-    """"My training": each app contributes a section through ``HOME_SECTIONS``.
+    """ "My training": each app contributes a section through ``HOME_SECTIONS``.
 
     The organisation app knows nothing of courses or certificates; the sections are
     plain callables ``(request) -> dict | None`` named in settings, rendered in order.

@@ -24,21 +24,49 @@ class StaffProfileViewSet(DistrictScopedViewSet):
     model = StaffProfile
     icon = "user"
     menu_label = _("工作人员")
-    list_display = ["full_name", "employee_no", "district", "service_centre", "job_title", "is_active"]
+    list_display = [
+        "full_name",
+        "employee_no",
+        "district",
+        "service_centre",
+        "job_title",
+        "is_active",
+    ]
     list_filter = ["district", "is_active"]
     search_fields = ["full_name", "employee_no", "service_centre", "user__username"]
-    list_export = ["full_name", "employee_no", "district", "service_centre", "window", "job_title",
-                   "is_active"]
+    list_export = [
+        "full_name",
+        "employee_no",
+        "district",
+        "service_centre",
+        "window",
+        "job_title",
+        "is_active",
+    ]
     export_filename = "staff"
     ordering = ["district__sort_order", "employee_no"]
     list_per_page = 50
     inspect_view_enabled = True
-    inspect_view_fields = ["full_name", "employee_no", "district", "service_centre", "window",
-                           "job_title", "is_active", "joined_at"]
+    inspect_view_fields = [
+        "full_name",
+        "employee_no",
+        "district",
+        "service_centre",
+        "window",
+        "job_title",
+        "is_active",
+        "joined_at",
+    ]
     panels = [
-        FieldPanel("full_name"), FieldPanel("employee_no"), FieldPanel("username"),
-        FieldPanel("email"), FieldPanel("district"), FieldPanel("service_centre"),
-        FieldPanel("window"), FieldPanel("job_title"), FieldPanel("phone"),
+        FieldPanel("full_name"),
+        FieldPanel("employee_no"),
+        FieldPanel("username"),
+        FieldPanel("email"),
+        FieldPanel("district"),
+        FieldPanel("service_centre"),
+        FieldPanel("window"),
+        FieldPanel("job_title"),
+        FieldPanel("phone"),
         FieldPanel("is_active"),
     ]
 

@@ -1,4 +1,3 @@
-from django.http import Http404
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -7,7 +6,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from lms.admin_views import DistrictScopedMixin
+from lms.admin_views import DistrictScopedViewSet
 
 from . import admin_views
 from .models import Attempt, Category, Question, QuestionBank, Quiz
@@ -55,19 +54,7 @@ class QuizViewSet(ModelViewSet):
     search_fields = ["title", "description"]
 
 
-class AttemptScopedMixin(DistrictScopedMixin):
-    def scope_queryset(self, queryset):
-        return admin_views.scope_attempts(queryset, self.request.user)
-
-    def get_object(self, queryset=None):
-        # Some generic views (inspect) ignore ``queryset``: check the object afterwards too.
-        obj = super().get_object(queryset)
-        if not self.scope_queryset(Attempt.objects.filter(pk=obj.pk)).exists():
-            raise Http404
-        return obj
-
-
-class AttemptViewSet(ModelViewSet):
+class AttemptViewSet(DistrictScopedViewSet):
     """Read-only results (no one is granted add/change): district admins see their district."""
 
     model = Attempt
@@ -103,23 +90,8 @@ class AttemptViewSet(ModelViewSet):
     ]
     form_fields = ["status"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for attr in (
-            "index_view_class",
-            "inspect_view_class",
-            "edit_view_class",
-            "delete_view_class",
-            "history_view_class",
-            "usage_view_class",
-        ):
-            view_class = getattr(self, attr, None)
-            if view_class is not None:
-                setattr(
-                    self,
-                    attr,
-                    type(f"Scoped{view_class.__name__}", (AttemptScopedMixin, view_class), {}),
-                )
+    def scope(self, queryset, user):
+        return admin_views.scope_attempts(queryset, user)
 
     def get_queryset(self, request):
         return Attempt.objects.select_related("user", "quiz", "user__staff_profile")

@@ -60,10 +60,21 @@ if [[ -n "${RESTORE_MEDIA_TO:-}" ]]; then
   tar -xzf "$BACKUP_DIR/media.tar.gz" -C "$RESTORE_MEDIA_TO"
 fi
 
-if [[ "$RESTORED" != "$EXPECTED" ]]; then
-  echo "restore.sh: row counts differ from counts.json" >&2
-  diff <(tr ',' '\n' <<<"$EXPECTED") <(tr ',' '\n' <<<"$RESTORED") >&2 || true
+# Compare as JSON (not as text): list every table whose count differs or is missing.
+MISMATCH="$(psql "$TARGET_URL" -X -A -t -F ' ' -v ON_ERROR_STOP=1 \
+  -v expected="$EXPECTED" -v restored="$RESTORED" <<'SQL'
+SELECT coalesce(e.key, r.key), coalesce(e.value::text, '-'), coalesce(r.value::text, '-')
+FROM jsonb_each(:'expected'::jsonb) e FULL JOIN jsonb_each(:'restored'::jsonb) r USING (key)
+WHERE e.value IS DISTINCT FROM r.value ORDER BY 1;
+SQL
+)"
+if [[ -n "$MISMATCH" ]]; then
+  echo "restore.sh: row counts differ from counts.json (table, expected, restored):" >&2
+  echo "$MISMATCH" >&2
   exit 1
 fi
-TABLE_COUNT="$(tr ',' '\n' <<<"$EXPECTED" | grep -c ':' || true)"
+TABLE_COUNT="$(psql "$TARGET_URL" -X -A -t -v expected="$EXPECTED" <<'SQL'
+SELECT count(*) FROM jsonb_object_keys(:'expected'::jsonb);
+SQL
+)"
 echo "restore.sh: restored $TARGET_NAME; row counts of $TABLE_COUNT tables match counts.json"

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,43 +15,103 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='District',
+            name="District",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text='两个大写字母，用于证书编号，例如 HP。', max_length=4, unique=True, validators=[django.core.validators.RegexValidator('^[A-Z]{2,4}$')], verbose_name='代码')),
-                ('admin_code', models.CharField(max_length=6, unique=True, verbose_name='行政区划代码')),
-                ('name_zh', models.CharField(max_length=20, unique=True, verbose_name='中文名称')),
-                ('name_en', models.CharField(max_length=40, unique=True, verbose_name='英文名称')),
-                ('sort_order', models.PositiveSmallIntegerField(default=0, verbose_name='排序')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="两个大写字母，用于证书编号，例如 HP。",
+                        max_length=4,
+                        unique=True,
+                        validators=[django.core.validators.RegexValidator("^[A-Z]{2,4}$")],
+                        verbose_name="代码",
+                    ),
+                ),
+                (
+                    "admin_code",
+                    models.CharField(max_length=6, unique=True, verbose_name="行政区划代码"),
+                ),
+                ("name_zh", models.CharField(max_length=20, unique=True, verbose_name="中文名称")),
+                ("name_en", models.CharField(max_length=40, unique=True, verbose_name="英文名称")),
+                ("sort_order", models.PositiveSmallIntegerField(default=0, verbose_name="排序")),
             ],
             options={
-                'verbose_name': '区',
-                'verbose_name_plural': '区',
-                'ordering': ['sort_order', 'code'],
-                'permissions': [('view_all_districts', '可查看全部区的数据')],
+                "verbose_name": "区",
+                "verbose_name_plural": "区",
+                "ordering": ["sort_order", "code"],
+                "permissions": [("view_all_districts", "可查看全部区的数据")],
             },
         ),
         migrations.CreateModel(
-            name='StaffProfile',
+            name="StaffProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('full_name', models.CharField(max_length=50, verbose_name='姓名')),
-                ('service_centre', models.CharField(blank=True, max_length=100, verbose_name='服务中心')),
-                ('window', models.CharField(blank=True, max_length=50, verbose_name='窗口')),
-                ('employee_no', models.CharField(max_length=32, unique=True, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9_-]+$', '工号只能包含字母、数字、- 和 _。')], verbose_name='工号')),
-                ('job_title', models.CharField(blank=True, max_length=50, verbose_name='职务')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='手机')),
-                ('is_active', models.BooleanField(default=True, verbose_name='在岗')),
-                ('joined_at', models.DateTimeField(auto_now_add=True, verbose_name='加入时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('district', models.ForeignKey(blank=True, help_text='市级人员可留空。', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='lms.district', verbose_name='所属区')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='staff_profile', to=settings.AUTH_USER_MODEL, verbose_name='用户')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("full_name", models.CharField(max_length=50, verbose_name="姓名")),
+                (
+                    "service_centre",
+                    models.CharField(blank=True, max_length=100, verbose_name="服务中心"),
+                ),
+                ("window", models.CharField(blank=True, max_length=50, verbose_name="窗口")),
+                (
+                    "employee_no",
+                    models.CharField(
+                        max_length=32,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9_-]+$", "工号只能包含字母、数字、- 和 _。"
+                            )
+                        ],
+                        verbose_name="工号",
+                    ),
+                ),
+                ("job_title", models.CharField(blank=True, max_length=50, verbose_name="职务")),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="手机")),
+                ("is_active", models.BooleanField(default=True, verbose_name="在岗")),
+                ("joined_at", models.DateTimeField(auto_now_add=True, verbose_name="加入时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "district",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="市级人员可留空。",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="staff",
+                        to="lms.district",
+                        verbose_name="所属区",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="staff_profile",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="用户",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '工作人员',
-                'verbose_name_plural': '工作人员',
-                'ordering': ['district__sort_order', 'employee_no'],
-                'indexes': [models.Index(fields=['district', 'is_active'], name='lms_staffpr_distric_012dc0_idx')],
+                "verbose_name": "工作人员",
+                "verbose_name_plural": "工作人员",
+                "ordering": ["district__sort_order", "employee_no"],
+                "indexes": [
+                    models.Index(
+                        fields=["district", "is_active"], name="lms_staffpr_distric_012dc0_idx"
+                    )
+                ],
             },
         ),
     ]

@@ -16,5 +16,8 @@ def remove_groups(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("lms", "0002_seed_districts"), ("auth", "0012_alter_user_first_name_max_length")]
+    dependencies = [
+        ("lms", "0002_seed_districts"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+    ]
     operations = [migrations.RunPython(create_groups, remove_groups)]

@@ -195,11 +195,11 @@ class RosterReportView(ReportView):
         return context
 
     def render_to_response(self, context, **response_kwargs):
-        if self.is_export:  # ?export=csv|xlsx from Wagtail's own buttons
-            fmt = self.request.GET.get("export")
-            return redirect(
-                reverse(f"rollout_admin:export_{fmt}") + "?" + self.request.GET.urlencode()
-            )
+        if self.is_export:  # Wagtail's ?export=csv|xlsx: stream CSV; XLSX is queued by POST
+            query = self.request.GET.copy()
+            fmt = query.pop("export", ["csv"])[0]
+            name = "rollout_admin:export_csv" if fmt == "csv" else "rollout_admin:roster"
+            return redirect(reverse(name) + (f"?{query.urlencode()}" if query else ""))
         return super().render_to_response(context, **response_kwargs)
 
 
@@ -232,9 +232,6 @@ class ExportXLSXView(View):
         transaction.on_commit(lambda: exports.build_roster_export.enqueue(export.pk))
         messages.success(request, _("导出已开始，完成后可在“我的导出”中下载。"))
         return redirect("rollout_admin:exports")
-
-    def get(self, request):
-        return self.post(request)
 
 
 class ExportListView(AdminTemplateView):

@@ -12,6 +12,7 @@ from courses.loader import (
     unregister_course_extension,
 )
 from courses.models import CoursePage, LessonPage, TrainingIndexPage
+from tests.factories import make_user
 
 from .conftest import write_course
 
@@ -260,7 +261,7 @@ def test_dry_run_writes_nothing(curriculum):
 @pytest.mark.skipif(
     not any((CONTENT / "courses").glob("*/course.md")), reason="content/ has no courses yet"
 )
-def test_real_content_folder_loads_and_is_idempotent():
+def test_real_content_folder_loads_and_is_idempotent(client):
     report = load_curriculum(CONTENT)
     assert report.created and not report.skipped
     assert CoursePage.objects.count() == len(list((CONTENT / "courses").glob("*/course.md")))
@@ -269,3 +270,8 @@ def test_real_content_folder_loads_and_is_idempotent():
     before = counts()
     load_curriculum(CONTENT)
     assert counts() == before
+    client.force_login(make_user("trainer", username="content-trainer"))
+    for course in CoursePage.objects.all():
+        assert client.get(course.url).status_code == 200
+        for lesson in course.lessons():
+            assert client.get(lesson.url).status_code == 200, lesson.url

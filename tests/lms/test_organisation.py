@@ -10,8 +10,22 @@ from tests.factories import StaffProfileFactory, make_user
 pytestmark = pytest.mark.django_db
 
 EXPECTED = {
-    "黄浦区", "徐汇区", "长宁区", "静安区", "普陀区", "虹口区", "杨浦区", "闵行区",
-    "宝山区", "嘉定区", "浦东新区", "金山区", "松江区", "青浦区", "奉贤区", "崇明区",
+    "黄浦区",
+    "徐汇区",
+    "长宁区",
+    "静安区",
+    "普陀区",
+    "虹口区",
+    "杨浦区",
+    "闵行区",
+    "宝山区",
+    "嘉定区",
+    "浦东新区",
+    "金山区",
+    "松江区",
+    "青浦区",
+    "奉贤区",
+    "崇明区",
 }
 
 
@@ -24,7 +38,9 @@ def test_sixteen_districts_seeded():
     assert District.objects.get(code="PD").name_en == "Pudong New Area"
 
 
-@pytest.mark.parametrize("value", ["黄浦", "黄浦区", "Huangpu", "huangpu", "HP", "hp", "Huangpu District"])
+@pytest.mark.parametrize(
+    "value", ["黄浦", "黄浦区", "Huangpu", "huangpu", "HP", "hp", "Huangpu District"]
+)
 def test_district_lookup(value):
     assert District.lookup(value).code == "HP"
 
@@ -108,9 +124,18 @@ def test_district_admin_creates_staff_in_own_district_only(client):
     hp_admin = make_user(roles.DISTRICT_ADMIN, district="HP")
     client.force_login(hp_admin)
     pd = District.objects.get(code="PD")
-    data = {"full_name": "新同事", "employee_no": "HP9001", "username": "", "email": "",
-            "district": pd.pk, "service_centre": "", "window": "", "job_title": "",
-            "phone": "", "is_active": "on"}
+    data = {
+        "full_name": "新同事",
+        "employee_no": "HP9001",
+        "username": "",
+        "email": "",
+        "district": pd.pk,
+        "service_centre": "",
+        "window": "",
+        "job_title": "",
+        "phone": "",
+        "is_active": "on",
+    }
     response = client.post(reverse("staffprofile:add"), data)
     assert response.status_code == 200  # form redisplayed: PD is not a valid choice
     assert not StaffProfile.objects.filter(employee_no="HP9001").exists()
@@ -127,3 +152,18 @@ def test_learner_cannot_open_admin(client):
     response = client.get(reverse("wagtailadmin_home"))
     assert response.status_code in (302, 403)
     assert client.get(reverse("staffprofile:index")).status_code in (302, 403)
+
+
+@pytest.mark.parametrize("view", ["edit", "inspect", "delete", "history"])
+def test_district_admin_gets_404_on_every_view_of_other_district(client, view):
+    hp_admin = make_user(roles.DISTRICT_ADMIN, district="HP")
+    other = make_user(district="PD", full_name="浦东学员")
+    own = make_user(district="HP", full_name="黄浦学员")
+    client.force_login(hp_admin)
+    assert (
+        client.get(reverse(f"staffprofile:{view}", args=[other.staff_profile.pk])).status_code
+        == 404
+    )
+    own_status = client.get(reverse(f"staffprofile:{view}", args=[own.staff_profile.pk]))
+    # 302: district admins hold no delete permission, Wagtail sends them back to the dashboard.
+    assert own_status.status_code == (302 if view == "delete" else 200)

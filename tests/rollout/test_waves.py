@@ -139,3 +139,19 @@ def test_attendance_sheet(courses, client):
         .permissions.filter(codename="change_attendance")
         .exists()
     )
+
+
+def test_seed_demo_creates_and_enrols_demo_wave(courses):
+    from io import StringIO
+
+    from lms.rollout.demo import DEMO_WAVE
+    from lms.rollout.models import RolloutWave
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", stdout=out)  # idempotent
+    wave = RolloutWave.objects.get(name=DEMO_WAVE)
+    assert set(wave.districts.values_list("code", flat=True)) == {"HP", "PD"}
+    learner = StaffProfile.objects.get(user__username="hp-staff1").user
+    assert Enrollment.objects.filter(user=learner, source="wave").count() == len(courses)
+    assert "Demo wave" in out.getvalue()

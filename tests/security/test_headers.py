@@ -43,8 +43,14 @@ def test_learner_pages_have_strict_csp(client):
 
 @pytest.mark.parametrize(
     "url",
-    ["/admin/", "/admin/pages/", "/admin/users/", "/admin/reports/site-history/",
-     "/admin/documents/", "/admin/images/"],
+    [
+        "/admin/",
+        "/admin/pages/",
+        "/admin/users/",
+        "/admin/reports/site-history/",
+        "/admin/documents/",
+        "/admin/images/",
+    ],
 )
 def test_admin_pages_load_with_relaxed_csp(client, url):
     user = make_user(roles.CITY_ADMIN, district=None)
@@ -77,7 +83,8 @@ def test_documents_are_always_downloads(client, settings):
         assert response.status_code == 200
         assert response["Content-Disposition"].startswith("attachment")
         assert response.get("X-Content-Type-Options") == "nosniff"
-        b"".join(response.streaming_content) if response.streaming else response.content
+        if response.streaming:
+            b"".join(response.streaming_content)  # consume to close the file
 
 
 def test_media_documents_not_served_by_the_site(client, settings):
@@ -103,7 +110,11 @@ def test_production_urls_have_no_media_route():
         ALLOWED_HOSTS="training.example.cn",
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr

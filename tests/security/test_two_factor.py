@@ -83,9 +83,7 @@ def test_setup_refused_once_a_device_is_confirmed(client):
 def test_verify_flow_after_login(client):
     user = make_user(roles.DISTRICT_ADMIN, username="dadmin2fa")
     device = confirmed_device(user)
-    response = client.post(
-        reverse("login"), {"username": "dadmin2fa", "password": "Pass-word-123"}
-    )
+    response = client.post(reverse("login"), {"username": "dadmin2fa", "password": "Pass-word-123"})
     assert response.status_code == 302
     response = client.get("/admin/reports/")
     assert response.status_code == 302 and response.url.startswith(reverse("otp_verify"))

@@ -1,3 +1,4 @@
+import contextlib
 import io
 import zipfile
 
@@ -97,7 +98,5 @@ def test_file_position_is_reset_for_the_caller():
 @given(st.binary(max_size=2048))
 def test_never_crashes_on_arbitrary_bytes(data):
     for name in ("x.csv", "x.xlsx", "x.gift"):
-        try:
+        with contextlib.suppress(ValidationError):
             validate_upload(upload(name, data), ["csv", "xlsx", "gift"], MB)
-        except ValidationError:
-            pass
