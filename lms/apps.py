@@ -9,6 +9,6 @@ class LmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import roles, signals  # noqa: F401
+        from . import auth, roles, signals  # noqa: F401
 
         post_migrate.connect(roles.sync_role_permissions, dispatch_uid="lms.sync_roles")

@@ -93,11 +93,18 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
 
     def get_policy_parts(self, request, response, report_only=False):
         parts = super().get_policy_parts(request, response, report_only=report_only)
-        if not report_only and request.path_info.startswith(admin_prefix()):
+        if report_only:
+            return parts
+        if request.path_info.startswith(admin_prefix()):
             replace = dict(getattr(settings, "LMS_ADMIN_CSP_REPLACE", {}))
-            replace.update(parts.replace or {})
-            parts = PolicyParts(parts.config, parts.update, replace, parts.nonce)
-        return parts
+        elif getattr(request, "is_preview", False) or getattr(request, "is_dummy", False):
+            # Wagtail renders a preview through the whole middleware chain with the page's own
+            # URL, then shows it in an admin iframe: learner policy, but same-origin framing.
+            replace = {"frame-ancestors": ["'self'"]}
+        else:
+            return parts
+        replace.update(parts.replace or {})
+        return PolicyParts(parts.config, parts.update, replace, parts.nonce)
 
     def process_response(self, request, response):
         response = super().process_response(request, response)

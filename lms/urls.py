@@ -1,5 +1,4 @@
 from django.conf import settings
-
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls

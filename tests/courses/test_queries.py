@@ -11,10 +11,10 @@ from .conftest import write_course
 
 pytestmark = pytest.mark.django_db
 
-# 14 = session + user (auth), site + training index + view restrictions x2 (Wagtail serve),
-# course + lesson (routing, one query each), lessons with done flags, enrollment,
-# prerequisites (this file), user perms x2 + staff profile (base.html header).
-LESSON_PAGE_QUERIES = 14
+# 11 = session + user with staff profile (auth), site + training index + view restrictions x2
+# (Wagtail serve), course + lesson (routing, one query each), lessons with done flags,
+# enrollment, prerequisites. The header's admin link comes from the session (lms.auth).
+LESSON_PAGE_QUERIES = 11
 
 
 def _lesson_queries(client, learner, course):

@@ -312,9 +312,33 @@ QUESTIONS = [
 ]
 
 
+# A second course, optional and still without a quiz: the trainer's journey adds a lesson and
+# attaches a quiz to it.
+COURSE2_CODE = "E2E-201"
+COURSE2_TITLE = "窗口接待实务"
+COURSE2_MD = """\
+---
+code: E2E-201
+title: 窗口接待实务
+slug: front-desk
+summary: 端到端测试用的第二门课程，还没有测验。
+objectives:
+  - 接待办事人
+estimated_minutes: 10
+required: false
+prerequisites: []
+certificate_validity_days: 730
+certificate_language: zh
+order: 2
+hours: 1
+---
+培训师在管理后台为本课程添加课文和测验。
+"""
+
+
 def write_curriculum(root):
-    """A curriculum in the content/ format (content/README.md): one course, two lessons, a
-    three-question GIFT bank."""
+    """A curriculum in the content/ format (content/README.md): a required course with two
+    lessons and a three-question GIFT bank, and an optional course with one lesson, no quiz."""
     course_dir = Path(root) / "courses" / "01-window-basics"
     (course_dir / "lessons").mkdir(parents=True)
     (course_dir / "course.md").write_text(COURSE_MD, encoding="utf-8")
@@ -323,6 +347,12 @@ def write_curriculum(root):
             LESSON_MD.format(title=title, slug=slug, order=order), encoding="utf-8"
         )
     (course_dir / "questions.gift").write_text(GIFT, encoding="utf-8")
+    course2 = Path(root) / "courses" / "02-front-desk"
+    (course2 / "lessons").mkdir(parents=True)
+    (course2 / "course.md").write_text(COURSE2_MD, encoding="utf-8")
+    (course2 / "lessons" / "01-greeting.md").write_text(
+        LESSON_MD.format(title="接待办事人", slug="greeting", order=1), encoding="utf-8"
+    )
     return Path(root)
 
 

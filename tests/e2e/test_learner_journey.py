@@ -38,6 +38,12 @@ def answer_paper(page, right):
     assert "已自动保存" in page.locator("#quiz-save-status").inner_text()
 
 
+def assert_fits(page, viewport, where):
+    """No horizontal scrolling: the page is as wide as the viewport."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= viewport["width"], f"{where}: page is {width}px wide at {viewport['width']}px"
+
+
 def open_course_quiz(page, problems):
     """From the course page, follow its link to the quiz."""
     link = page.locator("main a", has_text=re.compile("进入测验|继续作答|参加测验"))
@@ -68,11 +74,13 @@ def test_new_staff_member_trains_and_is_authorised(open_page, learner, viewport)
     assert "尚未获得上岗资格" in main.inner_text()
     course_link = page.locator(".home-courses").get_by_role("link", name=COURSE_TITLE)
     assert course_link.count() == 1, "the wave's course is not on 'my training'"
+    assert_fits(page, viewport, "my training")
     course_link.click()
 
     # The course page: 0 of 2 lessons; start learning.
     assert page.locator("h1").inner_text() == COURSE_TITLE
     assert "已学 0 / 2 讲" in main.inner_text()
+    assert_fits(page, viewport, "course page")
     page.locator("main a.btn-primary", has_text="开始学习").click()
 
     # Read every lesson and mark it complete.
@@ -92,11 +100,13 @@ def test_new_staff_member_trains_and_is_authorised(open_page, learner, viewport)
     assert QUIZ_TITLE in page.locator("h1").inner_text()
     page.get_by_role("button", name="开始作答").click()
     assert page.locator(".question").count() == 3
+    assert_fits(page, viewport, "attempt page")
     answer_paper(page, right=False)
     page.get_by_role("button", name="交卷").click()
     assert "测验结果" in page.locator("h1").inner_text()
     assert page.locator(".score .badge-bad", has_text="不及格").count() == 1
     assert "0" in page.locator(".score strong").inner_text()
+    assert_fits(page, viewport, "result page")
 
     # Retake at once (cooldown 0) and pass.
     page.get_by_role("link", name="返回测验").click()
@@ -114,6 +124,7 @@ def test_new_staff_member_trains_and_is_authorised(open_page, learner, viewport)
     assert "已获上岗资格" in page.locator("main").inner_text()
     certificate = Certificate.objects.get(user=learner)
     assert certificate.serial in page.locator("main table").inner_text()
+    assert_fits(page, viewport, "certificates")
 
     # Download the PDF. The view serves it inline (Content-Disposition: inline), so Chromium
     # shows it in its PDF viewer rather than saving a file: check the response it received.

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from .data import ensure_dataset
 
 RUNS = 30
-MIXED = ["{{=对 ~错一 ~错二 ~错三}}", "{{T}}", "{{~%50%甲 ~%50%乙 ~%-100%丙}}"]
+MIXED = ["{=对 ~错一 ~错二 ~错三}", "{T}", "{~%50%甲 ~%50%乙 ~%-100%丙}"]
 
 
 def gift(prefix, n):

@@ -70,6 +70,20 @@ def test_admin_pages_load_with_relaxed_csp(client, url):
     assert "gravatar" not in response.content.decode()
 
 
+def test_wagtail_preview_may_be_framed_by_the_admin_only(rf):
+    from django.http import HttpResponse
+
+    from lms.security import ContentSecurityPolicyMiddleware
+
+    middleware = ContentSecurityPolicyMiddleware(lambda request: HttpResponse("page"))
+    request = rf.get("/training/course/")
+    request.is_dummy = True  # set by Wagtail's make_preview_request
+    csp = directives(middleware(request))
+    assert csp["frame-ancestors"] == ["'self'"]
+    assert csp["script-src"] == ["'self'"]  # the previewed page keeps the learner policy
+    assert directives(middleware(rf.get("/training/course/")))["frame-ancestors"] == ["'none'"]
+
+
 def test_documents_are_always_downloads(client, settings):
     document = get_document_model().objects.create(
         title="办事指南", file=ContentFile(b"%PDF-1.4 test", name="guide.pdf")
