@@ -21,9 +21,9 @@ pytestmark = pytest.mark.django_db
 
 class PageTreeRulesTest(WagtailPageTestCase):
     def setUp(self):
-        # Wagtail logs in with AUTHENTICATION_BACKENDS[0], which is django-axes (no get_user).
+        # Wagtail logs in with AUTHENTICATION_BACKENDS[0], django-axes, which needs a request.
         patcher = mock.patch.object(
-            page_tests, "AUTH_BACKEND", "django.contrib.auth.backends.ModelBackend"
+            page_tests, "AUTH_BACKEND", "lms.auth.ProfileModelBackend"
         )
         patcher.start()
         self.addCleanup(patcher.stop)

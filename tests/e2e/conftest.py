@@ -166,7 +166,9 @@ def admin_login(page, username, password=PASSWORD, next_url="/admin/"):
 
 def _page_errors(page):
     try:
-        errors = page.locator(".error, .form-errors, .help-critical, [role=alert]").all_inner_texts()
+        errors = page.locator(
+            ".error, .form-errors, .help-critical, [role=alert]"
+        ).all_inner_texts()
     except Exception:
         errors = []
     return f"still at {page.url}; errors: {errors}"
@@ -193,7 +195,11 @@ def axe_source():
 _AXE_CACHE = {}
 
 
-def axe_violations(page, impacts=("serious", "critical")):
+# E2E_AXE_IMPACTS=minor,moderate,serious,critical lists every finding (for the owners).
+AXE_IMPACTS = tuple(os.environ.get("E2E_AXE_IMPACTS", "serious,critical").split(","))
+
+
+def axe_violations(page, impacts=AXE_IMPACTS):
     """Run axe-core on the current page; the violations of the given impacts as
     ``[{"id", "impact", "help", "nodes": [{"target", "html", "summary"}]}]``.
 
@@ -222,7 +228,7 @@ def axe_violations(page, impacts=("serious", "critical")):
 
 
 def format_violations(label, violations):
-    lines = [f"{label}: {len(violations)} serious/critical axe violation(s)"]
+    lines = [f"{label}: {len(violations)} axe violation(s) ({'/'.join(AXE_IMPACTS)})"]
     for v in violations:
         lines.append(f"  [{v['impact']}] {v['id']}: {v['help']}")
         for node in v["nodes"][:5]:
@@ -342,7 +348,9 @@ def write_curriculum(root):
     course_dir = Path(root) / "courses" / "01-window-basics"
     (course_dir / "lessons").mkdir(parents=True)
     (course_dir / "course.md").write_text(COURSE_MD, encoding="utf-8")
-    for order, (title, slug) in enumerate(zip(LESSON_TITLES, ["patent-term", "tm-renewal"]), 1):
+    for order, (title, slug) in enumerate(
+        zip(LESSON_TITLES, ["patent-term", "tm-renewal"], strict=True), 1
+    ):
         (course_dir / "lessons" / f"{order:02d}-{slug}.md").write_text(
             LESSON_MD.format(title=title, slug=slug, order=order), encoding="utf-8"
         )
