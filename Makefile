@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps venv messages migrate demo demo-data run test test-fast lint format check lock bench load-test prod-local worker audit clean
+.PHONY: node help setup system-deps venv messages migrate demo demo-data run test test-fast lint format check lock bench load-test prod-local worker audit clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -27,7 +27,13 @@ venv: $(VENV)/.installed ## Create the virtualenv and install pinned Python depe
 messages: venv ## Compile the translation catalogues
 	$(MANAGE) compilemessages -v 0 --ignore=.venv --ignore=node_modules
 
-setup: system-deps venv messages ## Everything a fresh Debian machine needs
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund --silent
+	@touch $@
+
+node: node_modules/.installed ## Install axe-core (accessibility checks in the browser tests)
+
+setup: system-deps venv messages node ## Everything a fresh Debian machine needs
 
 migrate: setup ## Apply database migrations
 	$(MANAGE) migrate --noinput -v 0
@@ -41,7 +47,7 @@ demo: demo-data ## Set up and run the platform with demo data on http://127.0.0.
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 test: setup ## Run the whole test suite (DATABASE_URL selects PostgreSQL)
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2
 
 lint: venv ## ruff lint and format check
 	$(VENV)/bin/ruff check .
