@@ -7,6 +7,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -254,11 +255,11 @@ def verification_data(cert):
 
 
 STATUS_LABELS = {
-    "valid": "证书有效",
-    "expired": "证书已过期",
-    "revoked": "证书已被撤销",
-    "superseded": "证书已被新证书替代",
-    "unknown": "未找到该证书",
+    "valid": gettext_lazy("证书有效"),
+    "expired": gettext_lazy("证书已过期"),
+    "revoked": gettext_lazy("证书已被撤销"),
+    "superseded": gettext_lazy("证书已被新证书替代"),
+    "unknown": gettext_lazy("未找到该证书"),
 }
 
 

@@ -1,7 +1,9 @@
 """Context for the learner-facing page templates, in a constant number of queries."""
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.template.response import TemplateResponse
+from django.utils.module_loading import import_string
 
 from .models import CoursePage, Enrollment, LessonPage, LessonProgress
 from .prerequisites import missing_prerequisites
@@ -70,6 +72,17 @@ def index_context(index, request):
     return {"course_rows": rows}
 
 
+def page_sections(request, course):
+    """Sections higher apps add to the course page (e.g. the course quiz), named in
+    ``settings.COURSE_PAGE_SECTIONS`` as callables ``(request, course) -> dict | None``."""
+    sections = []
+    for dotted in getattr(settings, "COURSE_PAGE_SECTIONS", []):
+        section = import_string(dotted)(request, course)
+        if section:
+            sections.append(section)
+    return sections
+
+
 def course_context(course, request):
     user = request.user
     lessons, done_ids = _lessons(course, user)
@@ -94,6 +107,7 @@ def course_context(course, request):
         "percent": round(100 * len(done_ids) / total) if total else 0,
         "missing_prerequisites": missing_prerequisites(user, course) if course.pk else [],
         "objectives": course.objectives_list,
+        "sections": page_sections(request, course),
     }
 
 

@@ -126,6 +126,14 @@ def course_quiz_context(request, course):
     return quiz_status(quiz, request.user)
 
 
+def course_page_section(request, course):
+    """The course quiz box on the course page (settings.COURSE_PAGE_SECTIONS)."""
+    info = course_quiz_context(request, course)
+    if info is None:
+        return None
+    return {"template": "quizzes/includes/course_quiz.html", "info": info}
+
+
 # --------------------------------------------------------------------------- the paper
 
 

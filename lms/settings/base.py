@@ -134,6 +134,15 @@ AUTHENTICATION_BACKENDS = [
     "lms.auth.AxesBackend",
     "lms.auth.ProfileModelBackend",
 ]
+# Argon2 (memory-hard) first: ~10x cheaper in CPU per login than Django's default PBKDF2 with
+# 1,000,000 iterations, which queued a whole training room logging in at once behind hashing.
+# Existing PBKDF2 hashes still verify and are upgraded at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -249,6 +258,8 @@ HOME_SECTIONS = [
     "certificates.views.home_section",
     "courses.views.home_section",
 ]
+# Sections higher apps add to a course page: callables (request, course) -> dict | None.
+COURSE_PAGE_SECTIONS = ["quizzes.views.course_page_section"]
 
 # --- Security hardening (docs/SECURITY.md) ---------------------------------------------------
 # Two-factor authentication (django-otp TOTP) for everyone who can open the Wagtail admin:

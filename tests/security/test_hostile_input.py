@@ -48,6 +48,11 @@ HYP = hsettings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+HYP_FEW = hsettings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 HYP_SLOW = hsettings(
     max_examples=50,
     deadline=None,
@@ -298,11 +303,13 @@ def staff_csv(draw):
         header = draw(st.lists(safe_text, max_size=8))
     rows = draw(st.lists(row, max_size=6))
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator=draw(st.sampled_from(["\n", "\r\n", "\r"])))
+    # A bare "\r" (old Mac) line end is pinned by test_staff_csv_reader_errors.
+    writer = csv.writer(out, lineterminator=draw(st.sampled_from(["\n", "\r\n"])))
     writer.writerow(header)
     for r in rows:
         mapping = dict(zip(HEADERS, r, strict=True))
-        writer.writerow([mapping.get(h, "") for h in header])
+        # Bare CR inside a cell hits the csv.Error bug pinned by test_staff_csv_reader_errors.
+        writer.writerow([mapping.get(h, "").replace("\r", "") for h in header])
     text = out.getvalue()
     encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16", "latin-1"]))
     try:
@@ -369,10 +376,13 @@ def _xlsx(rows):
     return buf.getvalue()
 
 
-@HYP
+@HYP_FEW
 @given(rows=st.lists(row, min_size=1, max_size=4))
 def test_staff_xlsx_all_or_nothing(rows):
-    data = _xlsx([HEADERS, *[list(r) for r in rows]])
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    cleaned = [[ILLEGAL_CHARACTERS_RE.sub("", c) for c in r] for r in rows]
+    data = _xlsx([HEADERS, *cleaned])
     _check_staff(data, "staff.xlsx")
 
 
@@ -406,18 +416,32 @@ def test_staff_apply_is_all_or_nothing_when_a_row_fails_in_the_database(monkeypa
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "BUG lms/rollout/importing.py read_table (csv branch, ~line 155): csv.reader raises "
-        "_csv.Error 'field larger than field limit (131072)' for one huge cell: a 500 in "
-        "StaffImportView instead of ImportFileError. Fix: catch csv.Error in read_table and "
-        "raise ImportFileError(_('CSV 格式错误：…')), or check MAX_LENGTHS before csv parsing."
+        "BUG lms/rollout/importing.py read_table (csv branch, line 157): csv.Error escapes as a "
+        "500 from StaffImportView: (a) one cell over 131072 characters ('field larger than "
+        "field limit'); (b) a CSV saved with bare CR line ends (old Mac Excel) ('new-line "
+        "character seen in unquoted field'). Fix: csv.reader(io.StringIO(text, newline='')) "
+        "and wrap the read in try/except csv.Error -> raise ImportFileError(_('CSV 格式错误'))."
     ),
 )
-def test_staff_csv_huge_field():
-    data = ("姓名,工号,所属区\n" + "长" * 200_000 + ",E1,HP\n").encode()
+@pytest.mark.parametrize(
+    "data",
+    [
+        ("姓名,工号,所属区\n" + "长" * 200_000 + ",E1,HP\n").encode(),
+        "姓名,工号,所属区\r张三,E1,HP\r".encode(),
+    ],
+    ids=["huge-field", "bare-cr-line-ends"],
+)
+def test_staff_csv_reader_errors(data):
     before = staff_counts()
-    with pytest.raises(staff_importing.ImportFileError):
-        staff_importing.preview(data, "s.csv")
-    assert staff_counts() == before
+    try:
+        result = staff_importing.preview(data, "s.csv")
+    except staff_importing.ImportFileError:
+        result = None
+    if result is not None and result.ok:
+        staff_importing.apply(result)
+        assert staff_counts()[1] == before[1] + 1
+    else:
+        assert staff_counts() == before
 
 
 def test_staff_csv_large_but_under_csv_limit():
@@ -439,7 +463,7 @@ def test_staff_csv_large_but_under_csv_limit():
     ),
 )
 def test_staff_csv_nul_byte():
-    data = "姓名,工号,所属区\n张\x00三,E\x001,HP\n".encode()
+    data = "姓名,工号,所属区\n张\x00三,E1,HP\n".encode()
     before = staff_counts()
     try:
         result = staff_importing.preview(data, "s.csv")
@@ -753,7 +777,12 @@ def test_autosave_nul_in_text_answer(learner_client):
 post_value = st.one_of(safe_text, st.sampled_from(["1", "-1", "99999999999999999999", "true"]))
 
 
-@HYP_SLOW
+@pytest.fixture
+def submit_quiz(learner_client):
+    return make_quiz(make_bank("submit-bank"), max_attempts=None, cooldown_minutes=0)
+
+
+@HYP_FEW
 @given(
     data=st.dictionaries(
         st.one_of(
@@ -764,9 +793,8 @@ post_value = st.one_of(safe_text, st.sampled_from(["1", "-1", "99999999999999999
     )
 )
 @example(data={"q0": "99999999999999999999999", "q2": ["1", "x"], "q5": "<script>alert(1)</script>"})
-def test_submit_arbitrary_post_never_500(learner_client, data):
-    quiz = make_quiz(make_bank(f"submit-{next(_bank_counter)}"), max_attempts=None)
-    attempt = svc.start_attempt(quiz, learner_client.user)
+def test_submit_arbitrary_post_never_500(learner_client, submit_quiz, data):
+    attempt = svc.start_attempt(submit_quiz, learner_client.user)
     count = Response.objects.filter(attempt=attempt).count()
     response = learner_client.post(reverse("quizzes:submit", args=[attempt.pk]), data)
     assert_clean(response)
@@ -792,11 +820,11 @@ def course_with_lesson(tmp_path):
 
 @HYP
 @given(
-    target=st.one_of(st.sampled_from(["lesson", "course"]), st.integers(0, 2**70)),
+    target=st.one_of(st.sampled_from(["lesson", "course"]), st.integers(0, 2**63 - 1)),
     data=st.dictionaries(safe_text, safe_text, max_size=4),
     method=st.sampled_from(["post", "get"]),
 )
-@example(target=2**63, data={}, method="post")
+@example(target=2**63 - 1, data={}, method="post")
 @example(target=2**31, data={}, method="post")
 def test_mark_complete_and_enrol_never_500(learner_client, course_with_lesson, target, data, method):
     course, lesson = course_with_lesson
@@ -818,6 +846,34 @@ def test_mark_complete_and_enrol_never_500(learner_client, course_with_lesson, t
         assert enrollment.last_lesson_id is not None
     if method == "get":
         assert (LessonProgress.objects.count(), Enrollment.objects.count()) == before
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG courses/views.py enrol_view/complete_lesson_view (get_object_or_404 on "
+        "CoursePage/LessonPage, pk = page_ptr OneToOneField): Django's out-of-range guard for "
+        "integer lookups does not apply through page_ptr, so /learn/lessons/2**64/complete/ "
+        "raises OverflowError on SQLite -> 500 (quiz and certificate ids, plain AutoFields, "
+        "give 404). Fix: a bounded path converter in courses/urls.py (regex '[0-9]{1,10}') "
+        "or get_object_or_404(..., id=...) after checking lesson_id < 2**31."
+    ),
+)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/learn/lessons/{n}/complete/",
+        "/learn/courses/{n}/enrol/",
+    ],
+)
+def test_out_of_range_page_ids_are_404(learner_client, url):
+    response = learner_client.post(url.format(n=2**64))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/quiz/attempt/{n}/", "/quiz/{n}/", "/certificates/{n}/pdf/"])
+def test_out_of_range_plain_ids_are_404(learner_client, url):
+    assert learner_client.get(url.format(n=2**64)).status_code == 404
 
 
 verify_code = st.one_of(

@@ -152,8 +152,9 @@ def _owner_only(owner_ok):
 
 
 def _scoped_object(**by_role):
-    """An HP object in a district-scoped admin view: HP admin and city see it, PD admin 404."""
-    return admin_view(**{"admin_pd": DENIED_OR_HIDDEN, **by_role})
+    """An HP object in a district-scoped admin view: whoever is not named is refused or finds
+    nothing (a scoped queryset may 404 before the permission check)."""
+    return admin_view(**{**{r: DENIED_OR_HIDDEN for r in ROLES[3:]}, **by_role})
 
 
 def name_is(*names):
@@ -182,11 +183,11 @@ RULES = [
     ),
     # Logged-in users are sent on from the login page (redirect_authenticated_user).
     (name_is("login"), roles_(REDIRECT, anonymous=OK)),
-    (name_is("logout"), roles_({"200", "302"})),
+    (name_is("logout"), roles_(LOGIN)),  # LOGOUT_REDIRECT_URL = "login"
     (name_is("password_change", "password_change_done"), front()),
     (name_is("otp_setup", "otp_verify"), front(**{r: {"200", "302"} for r in ROLES[1:]})),
-    # Wagtail pages: the course and lesson pages (login required for lessons? see rule data).
-    (name_is("wagtail_serve"), roles_(OK)),
+    # Wagtail pages (our course and lesson page): the training site is for signed-in staff.
+    (name_is("wagtail_serve"), front()),
     # --- learner front end ----------------------------------------------------------------
     (name_is("home", "quizzes:history", "quizzes:progress", "certificates:index"), front()),
     (name_is("quizzes:quiz"), front()),
@@ -210,19 +211,19 @@ RULES = [
     # --- rollout admin views --------------------------------------------------------------
     (
         ns_view("rollout_admin", "dashboard"),
-        admin_view(trainer={"403"}, admin_hp=REDIRECT, admin_pd=REDIRECT, city_admin=OK),
+        admin_view(trainer=DENIED, admin_hp=REDIRECT, admin_pd=REDIRECT, city_admin=OK),
     ),
     (
         ns_view("rollout_admin", "district_dashboard", "enrol_wave"),
-        admin_view(trainer={"403"}, admin_hp=OK, admin_pd=HIDDEN, city_admin=OK),
+        admin_view(trainer=DENIED, admin_hp=OK, admin_pd=HIDDEN, city_admin=OK),
     ),
     (
         ns_view("rollout_admin", "roster", "roster_results", "export_csv", "exports", "import"),
-        admin_view(trainer={"403"}, admin_hp=OK, admin_pd=OK, city_admin=OK),
+        admin_view(trainer=DENIED, admin_hp=OK, admin_pd=OK, city_admin=OK),
     ),
     (
         ns_view("rollout_admin", "export_xlsx"),
-        admin_view(trainer={"403"}, admin_hp=REDIRECT, admin_pd=REDIRECT, city_admin=REDIRECT),
+        admin_view(trainer=DENIED, admin_hp=REDIRECT, admin_pd=REDIRECT, city_admin=REDIRECT),
     ),
     (
         ns_view("rollout_admin", "attendance"),
@@ -240,14 +241,14 @@ RULES = [
     # --- certificate admin ----------------------------------------------------------------
     (
         name_is("certificates_batches"),
-        admin_view(trainer={"403"}, admin_hp=OK, admin_pd=OK, city_admin=OK),
+        admin_view(trainer=DENIED, admin_hp=OK, admin_pd=OK, city_admin=OK),
     ),
     # Only the requester may download a batch.
     (name_is("certificates_batch_download"), admin_view(
         trainer=HIDDEN, admin_hp=OK, admin_pd=HIDDEN, city_admin=HIDDEN)),
     (
         ns_view("certificates_certificate", "revoke", "reissue"),
-        _scoped_object(trainer={"403"}, admin_hp=OK, admin_pd=HIDDEN, city_admin=OK),
+        _scoped_object(trainer=DENIED, admin_hp=OK, admin_pd=HIDDEN, city_admin=OK),
     ),
     (
         ns_view("certificates_certificate", "index", "index_results"),
@@ -259,8 +260,7 @@ RULES = [
         _scoped_object(trainer=DENIED_OR_HIDDEN, admin_hp=OK, city_admin=OK),
     ),
     # Certificates are never created, copied or deleted by hand.
-    (ns_view("certificates_certificate", "add", "copy", "delete"), admin_view(
-        admin_pd=DENIED_OR_HIDDEN)),
+    (ns_view("certificates_certificate", "add", "copy", "delete"), _scoped_object()),
     # --- organisation ---------------------------------------------------------------------
     (
         ns_view("staffprofile", "index", "index_results", "add"),
@@ -278,20 +278,19 @@ RULES = [
     (ns_view("district", "edit", "history", "history_results", "usage"), admin_view(
         city_admin=OK)),
     (ns_view("district", "add", "delete", "copy"), admin_view()),
-    # --- learning records -------------------------------------------------------------------
+    # --- learning records (view-only for administrators: history/usage need "change") ----
     (
         lambda e: e.namespace in ("enrollments", "lesson_progress")
         and e.url_name in ("index", "index_results"),
         admin_view(admin_hp=OK, admin_pd=OK, city_admin=OK),
     ),
     (
-        lambda e: e.namespace in ("enrollments", "lesson_progress")
-        and e.url_name in ("inspect", "history", "history_results", "usage"),
+        lambda e: e.namespace in ("enrollments", "lesson_progress") and e.url_name == "inspect",
         _scoped_object(admin_hp=OK, city_admin=OK),
     ),
     (
         lambda e: e.namespace in ("enrollments", "lesson_progress")
-        and e.url_name in ("add", "edit", "delete", "copy"),
+        and e.url_name in ("history", "history_results", "usage", "add", "edit", "delete", "copy"),
         _scoped_object(),
     ),
     # --- quizzes ------------------------------------------------------------------------------
@@ -299,15 +298,15 @@ RULES = [
         ns_view("attempt", "index", "index_results"),
         admin_view(trainer=OK, admin_hp=OK, admin_pd=OK, city_admin=OK),
     ),
+    (ns_view("attempt", "inspect"), _scoped_object(trainer=OK, admin_hp=OK, city_admin=OK)),
     (
-        ns_view("attempt", "inspect", "history", "history_results", "usage"),
-        _scoped_object(trainer=OK, admin_hp=OK, city_admin=OK),
+        ns_view("attempt", "history", "history_results", "usage", "add", "edit", "delete", "copy"),
+        _scoped_object(),
     ),
-    (ns_view("attempt", "add", "edit", "delete", "copy"), _scoped_object()),
+    # Banks, categories, questions, quizzes: trainers and the city; delete as granted.
     (
-        lambda e: e.namespace in ("quiz", "question", "category", "questionbank")
-        and e.url_name != "delete",
-        admin_view(trainer=OK, city_admin=OK),
+        lambda e: e.namespace in ("quiz", "questionbank") and e.url_name == "delete",
+        admin_view(city_admin=OK),
     ),
     (
         lambda e: e.namespace in ("quiz", "question", "category", "questionbank"),
@@ -319,18 +318,25 @@ RULES = [
         admin_view(trainer=OK, admin_hp=OK, admin_pd=OK, city_admin=OK),
     ),
     (
-        ns_view("rollout_waves", "inspect", "history", "history_results", "usage"),
+        ns_view("rollout_waves", "inspect"),
         _scoped_object(trainer=OK, admin_hp=OK, admin_pd=HIDDEN, city_admin=OK),
     ),
-    (ns_view("rollout_waves", "add", "edit", "delete", "copy"), _scoped_object(city_admin=OK)),
     (
-        ns_view("rollout_sessions", "index", "index_results", "add"),
-        admin_view(trainer=OK, admin_hp=OK, admin_pd=OK, city_admin=OK),
+        ns_view(
+            "rollout_waves", "history", "history_results", "usage", "add", "edit", "delete", "copy"
+        ),
+        _scoped_object(city_admin=OK),
     ),
     (
-        ns_view("rollout_sessions", "edit", "history", "history_results", "usage", "copy",
-                "inspect"),
-        _scoped_object(trainer=DENIED_OR_HIDDEN | OK, admin_hp=OK, admin_pd=HIDDEN, city_admin=OK),
+        ns_view("rollout_sessions", "index", "index_results"),
+        admin_view(trainer=OK, admin_hp=OK, admin_pd=OK, city_admin=OK),
+    ),
+    (ns_view("rollout_sessions", "add"), admin_view(admin_hp=OK, admin_pd=OK, city_admin=OK)),
+    (
+        ns_view(
+            "rollout_sessions", "edit", "history", "history_results", "usage", "copy", "inspect"
+        ),
+        _scoped_object(admin_hp=OK, admin_pd=HIDDEN, city_admin=OK),
     ),
     (ns_view("rollout_sessions", "delete"), _scoped_object(admin_pd=HIDDEN, city_admin=OK)),
 ]
@@ -345,7 +351,14 @@ def rule_for(entry):
 
 # Known permission holes: (url name, role) → the reason. The matrix test skips these cells;
 # test_known_hole asserts the CORRECT outcome and is xfail(strict=True) until fixed.
-KNOWN_HOLES = {}
+KNOWN_HOLES = {
+    ("rollout_sessions:copy", "admin_pd"): (
+        "hole: TrainingSessionViewSet's copy view is not district-scoped "
+        "(lms/rollout/wagtail_hooks.py ScopedViewSet.__init__ omits 'copy_view_class'): a PD "
+        "administrator opens /admin/rollout/sessions/copy/<HP session>/ (200) and sees the HP "
+        "session prefilled (wave, district, place, trainer); expected 404"
+    ),
+}
 
 
 # --------------------------------------------------------------------------- requests
@@ -426,11 +439,11 @@ def outcome(response):
 
 
 # Run these last: they change state (log out, submit the attempt under test).
-LAST = ("logout", "quizzes:submit")
+LAST = ("quizzes:submit", "logout")
 
 
 def _order(entries):
-    return sorted(entries, key=lambda e: e.name in LAST)
+    return sorted(entries, key=lambda e: LAST.index(e.name) + 1 if e.name in LAST else 0)
 
 
 def request(client, path):
@@ -452,9 +465,10 @@ def run_role(role, w, entries):
     for entry in _order(entries):
         expected = rule_for(entry)[role]
         for path in urls_for(entry, w):
+            t0 = time.perf_counter()
             method, response = request(client, path)
             got = outcome(response)
-            rows.append((entry.name, method, path, got))
+            rows.append((entry.name, method, path, got, time.perf_counter() - t0))
             hole = KNOWN_HOLES.get((entry.name, role))
             if response.status_code >= 500 or (got not in expected and hole is None):
                 failures.append(
@@ -507,6 +521,242 @@ def test_permission_matrix(role, world):
     rows, failures = run_role(role, world, entries)
     elapsed = time.perf_counter() - started
     print(f"\n{role}: {len(rows)} requests in {elapsed:.1f}s")
-    for name, method, path, got in rows:
-        print(f"  {method:4} {got:11} {path}  [{name}]")
+    for name, method, path, got, secs in sorted(rows, key=lambda r: -r[4])[:15]:
+        print(f"  {secs * 1000:6.0f} ms {method:4} {got:11} {path}  [{name}]")
     assert not failures, f"{len(failures)} unexpected outcomes:\n" + "\n".join(failures)
+
+
+# --------------------------------------------------------------------------- known holes
+
+
+def _hole_params():
+    entries = {e.name: e for e in collect_urls()}
+    params = []
+    for (name, role), reason in sorted(KNOWN_HOLES.items()):
+        params.append(
+            pytest.param(
+                name,
+                role,
+                id=f"{name}-{role}",
+                marks=pytest.mark.xfail(strict=True, reason=reason),
+            )
+        )
+        assert name in entries, f"KNOWN_HOLES names an unknown URL: {name}"
+    return params
+
+
+@pytest.mark.parametrize(("name", "role"), _hole_params())
+def test_known_hole(name, role, world):
+    """The correct outcome of a cell listed in KNOWN_HOLES (fails until the hole is fixed;
+    then XPASS(strict) fails: remove the entry from KNOWN_HOLES)."""
+    entry = next(e for e in collect_urls() if e.name == name)
+    client = Client()
+    client.force_login(world.user(role))
+    for path in urls_for(entry, world):
+        _method, response = request(client, path)
+        assert outcome(response) in rule_for(entry)[role], path
+
+
+# --------------------------------------------------------------------------- object level
+
+
+def _client(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_learner_cannot_reach_another_learners_attempts_and_certificates(world):
+    w = world
+    other = _client(w.user("learner_pd"))
+    attempt, done, cert = w.attempt_open, w.attempt_done, w.certificate
+    answers_before = list(attempt.responses.order_by("position").values_list("answer", flat=True))
+    assert other.get(reverse("quizzes:attempt", args=[attempt.pk])).status_code == 404
+    assert other.get(reverse("quizzes:result", args=[done.pk])).status_code == 404
+    assert other.get(reverse("quizzes:attempt", args=[done.pk])).status_code == 404
+    saved = other.post(
+        reverse("quizzes:autosave", args=[attempt.pk]),
+        data='{"position": 1, "answer": {"value": true}}',
+        content_type="application/json",
+    )
+    assert saved.status_code == 404
+    assert saved.json() == {"saved": False, "error": "not_found"}
+    assert other.post(reverse("quizzes:submit", args=[attempt.pk])).status_code == 404
+    assert other.post(reverse("quizzes:check", args=[attempt.pk, 1])).status_code == 404
+    attempt.refresh_from_db()
+    assert attempt.status == attempt.IN_PROGRESS
+    answers_after = list(attempt.responses.order_by("position").values_list("answer", flat=True))
+    assert answers_after == answers_before
+    assert other.get(reverse("certificates:pdf", args=[cert.pk])).status_code == 404
+    assert other.get(reverse("certificates:badge", args=[cert.pk])).status_code == 404
+    # Their own listings do not show A's records.
+    history = other.get(reverse("quizzes:history")).content.decode()
+    assert reverse("quizzes:result", args=[done.pk]) not in history
+    index = other.get(reverse("certificates:index")).content.decode()
+    assert cert.serial not in index
+    # The owner does reach them (the 404s above are about ownership, not broken URLs).
+    owner = _client(w.user("learner"))
+    assert owner.get(reverse("quizzes:attempt", args=[attempt.pk])).status_code == 200
+    assert owner.get(reverse("certificates:pdf", args=[cert.pk])).status_code == 200
+
+
+def test_complete_lesson_only_records_the_requesting_learner(world):
+    from courses.models import LessonProgress
+
+    w = world
+    lesson = w.lessons[1]
+    before_a = set(LessonProgress.objects.filter(user=w.user("learner")).values_list("pk"))
+    response = _client(w.user("learner_pd")).post(
+        reverse("courses:complete_lesson", args=[lesson.pk])
+    )
+    assert response.status_code == 302
+    assert LessonProgress.objects.filter(user=w.user("learner_pd"), lesson=lesson).exists()
+    after_a = set(LessonProgress.objects.filter(user=w.user("learner")).values_list("pk"))
+    assert after_a == before_a
+    # Another learner's progress is not visible to a learner anywhere on the front end.
+    progress = _client(w.user("learner_pd")).get(reverse("quizzes:progress"))
+    assert progress.status_code == 200
+
+
+ADMIN_PD_HIDDEN_GETS = [
+    ("staffprofile:edit", lambda w: [w.profile_hp.pk]),
+    ("staffprofile:inspect", lambda w: [w.profile_hp.pk]),
+    ("staffprofile:history", lambda w: [w.profile_hp.pk]),
+    ("rollout:export_download", lambda w: [w.export_hp.pk]),
+    ("rollout_admin:district_dashboard", lambda w: [w.hp.pk]),
+    ("rollout_admin:enrol_wave", lambda w: [w.wave_hp.pk]),
+    ("rollout_waves:inspect", lambda w: [w.wave_hp.pk]),
+    ("rollout_admin:attendance", lambda w: [w.session_hp.pk]),
+    ("rollout_sessions:edit", lambda w: [w.session_hp.pk]),
+    ("certificates_certificate:inspect", lambda w: [w.certificate.pk]),
+    ("certificates_certificate:edit", lambda w: [w.certificate.pk]),
+    ("certificates_certificate:revoke", lambda w: [w.certificate.pk]),
+    ("certificates_batch_download", lambda w: [w.batch_hp.pk]),
+    ("certificates:pdf", lambda w: [w.certificate.pk]),
+    ("attempt:inspect", lambda w: [w.attempt_done.pk]),
+    ("enrollments:inspect", lambda w: [w.enrollment.pk]),
+    ("lesson_progress:inspect", lambda w: [w.progress.pk]),
+]
+
+
+def test_district_admin_cannot_reach_another_districts_objects(world):
+    w = world
+    admin_pd, admin_hp = _client(w.user("admin_pd")), _client(w.user("admin_hp"))
+    failures = []
+    for name, args in ADMIN_PD_HIDDEN_GETS:
+        url = reverse(name, args=args(w))
+        got, own = admin_pd.get(url).status_code, admin_hp.get(url).status_code
+        if got not in (403, 404) or own != 200:
+            failures.append(f"{name} {url}: PD admin {got} (want 404/403), HP admin {own}")
+    assert not failures, "\n".join(failures)
+
+
+def test_district_admin_cannot_change_another_districts_objects(world):
+    from lms.rollout.models import Attendance
+
+    w = world
+    admin_pd = _client(w.user("admin_pd"))
+    edit = admin_pd.post(
+        reverse("staffprofile:edit", args=[w.profile_hp.pk]),
+        {"full_name": "改名", "employee_no": w.profile_hp.employee_no, "district": w.pd.pk},
+    )
+    assert edit.status_code == 404
+    w.profile_hp.refresh_from_db()
+    assert w.profile_hp.full_name != "改名" and w.profile_hp.district_id == w.hp.pk
+
+    attendance = admin_pd.post(
+        reverse("rollout_admin:attendance", args=[w.session_hp.pk]),
+        {"present": [w.profile_hp.pk]},
+    )
+    assert attendance.status_code == 404
+    assert not Attendance.objects.filter(session=w.session_hp).exists()
+
+    enrolled = w.enrollment.__class__.objects.count()
+    assert admin_pd.post(reverse("rollout_admin:enrol_wave", args=[w.wave_hp.pk])).status_code == (
+        404
+    )
+    assert w.enrollment.__class__.objects.count() == enrolled
+
+    revoke = admin_pd.post(
+        reverse("certificates_certificate:revoke", args=[w.certificate.pk]), {"reason": "x"}
+    )
+    assert revoke.status_code == 404
+    w.certificate.refresh_from_db()
+    assert w.certificate.revoked_at is None
+
+    # A new staff profile cannot be put into another district.
+    added = admin_pd.post(
+        reverse("staffprofile:add"),
+        {"full_name": "新人", "employee_no": "PM-X1", "district": w.hp.pk, "is_active": "on"},
+    )
+    assert added.status_code == 200  # the form again, with the district refused
+    assert not w.profile_hp.__class__.objects.filter(employee_no="PM-X1").exists()
+
+
+def test_district_admin_listings_and_exports_hold_only_their_district(world):
+    w = world
+    admin_pd = _client(w.user("admin_pd"))
+    a_name, a_no = w.profile_hp.full_name, w.profile_hp.employee_no
+    pd_no = w.profile_pd.employee_no
+
+    # ?district=<HP> is ignored or refused for a PD administrator: no HP row in the CSV.
+    for query in ("", f"?district={w.hp.pk}"):
+        response = admin_pd.get(reverse("rollout_admin:export_csv") + query)
+        assert response.status_code == 200
+        body = b"".join(response.streaming_content).decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(body)))
+        flat = "\n".join(",".join(r) for r in rows)
+        assert a_no not in flat and a_name not in flat, query
+        if not query:
+            assert pd_no in flat  # the export does hold the PD learner
+    roster = admin_pd.get(reverse("rollout_admin:roster") + f"?district={w.hp.pk}")
+    assert roster.status_code == 200
+    assert a_no not in roster.content.decode()
+
+    for name in (
+        "staffprofile:index",
+        "attempt:index",
+        "enrollments:index",
+        "lesson_progress:index",
+        "certificates_certificate:index",
+        "rollout_admin:exports",
+    ):
+        page = admin_pd.get(reverse(name))
+        assert page.status_code == 200, name
+        text = page.content.decode()
+        assert a_no not in text and a_name not in text, name
+        assert w.certificate.serial not in text, name
+    lookup = admin_pd.get(reverse("certificates:lookup"), {"q": a_no})
+    assert lookup.status_code == 200 and a_name not in lookup.content.decode()
+    # The HP administrator does see A (the checks above are meaningful).
+    page = _client(w.user("admin_hp")).get(reverse("staffprofile:index"))
+    assert a_no in page.content.decode()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "hole: a district administrator creates a TrainingSession in another district: "
+        "POST /admin/rollout/sessions/new/ by the PD admin with wave=<HP wave>, district=<HP> "
+        "-> 302 and the session is saved (expected: the form refuses another district's "
+        "wave/district -> 200 with errors, or 403). Fix in lms/rollout/wagtail_hooks.py "
+        "TrainingSessionViewSet: a form class limiting 'district' to admin_district_ids(user) "
+        "and 'wave' to visible_waves(user) (also applies to edit and copy)"
+    ),
+)
+def test_district_admin_cannot_create_a_session_in_another_district(world):
+    from lms.rollout.models import TrainingSession
+
+    w = world
+    response = _client(w.user("admin_pd")).post(
+        reverse("rollout_sessions:add"),
+        {
+            "wave": w.wave_hp.pk,
+            "district": w.hp.pk,
+            "starts_at": "2030-01-01 09:00",
+            "place": "越权创建",
+            "capacity": 10,
+        },
+    )
+    assert response.status_code in (200, 403, 404)
+    assert not TrainingSession.objects.filter(place="越权创建").exists()
