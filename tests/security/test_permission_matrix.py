@@ -139,22 +139,24 @@ def roles_(default=None, **by_role):
 def admin_view(**by_role):
     """An /admin/ URL: anonymous → admin login, learners → refused; the rest as given."""
     base = {"anonymous": ADMIN_LOGIN, "learner": NOT_ADMIN, "learner_pd": NOT_ADMIN}
-    return {**{r: DENIED for r in ROLES}, **base, **by_role}
+    return {**dict.fromkeys(ROLES, DENIED), **base, **by_role}
 
 
 def front(**by_role):
     """A login-required front-end URL: anonymous → login page; the rest as given (default 200)."""
-    return {**{r: OK for r in ROLES}, "anonymous": LOGIN, **by_role}
+    return {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN, **by_role}
 
 
 def _owner_only(owner_ok):
-    return front(**{r: HIDDEN for r in ROLES if r not in ("anonymous", "learner")}, learner=owner_ok)
+    return front(
+        **{r: HIDDEN for r in ROLES if r not in ("anonymous", "learner")}, learner=owner_ok
+    )
 
 
 def _scoped_object(**by_role):
     """An HP object in a district-scoped admin view: whoever is not named is refused or finds
     nothing (a scoped queryset may 404 before the permission check)."""
-    return admin_view(**{**{r: DENIED_OR_HIDDEN for r in ROLES[3:]}, **by_role})
+    return admin_view(**{**dict.fromkeys(ROLES[3:], DENIED_OR_HIDDEN), **by_role})
 
 
 def name_is(*names):
@@ -176,7 +178,9 @@ RULES = [
     (name_is("healthz", "verify:verify", "verify:verify_json"), roles_(OK)),
     (
         name_is(
-            "password_reset", "password_reset_done", "password_reset_confirm",
+            "password_reset",
+            "password_reset_done",
+            "password_reset_confirm",
             "password_reset_complete",
         ),
         roles_(OK),
@@ -191,8 +195,10 @@ RULES = [
     # --- learner front end ----------------------------------------------------------------
     (name_is("home", "quizzes:history", "quizzes:progress", "certificates:index"), front()),
     (name_is("quizzes:quiz"), front()),
-    (name_is("quizzes:start", "courses:enrol", "courses:complete_lesson"), front(**{
-        r: REDIRECT for r in ROLES[1:]})),
+    (
+        name_is("quizzes:start", "courses:enrol", "courses:complete_lesson"),
+        front(**dict.fromkeys(ROLES[1:], REDIRECT)),
+    ),
     # Learner A's attempt: only A. (autosave with an empty body: 400 for the owner)
     (name_is("quizzes:attempt", "quizzes:result"), _owner_only(OK)),
     (name_is("quizzes:autosave"), _owner_only({"400"})),
@@ -244,8 +250,10 @@ RULES = [
         admin_view(trainer=DENIED, admin_hp=OK, admin_pd=OK, city_admin=OK),
     ),
     # Only the requester may download a batch.
-    (name_is("certificates_batch_download"), admin_view(
-        trainer=HIDDEN, admin_hp=OK, admin_pd=HIDDEN, city_admin=HIDDEN)),
+    (
+        name_is("certificates_batch_download"),
+        admin_view(trainer=HIDDEN, admin_hp=OK, admin_pd=HIDDEN, city_admin=HIDDEN),
+    ),
     (
         ns_view("certificates_certificate", "revoke", "reissue"),
         _scoped_object(trainer=DENIED, admin_hp=OK, admin_pd=HIDDEN, city_admin=OK),
@@ -255,8 +263,9 @@ RULES = [
         admin_view(trainer=OK, admin_hp=OK, admin_pd=OK, city_admin=OK),
     ),
     (
-        ns_view("certificates_certificate", "inspect", "edit", "history", "history_results",
-                "usage"),
+        ns_view(
+            "certificates_certificate", "inspect", "edit", "history", "history_results", "usage"
+        ),
         _scoped_object(trainer=DENIED_OR_HIDDEN, admin_hp=OK, city_admin=OK),
     ),
     # Certificates are never created, copied or deleted by hand.
@@ -275,13 +284,14 @@ RULES = [
         ns_view("district", "index", "index_results"),
         admin_view(admin_hp=OK, admin_pd=OK, city_admin=OK),
     ),
-    (ns_view("district", "edit", "history", "history_results", "usage"), admin_view(
-        city_admin=OK)),
+    (ns_view("district", "edit", "history", "history_results", "usage"), admin_view(city_admin=OK)),
     (ns_view("district", "add", "delete", "copy"), admin_view()),
     # --- learning records (view-only for administrators: history/usage need "change") ----
     (
-        lambda e: e.namespace in ("enrollments", "lesson_progress")
-        and e.url_name in ("index", "index_results"),
+        lambda e: (
+            e.namespace in ("enrollments", "lesson_progress")
+            and e.url_name in ("index", "index_results")
+        ),
         admin_view(admin_hp=OK, admin_pd=OK, city_admin=OK),
     ),
     (
@@ -289,8 +299,11 @@ RULES = [
         _scoped_object(admin_hp=OK, city_admin=OK),
     ),
     (
-        lambda e: e.namespace in ("enrollments", "lesson_progress")
-        and e.url_name in ("history", "history_results", "usage", "add", "edit", "delete", "copy"),
+        lambda e: (
+            e.namespace in ("enrollments", "lesson_progress")
+            and e.url_name
+            in ("history", "history_results", "usage", "add", "edit", "delete", "copy")
+        ),
         _scoped_object(),
     ),
     # --- quizzes ------------------------------------------------------------------------------
@@ -363,6 +376,7 @@ KNOWN_HOLES = {
 
 # --------------------------------------------------------------------------- requests
 
+
 # Which object each URL kwarg names. By viewset model first, then by URL name.
 def _model_objects(w):
     return {
@@ -417,7 +431,7 @@ def urls_for(entry, w):
         if not kwargs and entry.model is not None:
             obj = _model_objects(w).get(entry.model._meta.label)
             if obj is not None:
-                kwargs = {name: obj.pk for name in entry.kwargs}
+                kwargs = dict.fromkeys(entry.kwargs, obj.pk)
         missing = set(entry.kwargs) - set(kwargs)
         if missing:
             raise LookupError(f"{entry.name}: no object for kwargs {sorted(missing)}")
