@@ -1,11 +1,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminModelForm
 
 from courses.models import CoursePage
 from lms.models import District
 from lms.roles import admin_district_ids
 
-from .models import RolloutWave
+from .models import RolloutWave, TrainingSession
 from .roster import STATUS_CHOICES, RosterFilter
 
 
@@ -65,3 +66,19 @@ class StaffImportForm(forms.Form):
 class ConfirmImportForm(forms.Form):
     token = forms.CharField(widget=forms.HiddenInput)
     deactivate_missing = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class TrainingSessionForm(WagtailAdminModelForm):
+    """A district administrator may only place sessions in their district and its waves."""
+
+    def __init__(self, *args, for_user=None, **kwargs):
+        super().__init__(*args, for_user=for_user, **kwargs)
+        ids = admin_district_ids(for_user) if for_user is not None else None
+        if ids is not None:
+            self.fields["district"].queryset = District.objects.filter(pk__in=ids)
+            self.fields["district"].required = True
+            self.fields["wave"].queryset = RolloutWave.objects.filter(districts__in=ids).distinct()
+
+    class Meta:
+        model = TrainingSession
+        fields = ["wave", "district", "starts_at", "ends_at", "place", "trainer", "capacity"]

@@ -9,6 +9,7 @@ from wagtail.admin.widgets import ListingButton
 from lms.roles import is_admin, is_trainer
 
 from . import admin_urls
+from .forms import TrainingSessionForm
 from .models import RolloutWave, TrainingSession
 from .views import visible_sessions, visible_waves
 
@@ -70,6 +71,7 @@ class ScopedViewSet(ModelViewSet):
             "inspect_view_class",
             "history_view_class",
             "usage_view_class",
+            "copy_view_class",
         ):
             view_class = getattr(self, attr, None)
             if view_class is not None:
@@ -122,6 +124,10 @@ class TrainingSessionViewSet(ScopedViewSet):
     list_display = ["__str__", "district", "trainer", "capacity"]
     list_filter = ["wave", "district"]
     form_fields = ["wave", "district", "starts_at", "ends_at", "place", "trainer", "capacity"]
+
+    def get_form_class(self, for_update=False):
+        return TrainingSessionForm
+
     extra_buttons = [
         (_("考勤"), "rollout_admin:attendance", "tasks", lambda u: is_admin(u) or is_trainer(u))
     ]

@@ -643,13 +643,13 @@ def assert_clean(response):
 
 @HYP
 @given(
-    username=st.text(max_size=300),
+    username=st.text(max_size=150),
     password=st.text(max_size=300),
     extra=st.dictionaries(st.text(min_size=1, max_size=10), st.text(max_size=20), max_size=3),
 )
 @example(username="admin' OR '1'='1", password="x", extra={})
 @example(username="\x00", password="\x00", extra={})
-@example(username="a" * 5000, password="b", extra={"next": "//evil.example/"})
+@example(username="a" * 150, password="b", extra={"next": "//evil.example/"})
 def test_login_form_never_500(client, username, password, extra):
     cache.clear()
     data = {**extra, "username": username, "password": password}
@@ -658,6 +658,24 @@ def test_login_form_never_500(client, username, password, extra):
     assert response.status_code in (200, 302, 403, 429)
     if response.status_code == 302:
         assert not response["Location"].startswith("//")
+
+
+@pytest.mark.xfail(
+    ON_PG,
+    strict=True,
+    reason=(
+        "BUG lms/views.py LoginView (line 10) + django-axes: AuthenticationForm sets the "
+        "username max_length (150) after field init, so no MaxLengthValidator runs and "
+        "authenticate() is called with any length; axes then writes AccessAttempt.username "
+        "(varchar 255) -> DataError on PostgreSQL -> 500 for a >255-character username. Fix: "
+        "LoginView.form_class = a subclass of AuthenticationForm whose username field is "
+        "UsernameField(max_length=150) (validator added), or AXES_USERNAME_CALLABLE that "
+        "truncates to 255."
+    ),
+)
+def test_login_overlong_username(client):
+    response = client.post(reverse("login"), {"username": "a" * 5000, "password": "b"})
+    assert response.status_code == 200
 
 
 json_value = st.recursive(
@@ -768,10 +786,12 @@ def test_autosave_nul_in_text_answer(learner_client):
     attempt = svc.start_attempt(quiz, learner_client.user)
     response = learner_client.post(
         reverse("quizzes:autosave", args=[attempt.pk]),
-        json.dumps({"position": 0, "answer": {"text": "a\x00b"}}),
+        json.dumps({"position": 1, "answer": {"text": "a\x00b"}}),
         content_type="application/json",
     )
     assert response.status_code in (200, 400, 409)
+    if response.status_code == 200:
+        assert "\x00" not in str(Response.objects.get(attempt=attempt, position=1).answer)
 
 
 post_value = st.one_of(safe_text, st.sampled_from(["1", "-1", "99999999999999999999", "true"]))
@@ -849,9 +869,10 @@ def test_mark_complete_and_enrol_never_500(learner_client, course_with_lesson, t
 
 
 @pytest.mark.xfail(
+    not ON_PG,
     strict=True,
     reason=(
-        "BUG courses/views.py enrol_view/complete_lesson_view (get_object_or_404 on "
+        "BUG (SQLite only) courses/views.py enrol_view/complete_lesson_view (get_object_or_404 on "
         "CoursePage/LessonPage, pk = page_ptr OneToOneField): Django's out-of-range guard for "
         "integer lookups does not apply through page_ptr, so /learn/lessons/2**64/complete/ "
         "raises OverflowError on SQLite -> 500 (quiz and certificate ids, plain AutoFields, "

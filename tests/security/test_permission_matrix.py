@@ -364,14 +364,7 @@ def rule_for(entry):
 
 # Known permission holes: (url name, role) → the reason. The matrix test skips these cells;
 # test_known_hole asserts the CORRECT outcome and is xfail(strict=True) until fixed.
-KNOWN_HOLES = {
-    ("rollout_sessions:copy", "admin_pd"): (
-        "hole: TrainingSessionViewSet's copy view is not district-scoped "
-        "(lms/rollout/wagtail_hooks.py ScopedViewSet.__init__ omits 'copy_view_class'): a PD "
-        "administrator opens /admin/rollout/sessions/copy/<HP session>/ (200) and sees the HP "
-        "session prefilled (wave, district, place, trainer); expected 404"
-    ),
-}
+KNOWN_HOLES = {}  # (url name, role) -> reason; a strict xfail until the hole is fixed
 
 
 # --------------------------------------------------------------------------- requests
@@ -747,17 +740,6 @@ def test_district_admin_listings_and_exports_hold_only_their_district(world):
     assert a_no in page.content.decode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "hole: a district administrator creates a TrainingSession in another district: "
-        "POST /admin/rollout/sessions/new/ by the PD admin with wave=<HP wave>, district=<HP> "
-        "-> 302 and the session is saved (expected: the form refuses another district's "
-        "wave/district -> 200 with errors, or 403). Fix in lms/rollout/wagtail_hooks.py "
-        "TrainingSessionViewSet: a form class limiting 'district' to admin_district_ids(user) "
-        "and 'wave' to visible_waves(user) (also applies to edit and copy)"
-    ),
-)
 def test_district_admin_cannot_create_a_session_in_another_district(world):
     from lms.rollout.models import TrainingSession
 
