@@ -80,3 +80,8 @@ def test_wagtail_admin_in_chinese(client):
     client.force_login(make_user(roles.CITY_ADMIN, district=None))
     body = client.get(reverse("wagtailadmin_home")).content.decode()
     assert 'lang="zh-hans"' in body.lower() or "仪表板" in body or "控制面板" in body
+
+
+def test_chinese_first_even_when_browser_prefers_english(client):
+    body = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-Hans"' in body and "忘记密码" in body
