@@ -122,7 +122,8 @@ A: 回答 [x](javascript:alert(1))
 """
 
 GIFT = r"""
-::XSS-HTML::[html]<p>题目</p><script>alert(1)</script><img src\=x onerror\=alert(1)><a href\="javascript\:alert(1)">链接</a>{
+::XSS-HTML::[html]<p>题目</p><script>alert(1)</script>
+<img src\=x onerror\=alert(1)><a href\="javascript\:alert(1)">链接</a>{
 =<script>alert(1)</script>对#<img src\=x onerror\=alert(1)>
 ~"><img src\=x onerror\=alert(1)>错
 ####解析<script>alert(1)</script>}
@@ -217,7 +218,10 @@ def test_learner_pages_escape_probes(client, world):
 
 
 def test_verify_page_reflects_code_escaped(client, world):
-    for code in ["%3Cscript%3Ealert(1)%3C%5Cscript%3E", "%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E"]:
+    for code in [
+        "%3Cscript%3Ealert(1)%3C%5Cscript%3E",
+        "%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E",
+    ]:
         assert_inert(client.get(f"/verify/{code}/"), "verify (unknown code)")
         assert_inert(client.get(f"/verify/{code}.json"), "verify json (unknown code)")
 
@@ -236,9 +240,7 @@ def test_admin_pages_escape_probes(client, world):
         "wave list": reverse("rollout_waves:index"),
         "certificate list": reverse("certificates_certificate:index"),
         "lesson editor": reverse("wagtailadmin_pages:edit", args=[world["lesson"].pk]),
-        "question statistics": reverse(
-            "quizzes_admin:quiz_statistics", args=[world["quiz"].pk]
-        ),
+        "question statistics": reverse("quizzes_admin:quiz_statistics", args=[world["quiz"].pk]),
     }
     texts = {where: assert_inert(client.get(url), where) for where, url in pages.items()}
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in texts["staff list"]
@@ -323,9 +325,7 @@ WAGTAIL_CSV_BUG = (
 @pytest.mark.parametrize("index", ["staffprofile:index", "certificates_certificate:index"])
 def test_wagtail_list_export_neutralises_formulas(client, world, fmt, index):
     """The Wagtail ModelViewSet spreadsheet exports (list_export) of staff and certificates."""
-    from certificates.issuing import issue
-
-    for profile_user in [u for u in get_user_model().objects.filter(username__startswith="f")]:
+    for profile_user in get_user_model().objects.filter(username__startswith="f"):
         issue(profile_user, world["course"])
     client.force_login(world["admin"])
     response = client.get(reverse(index) + f"?export={fmt}")

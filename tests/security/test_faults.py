@@ -35,7 +35,7 @@ from tests.factories import make_user
 from tests.quizzes.utils import gift_questions, make_bank, make_quiz
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="needs PostgreSQL: row locks (select_for_update), concurrent connections and "
@@ -126,30 +126,65 @@ def test_http_concurrent_starts_and_submits_respect_max_attempts():
         responses = Response.objects.filter(attempt=attempt)
         assert responses.count() == 5
         assert not responses.filter(fraction__isnull=True).exists()
-    print(f"\nC1 quiz races: threads 10 start x3 rounds, 50 submit x2; {dict(figures)}; "
-          f"attempts {len(attempts)}")
+    print(
+        f"\nC1 quiz races: threads 10 start x3 rounds, 50 submit x2; {dict(figures)}; "
+        f"attempts {len(attempts)}"
+    )
 
 
-def test_parallel_starts_of_different_learners_and_one_learner_limit():
-    """10 threads start attempts concurrently for the same learner on max_attempts=2 while
-    submitting in between: the limit holds under interleaving (service level)."""
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG quizzes/attempts.py submit_attempt (line ~414): "
+        "Attempt.objects.select_for_update().select_related('quiz', 'user') locks the joined "
+        "quiz AND user rows FOR UPDATE too. start_attempt (line ~145) locks the user row first, "
+        "then the in-progress attempt; submit locks the attempt, then the user: a start and a "
+        "submit by the same learner deadlock (PostgreSQL aborts one: 500). Found by 10 threads "
+        "interleaving start+submit on max_attempts=2. It also serialises every submission of a "
+        "quiz on the quiz row. Fix: select_for_update(of=('self',)) in submit_attempt (and "
+        "mark_response, line ~440)."
+    ),
+)
+def test_start_and_submit_same_learner_do_not_deadlock():
+    """The lock order of start_attempt (user row, then attempts) against a submit."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
     learner = make_user("window_staff", username="race-learner-2")
     quiz = make_quiz(make_bank("race-bank-2", gift_questions(3)), max_attempts=2)
+    attempt = svc.start_attempt(quiz, learner)
+    user_locked, errors = threading.Event(), []
 
-    def start_and_submit(_i):
+    def starter():
         try:
-            attempt = svc.start_attempt(quiz, learner)
-        except svc.AttemptError:
-            return "refused"
-        svc.submit_attempt(attempt)
-        return attempt.pk
+            with transaction.atomic():
+                get_user_model().objects.select_for_update().filter(pk=learner.pk).first()
+                user_locked.set()
+                time.sleep(0.5)  # the submit takes the attempt lock meanwhile
+                list(Attempt.objects.select_for_update().filter(pk=attempt.pk))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connections.close_all()
 
-    results, errors = run_parallel(10, start_and_submit)
+    def submitter():
+        try:
+            user_locked.wait(5)
+            svc.submit_attempt(attempt)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=starter), threading.Thread(target=submitter)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    print(f"\nC1b start vs submit lock order: errors {[type(e).__name__ for e in errors]}")
     assert not errors, errors
-    attempts = Attempt.objects.filter(quiz=quiz, user=learner)
-    assert attempts.count() <= 2
-    assert attempts.filter(status=Attempt.GRADED).count() == attempts.count()
-    print(f"\nC1b interleaved start+submit: threads 10, results {collections.Counter(map(str, results))}")
+    attempt.refresh_from_db()
+    assert attempt.status == Attempt.GRADED
 
 
 # --------------------------------------------------------------------------- C2 serials
@@ -192,8 +227,10 @@ def test_concurrent_issuance_serials_unique_and_gapless(course):
     again, errors = run_parallel(30, lambda i: issue(users[i], course).serial)
     assert not errors
     assert sorted(again) == sorted(results)
-    print(f"\nC2 issuance: threads 30 (+30 repeat), certificates {len(numbers)}, "
-          f"serials 1..{numbers[-1]} gapless, {elapsed:.1f}s")
+    print(
+        f"\nC2 issuance: threads 30 (+30 repeat), certificates {len(numbers)}, "
+        f"serials 1..{numbers[-1]} gapless, {elapsed:.1f}s"
+    )
 
 
 # --------------------------------------------------------------------------- C3 worker killed
@@ -237,8 +274,11 @@ def test_worker_killed_mid_batch_then_recovery(course, settings, tmp_path):
     n = 20
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     users = [make_user("window_staff", district="PD", username=f"batch{i}") for i in range(n)]
-    for user in users:
-        Enrollment.objects.create(user=user, course=course, completed_at=timezone.now())
+    # bulk_create: no completion signal (which would enqueue its own tasks).
+    Enrollment.objects.bulk_create(
+        [Enrollment(user=user, course=course, completed_at=timezone.now()) for user in users]
+    )
+    DBTaskResult.objects.all().delete()
     for user in users:
         issue_certificate_task.enqueue(user.pk, course.pk)
     assert DBTaskResult.objects.count() == n
@@ -293,7 +333,8 @@ def test_worker_killed_mid_batch_then_recovery(course, settings, tmp_path):
         f"\nC3 worker kill: tasks {n}, issued before kill {issued_at_kill} "
         f"(task statuses {dict(statuses_at_kill)}), after new worker {after_worker} "
         f"(task statuses {dict(statuses)}, stuck RUNNING {stuck}), "
-        f"issued by issue_missing {len(issued)}, final {len(numbers)}"
+        f"issued by issue_missing {len(issued)}, final {len(numbers)}; PDF files written by "
+        f"the workers {len(list((tmp_path / 'private').rglob('*.pdf')))}"
     )
     assert len(numbers) == n
     assert numbers == list(range(1, n + 1)), numbers  # gapless: the killed txn rolled back

@@ -67,7 +67,7 @@ PROBES = [
     "..%2F..%2Fetc%2Fpasswd",
     "\u202eevil",
     "𠀀𪚥",
-    "=HYPERLINK(\"http://x\")",
+    '=HYPERLINK("http://x")',
     "'; DROP TABLE x; --",
 ]
 
@@ -150,9 +150,9 @@ AIKEN_TOKENS = [
 
 
 def token_text(tokens):
-    return st.lists(
-        st.one_of(st.sampled_from(tokens), safe_text), min_size=0, max_size=40
-    ).map("".join)
+    return st.lists(st.one_of(st.sampled_from(tokens), safe_text), min_size=0, max_size=40).map(
+        "".join
+    )
 
 
 def gift_like():
@@ -228,7 +228,7 @@ def test_import_failure_midway_writes_nothing():
     """A FormatError raised by the importer after some questions were written rolls back."""
     make_bank("existing", "::A::a{=x ~y}")
     before = quiz_counts()
-    questions = parse_bytes("::N1::n{=x ~y}\n\n::N2::n{=x ~y}".encode(), "gift")
+    questions = parse_bytes(b"::N1::n{=x ~y}\n\n::N2::n{=x ~y}", "gift")
     questions.append(questions[0])  # duplicate name: import_questions raises FormatError
     with pytest.raises(FormatError):
         import_questions("existing", questions)
@@ -236,7 +236,6 @@ def test_import_failure_midway_writes_nothing():
 
 
 @pytest.mark.xfail(
-   
     strict=True,
     reason=(
         "BUG quizzes/formats/gift.py _parse_question (+ quizzes/importing.import_questions): no "
@@ -346,7 +345,7 @@ def _check_staff(data, filename, user=None):
 
 @HYP
 @given(data=staff_csv())
-@example(data="姓名,工号,所属区\n=HYPERLINK(\"x\"),E1,黄浦区\n".encode())
+@example(data='姓名,工号,所属区\n=HYPERLINK("x"),E1,黄浦区\n'.encode())
 @example(data=codecs.BOM_UTF8 + "姓名,工号,所属区\n张三,E2,HP\n".encode())
 @example(data="姓名,工号,所属区\n张三,E3,HP\n张三,E3,HP\n".encode("gb18030"))
 def test_staff_csv_preview_apply_all_or_nothing(data):
@@ -452,7 +451,6 @@ def test_staff_csv_large_but_under_csv_limit():
 
 
 @pytest.mark.xfail(
-   
     strict=True,
     reason=(
         "BUG lms/rollout/importing.py preview/apply: a NUL character in a CSV cell passes "
@@ -475,7 +473,6 @@ def test_staff_csv_nul_byte():
 
 
 @pytest.mark.xfail(
-   
     strict=True,
     reason=(
         "BUG lms/rollout/importing.py preview (email check, ~line 236): validate_email accepts "
@@ -542,7 +539,7 @@ BODY_TOKENS = [
     "A: 答。\n",
     "| a | b |\n|---|---|\n| 1 | 2 |\n",
     "<script>alert(1)</script>\n",
-    '<img src=x onerror=alert(1)>\n',
+    "<img src=x onerror=alert(1)>\n",
     "[link](javascript:alert(1))\n",
     "**粗体**",
     "\n",
@@ -812,7 +809,9 @@ def submit_quiz(learner_client):
         max_size=10,
     )
 )
-@example(data={"q0": "99999999999999999999999", "q2": ["1", "x"], "q5": "<script>alert(1)</script>"})
+@example(
+    data={"q0": "99999999999999999999999", "q2": ["1", "x"], "q5": "<script>alert(1)</script>"}
+)
 def test_submit_arbitrary_post_never_500(learner_client, submit_quiz, data):
     attempt = svc.start_attempt(submit_quiz, learner_client.user)
     count = Response.objects.filter(attempt=attempt).count()
@@ -846,7 +845,9 @@ def course_with_lesson(tmp_path):
 )
 @example(target=2**63 - 1, data={}, method="post")
 @example(target=2**31, data={}, method="post")
-def test_mark_complete_and_enrol_never_500(learner_client, course_with_lesson, target, data, method):
+def test_mark_complete_and_enrol_never_500(
+    learner_client, course_with_lesson, target, data, method
+):
     course, lesson = course_with_lesson
     user = learner_client.user
     before = (LessonProgress.objects.count(), Enrollment.objects.count())
