@@ -61,6 +61,10 @@ class CertificateQuerySet(models.QuerySet):
 
 
 class Certificate(models.Model):
+    # Learner and admin records: no "usage" listing in the admin, and no reference-index
+    # task on every write (one per lesson completion or answer otherwise).
+    wagtail_reference_index_ignore = True
+
     VALID, EXPIRED, REVOKED, SUPERSEDED = "valid", "expired", "revoked", "superseded"
     STATUS_CHOICES = [
         (VALID, _("有效")),
@@ -185,6 +189,10 @@ class Certificate(models.Model):
 
 class CertificateBatch(models.Model):
     """A download of many certificates (ZIP of PDFs or one merged PDF), built in the background."""
+
+    # Learner and admin records: no "usage" listing in the admin, and no reference-index
+    # task on every write (one per lesson completion or answer otherwise).
+    wagtail_reference_index_ignore = True
 
     ZIP, MERGED = "zip", "pdf"
     FORMAT_CHOICES = [(ZIP, _("ZIP（每人一个 PDF）")), (MERGED, _("合并 PDF（打印用）"))]

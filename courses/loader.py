@@ -179,6 +179,9 @@ def split_front_matter(path, text):
         meta = {}
     if not isinstance(meta, dict):
         raise CurriculumError(path, 2, _("YAML 信息区必须是“键: 值”的形式。"))
+    # "key:" or "key: null" means the same as leaving the key out (defaults apply, and a
+    # required key is reported missing).
+    meta = {key: value for key, value in meta.items() if value is not None}
     key_lines = {}
     for i in range(1, end):
         match = re.match(r"^([A-Za-z_][\w-]*)\s*:", lines[i])

@@ -219,6 +219,10 @@ class LessonPage(LearnerPageMixin, LoadedFromSourceMixin, Page):
 
 
 class Enrollment(models.Model):
+    # Learner and admin records: no "usage" listing in the admin, and no reference-index
+    # task on every write (one per lesson completion or answer otherwise).
+    wagtail_reference_index_ignore = True
+
     SOURCE_CHOICES = [("self", _("自主报名")), ("wave", _("培训批次")), ("admin", _("管理员"))]
 
     user = models.ForeignKey(
@@ -253,6 +257,10 @@ class Enrollment(models.Model):
 
 
 class LessonProgress(models.Model):
+    # Learner and admin records: no "usage" listing in the admin, and no reference-index
+    # task on every write (one per lesson completion or answer otherwise).
+    wagtail_reference_index_ignore = True
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_progress"
     )

@@ -9,6 +9,7 @@ from django.http import Http404
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from .roles import scope_to_districts
+from .spreadsheets import SafeCsvExportMixin
 
 
 class ScopedMixin:
@@ -39,7 +40,18 @@ def scoped(view_class, mixin, scope):
     )
 
 
-class DistrictScopedViewSet(ModelViewSet):
+class SafeExportViewSet(ModelViewSet):
+    """A ModelViewSet whose ``list_export`` CSV download neutralises formula-like cells."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        view_class = self.index_view_class
+        self.index_view_class = type(
+            f"SafeExport{view_class.__name__}", (SafeCsvExportMixin, view_class), {}
+        )
+
+
+class DistrictScopedViewSet(SafeExportViewSet):
     """A ModelViewSet whose views all filter by the user's administered districts.
 
     ``district_field`` names the path to the district; override ``scope`` for other rules.

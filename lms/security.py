@@ -198,3 +198,12 @@ def log_role_change(sender, instance, action, reverse, model, pk_set, **kwargs):
             _log_role_change(instance, added=names)
         else:
             _log_role_change(instance, removed=names)
+
+
+def axes_username(request, credentials):
+    """The username django-axes records: at most 150 characters (the User field), so a
+    hostile login with a 5,000-character name is refused as a failed login, not a 500."""
+    username = credentials.get("username") if credentials else None
+    if username is None:
+        username = request.POST.get("username", "") if request is not None else ""
+    return str(username)[:150]

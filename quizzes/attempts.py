@@ -196,8 +196,20 @@ def is_overdue(attempt, now=None):
 def normalize_answer(question, choice_ids, data):
     """Turn submitted data (a dict from JSON or built from POST) into the stored answer.
 
-    Raises ValueError for data that does not fit the question.
+    Raises ValueError for data that does not fit the question (including numbers too large
+    for an id, and wrong types). NUL characters, which PostgreSQL cannot store, are dropped.
     """
+    try:
+        return _normalize_answer(question, choice_ids, data)
+    except (OverflowError, TypeError) as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def _text(value, limit):
+    return str(value or "").replace("\x00", "")[:limit]
+
+
+def _normalize_answer(question, choice_ids, data):
     qtype = question.qtype
     data = data if isinstance(data, dict) else {}
     allowed = set(choice_ids)
@@ -221,20 +233,20 @@ def normalize_answer(question, choice_ids, data):
         raw = data.get("value")
         if raw in (None, ""):
             return None
-        if isinstance(raw, str):
-            if raw not in ("true", "false"):
-                raise ValueError("value")
+        if isinstance(raw, str) and raw in ("true", "false"):
             raw = raw == "true"
-        return {"value": bool(raw)}
+        if not isinstance(raw, bool):
+            raise ValueError("value")
+        return {"value": raw}
     if qtype in ("shortanswer", "numerical"):
-        return {"text": str(data.get("text") or "")[:255]}
+        return {"text": _text(data.get("text"), 255)}
     if qtype == "essay":
-        return {"text": str(data.get("text") or "")[:20000]}
+        return {"text": _text(data.get("text"), 20000)}
     if qtype == "matching":
         raw = data.get("pairs") or {}
         if not isinstance(raw, dict):
             raise ValueError("pairs")
-        return {"pairs": {str(int(k)): str(v)[:255] for k, v in raw.items() if int(k) in allowed}}
+        return {"pairs": {str(int(k)): _text(v, 255) for k, v in raw.items() if int(k) in allowed}}
     return None
 
 
@@ -411,7 +423,9 @@ def submit_attempt(attempt, answers=None, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         locked = (
-            Attempt.objects.select_for_update().select_related("quiz", "user").get(pk=attempt.pk)
+            Attempt.objects.select_for_update(of=("self",))
+            .select_related("quiz", "user")
+            .get(pk=attempt.pk)
         )
         if locked.status != Attempt.IN_PROGRESS:
             return locked
@@ -437,7 +451,7 @@ def mark_response(response, fraction, marker, comment="", now=None):
     fraction = scoring.clamp(Decimal(str(fraction)))
     with transaction.atomic():
         attempt = (
-            Attempt.objects.select_for_update()
+            Attempt.objects.select_for_update(of=("self",))
             .select_related("quiz", "user")
             .get(pk=response.attempt_id)
         )

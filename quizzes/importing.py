@@ -76,10 +76,51 @@ def parse_bytes(data, fmt):
     return questions
 
 
+def _field_limits():
+    return {
+        "name": Question._meta.get_field("name").max_length,
+        "category": Category._meta.get_field("name").max_length,
+        "path": Category._meta.get_field("path").max_length,
+        "match": Choice._meta.get_field("match").max_length,
+    }
+
+
+def _length_errors(question, limits):
+    """(line, message) for every value of ``question`` too long for its database column."""
+    errors = []
+
+    def too_long(what, value, limit):
+        errors.append(
+            (
+                question.line,
+                _("%(what)s太长：%(length)d 个字符，最多 %(limit)d 个。")
+                % {"what": what, "length": len(value), "limit": limit},
+            )
+        )
+
+    if len(question.name) > limits["name"]:
+        too_long(_("题目名称"), question.name, limits["name"])
+    path = "/".join(p.strip() for p in question.category.split("/") if p.strip())
+    if len(path) > limits["path"]:
+        too_long(_("分类路径"), path, limits["path"])
+    for part in path.split("/"):
+        if len(part) > limits["category"]:
+            too_long(_("分类名称"), part, limits["category"])
+            break
+    for answer in question.answers:
+        if len(answer.match or "") > limits["match"]:
+            too_long(_("配对答案"), answer.match, limits["match"])
+            break
+    return errors
+
+
 def _check_duplicate_names(questions):
+    """Reject duplicate question names and values too long to store, naming each line."""
     seen = {}
     errors = []
+    limits = _field_limits()
     for question in questions:
+        errors.extend(_length_errors(question, limits))
         if question.name in seen:
             errors.append(
                 (

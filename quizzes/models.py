@@ -331,6 +331,10 @@ class QuizDraw(Orderable):
 
 
 class Attempt(models.Model):
+    # Learner and admin records: no "usage" listing in the admin, and no reference-index
+    # task on every write (one per lesson completion or answer otherwise).
+    wagtail_reference_index_ignore = True
+
     IN_PROGRESS = "in_progress"
     PENDING = "pending"
     GRADED = "graded"
@@ -399,6 +403,10 @@ class Attempt(models.Model):
 
 class Response(models.Model):
     """One question of an attempt's paper: its position, choice order and the answer."""
+
+    # Learner and admin records: no "usage" listing in the admin, and no reference-index
+    # task on every write (one per lesson completion or answer otherwise).
+    wagtail_reference_index_ignore = True
 
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="responses")
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="responses")

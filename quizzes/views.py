@@ -286,6 +286,10 @@ def check(request, pk, position):
     return redirect(reverse("quizzes:attempt", args=[attempt.pk]) + f"#q{position}")
 
 
+def _reject_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
 @login_required
 @require_POST
 def autosave(request, pk):
@@ -297,10 +301,10 @@ def autosave(request, pk):
     except (Attempt.DoesNotExist, ValueError):
         return JsonResponse({"saved": False, "error": "not_found"}, status=404)
     try:
-        payload = json.loads(request.body or b"{}")
+        payload = json.loads(request.body or b"{}", parse_constant=_reject_constant)
         position = int(payload.get("position"))
         data = payload.get("answer")
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, OverflowError, RecursionError):
         return JsonResponse({"saved": False, "error": _("请求格式不正确。")}, status=400)
     try:
         response = svc.save_answer(attempt, position, data)

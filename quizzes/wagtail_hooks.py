@@ -6,7 +6,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from lms.admin_views import DistrictScopedViewSet
+from lms.admin_views import DistrictScopedViewSet, SafeExportViewSet
 
 from . import admin_views
 from .models import Attempt, Category, Question, QuestionBank, Quiz
@@ -31,7 +31,7 @@ class CategoryViewSet(ModelViewSet):
     panels = [FieldPanel("bank"), FieldPanel("parent"), FieldPanel("name")]
 
 
-class QuestionViewSet(ModelViewSet):
+class QuestionViewSet(SafeExportViewSet):
     model = Question
     icon = "help"
     menu_label = _("题目")

@@ -16,6 +16,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from wagtail.log_actions import log
 
+from lms.spreadsheets import neutralise
+
 from .models import RosterExport
 from .roster import STATUS_LABELS, RosterFilter, roster_values
 
@@ -35,14 +37,6 @@ HEADERS = [
     "状态",
 ]
 NOT_ENROLLED_LABEL = "未报名"
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """Make a text cell inert for spreadsheet programs."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _date(value):

@@ -58,6 +58,7 @@ MAX_LENGTHS = {
     "service_centre": 100,
     "job_title": 50,
     "window": 50,
+    "email": 254,
 }
 EMPLOYEE_NO_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
@@ -154,7 +155,22 @@ def read_table(data, filename):
         return rows
     if name.endswith(".csv"):
         text = decode(data)
-        return [[_cell(v) for v in row] for row in csv.reader(io.StringIO(text))]
+        # newline="": the csv module sees CR, LF and CRLF line ends as they are (old Mac
+        # Excel saves bare CR), and quoted cells keep their line breaks.
+        reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            rows = [[_cell(v) for v in row] for row in reader]
+        except csv.Error as exc:
+            raise ImportFileError(
+                _("第 %(line)d 行：CSV 格式错误（%(error)s）。")
+                % {"line": reader.line_num, "error": exc}
+            ) from exc
+        for line, row in enumerate(rows, start=1):
+            if any("\x00" in cell for cell in row):
+                raise ImportFileError(
+                    _("第 %(line)d 行：含有不可见的控制字符（NUL）。") % {"line": line}
+                )
+        return rows
     raise ImportFileError(_("只接受 .xlsx 或 .csv 文件。"))
 
 

@@ -129,6 +129,10 @@ class TrainingSession(models.Model):
 
 
 class Attendance(models.Model):
+    # Learner and admin records: no "usage" listing in the admin, and no reference-index
+    # task on every write (one per lesson completion or answer otherwise).
+    wagtail_reference_index_ignore = True
+
     session = models.ForeignKey(
         TrainingSession,
         on_delete=models.CASCADE,
@@ -166,6 +170,10 @@ class Attendance(models.Model):
 class ReminderLog(models.Model):
     """One row per reminder sent: the unique constraint makes send_reminders idempotent per day."""
 
+    # Learner and admin records: no "usage" listing in the admin, and no reference-index
+    # task on every write (one per lesson completion or answer otherwise).
+    wagtail_reference_index_ignore = True
+
     class Kind(models.TextChoices):
         OVERDUE = "overdue", _("逾期提醒")
         SUMMARY = "summary", _("每周汇总")
@@ -190,6 +198,10 @@ class ReminderLog(models.Model):
 
 class RosterExport(models.Model):
     """A roster export built in the background and kept in private storage."""
+
+    # Learner and admin records: no "usage" listing in the admin, and no reference-index
+    # task on every write (one per lesson completion or answer otherwise).
+    wagtail_reference_index_ignore = True
 
     class Status(models.TextChoices):
         PENDING = "pending", _("排队中")
@@ -236,6 +248,10 @@ class RosterExport(models.Model):
 
 class StaffImport(models.Model):
     """The record of one applied staff import (what the audit log entry points at)."""
+
+    # Learner and admin records: no "usage" listing in the admin, and no reference-index
+    # task on every write (one per lesson completion or answer otherwise).
+    wagtail_reference_index_ignore = True
 
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -3,9 +3,9 @@ from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
-from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import ListingButton
 
+from lms.admin_views import SafeExportViewSet
 from lms.roles import is_admin, is_trainer
 
 from . import admin_urls
@@ -58,7 +58,7 @@ def _waves_for(user):
     return visible_waves(user)
 
 
-class ScopedViewSet(ModelViewSet):
+class ScopedViewSet(SafeExportViewSet):
     scope = None
     extra_buttons = ()
 

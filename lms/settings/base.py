@@ -165,6 +165,7 @@ AXES_COOLOFF_TIME = 0.5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "lms.security.axes_username"
 
 # Internationalisation: Chinese first, English second.
 LANGUAGE_CODE = "zh-hans"

@@ -98,7 +98,7 @@ def test_issue_certificates_command(course):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_issuance_gapless(training_index):
     from tests.certificates.conftest import add_course
 

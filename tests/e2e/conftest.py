@@ -65,13 +65,21 @@ def _allow_orm_under_playwright_loop():
 
 
 @pytest.fixture(scope="package")
-def e2e_browser(_allow_orm_under_playwright_loop):
+def e2e_browser(_allow_orm_under_playwright_loop, django_db_setup):
     """One Chromium for all the journeys (each test gets fresh contexts)."""
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: run `make system-deps` (Debian chromium).")
+    # Django keeps database connections in an asgiref Local, which switches to context-local
+    # storage once an event loop runs in the thread (Playwright's sync API runs one). The
+    # connection the tests see from here on is then a new object, without the migration data
+    # that setup_databases serialized for ``serialized_rollback``: carry it over.
+    serialized = getattr(connections["default"], "_test_serialized_contents", None)
     playwright = sync_playwright().start()
+    if serialized is not None:
+        connections["default"]._test_serialized_contents = serialized
     try:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     except Exception:

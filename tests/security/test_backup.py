@@ -45,7 +45,7 @@ def drop_restore_db():
     )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_backup_and_restore_round_trip(tmp_path, settings):
     for i in range(5):
         make_user(roles.WINDOW_STAFF, username=f"backup{i}")

@@ -307,20 +307,9 @@ def test_roster_xlsx_neutralises_formulas(client, world, django_capture_on_commi
         assert value in seen or value.replace("\r", "\n") in seen, (value, seen)
 
 
-WAGTAIL_CSV_BUG = (
-    "BUG lms/wagtail_hooks.py StaffProfileViewSet (list_export, line ~37) and "
-    "certificates/wagtail_hooks.py CertificateViewSet (list_export, line ~60): Wagtail's "
-    "SpreadsheetExportMixin forces XLSX cells to strings but writes CSV cells verbatim, so a "
-    "staff name '=HYPERLINK(...)' is a live formula in the ?export=csv download. Fix: an "
-    "index_view_class whose write_csv_row neutralises values (reuse "
-    "lms.rollout.exports.neutralise — move it to lms/ so lower floors can import it), or "
-    "custom_field_preprocess = {field: {'csv': neutralise}} for every text field."
-)
-
-
 @pytest.mark.parametrize(
     "fmt",
-    [pytest.param("csv", marks=pytest.mark.xfail(strict=True, reason=WAGTAIL_CSV_BUG)), "xlsx"],
+    ["csv", "xlsx"],
 )
 @pytest.mark.parametrize("index", ["staffprofile:index", "certificates_certificate:index"])
 def test_wagtail_list_export_neutralises_formulas(client, world, fmt, index):

@@ -132,19 +132,6 @@ def test_http_concurrent_starts_and_submits_respect_max_attempts():
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG quizzes/attempts.py submit_attempt (line ~414): "
-        "Attempt.objects.select_for_update().select_related('quiz', 'user') locks the joined "
-        "quiz AND user rows FOR UPDATE too. start_attempt (line ~145) locks the user row first, "
-        "then the in-progress attempt; submit locks the attempt, then the user: a start and a "
-        "submit by the same learner deadlock (PostgreSQL aborts one: 500). Found by 10 threads "
-        "interleaving start+submit on max_attempts=2. It also serialises every submission of a "
-        "quiz on the quiz row. Fix: select_for_update(of=('self',)) in submit_attempt (and "
-        "mark_response, line ~440)."
-    ),
-)
 def test_start_and_submit_same_learner_do_not_deadlock():
     """The lock order of start_attempt (user row, then attempts) against a submit."""
     from django.contrib.auth import get_user_model

@@ -2,8 +2,8 @@
 
 Property tests (hypothesis) check the contract of each entry point for arbitrary input:
 either it works, or it raises the importer's own error type (or answers 4xx) and writes
-NOTHING (row counts compared before/after). Real bugs found here are pinned by deterministic
-regression tests marked ``xfail(strict=True)`` with the fix in the reason.
+NOTHING (row counts compared before/after). The bugs these found are fixed and pinned by the
+deterministic regression tests below.
 """
 
 import codecs
@@ -19,7 +19,6 @@ import yaml
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.urls import reverse
 from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hsettings
@@ -41,7 +40,6 @@ from tests.quizzes.utils import make_bank, make_quiz
 
 pytestmark = pytest.mark.django_db
 
-ON_PG = connection.vendor == "postgresql"
 
 HYP = hsettings(
     max_examples=60,
@@ -235,28 +233,36 @@ def test_import_failure_midway_writes_nothing():
     assert quiz_counts() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG quizzes/formats/gift.py _parse_question (+ quizzes/importing.import_questions): no "
-        "length check on ::name:: (Question.name max_length=255) nor on category parts "
-        "(Category.name 100, path 500): PostgreSQL raises DataError -> 500 in the import admin "
-        "view instead of a FormatError naming the line. Fix: in parse_gift/_check_duplicate_names "
-        "reject name > 255, category segment > 100, path > 500, match > 255 with FormatError."
-    ),
-)
 @pytest.mark.parametrize(
     "text",
     [
-        "::" + "名" * 300 + "::题目{=a ~b}",
         "$CATEGORY: " + "类" * 150 + "\n\n::Q::题目{=a ~b}",
+        "$CATEGORY: " + "/".join(["类" * 90] * 6) + "\n\n::Q::题目{=a ~b}",
+        "::M::配对{=a -> " + "长" * 300 + " =b -> c =d -> e}",
     ],
-    ids=["long-name", "long-category"],
+    ids=["long-category", "long-category-path", "long-match"],
 )
 def test_overlong_gift_fields_raise_format_error(text):
     before = quiz_counts()
-    with pytest.raises(FormatError):
+    with pytest.raises(FormatError) as caught:
         import_questions("overlong", parse_bytes(text.encode(), "gift"))
+    assert "太长" in str(caught.value)
+    assert quiz_counts() == before
+
+
+def test_overlong_gift_names_are_cut_as_moodle_does():
+    """Names are cut to the column's 255 characters; two names alike in those are then
+    duplicates, refused with both lines named."""
+    long_name = "名" * 300
+    questions = parse_bytes(f"::{long_name}::题目{{=a ~b}}".encode(), "gift")
+    result = import_questions("overlong", questions)
+    assert [q.name for q in result.created] == ["名" * 255]
+    before = quiz_counts()
+    with pytest.raises(FormatError) as caught:
+        parse_bytes(
+            f"::{long_name}甲::一{{=a ~b}}\n\n::{long_name}乙::二{{=a ~b}}".encode(), "gift"
+        )
+    assert "第 1 行" in str(caught.value) and "第 3 行" in str(caught.value)
     assert quiz_counts() == before
 
 
@@ -412,16 +418,6 @@ def test_staff_apply_is_all_or_nothing_when_a_row_fails_in_the_database(monkeypa
     assert staff_counts() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG lms/rollout/importing.py read_table (csv branch, line 157): csv.Error escapes as a "
-        "500 from StaffImportView: (a) one cell over 131072 characters ('field larger than "
-        "field limit'); (b) a CSV saved with bare CR line ends (old Mac Excel) ('new-line "
-        "character seen in unquoted field'). Fix: csv.reader(io.StringIO(text, newline='')) "
-        "and wrap the read in try/except csv.Error -> raise ImportFileError(_('CSV 格式错误'))."
-    ),
-)
 @pytest.mark.parametrize(
     "data",
     [
@@ -450,16 +446,6 @@ def test_staff_csv_large_but_under_csv_limit():
     assert any("超过" in str(e) for e in result.errors)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG lms/rollout/importing.py preview/apply: a NUL character in a CSV cell passes "
-        "validation (Python 3.11 csv accepts NUL) and PostgreSQL rejects it (ValueError 'A "
-        "string literal cannot contain NUL') — in preview (employee_no__in query, line ~250) "
-        "or apply: 500. Fix: in read_table reject text containing '\\x00' with ImportFileError "
-        "(as quizzes.formats.decode_upload does)."
-    ),
-)
 def test_staff_csv_nul_byte():
     data = "姓名,工号,所属区\n张\x00三,E1,HP\n".encode()
     before = staff_counts()
@@ -472,14 +458,6 @@ def test_staff_csv_nul_byte():
     assert staff_counts() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG lms/rollout/importing.py preview (email check, ~line 236): validate_email accepts "
-        "up to 320 characters but User.email is max_length=254; apply() then raises DataError "
-        "on PostgreSQL (500; SQLite stores it). Fix: add 'email': 254 to MAX_LENGTHS."
-    ),
-)
 def test_staff_csv_overlong_email():
     email = "a" * 60 + "@" + ".".join(["b" * 60] * 4) + ".com"
     assert 254 < len(email) <= 320
@@ -657,19 +635,6 @@ def test_login_form_never_500(client, username, password, extra):
         assert not response["Location"].startswith("//")
 
 
-@pytest.mark.xfail(
-    ON_PG,
-    strict=True,
-    reason=(
-        "BUG lms/views.py LoginView (line 10) + django-axes: AuthenticationForm sets the "
-        "username max_length (150) after field init, so no MaxLengthValidator runs and "
-        "authenticate() is called with any length; axes then writes AccessAttempt.username "
-        "(varchar 255) -> DataError on PostgreSQL -> 500 for a >255-character username. Fix: "
-        "LoginView.form_class = a subclass of AuthenticationForm whose username field is "
-        "UsernameField(max_length=150) (validator added), or AXES_USERNAME_CALLABLE that "
-        "truncates to 255."
-    ),
-)
 def test_login_overlong_username(client):
     response = client.post(reverse("login"), {"username": "a" * 5000, "password": "b"})
     assert response.status_code == 200
@@ -741,43 +706,46 @@ def test_autosave_raw_bytes_never_500(learner_client, open_attempt, body):
     assert_clean(response)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG quizzes/views.py autosave (~line 285): json.loads accepts Infinity/-Infinity and "
-        "int(float('inf')) raises OverflowError, which is not caught -> 500; the same in "
-        "quizzes/attempts.normalize_answer for {'choice': 1e999} (int(inf)). Deeply nested JSON "
-        "raises RecursionError -> 500. Fix: catch (ValueError, TypeError, AttributeError, "
-        "OverflowError, RecursionError) in autosave and OverflowError in save_answer/"
-        "_apply_answers, or parse with json.loads(parse_constant=reject)."
-    ),
-)
+@pytest.fixture
+def choice_attempt(learner_client):
+    """Position 1: single choice; position 2: true/false (no shuffling)."""
+    bank = make_bank("hostile-choice", "::MC::选哪个？{=甲 ~乙}\n\n::TF::对吗？{T}")
+    quiz = make_quiz(bank, max_attempts=None, shuffle_questions=False, shuffle_choices=False)
+    return svc.start_attempt(quiz, learner_client.user)
+
+
 @pytest.mark.parametrize(
     "body",
     [
         b'{"position": Infinity, "answer": {}}',
+        b'{"position": NaN, "answer": {}}',
         b'{"position": 1, "answer": {"choice": 1e999}}',
+        b'{"position": 1, "answer": {"choice": -Infinity}}',
+        b'{"position": 2, "answer": {"value": 1e999}}',
+        b'{"position": 2, "answer": {"value": [1]}}',
         b"[" * 100_000 + b"]" * 100_000,
     ],
-    ids=["inf-position", "inf-choice", "deep-nesting"],
+    ids=[
+        "inf-position",
+        "nan-position",
+        "inf-choice",
+        "minus-inf-choice",
+        "inf-truefalse",
+        "list-truefalse",
+        "deep-nesting",
+    ],
 )
-def test_autosave_non_finite_and_deep_json(learner_client, open_attempt, body):
+def test_autosave_non_finite_and_deep_json(learner_client, choice_attempt, body):
     response = learner_client.post(
-        reverse("quizzes:autosave", args=[open_attempt.pk]), body, content_type="application/json"
+        reverse("quizzes:autosave", args=[choice_attempt.pk]),
+        body,
+        content_type="application/json",
     )
     assert response.status_code in (400, 409)
+    answers = Response.objects.filter(attempt=choice_attempt).values_list("answer", flat=True)
+    assert list(answers) == [None, None]
 
 
-@pytest.mark.xfail(
-    ON_PG,
-    strict=True,
-    reason=(
-        "BUG quizzes/attempts.py normalize_answer (essay/shortanswer, ~line 228): text with "
-        "'\\x00' is stored in Response.answer (jsonb); PostgreSQL rejects \\u0000 in jsonb "
-        "(DataError 'unsupported Unicode escape sequence') -> 500 on autosave and on submit. "
-        "Fix: strip or reject '\\x00' in normalize_answer (text.replace('\\x00', ''))."
-    ),
-)
 def test_autosave_nul_in_text_answer(learner_client):
     quiz = make_quiz(make_bank("nul-bank", "::E1::谈谈。{}"), max_attempts=None)
     attempt = svc.start_attempt(quiz, learner_client.user)
@@ -869,18 +837,6 @@ def test_mark_complete_and_enrol_never_500(
         assert (LessonProgress.objects.count(), Enrollment.objects.count()) == before
 
 
-@pytest.mark.xfail(
-    not ON_PG,
-    strict=True,
-    reason=(
-        "BUG (SQLite only) courses/views.py enrol_view/complete_lesson_view (get_object_or_404 on "
-        "CoursePage/LessonPage, pk = page_ptr OneToOneField): Django's out-of-range guard for "
-        "integer lookups does not apply through page_ptr, so /learn/lessons/2**64/complete/ "
-        "raises OverflowError on SQLite -> 500 (quiz and certificate ids, plain AutoFields, "
-        "give 404). Fix: a bounded path converter in courses/urls.py (regex '[0-9]{1,10}') "
-        "or get_object_or_404(..., id=...) after checking lesson_id < 2**31."
-    ),
-)
 @pytest.mark.parametrize(
     "url",
     [
