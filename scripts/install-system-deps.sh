@@ -6,6 +6,10 @@ set -euo pipefail
 PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-dejavu-core
           gettext poppler-utils chromium postgresql-client)
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
+# Python 3.11 with venv (Debian 12's python3.11; a machine may bring its own python3.11).
+PYTHON="${PYTHON:-python3.11}"
+command -v "$PYTHON" >/dev/null 2>&1 || PACKAGES+=(python3.11)
+"$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1 || PACKAGES+=(python3.11-venv)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -240,7 +240,9 @@ WAGTAIL_SITE_NAME = _("上海知识产权公共服务窗口培训平台")
 WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 SITE_URL = WAGTAILADMIN_BASE_URL
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
-WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "txt", "xlsx", "zip"]
+WAGTAILDOCS_EXTENSIONS = [
+    "csv", "docx", "mp4", "odt", "pdf", "pptx", "txt", "webm", "xlsx", "zip"
+]  # fmt: skip
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
@@ -286,7 +288,9 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": ["'self'"],
         "media-src": ["'self'"],
         "object-src": ["'none'"],
-        "frame-src": ["'self'"],
+        # Video embeds (the lesson video block) from the origins a deployment approves, e.g.
+        # LMS_EMBED_ORIGINS=https://player.bilibili.com,https://v.qq.com
+        "frame-src": ["'self'", *env_list("LMS_EMBED_ORIGINS")],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
