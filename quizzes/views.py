@@ -180,7 +180,9 @@ def _paper(attempt, reveal):
             ]
         elif question.qtype == "matching":
             pairs = answer.get("pairs") or {}
-            options = list(dict.fromkeys(c.match for c in ordered if c.match))
+            # The answer options in an order of their own (sorted), never the sub-questions'
+            # order: otherwise option k would give away the match of sub-question k.
+            options = sorted({c.match for c in ordered if c.match})
             item["subquestions"] = [
                 {
                     "id": c.pk,

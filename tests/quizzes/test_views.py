@@ -12,7 +12,7 @@ from django.urls import reverse
 from quizzes import attempts as svc
 from quizzes.models import Attempt, Response
 
-from .utils import make_quiz
+from .utils import make_bank, make_quiz
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +37,53 @@ def test_landing_start_and_paper_without_answers(client, learner):
         assert word not in html
     # No fraction, feedback or GIFT feedback text from the sample bank reaches the page.
     assert "%50%" not in html and "-100" not in html
+
+
+LEAK_GIFT = """
+::MC::单选题{=甲 #FEEDBACK-RIGHT ~乙 #FEEDBACK-WRONG ####EXPLAIN-MC}
+
+::TF::判断题{T#TF-WRONG-FEEDBACK#TF-RIGHT-FEEDBACK ####EXPLAIN-TF}
+
+::MA::多选题{~%50%子 ~%50%丑 ~%-100%寅 ####EXPLAIN-MA}
+
+::SA::简答题{=正确答案ANSWER-SA ####EXPLAIN-SA}
+
+::NUM::数字题{#1822:2 ####EXPLAIN-NUM}
+
+::MT::配对题{=专利 -> 国家知识产权局 =著作权 -> 版权局 =商标 -> 商标局 = -> 工商局 ####EXPLAIN-MT}
+"""
+LEAK_MARKERS = ["FEEDBACK", "EXPLAIN", "ANSWER-SA", "1822", "%50%", "-100"]
+
+
+def test_no_answer_feedback_or_explanation_before_submission(client, learner):
+    """Every question type with feedback and explanations: none of it, and no correct
+    answer, reaches the attempt page or the autosave replies; matching options do not follow
+    the sub-questions' order."""
+    quiz = make_quiz(make_bank("泄露检查", LEAK_GIFT), questions_per_attempt=None)
+    client.force_login(learner)
+    attempt = start(client, quiz)
+    html = client.get(reverse("quizzes:attempt", args=[attempt.pk])).content.decode()
+    assert html.count("<fieldset") == 6
+    for marker in LEAK_MARKERS:
+        assert marker not in html, marker
+    replies = []
+    for response in Response.objects.filter(attempt=attempt).select_related("question"):
+        reply = client.post(
+            reverse("quizzes:autosave", args=[attempt.pk]),
+            data=json.dumps({"position": response.position, "answer": {"text": "1822"}}),
+            content_type="application/json",
+        )
+        replies.append(reply.content.decode())
+    for marker in LEAK_MARKERS[:-3]:
+        assert not any(marker in reply for reply in replies), marker
+    # Matching: the options are listed in an order of their own.
+    matching = Response.objects.get(attempt=attempt, question__name="MT")
+    choices = {c.pk: c for c in matching.question.choices.all()}
+    pair_order = [choices[pk].match for pk in matching.choice_order if choices[pk].text]
+    start_of_select = html.index(f'name="q{matching.position}-')
+    shown = re.findall(r'<option value="([^"]+)"', html[start_of_select:])[:4]
+    assert shown == sorted(["国家知识产权局", "版权局", "商标局", "工商局"])
+    assert shown[:3] != pair_order
 
 
 def test_autosave_json_never_reveals_correctness(client, learner):
