@@ -1,5 +1,8 @@
+import unicodedata
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -68,3 +71,31 @@ class StaffProfileForm(WagtailAdminModelForm):
             "phone",
             "is_active",
         ]
+
+
+UserModel = get_user_model()
+
+
+class StaffPasswordResetForm(PasswordResetForm):
+    """Password reset that also reaches staff imported from HR files, who have no password
+    yet (an unusable one): "forgot password" is how they set their first password. Only
+    active accounts; an inactive staff profile (a leaver) gets nothing."""
+
+    def get_users(self, email):
+        email_field = UserModel.get_email_field_name()
+        users = UserModel._default_manager.filter(
+            **{f"{email_field}__iexact": email, "is_active": True}
+        ).select_related("staff_profile")
+        for user in users:
+            profile = getattr(user, "staff_profile", None)
+            has_active_profile = profile is not None and profile.is_active
+            if not (user.has_usable_password() or has_active_profile):
+                continue
+            if profile is not None and not profile.is_active:
+                continue
+            stored = getattr(user, email_field) or ""
+            if (
+                unicodedata.normalize("NFKC", email).casefold()
+                == unicodedata.normalize("NFKC", stored).casefold()
+            ):
+                yield user

@@ -1,10 +1,12 @@
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from lms import otp_views, views
+from lms.forms import StaffPasswordResetForm
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,6 +15,11 @@ urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/2fa/setup/", otp_views.otp_setup, name="otp_setup"),
     path("accounts/2fa/verify/", otp_views.otp_verify, name="otp_verify"),
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=StaffPasswordResetForm),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

@@ -90,6 +90,8 @@ def main(argv=None):
         names = [n for n in names if any(a in n for a in argv)]
     for name in names:
         module = importlib.import_module(f"tests.perf.{name}")
+        if not hasattr(module, "run"):
+            continue  # e.g. bench_settings: the gunicorn benchmarks' settings, not a bench
         print(f"running {name} …", flush=True)
         try:
             module.run(record)

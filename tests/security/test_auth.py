@@ -1,5 +1,7 @@
 """Login throttling, password strength and session lifetime."""
 
+import re
+
 import pytest
 from django.conf import settings as django_settings
 from django.urls import reverse
@@ -93,3 +95,40 @@ def test_session_cookie_is_browser_session_and_expires_after_8_hours(client):
 
 def test_password_reset_is_available(client):
     assert client.get(reverse("password_reset")).status_code == 200
+
+
+def test_imported_staff_set_their_first_password_by_reset_email(client, mailoutbox):
+    """Staff imported from an HR file have no password yet: "forgot password" sends them a
+    link, they choose a password and log in. A leaver (deactivated) gets no email."""
+    from django.contrib.auth import get_user_model
+
+    from lms.rollout import importing
+
+    data = (
+        "姓名,工号,所属区,邮箱\n张三,E9001,HP,zhangsan@example.cn\n李四,E9002,HP,lisi@example.cn\n"
+    )
+    importing.apply(importing.preview(data.encode(), "staff.csv"))
+    user = get_user_model().objects.get(staff_profile__employee_no="E9001")
+    assert not user.has_usable_password()
+    leaver = get_user_model().objects.get(staff_profile__employee_no="E9002")
+    leaver.staff_profile.is_active = False
+    leaver.staff_profile.save()
+
+    client.post(reverse("password_reset"), {"email": "lisi@example.cn"})
+    assert mailoutbox == []
+    response = client.post(reverse("password_reset"), {"email": "ZhangSan@example.cn"})
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["zhangsan@example.cn"]
+    link = re.search(r"https?://[^/]+(/accounts/reset/\S+/)", mailoutbox[0].body).group(1)
+    form_url = client.get(link)["Location"]
+    response = client.post(
+        form_url, {"new_password1": "Window-2026-first", "new_password2": "Window-2026-first"}
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.has_usable_password() and user.check_password("Window-2026-first")
+    client.logout()
+    response = client.post(
+        reverse("login"), {"username": user.username, "password": "Window-2026-first"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/"
