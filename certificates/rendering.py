@@ -39,7 +39,9 @@ STATIC_DIR = Path(settings.BASE_DIR) / "static" / "certificates"
 BASE_CSS = STATIC_DIR / "certificate.css"
 # Bound on one document: a batch is rendered in chunks of this many pages.
 MAX_PAGES_PER_DOCUMENT = 500
-# A render slower than this is logged as an error (see RenderTimeout for the hard stop).
+# A render that takes longer fails with CertificateRenderError (no PDF is stored), and the
+# fetcher refuses every resource once the limit has passed; the task queue's job timeout
+# (RQ_QUEUES DEFAULT_TIMEOUT) is the hard stop for a worker.
 RENDER_TIME_LIMIT = getattr(settings, "CERTIFICATE_RENDER_TIME_LIMIT", 60)
 
 

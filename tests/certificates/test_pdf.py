@@ -122,6 +122,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def test_render_over_the_time_limit_fails_and_fetches_stop(monkeypatch):
+    monkeypatch.setattr(rendering, "RENDER_TIME_LIMIT", 0)
+    with pytest.raises(rendering.CertificateRenderError):
+        rendering.renderer.render("<html><body><p>Test</p></body></html>", "latin")
+    fetcher = rendering.SafeURLFetcher()
+    fetcher.deadline = time.monotonic() - 1
+    with pytest.raises(ValueError, match="time limit"):
+        fetcher.fetch("data:text/plain,ok")
+
+
 def test_url_fetcher_blocks_everything_but_our_assets():
     server = http.server.HTTPServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
