@@ -2,6 +2,7 @@
 and in English, and a quiz completed with the keyboard alone."""
 
 import pytest
+from django.urls import reverse
 
 from tests.e2e.conftest import (
     E2E_DB,
@@ -38,6 +39,8 @@ def learner_state(learner, curriculum):
         "attempt page": f"/quiz/attempt/{in_progress.pk}/",
         "result page": f"/quiz/attempt/{failed.pk}/result/",
         "history": "/quiz/",
+        "progress by category": reverse("quizzes:progress"),
+        "password change": reverse("password_change"),
         "certificates status": "/certificates/",
         "verification page": certificate.verify_path,
     }
@@ -57,6 +60,14 @@ def test_learner_pages_have_no_serious_axe_violations(browser_page, learner_stat
     violations = axe_violations(page)
     if violations:
         report.append(format_violations(f"[{language}] login ({page.url})", violations))
+    for label, url in [
+        ("password reset", reverse("password_reset")),
+        ("password reset sent", reverse("password_reset_done")),
+    ]:
+        page.goto(url)
+        violations = axe_violations(page)
+        if violations:
+            report.append(format_violations(f"[{language}] {label} ({url})", violations))
 
     login(page, "wangxm")
     for label, url in learner_state.items():

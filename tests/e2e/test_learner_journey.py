@@ -29,6 +29,9 @@ def is_autosave(response):
 def answer_paper(page, right):
     """Click the right (or a wrong) answer of each question on the attempt page, waiting for
     each answer's autosave (static/js/quiz.js) to come back."""
+    # The attempt page was reached by a form POST and redirect: wait until its scripts have
+    # run (the autosave listener), or the first click can come before it exists.
+    page.wait_for_load_state("load")
     for text, right_label, wrong_label in QUESTIONS:
         question = page.locator(".question", has_text=text)
         label = right_label if right else wrong_label
