@@ -61,9 +61,7 @@ class CertificateQuerySet(models.QuerySet):
 
 
 class Certificate(models.Model):
-    # Learner and admin records: no "usage" listing in the admin, and no reference-index
-    # task on every write (one per lesson completion or answer otherwise).
-    wagtail_reference_index_ignore = True
+    wagtail_reference_index_ignore = True  # a record, not content: no reference-index task
 
     VALID, EXPIRED, REVOKED, SUPERSEDED = "valid", "expired", "revoked", "superseded"
     STATUS_CHOICES = [
@@ -190,9 +188,7 @@ class Certificate(models.Model):
 class CertificateBatch(models.Model):
     """A download of many certificates (ZIP of PDFs or one merged PDF), built in the background."""
 
-    # Learner and admin records: no "usage" listing in the admin, and no reference-index
-    # task on every write (one per lesson completion or answer otherwise).
-    wagtail_reference_index_ignore = True
+    wagtail_reference_index_ignore = True  # a record, not content: no reference-index task
 
     ZIP, MERGED = "zip", "pdf"
     FORMAT_CHOICES = [(ZIP, _("ZIP（每人一个 PDF）")), (MERGED, _("合并 PDF（打印用）"))]

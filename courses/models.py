@@ -219,9 +219,7 @@ class LessonPage(LearnerPageMixin, LoadedFromSourceMixin, Page):
 
 
 class Enrollment(models.Model):
-    # Learner and admin records: no "usage" listing in the admin, and no reference-index
-    # task on every write (one per lesson completion or answer otherwise).
-    wagtail_reference_index_ignore = True
+    wagtail_reference_index_ignore = True  # a record, not content: no reference-index task
 
     SOURCE_CHOICES = [("self", _("自主报名")), ("wave", _("培训批次")), ("admin", _("管理员"))]
 
@@ -257,9 +255,7 @@ class Enrollment(models.Model):
 
 
 class LessonProgress(models.Model):
-    # Learner and admin records: no "usage" listing in the admin, and no reference-index
-    # task on every write (one per lesson completion or answer otherwise).
-    wagtail_reference_index_ignore = True
+    wagtail_reference_index_ignore = True  # a record, not content: no reference-index task
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_progress"

@@ -88,11 +88,10 @@ class StaffPasswordResetForm(PasswordResetForm):
         ).select_related("staff_profile")
         for user in users:
             profile = getattr(user, "staff_profile", None)
-            has_active_profile = profile is not None and profile.is_active
-            if not (user.has_usable_password() or has_active_profile):
-                continue
+            if profile is None and not user.has_usable_password():
+                continue  # not staff and no password: nothing to reset
             if profile is not None and not profile.is_active:
-                continue
+                continue  # a leaver
             stored = getattr(user, email_field) or ""
             if (
                 unicodedata.normalize("NFKC", email).casefold()

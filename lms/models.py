@@ -57,9 +57,7 @@ class StaffProfileQuerySet(models.QuerySet):
 class StaffProfile(models.Model):
     """Everything the organisation knows about a person, one per user."""
 
-    # Learner and admin records: no "usage" listing in the admin, and no reference-index
-    # task on every write (one per lesson completion or answer otherwise).
-    wagtail_reference_index_ignore = True
+    wagtail_reference_index_ignore = True  # a record, not content: no reference-index task
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,

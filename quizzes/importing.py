@@ -72,7 +72,7 @@ def check_upload(name, size, fmt):
 def parse_bytes(data, fmt):
     """Decode and parse a file; raises FormatError listing every bad line."""
     questions = PARSERS[fmt](decode_upload(data))
-    _check_duplicate_names(questions)
+    _check_questions(questions)
     return questions
 
 
@@ -114,7 +114,7 @@ def _length_errors(question, limits):
     return errors
 
 
-def _check_duplicate_names(questions):
+def _check_questions(questions):
     """Reject duplicate question names and values too long to store, naming each line."""
     seen = {}
     errors = []
@@ -222,7 +222,7 @@ def import_questions(bank, questions, user=None):
     """Write parsed questions into ``bank`` (a QuestionBank or a name) atomically."""
     from wagtail.log_actions import log
 
-    _check_duplicate_names(questions)
+    _check_questions(questions)
     with transaction.atomic():
         if not isinstance(bank, QuestionBank):
             bank, _created = QuestionBank.objects.get_or_create(name=bank)

@@ -331,9 +331,7 @@ class QuizDraw(Orderable):
 
 
 class Attempt(models.Model):
-    # Learner and admin records: no "usage" listing in the admin, and no reference-index
-    # task on every write (one per lesson completion or answer otherwise).
-    wagtail_reference_index_ignore = True
+    wagtail_reference_index_ignore = True  # a record, not content: no reference-index task
 
     IN_PROGRESS = "in_progress"
     PENDING = "pending"
@@ -404,9 +402,7 @@ class Attempt(models.Model):
 class Response(models.Model):
     """One question of an attempt's paper: its position, choice order and the answer."""
 
-    # Learner and admin records: no "usage" listing in the admin, and no reference-index
-    # task on every write (one per lesson completion or answer otherwise).
-    wagtail_reference_index_ignore = True
+    wagtail_reference_index_ignore = True  # a record, not content: no reference-index task
 
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="responses")
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="responses")

@@ -129,9 +129,7 @@ class TrainingSession(models.Model):
 
 
 class Attendance(models.Model):
-    # Learner and admin records: no "usage" listing in the admin, and no reference-index
-    # task on every write (one per lesson completion or answer otherwise).
-    wagtail_reference_index_ignore = True
+    wagtail_reference_index_ignore = True  # a record, not content: no reference-index task
 
     session = models.ForeignKey(
         TrainingSession,
@@ -170,9 +168,7 @@ class Attendance(models.Model):
 class ReminderLog(models.Model):
     """One row per reminder sent: the unique constraint makes send_reminders idempotent per day."""
 
-    # Learner and admin records: no "usage" listing in the admin, and no reference-index
-    # task on every write (one per lesson completion or answer otherwise).
-    wagtail_reference_index_ignore = True
+    wagtail_reference_index_ignore = True  # a record, not content: no reference-index task
 
     class Kind(models.TextChoices):
         OVERDUE = "overdue", _("逾期提醒")
@@ -199,9 +195,7 @@ class ReminderLog(models.Model):
 class RosterExport(models.Model):
     """A roster export built in the background and kept in private storage."""
 
-    # Learner and admin records: no "usage" listing in the admin, and no reference-index
-    # task on every write (one per lesson completion or answer otherwise).
-    wagtail_reference_index_ignore = True
+    wagtail_reference_index_ignore = True  # a record, not content: no reference-index task
 
     class Status(models.TextChoices):
         PENDING = "pending", _("排队中")
@@ -249,9 +243,7 @@ class RosterExport(models.Model):
 class StaffImport(models.Model):
     """The record of one applied staff import (what the audit log entry points at)."""
 
-    # Learner and admin records: no "usage" listing in the admin, and no reference-index
-    # task on every write (one per lesson completion or answer otherwise).
-    wagtail_reference_index_ignore = True
+    wagtail_reference_index_ignore = True  # a record, not content: no reference-index task
 
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
