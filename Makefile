@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: node help setup system-deps venv messages migrate demo demo-data run test test-fast lint format check lock bench load-test prod-local worker audit clean
+.PHONY: catalogues node help setup system-deps venv messages migrate demo demo-data run test test-fast lint format check lock bench load-test prod-local worker audit clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -23,6 +23,10 @@ $(VENV)/.installed: requirements.txt
 	@touch $@
 
 venv: $(VENV)/.installed ## Create the virtualenv and install pinned Python dependencies
+
+catalogues: venv ## Update the English catalogue from the code, regenerate zh-hans from it
+	$(MANAGE) makemessages -l en --ignore=.venv --ignore=node_modules --no-obsolete
+	bash scripts/zh-catalogue.sh
 
 messages: venv ## Compile the translation catalogues
 	$(MANAGE) compilemessages -v 0 --ignore=.venv --ignore=node_modules

@@ -1,13 +1,19 @@
 """Context for the learner-facing page templates, in a constant number of queries."""
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils.module_loading import import_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from .models import CoursePage, Enrollment, LessonPage, LessonProgress
-from .prerequisites import missing_prerequisites
+from .prerequisites import missing_among, missing_prerequisites, prerequisite_courses
 from .progress import course_progress, course_statuses
+
+BODY_CACHE_SECONDS = 24 * 3600
 
 
 def _is_staff(user):
@@ -111,8 +117,31 @@ def course_context(course, request):
     }
 
 
-def lesson_context(lesson, request):
-    user = request.user
+def lesson_body(lesson, request):
+    """The lesson's rendered body: the same for every learner, so cached per published
+    revision and language (previews are rendered afresh)."""
+
+    def render():
+        return render_to_string("courses/lesson_body.html", {"page": lesson}, request)
+
+    if getattr(request, "is_preview", False) or lesson.pk is None:
+        return mark_safe(render())  # noqa: S308 - our own template's output
+    key = "courses:lesson-body:" + ":".join(
+        str(part)
+        for part in (
+            lesson.pk,
+            lesson.latest_revision_id,
+            lesson.last_published_at and lesson.last_published_at.timestamp(),
+            get_language(),
+        )
+    )
+    return mark_safe(cache.get_or_set(key, render, BODY_CACHE_SECONDS))  # noqa: S308
+
+
+def lesson_shared(lesson, request):
+    """What a lesson page shows every learner alike: its course, the course's live lessons
+    (title and URL) and its prerequisite courses. Three queries, or none when the course is
+    already known; ``courses.snapshots`` caches the result between publishes."""
     course = None
     if lesson.path:
         course = getattr(lesson, "_cached_parent_obj", None)
@@ -123,29 +152,70 @@ def lesson_context(lesson, request):
                 .first()
             )
     if course is None:  # e.g. the preview of a lesson not yet saved
-        return {"course": None, "lesson_rows": [], "is_staff": True, "missing_prerequisites": []}
-    lessons, done_ids = _lessons(course, user)
-    enrollment = _enrollment(user, course)
-    rows = _lesson_rows(lessons, done_ids, request, current=lesson)
-    position = next((i for i, row in enumerate(rows) if row["current"]), None)
+        return None
+    lessons = list(LessonPage.objects.child_of(course).live().defer_streamfields().order_by("path"))
+    rows = [
+        {"pk": row.pk, "title": row.title, "url": row.get_url(request=request)} for row in lessons
+    ]
+    return {
+        # The lesson without its body (which is rendered below), for snapshots.
+        "lesson": next((row for row in lessons if row.pk == lesson.pk), None),
+        "course": course,
+        "course_url": course.get_url(request=request),
+        "lesson_rows": rows,
+        "position": next((i for i, row in enumerate(rows) if row["pk"] == lesson.pk), None),
+        "prerequisites": prerequisite_courses(course),
+        "body_html": lesson_body(lesson, request),
+    }
+
+
+def lesson_personal(lesson, shared, user):
+    """``shared`` completed for ``user``: ticks, previous/next lesson and the prerequisites
+    still missing. One query, two when the course has prerequisites."""
+    course = shared["course"]
+    done_ids = set()
+    if user.is_authenticated:
+        done_ids = set(
+            LessonProgress.objects.filter(user=user, course_id=course.pk).values_list(
+                "lesson_id", flat=True
+            )
+        )
+    rows = [
+        dict(row, done=row["pk"] in done_ids, current=row["pk"] == lesson.pk)
+        for row in shared["lesson_rows"]
+    ]
+    position = shared["position"]
     previous_row = next_row = None
     if position is not None:
         previous_row = rows[position - 1] if position > 0 else None
         next_row = rows[position + 1] if position + 1 < len(rows) else None
-    missing = missing_prerequisites(user, course)
+    missing = missing_among(user, shared["prerequisites"])
     return {
         "course": course,
-        "course_url": course.get_url(request=request),
+        "course_url": shared["course_url"],
         "lesson_rows": rows,
         "previous_row": previous_row,
         "next_row": next_row,
         "position": (position or 0) + 1,
         "lesson_count": len(rows),
-        "enrollment": enrollment,
         "is_done": lesson.pk in done_ids,
         "missing_prerequisites": missing,
         "is_staff": _is_staff(user) if missing else False,
+        "body_html": shared["body_html"],
     }
+
+
+def lesson_context(lesson, request, shared=None):
+    shared = shared or lesson_shared(lesson, request)
+    if shared is None:
+        return {
+            "course": None,
+            "lesson_rows": [],
+            "is_staff": True,
+            "missing_prerequisites": [],
+            "body_html": lesson_body(lesson, request),
+        }
+    return lesson_personal(lesson, shared, request.user)
 
 
 def locked_response(lesson, request, learning):

@@ -196,11 +196,16 @@ class LessonPage(LearnerPageMixin, LoadedFromSourceMixin, Page):
         return self.title
 
     def serve(self, request, *args, **kwargs):
-        from .learning import lesson_context, locked_response
+        from . import snapshots
+        from .learning import lesson_context, lesson_shared, locked_response
 
         if not request.user.is_authenticated:
             return super().serve(request, *args, **kwargs)  # login redirect
-        self._learning = lesson_context(self, request)
+        shared = getattr(self, "_shared", None)  # set when served from a snapshot
+        if shared is None:
+            shared = lesson_shared(self, request)
+            snapshots.store(request, self, shared)
+        self._learning = lesson_context(self, request, shared=shared)
         if self._learning.get("missing_prerequisites") and not self._learning["is_staff"]:
             return locked_response(self, request, self._learning)
         return super().serve(request, *args, **kwargs)

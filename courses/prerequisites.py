@@ -1,16 +1,30 @@
 """A course is locked until the learner has completed every (live) prerequisite course."""
 
-from django.db.models import Exists, OuterRef
-
 from .models import CoursePage, Enrollment
 
 
-def missing_prerequisites(user, course):
-    """Live prerequisite courses ``user`` has not completed, in tree order (one query)."""
-    prerequisites = CoursePage.objects.filter(unlocks=course).live().defer_streamfields()
-    if not user.is_authenticated:
-        return list(prerequisites.order_by("path"))
-    completed = Enrollment.objects.filter(
-        user=user, course=OuterRef("pk"), completed_at__isnull=False
+def prerequisite_courses(course):
+    """The live courses ``course`` requires, in tree order (one query; the same for everyone)."""
+    return list(
+        CoursePage.objects.filter(unlocks=course).live().defer_streamfields().order_by("path")
     )
-    return list(prerequisites.filter(~Exists(completed)).order_by("path"))
+
+
+def missing_among(user, prerequisites):
+    """Those of ``prerequisites`` that ``user`` has not completed (one query, none if there
+    are no prerequisites)."""
+    if not prerequisites:
+        return []
+    if not user.is_authenticated:
+        return list(prerequisites)
+    completed = set(
+        Enrollment.objects.filter(
+            user=user, course__in=[c.pk for c in prerequisites], completed_at__isnull=False
+        ).values_list("course_id", flat=True)
+    )
+    return [course for course in prerequisites if course.pk not in completed]
+
+
+def missing_prerequisites(user, course):
+    """Live prerequisite courses ``user`` has not completed, in tree order."""
+    return missing_among(user, prerequisite_courses(course))

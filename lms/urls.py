@@ -1,10 +1,12 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
+from wagtail.urls import serve_pattern
 
+from courses import snapshots
 from lms import otp_views, views
 from lms.forms import StaffPasswordResetForm
 
@@ -35,4 +37,8 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-urlpatterns += [path("training/", include(wagtail_urls))]
+# Wagtail serves the training pages; lesson snapshots (courses.snapshots) answer first.
+urlpatterns += [
+    re_path(r"^training/" + serve_pattern.removeprefix("^"), snapshots.serve, name="training_page"),
+    path("training/", include(wagtail_urls)),
+]

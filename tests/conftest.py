@@ -12,3 +12,13 @@ def _media_in_tmp(settings, tmp_path):
             "OPTIONS": {"location": tmp_path / "private", "base_url": None},
         },
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """A database rolled back between tests sends no signals: start each test with an empty
+    cache, so nothing cached from another test's content (lesson snapshots, fragments) leaks."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

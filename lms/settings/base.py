@@ -130,6 +130,9 @@ if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Lesson pages from cached snapshots (courses.snapshots): only with a cache all processes share,
+# so that a publish anywhere reaches every process.
+LESSON_PAGE_SNAPSHOTS = env_bool("LESSON_PAGE_SNAPSHOTS", bool(REDIS_URL))
 
 AUTHENTICATION_BACKENDS = [
     "lms.auth.AxesBackend",

@@ -23,3 +23,5 @@ AXES_ENABLED = True
 # Tests that log into /admin/ with client.force_login need no TOTP device; the 2FA tests in
 # tests/security turn this on with the ``settings`` fixture.
 LMS_REQUIRE_2FA = False
+# Tests run in one process, so the local-memory cache is shared: exercise lesson snapshots.
+LESSON_PAGE_SNAPSHOTS = True

@@ -168,7 +168,19 @@ def load(host, port, path, cookie=None, connections=20, duration=10.0, processes
     for p in procs:
         p.join()
     elapsed = time.perf_counter() - started
-    latencies.sort()
+    return _summary(latencies, errors, elapsed)
+
+
+def merge(results):
+    """One summary over several ``load()`` rounds of the same URL."""
+    latencies = [x for r in results for x in r["latencies"]]
+    return _summary(
+        latencies, sum(r["errors"] for r in results), sum(r["elapsed"] for r in results)
+    )
+
+
+def _summary(latencies, errors, elapsed):
+    latencies = sorted(latencies)
 
     def pct(q):
         return latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else 0
@@ -180,4 +192,6 @@ def load(host, port, path, cookie=None, connections=20, duration=10.0, processes
         "p99": pct(0.99),
         "requests": len(latencies),
         "errors": errors,
+        "elapsed": elapsed,
+        "latencies": latencies,
     }

@@ -192,6 +192,7 @@ RULES = [
     (name_is("otp_setup", "otp_verify"), front(**{r: {"200", "302"} for r in ROLES[1:]})),
     # Wagtail pages (our course and lesson page): the training site is for signed-in staff.
     (name_is("wagtail_serve"), front()),
+    (name_is("training_page"), front()),  # the same pages, lesson snapshots first
     # --- learner front end ----------------------------------------------------------------
     (name_is("home", "quizzes:history", "quizzes:progress", "certificates:index"), front()),
     (name_is("quizzes:quiz"), front()),
@@ -416,7 +417,7 @@ def _by_name(w):
 
 def urls_for(entry, w):
     """The concrete paths to request for ``entry`` (most have one)."""
-    if entry.name == "wagtail_serve":
+    if entry.name in ("wagtail_serve", "training_page"):
         return [w.course.url, w.lessons[0].url]
     kwargs = {}
     if entry.kwargs:
