@@ -14,3 +14,8 @@ class CoursesConfig(AppConfig):
         "district_admin": ["courses.view_enrollment", "courses.view_lessonprogress"],
         "city_admin": ["courses.view_enrollment", "courses.view_lessonprogress"],
     }
+
+    def ready(self):
+        # Connects the receivers that start a new content generation on every content change,
+        # in every process (management commands too, which never load the URLconf).
+        from . import snapshots  # noqa: F401

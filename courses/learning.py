@@ -11,7 +11,7 @@ from django.utils.translation import get_language
 
 from .models import CoursePage, Enrollment, LessonPage, LessonProgress
 from .prerequisites import missing_among, missing_prerequisites, prerequisite_courses
-from .progress import course_progress, course_statuses
+from .progress import completed_lesson_ids, course_progress, course_statuses
 
 BODY_CACHE_SECONDS = 24 * 3600
 
@@ -173,13 +173,7 @@ def lesson_personal(lesson, shared, user):
     """``shared`` completed for ``user``: ticks, previous/next lesson and the prerequisites
     still missing. One query, two when the course has prerequisites."""
     course = shared["course"]
-    done_ids = set()
-    if user.is_authenticated:
-        done_ids = set(
-            LessonProgress.objects.filter(user=user, course_id=course.pk).values_list(
-                "lesson_id", flat=True
-            )
-        )
+    done_ids = completed_lesson_ids(user, course.pk)
     rows = [
         dict(row, done=row["pk"] in done_ids, current=row["pk"] == lesson.pk)
         for row in shared["lesson_rows"]

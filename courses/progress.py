@@ -1,6 +1,6 @@
 """Lesson progress: recording a completed lesson, and progress figures for many courses."""
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -61,6 +61,27 @@ def complete_lesson(user, lesson, course=None):
     Enrollment.objects.filter(user=user, course=course).update(last_lesson=lesson)
     evaluate(user, course)
     return created
+
+
+def completed_lesson_ids(user, course_id):
+    """Ids of the lessons of ``course_id`` that ``user`` has completed.
+
+    Every lesson page asks this, and building the ORM query cost four times as long as running
+    it (0.6 ms of 0.8 ms, `tests/perf/bench_lesson.py`), so it is plain SQL: one indexed
+    lookup on (user, course), its names taken from the model."""
+    if not user.is_authenticated:
+        return set()
+    meta = LessonProgress._meta
+    quote = connection.ops.quote_name
+    sql = "SELECT {} FROM {} WHERE {} = %s AND {} = %s".format(  # noqa: S608 - names, not input
+        quote(meta.get_field("lesson").column),
+        quote(meta.db_table),
+        quote(meta.get_field("user").column),
+        quote(meta.get_field("course").column),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, course_id])
+        return {row[0] for row in cursor.fetchall()}
 
 
 def course_progress(user, courses):

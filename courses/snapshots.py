@@ -23,7 +23,7 @@ import uuid
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 from django.dispatch import receiver
 from django.http import HttpResponse
 from django.utils import translation
@@ -34,6 +34,8 @@ from wagtail.views import serve as wagtail_serve
 from wagtail.wagtail_hooks import check_view_restrictions
 
 GENERATION_KEY = "courses:content-generation"
+# Part of every key: change it when what a snapshot holds changes shape.
+FORMAT = 2
 TIMEOUT = 12 * 3600
 
 
@@ -60,6 +62,13 @@ def _content_changed(sender, **kwargs):
     new_generation()
 
 
+@receiver(post_migrate, dispatch_uid="courses.snapshots.migrated")
+def _migrated(sender, **kwargs):
+    """A deploy runs migrate: nothing pickled by the previous code is read again."""
+    if sender.name == "courses":
+        new_generation()
+
+
 @receiver(post_save, dispatch_uid="courses.snapshots.saved")
 @receiver(post_delete, dispatch_uid="courses.snapshots.deleted")
 def _model_changed(sender, instance, **kwargs):
@@ -76,8 +85,8 @@ def _keys(request, path):
     host = request._get_raw_host().lower()
     port = str(request.get_port())
     raw = "\n".join([host, port, translation.get_language(), path])
-    snapshot = "courses:lesson-snapshot:" + hashlib.sha256(raw.encode()).hexdigest()
-    site = "courses:site:" + hashlib.sha256(f"{host}\n{port}".encode()).hexdigest()
+    snapshot = f"courses:lesson-snapshot:{FORMAT}:" + hashlib.sha256(raw.encode()).hexdigest()
+    site = f"courses:site:{FORMAT}:" + hashlib.sha256(f"{host}\n{port}".encode()).hexdigest()
     return snapshot, site
 
 
@@ -97,7 +106,7 @@ def serve(request, path):
     ):
         return wagtail_serve(request, path)
     snapshot_key, site_key = _keys(request, path)
-    cached = cache.get_many([GENERATION_KEY, snapshot_key, site_key])
+    cached = cache.get_many([GENERATION_KEY, snapshot_key])
     generation = cached.get(GENERATION_KEY) or current_generation()
     snapshot = cached.get(snapshot_key)
     if snapshot is not None and snapshot["generation"] == generation:
@@ -105,7 +114,7 @@ def serve(request, path):
     # Wagtail routes this request. The site (with its root page) is cached too, which saves
     # routing two queries. The generation is read before routing: a change while this request
     # renders makes what it stores stale at once.
-    site = cached.get(site_key)
+    site = cache.get(site_key)
     site_cached = site is not None and site["generation"] == generation
     if site_cached:
         request._wagtail_site = site["site"]

@@ -1,9 +1,13 @@
 """Lesson pages served from snapshots (courses.snapshots): the same page as Wagtail serves, never
 older than the content, never another learner's state."""
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -197,3 +201,44 @@ def test_a_change_while_rendering_does_not_leave_a_stale_snapshot(
     monkeypatch.setattr(learning, "lesson_shared", shared)
     assert _get(client, url)[1]  # the stored snapshot had the old generation
     assert not _get(client, url)[1]
+
+
+def test_every_process_starts_new_generations(tmp_path):
+    """Management commands never load the URLconf: the receivers come with the app."""
+    code = (
+        "import django; django.setup();"
+        "from django.db.models.signals import post_save;"
+        "from wagtail.signals import page_published;"
+        "import sys;"
+        "names = [str(r[0]) for r in post_save.receivers + page_published.receivers];"
+        "assert 'lms.urls' not in sys.modules;"
+        "print(sum('courses.snapshots' in n for n in names))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "lms.settings.test"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.strip()) == 2
+
+
+def test_migrate_starts_a_new_generation():
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    config = apps.get_app_config("courses")
+    before = snapshots.current_generation()
+    post_migrate.send(
+        sender=config,
+        app_config=config,
+        verbosity=0,
+        interactive=False,
+        using="default",
+        apps=apps,
+        plan=[],
+    )
+    assert snapshots.current_generation() != before
