@@ -78,8 +78,8 @@ prod-local: setup ## Run the production topology here: gunicorn, PostgreSQL, Red
 worker: venv ## Run one RQ task worker (TASKS_BACKEND=rq, REDIS_URL)
 	$(MANAGE) rqworker default --job-class django_tasks_rq.Job
 
-load-test: venv ## Locust: USERS window staff taking an exam against a running server (see docs/PERFORMANCE.md)
-	LOCUST_QUIZ_ID=$${LOCUST_QUIZ_ID:-1} $(VENV)/bin/locust -f loadtest/locustfile.py --headless -u $${USERS:-500} -r $${RATE:-50} -t $${TIME:-4m} --host http://$(HOST):$(PORT) --csv var/locust
+load-test: setup ## Locust, 500 window staff taking an exam against the production topology here (scripts/load-test.sh)
+	bash scripts/load-test.sh
 
 audit: venv ## pip-audit the locked dependencies (needs a reachable vulnerability database)
 	$(PY) -m pip install -q pip-audit

@@ -9,9 +9,13 @@ workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
-keepalive = 5
-max_requests = 2000
-max_requests_jitter = 200
+# Longer than the think time between a learner's requests (5-15 s): a connection the server closes
+# just as the browser reuses it fails that request.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "30"))
+# Recycling workers after N requests drops the keep-alive connections they hold (clients see
+# "connection closed without response"); off unless a leak calls for it.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 errorlog = "-"
 wsgi_app = "lms.wsgi:application"

@@ -17,8 +17,10 @@ import os
 import random
 import re
 import time
+from urllib.parse import urlencode
 
-from locust import HttpUser, between, events, task
+from locust import between, events, task
+from locust.contrib.fasthttp import FastHttpUser
 
 PASSWORD = os.environ.get("LOCUST_PASSWORD", "Load-test-2026")
 PREFIX = os.environ.get("LOCUST_PREFIX", "load-")
@@ -44,7 +46,13 @@ def _started(environment, **kwargs):
     _test_start[0] = time.time()
 
 
-class WindowStaff(HttpUser):
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+class WindowStaff(FastHttpUser):
+    """Locust's gevent HTTP client: several times cheaper per request than ``HttpUser``, which
+    leaves more of this machine's two cores to the server under test."""
+
     wait_time = between(5, 15)
 
     def on_start(self):
@@ -55,14 +63,16 @@ class WindowStaff(HttpUser):
         self.quiz_id = os.environ.get("LOCUST_QUIZ_ID")
         page = self.client.get("/accounts/login/", name="/accounts/login/ [GET]")
         token = CSRF.search(page.text).group(1)
+        form = {"username": self.username, "password": PASSWORD, "csrfmiddlewaretoken": token}
         with self.client.post(
             "/accounts/login/",
-            data={"username": self.username, "password": PASSWORD, "csrfmiddlewaretoken": token},
-            headers={"Referer": self.host + "/accounts/login/"},
+            data=urlencode(form),
+            headers={**FORM, "Referer": self.host + "/accounts/login/"},
             name="/accounts/login/ [POST]",
+            allow_redirects=False,
             catch_response=True,
         ) as response:
-            if "sessionid" not in self.client.cookies:
+            if response.status_code != 302 or not self.cookie("sessionid"):
                 response.failure(f"login failed for {self.username}")
         self.client.get("/", name="/ (home)")
         course = self.client.get(COURSE, name="/training/<course>/")
@@ -71,8 +81,11 @@ class WindowStaff(HttpUser):
             match = QUIZ_LINK.search(course.text)
             self.quiz_id = match.group(1) if match else None
 
+    def cookie(self, name):
+        return next((c.value for c in self.client.cookiejar if c.name == name), "")
+
     def csrf(self):
-        return self.client.cookies.get("csrftoken", "")
+        return self.cookie("csrftoken")
 
     @task
     def next_step(self):
@@ -91,16 +104,18 @@ class WindowStaff(HttpUser):
         self.client.get(quiz, name="/quiz/<id>/")
         with self.client.post(
             quiz + "start/",
-            data={"csrfmiddlewaretoken": self.csrf()},
-            headers={"Referer": self.host + quiz},
+            data=urlencode({"csrfmiddlewaretoken": self.csrf()}),
+            headers={**FORM, "Referer": self.host + quiz},
             name="/quiz/<id>/start/",
+            allow_redirects=False,
             catch_response=True,
         ) as response:
-            match = ATTEMPT.search(response.url or "")
-            if not match:
-                response.failure(f"no attempt started ({response.url})")
+            match = ATTEMPT.search(response.headers.get("Location") or "")
+            if response.status_code != 302 or not match:
+                response.failure(f"no attempt started ({response.status_code})")
                 return
         attempt = f"/quiz/attempt/{match.group(1)}/"
+        response = self.client.get(attempt, name="/quiz/attempt/<id>/")
         answers = {}
         for name, value in RADIO.findall(response.text):
             answers.setdefault(name, value)
@@ -117,8 +132,8 @@ class WindowStaff(HttpUser):
         data = {"csrfmiddlewaretoken": self.csrf(), **answers}
         self.client.post(
             attempt + "submit/",
-            data=data,
-            headers={"Referer": self.host + attempt},
+            data=urlencode(data),
+            headers={**FORM, "Referer": self.host + attempt},
             name="/quiz/attempt/<id>/submit/ (+result)",
         )
         certificates = self.client.get("/certificates/", name="/certificates/")
