@@ -342,8 +342,7 @@ def _responses_for_grading(attempt):
 
 
 def _grade(attempt, responses, now):
-    """Score every response (one bulk update of the scores) and set the attempt's status and
-    score. Answers changed by the submit itself are saved by ``_finish``."""
+    """Score every response (one bulk update) and set the attempt's status and score."""
     for response in responses:
         question = response.question
         if not question.is_scored:
@@ -361,9 +360,7 @@ def _grade(attempt, responses, now):
             question, list(question.choices.all()), response.answer
         )
         response.needs_marking = False
-    # Only the two score fields: a bulk update builds a CASE expression per row and field, and
-    # the JSON answers made up most of that work (and were mostly unchanged: autosaved).
-    Response.objects.bulk_update(responses, ["fraction", "needs_marking"])
+    Response.objects.bulk_update(responses, ["answer", "answered_at", "fraction", "needs_marking"])
     _set_result(attempt, responses, now)
 
 
@@ -409,11 +406,7 @@ def _finish(attempt, now, answers):
     late = is_overdue(attempt, now)
     if answers and not late:
         by_position = {r.position: r for r in responses}
-        changed = _apply_answers(
-            {by_position[p]: d for p, d in answers.items() if p in by_position}, now
-        )
-        if changed:
-            Response.objects.bulk_update(changed, ["answer", "answered_at"])
+        _apply_answers({by_position[p]: d for p, d in answers.items() if p in by_position}, now)
     if late:
         attempt.submitted_at = attempt.deadline
         attempt.late_submission_ignored = bool(answers)
