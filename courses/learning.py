@@ -21,14 +21,9 @@ def _is_staff(user):
     return user.is_authenticated and user.has_perm("wagtailadmin.access_admin")
 
 
-def _lesson_rows(lessons, done_ids, request, current=None):
+def _lesson_rows(lessons, done_ids, request):
     return [
-        {
-            "lesson": lesson,
-            "url": lesson.get_url(request=request),
-            "done": lesson.pk in done_ids,
-            "current": current is not None and lesson.pk == current.pk,
-        }
+        {"lesson": lesson, "url": lesson.get_url(request=request), "done": lesson.pk in done_ids}
         for lesson in lessons
     ]
 
@@ -140,8 +135,9 @@ def lesson_body(lesson, request):
 
 def lesson_shared(lesson, request):
     """What a lesson page shows every learner alike: its course, the course's live lessons
-    (title and URL) and its prerequisite courses. Three queries, or none when the course is
-    already known; ``courses.snapshots`` caches the result between publishes."""
+    (title and URL), its prerequisite courses and its rendered body. Two queries (three when
+    routing has not already loaded the course); ``courses.snapshots`` caches the result
+    between content changes."""
     course = None
     if lesson.path:
         course = getattr(lesson, "_cached_parent_obj", None)

@@ -2,17 +2,18 @@
 
 Serving a lesson through Wagtail costs most of its time in routing (site, training index,
 course, lesson), the view-restriction check and building the course's lesson list, although
-none of it changes between publishes. After Wagtail has served a lesson once, the *snapshot* of
-that URL (the lesson without its body, its course, the course's lesson titles and URLs, the
-prerequisite courses) is kept in the cache, stamped with the *content generation*. Saving,
-publishing, unpublishing, moving or deleting any page, and any change to view restrictions or
-sites, starts a new generation, so a snapshot never outlives the content it was made from.
+none of it changes between publishes. After Wagtail has served a lesson once, the *snapshot*
+of that URL (the lesson without its body, the rendered body, its course, the course's lesson
+titles and URLs, the prerequisite courses) is kept in the cache, stamped with the *content
+generation*. Saving, publishing, unpublishing, moving or deleting any page, any change to view
+restrictions or sites, and every ``migrate`` start a new generation, so a snapshot never
+outlives the content (or the code) it was made from.
 
 A request with a snapshot of the current generation costs only the learner's own state (their
-completed lessons: one query, two when the course has prerequisites) and the template; the
-lesson body comes from the template's fragment cache. Anything else (no snapshot yet,
-anonymous visitors, other methods, other page types, pages with view restrictions, previews)
-goes through Wagtail's own ``serve`` view, which stores the snapshot for the next request.
+completed lessons: one query, two when the course has prerequisites) and the template.
+Anything else (no snapshot yet, anonymous visitors, other methods, other page types, pages
+with view restrictions, previews) goes through Wagtail's own ``serve`` view, which stores the
+snapshot for the next request.
 
 Snapshots need a cache every process shares (Redis), so that a publish in one process starts
 a new generation for all of them: ``LESSON_PAGE_SNAPSHOTS`` is on when ``REDIS_URL`` is set.

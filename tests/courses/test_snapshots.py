@@ -120,7 +120,9 @@ def test_progress_is_per_learner_and_never_cached(client, learner, two_courses):
     html = response.content.decode()
     assert not routed
     assert html.count('class="tick"') == 0 and "你已学完本讲。" not in html
-    assert "learner1" not in html
+    # the header names the learner asking, not the one whose request made the snapshot
+    assert f'<span class="user-name">{other.staff_profile.full_name}</span>' in html
+    assert f'<span class="user-name">{learner.staff_profile.full_name}</span>' not in html
 
 
 def test_prerequisites_are_checked_on_every_request(client, learner, two_courses):

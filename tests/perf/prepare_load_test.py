@@ -44,7 +44,10 @@ def main(users):
     from certificates.models import Certificate
 
     missing = Certificate.objects.filter(user__username__in=names, pdf="")
-    rendered = sum(1 for certificate in missing.iterator() if store_pdf(certificate))
+    rendered = 0
+    for certificate in missing.iterator():
+        store_pdf(certificate)
+        rendered += 1
     print(f"rendered {rendered} certificate PDFs of these accounts")
     from quizzes.models import Quiz
 

@@ -78,12 +78,10 @@ def test_no_answer_feedback_or_explanation_before_submission(client, learner):
         assert not any(marker in reply for reply in replies), marker
     # Matching: the options are listed in an order of their own.
     matching = Response.objects.get(attempt=attempt, question__name="MT")
-    choices = {c.pk: c for c in matching.question.choices.all()}
-    pair_order = [choices[pk].match for pk in matching.choice_order if choices[pk].text]
     start_of_select = html.index(f'name="q{matching.position}-')
     shown = re.findall(r'<option value="([^"]+)"', html[start_of_select:])[:4]
+    # Sorted, whatever order the pairs were drawn in; the distractor sorts among them.
     assert shown == sorted(["国家知识产权局", "版权局", "商标局", "工商局"])
-    assert shown[:3] != pair_order
 
 
 def test_autosave_json_never_reveals_correctness(client, learner):
