@@ -31,8 +31,10 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import TruncWeek
+from django.db.models.sql.constants import LOUTER
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_cte import CTE, with_cte
 
 from courses.models import CoursePage, Enrollment
 from lms.models import District, StaffProfile
@@ -312,41 +314,103 @@ def enrollment_queryset(filt):
     return qs
 
 
-def counts_by_district_course(filt, now=None):
-    """{(district_id, course_id): {enrolled, completed, passed, certified, overdue}}, one query."""
-    now = now or timezone.now()
-    qs = (
-        enrollment_queryset(filt)
-        .values("user__staff_profile__district_id", "course_id")
-        .annotate(
-            enrolled=Count("id"),
-            completed=Count("id", filter=Q(completed_at__isnull=False)),
-            overdue=Count("id", filter=Q(completed_at__isnull=True, due_at__lt=now)),
-            passed=Count("id", filter=Q(passed_expr("user_id", "course_id"))),
-            certified=Count("id", filter=Q(certified_expr("user_id", "course_id", now))),
+def passed_pairs():
+    """A CTE of the distinct (user_id, course_id) with a passed graded attempt, or None."""
+    Attempt = _model("quizzes", "Attempt")
+    if Attempt is None:
+        return None
+    pairs = Attempt.objects.filter(status="graded", passed=True).order_by()
+    return CTE(pairs.values("user_id", course_id=F("quiz__course_id")).distinct(), name="passed")
+
+
+def certified_pairs(now):
+    """A CTE of the distinct (user_id, course_id) holding a valid certificate, or None."""
+    certs = valid_certificates(now)
+    if certs is None:
+        return None
+    return CTE(certs.order_by().values("user_id", "course_id").distinct(), name="certified")
+
+
+def authorised_users(now):
+    """A CTE of the user ids holding a valid certificate for every live required course, or
+    None when no course is required (then everybody is authorised) or certificates are absent.
+    One query for the required course ids."""
+    certs = valid_certificates(now)
+    required = list(
+        CoursePage.objects.filter(required_for_authorisation=True, live=True).values_list(
+            "pk", flat=True
         )
-        .order_by()
     )
+    if certs is None or not required:
+        return None
+    holders = (
+        certs.order_by()
+        .filter(course_id__in=required)
+        .values("user_id")
+        .annotate(held=Count("course_id", distinct=True))
+        .filter(held=len(required))
+        .values("user_id")
+    )
+    return CTE(holders, name="authorised")
+
+
+def _left_join(cte, qs, **on):
+    return cte.join(qs, _join_type=LOUTER, **{k: getattr(cte.col, v) for k, v in on.items()})
+
+
+def counts_by_district_course(filt, now=None):
+    """{(district_id, course_id): {enrolled, completed, passed, certified, overdue}}, one query.
+
+    The enrollments LEFT JOIN the distinct passed and certified (user, course) pairs, each
+    computed once (hash joins), rather than two correlated subqueries per enrollment."""
+    now = now or timezone.now()
+    qs = enrollment_queryset(filt)
+    counts = {
+        "enrolled": Count("id"),
+        "completed": Count("id", filter=Q(completed_at__isnull=False)),
+        "overdue": Count("id", filter=Q(completed_at__isnull=True, due_at__lt=now)),
+    }
+    ctes = []
+    for name, cte in (("passed", passed_pairs()), ("certified", certified_pairs(now))):
+        if cte is None:
+            counts[name] = Value(0)
+            continue
+        qs = _left_join(cte, qs, user_id="user_id", course_id="course_id")
+        counts[name] = Count(cte.col.user_id)
+        ctes.append(cte)
+    qs = qs.values("user__staff_profile__district_id", "course_id").annotate(**counts).order_by()
+    if ctes:
+        qs = with_cte(*ctes, select=qs)
     return {(row.pop("user__staff_profile__district_id"), row.pop("course_id")): row for row in qs}
 
 
 def people_by_district(filt, now=None):
-    """{district_id: {staff, authorised, not_enrolled}} in one query."""
+    """{district_id: {staff, authorised, not_enrolled}} in two queries (the required courses,
+    then the staff LEFT JOIN the authorised users)."""
     now = now or timezone.now()
     filt.resolve()
     enrollments = Enrollment.objects.filter(user_id=OuterRef("user_id"))
     if filt.course_ids is not None:
         enrollments = enrollments.filter(course_id__in=filt.course_ids)
+    qs = staff_queryset(filt)
+    authorised = authorised_users(now)
+    if authorised is None:
+        everybody = valid_certificates(now) is not None
+        authorised_count = Count("id") if everybody else Value(0)
+    else:
+        qs = _left_join(authorised, qs, user_id="user_id")
+        authorised_count = Count(authorised.col.user_id)
     qs = (
-        staff_queryset(filt)
-        .values("district_id")
+        qs.values("district_id")
         .annotate(
             staff=Count("id"),
-            authorised=Count("id", filter=Q(authorised_expr("user_id", now))),
+            authorised=authorised_count,
             not_enrolled=Count("id", filter=~Q(Exists(enrollments))),
         )
         .order_by()
     )
+    if authorised is not None:
+        qs = with_cte(authorised, select=qs)
     return {row.pop("district_id"): row for row in qs}
 
 

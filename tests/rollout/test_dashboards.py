@@ -1,5 +1,8 @@
+import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from certificates.authorisation import authorised_user_ids
 from lms import roles
@@ -54,6 +57,58 @@ def test_authorised_when_all_required_certificates_valid(courses):
     assert mine == theirs
 
 
+def test_repeated_passes_and_certificates_count_once(courses):
+    """Two passed attempts and a superseded plus a current certificate for one course are one
+    passed and one certified enrollment, on the dashboard as in the export."""
+    from certificates.models import Certificate
+    from quizzes.models import Attempt
+
+    from .conftest import quizzes_for
+
+    (user,) = bulk_roster(1, courses[:1], prefix="D")
+    quiz = quizzes_for(courses[:1])[0]
+    Attempt.objects.filter(user=user).delete()
+    Certificate.objects.filter(user=user).delete()
+    for number in (1, 2, 3):
+        Attempt.objects.create(
+            quiz=quiz, user=user, number=number, status="graded", score=90, passed=True
+        )
+    now = timezone.now()
+    days = datetime.timedelta(days=1)
+    same = {"user": user, "course": courses[0], "holder_name": "x", "holder_district_code": "HP"}
+    old = Certificate.objects.create(
+        serial="OLD1",
+        issued_at=now - 9 * days,
+        expires_at=now + 9 * days,
+        superseded_at=now,
+        **same,
+    )
+    new = Certificate.objects.create(
+        serial="NEW1", issued_at=now, expires_at=now + 700 * days, **same
+    )
+    old.superseded_by = new
+    old.save(update_fields=["superseded_by"])
+    numbers = city_numbers(RosterFilter())["total"].numbers
+    assert (numbers["enrolled"], numbers["passed"], numbers["certified"]) == (1, 1, 1)
+    assert numbers == {**numbers, **totals_from_rows(list(roster_values(RosterFilter())))}
+    # Only one of the two courses is required and held: not authorised; then the other
+    # course stops being required and the same person is.
+    assert numbers["authorised"] == 0
+    courses[1].required_for_authorisation = False
+    courses[1].save_revision().publish()
+    assert city_numbers(RosterFilter())["total"].numbers["authorised"] == 1
+
+
+def test_everybody_authorised_when_no_course_is_required(courses):
+    bulk_roster(9, courses, prefix="N")
+    for course in courses:
+        course.required_for_authorisation = False
+        course.save_revision().publish()
+    numbers = city_numbers(RosterFilter())["total"].numbers
+    assert numbers["staff"] == numbers["authorised"] == 9
+    assert numbers == {**numbers, **totals_from_rows(list(roster_values(RosterFilter())))}
+
+
 @pytest.mark.parametrize("size", [100, 10_000])
 def test_constant_queries(size, courses, client, django_assert_num_queries):
     """The city dashboard page and the roster export cost the same number of queries at 100
@@ -100,4 +155,5 @@ def test_district_dashboard_lists_staff_and_status(courses, client):
 
 
 # Query budgets, pinned: the same at 100 and at 10,000 rows.
-QUERIES = {"dashboard": 18, "numbers": 7, "export": 2}
+# numbers: districts, counts, required courses, people, waves (+2 prefetches), weekly.
+QUERIES = {"dashboard": 19, "numbers": 8, "export": 2}
