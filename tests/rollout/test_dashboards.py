@@ -58,7 +58,7 @@ def test_authorised_when_all_required_certificates_valid(courses):
 
 
 def test_repeated_passes_and_certificates_count_once(courses):
-    """Two passed attempts and a superseded plus a current certificate for one course are one
+    """Three passed attempts and a superseded plus a current certificate for one course are one
     passed and one certified enrollment, on the dashboard as in the export."""
     from certificates.models import Certificate
     from quizzes.models import Attempt

@@ -401,7 +401,7 @@ def refresh_statistics():
     visibility map is unset, so no index-only scans) until autovacuum catches up: refresh them
     now so that what runs next is planned as on a database in service."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        if connection.vendor == "postgresql" and connection.get_autocommit():
             cursor.execute("VACUUM ANALYZE")  # cannot run inside a transaction
         else:
             cursor.execute("ANALYZE")
