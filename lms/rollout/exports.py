@@ -39,37 +39,45 @@ HEADERS = [
 NOT_ENROLLED_LABEL = "未报名"
 
 
-def _date(value):
-    return timezone.localtime(value).date().isoformat() if value else ""
-
-
 def _yes_no(value):
     return "是" if value else "否"
 
 
-def format_row(row):
-    """A roster row (from roster.roster_values) as the export's list of strings."""
-    enrolled = row["enrolled"]
-    course = f"{row['course_code']} {row['course_title']}" if enrolled else NOT_ENROLLED_LABEL
-    score = row["best_score"]
-    return [
-        neutralise(row["district"] or ""),
-        neutralise(row["full_name"]),
-        neutralise(row["employee_no"]),
-        neutralise(row["service_centre"]),
-        neutralise(course),
-        _date(row["enrolled_at"]),
-        _date(row["completed_at"]),
-        "" if score is None else f"{score:.2f}",
-        _yes_no(row["passed"]) if enrolled else "",
-        neutralise(row["cert_serial"] or ""),
-        _date(row["cert_expires_at"]),
-        _yes_no(row["authorised"]),
-        str(STATUS_LABELS[row["status"]]),
-    ]
+class RowFormatter:
+    """Roster rows (from roster.roster_values) as the export's lists of strings. Make one per
+    export: the time zone and the status labels are resolved once, not once per cell (at
+    100,000 rows that was a third of the export's time)."""
+
+    def __init__(self):
+        self.tz = timezone.get_current_timezone()
+        self.labels = {key: str(label) for key, label in STATUS_LABELS.items()}
+
+    def date(self, value):
+        return value.astimezone(self.tz).date().isoformat() if value else ""
+
+    def __call__(self, row):
+        enrolled = row["enrolled"]
+        course = f"{row['course_code']} {row['course_title']}" if enrolled else NOT_ENROLLED_LABEL
+        score = row["best_score"]
+        return [
+            neutralise(row["district"] or ""),
+            neutralise(row["full_name"]),
+            neutralise(row["employee_no"]),
+            neutralise(row["service_centre"]),
+            neutralise(course),
+            self.date(row["enrolled_at"]),
+            self.date(row["completed_at"]),
+            "" if score is None else f"{score:.2f}",
+            _yes_no(row["passed"]) if enrolled else "",
+            neutralise(row["cert_serial"] or ""),
+            self.date(row["cert_expires_at"]),
+            _yes_no(row["authorised"]),
+            self.labels[row["status"]],
+        ]
 
 
 def iter_rows(filt, now=None):
+    format_row = RowFormatter()
     for row in roster_values(filt, now=now):
         yield format_row(row)
 

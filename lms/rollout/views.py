@@ -172,6 +172,7 @@ class RosterReportView(ReportView):
         now = timezone.now()
         courses = dict(CoursePage.objects.values_list("pk", "code"))
         rows = []
+        format_row = exports.RowFormatter()
         for values in object_list:
             row = dict(zip(ROW_KEYS, values, strict=True))
             course_id = row.pop("course_id")
@@ -179,7 +180,7 @@ class RosterReportView(ReportView):
             row["course_code"] = courses.get(course_id, "")
             row["course_title"] = ""
             row["status"] = row_status(row["completed_at"], row["due_at"], row["enrolled"], now)
-            rows.append(exports.format_row(row))
+            rows.append(format_row(row))
         return rows
 
     def get_context_data(self, *args, **kwargs):

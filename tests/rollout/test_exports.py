@@ -1,4 +1,5 @@
 import csv
+import datetime
 import io
 
 import pytest
@@ -140,3 +141,26 @@ def test_roster_report_view(people, client):
     assert response.status_code == 200
     body = response.content.decode()
     assert "HP0002" in body and "HP0001" not in body
+
+
+def test_dates_are_shanghai_calendar_dates_and_statuses_translated(courses):
+    """A completion at 17:30 UTC is the next day in Shanghai; the status column follows the
+    active language."""
+    from django.utils import translation
+
+    user = make_user(district="HP", full_name="钱七", employee_no="HP0009")
+    late = datetime.datetime(2026, 3, 1, 17, 30, tzinfo=datetime.UTC)
+    Enrollment.objects.create(user=user, course=courses[0], enrolled_at=late, completed_at=late)
+    Enrollment.objects.filter(user=user).update(enrolled_at=late)  # not auto_now_add
+
+    def exported():
+        rows = [
+            dict(zip(HEADERS, r, strict=True)) for r in parse("".join(iter_csv(RosterFilter())))
+        ]
+        return next(r for r in rows if r["工号"] == "HP0009")
+
+    row = exported()
+    assert row["报名时间"] == row["完成时间"] == "2026-03-02"
+    assert row["状态"] == "已完成"
+    with translation.override("en"):
+        assert exported()["状态"] == "Completed"
