@@ -36,7 +36,7 @@ from wagtail.wagtail_hooks import check_view_restrictions
 
 GENERATION_KEY = "courses:content-generation"
 # Part of every key: change it when what a snapshot holds changes shape.
-FORMAT = 2
+FORMAT = 3
 TIMEOUT = 12 * 3600
 
 

@@ -244,3 +244,25 @@ def test_migrate_starts_a_new_generation():
         plan=[],
     )
     assert snapshots.current_generation() != before
+
+
+def test_lesson_list_marks_the_current_lesson_and_ticks_done_ones(client, learner, two_courses):
+    """The list items are rendered ahead (ticked and not): each learner still gets their own
+    ticks, the current lesson is marked and not linked, the others are links."""
+    basics, _advanced = two_courses
+    lessons = list(basics.lessons())
+    enrol(learner, basics)
+    complete_lesson(learner, lessons[0])
+    client.force_login(learner)
+    for _ in range(2):  # routed, then from the snapshot
+        html = client.get(lessons[1].url).content.decode()
+        items = re.findall(r"<li>.*?</li>", html.split('class="lesson-list"')[1], re.S)
+        assert len(items) == len(lessons)
+        assert 'class="tick"' in items[0] and 'class="tick"' not in items[1]
+        assert f'<strong aria-current="page">{lessons[1].title}</strong>' in items[1]
+        assert f'href="{lessons[1].url}"' not in items[1]
+        assert all(
+            f'href="{lesson.url}"' in item
+            for lesson, item in zip(lessons, items, strict=True)
+            if lesson != lessons[1]
+        )
