@@ -154,19 +154,6 @@ def lesson_shared(lesson, request):
         {"pk": row.pk, "title": row.title, "url": row.get_url(request=request)} for row in lessons
     ]
     return {
-        # The course's lesson list as HTML items, each not done and done (the ticks are the
-        # only personal part; rendering the list per request was a sixth of the page's time).
-        "list_items": [
-            tuple(
-                render_to_string(
-                    "courses/lesson_list_item.html",
-                    {"row": row, "done": done, "current": row["pk"] == lesson.pk},
-                )
-                for done in (False, True)
-            )
-            for row in rows
-        ],
-        # The lesson without its body (which is rendered below), for snapshots.
         "lesson": next((row for row in lessons if row.pk == lesson.pk), None),
         "course": course,
         "course_url": course.get_url(request=request),
@@ -175,6 +162,21 @@ def lesson_shared(lesson, request):
         "prerequisites": prerequisite_courses(course),
         "body_html": lesson_body(lesson, request),
     }
+
+
+def _list_item(row, lesson_pk, done):
+    context = {"row": row, "done": done, "current": row["pk"] == lesson_pk}
+    return render_to_string("courses/lesson_list_item.html", context)
+
+
+def list_items(shared, lesson_pk):
+    """The course's lesson list as HTML items, each as (not done, done), for a snapshot: the
+    ticks are the list's only personal part, and rendering the list on every request was a
+    sixth of a lesson page's time."""
+    return [
+        tuple(_list_item(row, lesson_pk, done) for done in (False, True))
+        for row in shared["lesson_rows"]
+    ]
 
 
 def lesson_personal(lesson, shared, user):
@@ -186,8 +188,11 @@ def lesson_personal(lesson, shared, user):
         dict(row, done=row["pk"] in done_ids, current=row["pk"] == lesson.pk)
         for row in shared["lesson_rows"]
     ]
-    items = shared["list_items"]
-    list_html = "".join(items[i][row["done"]] for i, row in enumerate(rows))
+    items = shared.get("list_items")
+    if items is None:  # not kept in a snapshot: render this learner's items only
+        list_html = "".join(_list_item(row, lesson.pk, row["done"]) for row in rows)
+    else:
+        list_html = "".join(items[i][row["done"]] for i, row in enumerate(rows))
     position = shared["position"]
     previous_row = next_row = None
     if position is not None:

@@ -34,6 +34,8 @@ from wagtail.signals import page_published, page_unpublished, post_page_move
 from wagtail.views import serve as wagtail_serve
 from wagtail.wagtail_hooks import check_view_restrictions
 
+from .learning import list_items
+
 GENERATION_KEY = "courses:content-generation"
 # Part of every key: change it when what a snapshot holds changes shape.
 FORMAT = 3
@@ -157,4 +159,5 @@ def store(request, lesson, shared):
     if shared["lesson"] is None or lesson.alias_of_id is not None:
         return
     if _unrestricted(lesson, generation):
+        shared["list_items"] = list_items(shared, lesson.pk)
         cache.set(key, {"generation": generation, "shared": shared}, TIMEOUT)

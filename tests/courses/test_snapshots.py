@@ -246,15 +246,20 @@ def test_migrate_starts_a_new_generation():
     assert snapshots.current_generation() != before
 
 
-def test_lesson_list_marks_the_current_lesson_and_ticks_done_ones(client, learner, two_courses):
-    """The list items are rendered ahead (ticked and not): each learner still gets their own
-    ticks, the current lesson is marked and not linked, the others are links."""
+@pytest.mark.parametrize("snapshots_on", [True, False])
+def test_lesson_list_marks_the_current_lesson_and_ticks_done_ones(
+    client, learner, two_courses, settings, snapshots_on
+):
+    """The list items are rendered ahead for a snapshot (ticked and not), or per request
+    without snapshots: either way the learner's own ticks, the current lesson marked and not
+    linked, the others linked."""
+    settings.LESSON_PAGE_SNAPSHOTS = snapshots_on
     basics, _advanced = two_courses
     lessons = list(basics.lessons())
     enrol(learner, basics)
     complete_lesson(learner, lessons[0])
     client.force_login(learner)
-    for _ in range(2):  # routed, then from the snapshot
+    for _ in range(2):  # routed, then from the snapshot (if on)
         html = client.get(lessons[1].url).content.decode()
         items = re.findall(r"<li>.*?</li>", html.split('class="lesson-list"')[1], re.S)
         assert len(items) == len(lessons)
