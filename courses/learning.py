@@ -184,10 +184,7 @@ def lesson_personal(lesson, shared, user):
     still missing. One query, two when the course has prerequisites."""
     course = shared["course"]
     done_ids = completed_lesson_ids(user, course.pk)
-    rows = [
-        dict(row, done=row["pk"] in done_ids, current=row["pk"] == lesson.pk)
-        for row in shared["lesson_rows"]
-    ]
+    rows = [dict(row, done=row["pk"] in done_ids) for row in shared["lesson_rows"]]
     items = shared.get("list_items")
     if items is None:  # not kept in a snapshot: render this learner's items only
         list_html = "".join(_list_item(row, lesson.pk, row["done"]) for row in rows)

@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_cte import CTE, with_cte
 
+from certificates.authorisation import required_courses
 from courses.models import CoursePage, Enrollment
 from lms.models import District, StaffProfile
 
@@ -165,8 +166,7 @@ def authorised_expr(user_ref, now):
     certs = valid_certificates(now)
     if certs is None:
         return Value(False, output_field=BooleanField())
-    required = CoursePage.objects.filter(required_for_authorisation=True, live=True)
-    missing = required.filter(
+    missing = required_courses().filter(
         ~Exists(certs.filter(user_id=OuterRef(OuterRef(user_ref)), course_id=OuterRef("pk")))
     )
     return ExpressionWrapper(~Exists(missing), output_field=BooleanField())
@@ -336,12 +336,10 @@ def authorised_users(now):
     None when no course is required (then everybody is authorised) or certificates are absent.
     One query for the required course ids."""
     certs = valid_certificates(now)
-    required = list(
-        CoursePage.objects.filter(required_for_authorisation=True, live=True).values_list(
-            "pk", flat=True
-        )
-    )
-    if certs is None or not required:
+    if certs is None:
+        return None
+    required = list(required_courses().values_list("pk", flat=True))
+    if not required:
         return None
     holders = (
         certs.order_by()
