@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import attempts as svc
+from . import tokens
 from .models import Attempt, Choice, Quiz, Response
 
 
@@ -151,6 +152,8 @@ def _paper(attempt, reveal):
     for response in responses:
         question = response.question
         by_id = {c.pk: c for c in question.choices.all()}
+        # Options are named by per-attempt tokens, never by database ids (quizzes.tokens).
+        token = {pk: tokens.choice_token(attempt, pk) for pk in response.choice_order}
         ordered = [by_id[pk] for pk in response.choice_order if pk in by_id]
         answer = response.answer or {}
         show = reveal or (response.checked and attempt.quiz.show_answers == Quiz.SHOW_EACH)
@@ -169,7 +172,7 @@ def _paper(attempt, reveal):
             selected = set(answer.get("choices") or []) | {answer.get("choice")}
             item["choices"] = [
                 {
-                    "id": c.pk,
+                    "id": token[c.pk],
                     "text": c.text,
                     "selected": c.pk in selected,
                     "fraction": c.fraction if show else None,
@@ -185,7 +188,7 @@ def _paper(attempt, reveal):
             options = sorted({c.match for c in ordered if c.match})
             item["subquestions"] = [
                 {
-                    "id": c.pk,
+                    "id": token[c.pk],
                     "text": c.text,
                     "selected": pairs.get(str(c.pk), ""),
                     "correct_match": c.match if show else None,
@@ -238,10 +241,20 @@ def attempt_view(request, pk):
 
 
 def _answers_from_request(request, attempt):
+    """``({position: data}, rejected positions)`` from the posted form, option tokens turned
+    into choice ids; an answer naming an option that is not this attempt's is left out (not
+    saved) and its position is listed in ``rejected``."""
     responses = list(
         Response.objects.filter(attempt=attempt).select_related("question").order_by("position")
     )
-    return {r.position: data for r, data in svc.answers_from_post(responses, request.POST).items()}
+    decode = tokens.decoder(attempt)
+    out, rejected = {}, set()
+    for response, data in svc.answers_from_post(responses, request.POST).items():
+        try:
+            out[response.position] = decode(response, data)
+        except tokens.InvalidToken:
+            rejected.add(response.position)
+    return out, rejected
 
 
 @login_required
@@ -250,7 +263,7 @@ def submit(request, pk):
     attempt = _own_attempt(request, pk)
     answers = None
     if attempt.status == Attempt.IN_PROGRESS:
-        answers = _answers_from_request(request, attempt)
+        answers, _rejected = _answers_from_request(request, attempt)
     attempt = svc.submit_attempt(attempt, answers=answers)
     if attempt.late_submission_ignored:
         messages.warning(request, _("交卷时已超过截止时间，按截止前保存的答案评分。"))
@@ -264,8 +277,10 @@ def check(request, pk, position):
     attempt = _own_attempt(request, pk)
     if attempt.quiz.show_answers != Quiz.SHOW_EACH:
         raise Http404
-    answers = _answers_from_request(request, attempt)
+    answers, rejected = _answers_from_request(request, attempt)
     try:
+        if position in rejected:
+            raise svc.AttemptError(_("答案格式不正确。"))
         for pos, data in answers.items():
             if pos == position:
                 continue
@@ -309,7 +324,7 @@ def autosave(request, pk):
     except (ValueError, TypeError, AttributeError, OverflowError, RecursionError):
         return JsonResponse({"saved": False, "error": _("请求格式不正确。")}, status=400)
     try:
-        response = svc.save_answer(attempt, position, data)
+        response = svc.save_answer(attempt, position, data, decode=tokens.decoder(attempt))
     except svc.AttemptError as error:
         return JsonResponse({"saved": False, "error": error.messages[0]}, status=409)
     return JsonResponse(
