@@ -165,10 +165,31 @@ class Question(index.Indexed, ClusterableModel):
     def __str__(self):
         return self.name
 
+    #: Types whose choice texts are HTML (rendered as HTML, so sanitised on save); the choice
+    #: texts of the other types are plain (short-answer patterns, number specifications).
+    HTML_CHOICE_TYPES = (MULTICHOICE, MULTIRESPONSE, MATCHING)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_qtype = instance.__dict__.get("qtype")
+        return instance
+
     def save(self, *args, **kwargs):
         for field in ("text", "explanation", "true_feedback", "false_feedback"):
             setattr(self, field, sanitize_html(getattr(self, field) or ""))
+        loaded = getattr(self, "_loaded_qtype", None)
         super().save(*args, **kwargs)
+        if (
+            loaded is not None
+            and loaded not in self.HTML_CHOICE_TYPES
+            and self.qtype in self.HTML_CHOICE_TYPES
+        ):
+            # Plain choice texts become HTML: sanitise the stored ones too.
+            for choice in Choice.objects.filter(question_id=self.pk):
+                if sanitize_html(choice.text) != choice.text:
+                    choice.save(update_fields=["text", "feedback"])
+        self._loaded_qtype = self.qtype
 
     @property
     def is_scored(self):
@@ -211,6 +232,14 @@ class Choice(Orderable):
 
     def __str__(self):
         return self.text[:50]
+
+    def save(self, *args, **kwargs):
+        # Feedback is always HTML; the text is HTML for choice and matching questions (plain
+        # for short-answer patterns and number specifications, which templates escape).
+        self.feedback = sanitize_html(self.feedback or "")
+        if self.question.qtype in Question.HTML_CHOICE_TYPES:
+            self.text = sanitize_html(self.text or "")
+        super().save(*args, **kwargs)
 
 
 class Quiz(ClusterableModel):
