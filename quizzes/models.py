@@ -283,6 +283,14 @@ class Quiz(ClusterableModel):
     show_answers = models.CharField(
         _("显示答案"), max_length=10, choices=SHOW_ANSWERS_CHOICES, default=SHOW_END
     )
+    hold_answer_key = models.BooleanField(
+        _("结业测验：通过或用完作答次数后才公布正确答案"),
+        default=True,
+        help_text=_(
+            "仅对关联课程（可获得证书）的测验有效：学员未通过且仍有作答次数时，交卷后只显示各题对错，"
+            "不显示正确答案、反馈和解析。"
+        ),
+    )
     available_from = models.DateTimeField(_("开放时间"), null=True, blank=True)
     available_until = models.DateTimeField(_("关闭时间"), null=True, blank=True)
     pass_message = models.TextField(_("及格提示"), blank=True)
@@ -309,6 +317,7 @@ class Quiz(ClusterableModel):
                 ),
                 FieldRowPanel([FieldPanel("max_attempts"), FieldPanel("cooldown_minutes")]),
                 FieldPanel("show_answers"),
+                FieldPanel("hold_answer_key"),
                 FieldRowPanel([FieldPanel("available_from"), FieldPanel("available_until")]),
             ],
             heading=_("规则"),
@@ -419,8 +428,30 @@ class Attempt(models.Model):
         return self.status != self.IN_PROGRESS
 
     def answers_visible(self):
-        """May the learner see correct answers and explanations for this attempt now?"""
+        """May the learner see the review of this attempt (which questions were right)?"""
         return self.is_finished and self.quiz.show_answers != Quiz.SHOW_NEVER
+
+    def answer_key_withheld(self):
+        """Are the correct answers (and feedback, explanations) withheld from the learner now?
+
+        A quiz that leads to a certificate (a course quiz) with ``hold_answer_key`` shows its
+        key only once the learner has passed it or has no attempts left, and never while an
+        attempt of it is in progress: otherwise a blank first attempt would reveal the bank
+        for the next one. The learner still sees which questions were right or wrong.
+        """
+        quiz = self.quiz
+        if not (quiz.course_id and quiz.hold_answer_key):
+            return False
+        rows = list(
+            Attempt.objects.filter(quiz_id=self.quiz_id, user_id=self.user_id).values_list(
+                "status", "passed"
+            )
+        )
+        if any(status == Attempt.IN_PROGRESS for status, _passed in rows):
+            return True
+        if any(passed for _status, passed in rows):
+            return False
+        return quiz.max_attempts is None or len(rows) < quiz.max_attempts
 
     def seconds_left(self, now=None):
         if self.deadline is None:

@@ -138,9 +138,10 @@ def course_page_section(request, course):
 # --------------------------------------------------------------------------- the paper
 
 
-def _paper(attempt, reveal):
-    """Items for the template. ``reveal``: include fractions/feedback (after submission, or
-    for checked questions in "each" mode)."""
+def _paper(attempt, reveal, key=True):
+    """Items for the template. ``reveal``: show which questions were right (after
+    submission, or for checked questions in "each" mode); ``key``: with the correct answers,
+    feedback and explanations too (``Attempt.answer_key_withheld``)."""
     responses = list(
         Response.objects.filter(attempt=attempt)
         .select_related("question", "question__image", "question__category")
@@ -156,7 +157,8 @@ def _paper(attempt, reveal):
         token = {pk: tokens.choice_token(attempt, pk) for pk in response.choice_order}
         ordered = [by_id[pk] for pk in response.choice_order if pk in by_id]
         answer = response.answer or {}
-        show = reveal or (response.checked and attempt.quiz.show_answers == Quiz.SHOW_EACH)
+        show_result = reveal or (response.checked and attempt.quiz.show_answers == Quiz.SHOW_EACH)
+        show = show_result and key  # the correct answers, feedback and explanation
         if question.is_scored:
             number += 1
         item = {
@@ -166,6 +168,7 @@ def _paper(attempt, reveal):
             "name": f"q{response.position}",
             "answer": answer,
             "reveal": show,
+            "result": show_result,
             "checked": response.checked,
         }
         if question.qtype in ("multichoice", "multiresponse"):
@@ -214,10 +217,11 @@ def _paper(attempt, reveal):
             ]
             best = max(candidates, key=lambda c: c.fraction, default=None)
             item["correct_text"] = best.text if best else ""
-        if show:
+        if show_result:
             item["fraction"] = response.fraction
-            item["explanation"] = question.explanation
             item["marker_comment"] = response.marker_comment
+        if show:
+            item["explanation"] = question.explanation
         items.append(item)
     return items
 
@@ -228,12 +232,15 @@ def attempt_view(request, pk):
     attempt = svc.finish_if_overdue(attempt)
     if attempt.is_finished:
         return redirect("quizzes:result", pk=attempt.pk)
+    show_each = attempt.quiz.show_answers == Quiz.SHOW_EACH
     context = {
         "attempt": attempt,
         "quiz": attempt.quiz,
-        "items": _paper(attempt, reveal=False),
+        "items": _paper(
+            attempt, reveal=False, key=not (show_each and attempt.answer_key_withheld())
+        ),
         "seconds_left": attempt.seconds_left(),
-        "show_each": attempt.quiz.show_answers == Quiz.SHOW_EACH,
+        "show_each": show_each,
     }
     response = render(request, "quizzes/attempt.html", context)
     response["Cache-Control"] = "no-store"
@@ -347,11 +354,15 @@ def result(request, pk):
     if not attempt.is_finished:
         return redirect("quizzes:attempt", pk=attempt.pk)
     reveal = attempt.answers_visible()
+    key = reveal and not attempt.answer_key_withheld()
     context = {
         "attempt": attempt,
         "quiz": attempt.quiz,
         "reveal": reveal,
-        "items": _paper(attempt, reveal=reveal) if attempt.quiz.show_answers != "never" else [],
+        "key_withheld": reveal and not key,
+        "items": _paper(attempt, reveal=reveal, key=key)
+        if attempt.quiz.show_answers != "never"
+        else [],
         "attempts_left": svc.attempts_left(attempt.quiz, request.user),
     }
     return render(request, "quizzes/result.html", context)
