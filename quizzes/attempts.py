@@ -84,7 +84,12 @@ def _pick(rng, items, count):
 
 def draw_questions(quiz, rng):
     """Question ids for a new paper, in paper order."""
-    pool = Question.objects.filter(bank_id=quiz.bank_id).order_by("pk")
+    # Description items are not questions: never drawn into a paper.
+    pool = (
+        Question.objects.filter(bank_id=quiz.bank_id)
+        .exclude(qtype=Question.DESCRIPTION)
+        .order_by("pk")
+    )
     draws = list(quiz.draws.select_related("category").all())
     if draws:
         chosen = []
