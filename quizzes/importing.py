@@ -114,23 +114,42 @@ def _length_errors(question, limits):
     return errors
 
 
+def number_duplicate_names(questions):
+    """Give every question of a file a distinct name, in place, the way it reads.
+
+    Moodle accepts several questions with the same name (an unnamed question is named after
+    its text, and its own examples repeat texts); a bank here matches questions by name, so
+    the second "Q" of a file becomes "Q (2)", the third "Q (3)" (skipping names the file
+    already uses). The numbering depends only on the file, so importing it again updates the
+    same questions, and an exported bank (distinct names) reads back unchanged.
+    """
+    limit = Question._meta.get_field("name").max_length
+    taken = {question.name for question in questions}
+    seen = set()
+    for question in questions:
+        if question.name not in seen:
+            seen.add(question.name)
+            continue
+        number = 2
+        while True:
+            suffix = f" ({number})"
+            candidate = question.name[: limit - len(suffix)].rstrip() + suffix
+            if candidate not in taken:
+                break
+            number += 1
+        question.name = candidate
+        taken.add(candidate)
+        seen.add(candidate)
+    return questions
+
+
 def _check_questions(questions):
-    """Reject duplicate question names and values too long to store, naming each line."""
-    seen = {}
+    """Number duplicate names; reject values too long to store, naming each line."""
+    number_duplicate_names(questions)
     errors = []
     limits = _field_limits()
     for question in questions:
         errors.extend(_length_errors(question, limits))
-        if question.name in seen:
-            errors.append(
-                (
-                    question.line,
-                    _("题目名称“%(name)s”与第 %(first)d 行的题目重复。")
-                    % {"name": question.name, "first": seen[question.name]},
-                )
-            )
-        else:
-            seen[question.name] = question.line
     if errors:
         raise FormatError(errors)
 
