@@ -71,6 +71,10 @@ def check_upload(name, size, fmt):
 
 def parse_bytes(data, fmt):
     """Decode and parse a file; raises FormatError listing every bad line."""
+    if len(data) > max_upload_size():
+        raise FormatError(
+            [(0, _("文件太大：不能超过 %(mb).1f MB。") % {"mb": max_upload_size() / 1024 / 1024})]
+        )
     questions = PARSERS[fmt](decode_upload(data))
     _check_questions(questions)
     return questions
@@ -126,17 +130,20 @@ def number_duplicate_names(questions):
     limit = Question._meta.get_field("name").max_length
     taken = {question.name for question in questions}
     seen = set()
+    next_number = {}  # name -> the next number to try (keeps this linear)
     for question in questions:
-        if question.name not in seen:
-            seen.add(question.name)
+        name = question.name
+        if name not in seen:
+            seen.add(name)
             continue
-        number = 2
+        number = next_number.get(name, 2)
         while True:
             suffix = f" ({number})"
-            candidate = question.name[: limit - len(suffix)].rstrip() + suffix
+            candidate = name[: limit - len(suffix)].rstrip() + suffix
+            number += 1
             if candidate not in taken:
                 break
-            number += 1
+        next_number[name] = number
         question.name = candidate
         taken.add(candidate)
         seen.add(candidate)
