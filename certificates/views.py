@@ -49,7 +49,11 @@ def _visible_certificate(request, pk):
     cert = get_object_or_404(Certificate.objects.select_related("course", "holder_district"), pk=pk)
     if cert.user_id == request.user.pk:
         return cert
-    if is_admin(request.user) and can_administer_district(request.user, cert.holder_district_id):
+    if (
+        request.user.has_perm("certificates.view_certificate")
+        and is_admin(request.user)
+        and can_administer_district(request.user, cert.holder_district_id)
+    ):
         return cert
     raise Http404
 
@@ -145,7 +149,10 @@ def badge(request, pk):
 @login_required
 def lookup(request):
     """District administrators: their district's staff; city administrators: everyone."""
-    if not is_admin(request.user):
+    if not (
+        request.user.has_perms(["certificates.view_certificate", "lms.view_staffprofile"])
+        and is_admin(request.user)
+    ):
         raise PermissionDenied
     query = request.GET.get("q", "").strip()[:50]
     results = []

@@ -81,6 +81,10 @@ def sync_role_permissions(sender=None, using="default", **kwargs):
 
 
 def has_role(user, role):
+    """Membership of a role group. For display and for provisioning only (seed, imports, the
+    user form's choices): no authorisation decision may rest on it -- views check permissions,
+    so that a session without a verified second factor (which holds none, lms.security) is
+    refused everywhere."""
     if not user.is_authenticated:
         return False
     cache = getattr(user, "_role_cache", None)
@@ -90,32 +94,45 @@ def has_role(user, role):
     return role in cache
 
 
+# --- Authorisation questions, answered from permissions only --------------------------------
+
+# Sees every district's records (city administrators, superusers).
+ALL_DISTRICTS = "lms.view_all_districts"
+# Administers the people of their own district (district administrators; city too).
+DISTRICT_STAFF = "lms.view_staffprofile"
+
+
 def is_city_admin(user):
-    return user.is_authenticated and (user.is_superuser or has_role(user, CITY_ADMIN))
-
-
-def is_district_admin(user):
-    return has_role(user, DISTRICT_ADMIN)
-
-
-def is_trainer(user):
-    return has_role(user, TRAINER)
-
-
-def is_admin(user):
-    """City or district administrator."""
-    return is_city_admin(user) or is_district_admin(user)
+    """Holds ``lms.view_all_districts``: city level (superusers hold every permission)."""
+    return bool(user.is_authenticated and user.has_perm(ALL_DISTRICTS))
 
 
 def admin_district_ids(user):
-    """District ids a user administers: ``None`` means all (city level), ``[]`` means none."""
-    if is_city_admin(user):
+    """District ids a user administers: ``None`` means all (city level), ``[]`` means none.
+
+    City level is ``lms.view_all_districts``; a district administrator holds
+    ``lms.view_staffprofile`` and administers the district of their own staff profile.
+    """
+    if not user.is_authenticated:
+        return []
+    if user.has_perm(ALL_DISTRICTS):
         return None
-    if is_district_admin(user):
+    if user.has_perm(DISTRICT_STAFF):
         profile = getattr(user, "staff_profile", None)
         if profile is not None and profile.district_id:
             return [profile.district_id]
     return []
+
+
+def is_district_admin(user):
+    """Administers exactly their own district (not city level)."""
+    ids = admin_district_ids(user)
+    return bool(ids)
+
+
+def is_admin(user):
+    """City or district administrator (administers at least one district)."""
+    return admin_district_ids(user) != []
 
 
 def scope_to_districts(queryset, user, field="district"):
@@ -129,3 +146,39 @@ def scope_to_districts(queryset, user, field="district"):
 def can_administer_district(user, district_id):
     ids = admin_district_ids(user)
     return ids is None or district_id in ids
+
+
+# --- Granting roles (the Wagtail user editor, lms.user_admin) --------------------------------
+
+# Each role's rank: nobody below superuser grants a role above their own.
+ROLE_RANK = {WINDOW_STAFF: 0, TRAINER: 1, DISTRICT_ADMIN: 2, CITY_ADMIN: 3}
+
+
+def _perm_names(group):
+    return {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
+
+
+def assignable_groups(user):
+    """The groups ``user`` may grant: superusers any; others the role groups not above their
+    own highest role whose every permission they hold themselves (no other group)."""
+    if user is not None and user.is_superuser:
+        return Group.objects.all()
+    if user is None or not user.is_authenticated:
+        return Group.objects.none()
+    own = max((ROLE_RANK[r] for r in ROLES if has_role(user, r)), default=-1)
+    held = user.get_all_permissions()
+    candidates = Group.objects.filter(
+        name__in=[r for r in ROLES if ROLE_RANK[r] <= own]
+    ).prefetch_related("permissions__content_type")
+    return Group.objects.filter(pk__in=[g.pk for g in candidates if _perm_names(g) <= held])
+
+
+def can_manage_user(actor, target):
+    """Whether ``actor`` may edit or delete the account ``target``: superusers anyone; others
+    no superuser, no staff account and nobody holding a group they may not grant."""
+    if actor.is_superuser:
+        return True
+    if target.is_superuser or target.is_staff:
+        return False
+    allowed = set(assignable_groups(actor).values_list("pk", flat=True))
+    return set(target.groups.values_list("pk", flat=True)) <= allowed

@@ -38,7 +38,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",
-    "wagtail.users",
+    "lms.users_app.WagtailUsersConfig",  # wagtail.users with lms.user_admin.UserViewSet
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
@@ -73,7 +73,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "lms.security.AdminTwoFactorMiddleware",
+    "lms.security.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -275,9 +275,10 @@ HOME_SECTIONS = [
 COURSE_PAGE_SECTIONS = ["quizzes.views.course_page_section"]
 
 # --- Security hardening (docs/SECURITY.md) ---------------------------------------------------
-# Two-factor authentication (django-otp TOTP) for everyone who can open the Wagtail admin:
-# superusers, trainers, district and city administrators. lms.security.AdminTwoFactorMiddleware
-# sends an unverified session to the enrolment (QR code) or verification page.
+# Two-factor authentication (django-otp TOTP) for every account that holds a permission:
+# superusers, trainers, district and city administrators. lms.security.TwoFactorMiddleware
+# withholds every permission from an unverified session (on every URL) and sends it to the
+# enrolment (QR code) or verification page.
 LMS_REQUIRE_2FA = env_bool("LMS_REQUIRE_2FA", True)
 OTP_TOTP_ISSUER = "IP-Window-Training"
 SECURE_REFERRER_POLICY = "same-origin"
