@@ -278,3 +278,86 @@ def axes_username(request, credentials):
     if username is None:
         username = request.POST.get("username", "") if request is not None else ""
     return str(username)[:150]
+
+
+# --- The client address (issue 15, hole 5) ---------------------------------------------------
+
+
+def client_ip(request):
+    """The client's address, the one answer for every component (django-axes, the rate limits
+    of django-ratelimit, audit data).
+
+    ``LMS_TRUSTED_PROXY_COUNT`` is the number of reverse proxies in front of the application
+    (production default 1: the TLS proxy). Each appends the address it received the request
+    from to ``X-Forwarded-For``; the client is the address that the outermost trusted proxy
+    saw, i.e. the ``count``-th entry from the right of ``X-Forwarded-For`` + ``REMOTE_ADDR``.
+    Anything further left was written by the client and is ignored. With 0 (no proxy: the
+    development server, tests) ``X-Forwarded-For`` is ignored altogether.
+    """
+    import ipaddress
+
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    count = int(getattr(settings, "LMS_TRUSTED_PROXY_COUNT", 0) or 0)
+    if count <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    chain = [part for part in forwarded if part] + [remote]
+    if len(chain) <= count:
+        # Fewer hops than configured: the request bypassed a proxy; trust only REMOTE_ADDR.
+        return remote
+    candidate = chain[-(count + 1)]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
+
+
+# Login lockouts (django-axes): per username and client address, with back-off.
+LOCKOUT_BASE_MINUTES = 15
+LOCKOUT_MAX = 24 * 60  # minutes
+
+
+def axes_cool_off(request):
+    """How long a username+address stays locked: 15 minutes after five failures, doubling with
+    each further five within 24 hours since the last successful sign-in from there (10: 30,
+    15: 60, ... at most 24 hours). Counted
+    from axes' failure log for this username and client address only, so an attacker who
+    keeps guessing extends their own lock, never anyone else's."""
+    import datetime
+
+    from axes.models import AccessFailureLog, AccessLog
+    from django.db.models import Max
+    from django.utils import timezone
+
+    minutes = LOCKOUT_BASE_MINUTES
+    if request is not None:
+        username = axes_username(request, getattr(request, "axes_credentials", None))
+        address = client_ip(request)
+        since = timezone.now() - datetime.timedelta(hours=24)
+        # A successful sign-in from there starts the count anew.
+        last_success = AccessLog.objects.filter(
+            username=username, ip_address=address, attempt_time__gte=since
+        ).aggregate(last=Max("attempt_time"))["last"]
+        failures = AccessFailureLog.objects.filter(
+            username=username, ip_address=address, attempt_time__gte=last_success or since
+        ).count()
+        limit = max(int(getattr(settings, "AXES_FAILURE_LIMIT", 5)), 1)
+        minutes = LOCKOUT_BASE_MINUTES * 2 ** max(0, failures // limit - 1)
+    return datetime.timedelta(minutes=min(minutes, LOCKOUT_MAX))
+
+
+def lockout_response(request, original_response, credentials):
+    """django-axes' locked-out page (HTTP 429) with ``Retry-After`` and the real cool-off."""
+    from axes.helpers import get_cool_off
+    from django.shortcuts import render
+
+    cool_off = get_cool_off(request)
+    seconds = int(cool_off.total_seconds()) if cool_off else 0
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "cooloff_minutes": max(1, seconds // 60),
+    }
+    response = render(request, settings.AXES_LOCKOUT_TEMPLATE, context, status=429)
+    if seconds:
+        response["Retry-After"] = str(seconds)
+    return response

@@ -168,9 +168,20 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", 8 * 3600))  # one working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
-# Login throttling (django-axes): 5 failures lock the username from that address for 30 minutes.
+# The client address (docs/SECURITY.md): the number of reverse proxies in front of the app.
+# Every component (django-axes, django-ratelimit, audit data) takes it from
+# lms.security.client_ip. 0 ignores X-Forwarded-For (no proxy); production defaults to 1.
+LMS_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
+RATELIMIT_IP_META_KEY = "lms.security.client_ip"
+
+# Login throttling (django-axes): 5 failures lock that username from that client address for
+# 15 minutes, doubling with each further 5 failures in 24 hours (lms.security.axes_cool_off).
 AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = 0.5
+AXES_COOLOFF_TIME = "lms.security.axes_cool_off"
+AXES_USE_ATTEMPT_EXPIRATION = True  # each username+address expires on its own cool-off
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # the back-off counts these
+AXES_CLIENT_IP_CALLABLE = "lms.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "lms.security.lockout_response"  # HTTP 429 with Retry-After
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
