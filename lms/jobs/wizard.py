@@ -24,7 +24,7 @@ from django.views import View
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from lms.uploads import extension, validate_upload
+from lms.organisation.uploads import extension, validate_upload
 
 from .models import FileJob
 from .tasks import enqueue
@@ -48,7 +48,7 @@ class ImportWizard:
     """What differs between imports; the views below do the rest."""
 
     kind: str = ""  # the FileJob kind, with a handler registered in lms.jobs.tasks
-    upload_kind: str = ""  # the lms.uploads policy
+    upload_kind: str = ""  # the lms.organisation.uploads policy
     namespace: str = ""  # the admin URL namespace the wizard is mounted in
     url_prefix: str = "import"
     title = gettext_lazy("导入")

@@ -1,7 +1,8 @@
 """Staff import from the spreadsheets HR offices send (XLSX or CSV).
 
-``preview(...)`` reads the file through the one upload reader (``lms.uploads.read_table``:
-streaming, with limits on rows, columns and cell length), validates every row and names every
+``preview(...)`` reads the file through the one upload reader
+(``lms.organisation.uploads.read_table``: streaming, with limits on rows, columns and cell
+length), validates every row and names every
 error (row number as the spreadsheet shows it, column, message) and, for people already known,
 every field that changes (old → new). ``apply(...)`` writes everything in one transaction, in
 bulk, or nothing. Existing staff are matched by employee number, case-insensitively ("xh001"
@@ -33,9 +34,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
 
-from lms.models import District, StaffProfile
-from lms.roles import WINDOW_STAFF, admin_district_ids
-from lms.uploads import read_table as read_upload_table
+from lms.organisation.models import District, StaffProfile
+from lms.organisation.roles import WINDOW_STAFF, admin_district_ids
+from lms.organisation.uploads import read_table as read_upload_table
 
 from .models import StaffImport
 
@@ -213,8 +214,8 @@ def read_table(data, filename):
 
 
 def check_upload(uploaded):
-    """The one upload validator (lms.uploads) for a staff file."""
-    from lms.uploads import validate_upload
+    """The one upload validator (lms.organisation.uploads) for a staff file."""
+    from lms.organisation.uploads import validate_upload
 
     try:
         validate_upload(uploaded, "staff")

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from lms.uploads import validate_upload
+from lms.organisation.uploads import validate_upload
 
 MB = 1024 * 1024
 
@@ -209,7 +209,7 @@ def test_zip_bomb_refused_by_compression_ratio():
 
 
 def test_row_column_and_cell_limits_name_the_row(settings):
-    from lms.uploads import read_table
+    from lms.organisation.uploads import read_table
 
     settings.UPLOAD_LIMITS = {
         "staff": {"extensions": ["csv", "xlsx"], "max_rows": 3, "max_columns": 4,

@@ -1,6 +1,6 @@
 """The one check for every file a user uploads: staff rosters, question banks, documents.
 
-    from lms.uploads import validate_upload, read_table
+    from lms.organisation.uploads import validate_upload, read_table
     validate_upload(request.FILES["file"], "staff")          # or "questions", "document"
     for line, cells in read_table(data, "staff.xlsx", "staff"):
         ...
