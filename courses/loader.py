@@ -22,6 +22,7 @@ Extensions (the quizzes app loads ``quiz:`` and ``questions.gift`` this way)::
 """
 
 import hashlib
+import inspect
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -97,7 +98,10 @@ _course_extensions = []
 def register_course_extension(func):
     """``func(course_page, course_dir, front_matter, dry_run)``, called for every course: first
     to validate (``dry_run=True``; raise ``CurriculumError``), then to write (``dry_run=False``),
-    inside the loader's transaction. Usable as a decorator; registering twice is a no-op."""
+    inside the loader's transaction. Usable as a decorator; registering twice is a no-op.
+
+    An extension that also accepts ``report`` and ``force`` keyword arguments gets the
+    LoadReport (to report what it skipped) and the ``--force`` flag when writing."""
     if func not in _course_extensions:
         _course_extensions.append(func)
     return func
@@ -143,6 +147,15 @@ class LoadReport:
     skipped: list = field(default_factory=list)  # (page, message)
     unpublished: list = field(default_factory=list)
     dry_run: bool = False
+    # Filled by extensions (the quizzes app): {"created": n, "updated": n, "unchanged": n,
+    # "retired": n, "restored": n, "skipped": n} for questions, and the same for quizzes.
+    questions: dict = field(default_factory=dict)
+    quizzes: dict = field(default_factory=dict)
+
+    def count(self, kind, what, n=1):
+        """Add ``n`` to ``self.<kind>[what]`` (kind: "questions" or "quizzes")."""
+        counts = getattr(self, kind)
+        counts[what] = counts.get(what, 0) + n
 
     @property
     def written(self):
@@ -895,7 +908,7 @@ def load_curriculum(root="content", force=False, dry_run=False):
                 course = _write_course(index, source, root, force, report)
                 courses.append(course)
                 for extension in _course_extensions:
-                    extension(course, source.dir, source.meta, False)
+                    _call_extension(extension, course, source, report, force)
         except CurriculumError as exc:
             raise CurriculumInvalid([exc])
         except ValidationError as exc:
@@ -903,6 +916,17 @@ def load_curriculum(root="content", force=False, dry_run=False):
             raise CurriculumInvalid([CurriculumError(path, 1, "；".join(exc.messages))])
         _ensure_order(index, sorted(courses, key=lambda c: (_order_of(sources, c), c.code)))
     return report
+
+
+def _call_extension(extension, course, source, report, force):
+    try:
+        parameters = inspect.signature(extension).parameters
+    except (TypeError, ValueError):
+        parameters = {}
+    if "report" in parameters and "force" in parameters:
+        extension(course, source.dir, source.meta, False, report=report, force=force)
+    else:
+        extension(course, source.dir, source.meta, False)
 
 
 def _order_of(sources, course):
