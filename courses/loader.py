@@ -55,12 +55,16 @@ INDEX_SLUG = "training"
 
 COURSE_REQUIRED = ["code", "title", "slug", "summary"]
 LESSON_REQUIRED = ["title", "slug"]
-SPECIAL_BLOCKS = ["keypoints", "checklist", "steps", "faq", "warning"]
+SPECIAL_BLOCKS = ["keypoints", "checklist", "steps", "faq", "warning", "dialogue"]
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FENCE_OPEN_RE = re.compile(r"^:::\s*(\S+)\s*(.*?)\s*$")
 BULLET_RE = re.compile(r"^\s*[-*+]\s+(.*)$")
 NUMBERED_RE = re.compile(r"^\s*\d+[.)、]\s*(.*)$")
 QA_RE = re.compile(r"^\s*([QA])\s*[:：]\s*(.*)$")
+# ``窗口：您好……`` / ``申请人：……``: a speaker (at most 12 characters) before a full-width colon.
+SPEAKER_RE = re.compile(r"^\s*([^：:\s][^：:]{0,11})：\s*(.*)$")
+WINDOW_SPEAKERS = ("窗口", "工作人员", "窗口人员", "受理人员", "帮办员")
+APPLICANT_SPEAKERS = ("申请人", "办事人", "来访者", "企业", "代理人", "被许可人", "许可人")
 OPTIONAL_SUFFIXES = ("（可选）", "(可选)")
 
 
@@ -399,6 +403,9 @@ def _special_block(path, kind, title, lines, first_line, open_line):
             faq.append({"question": question, "answer": mdconv.to_rich_text(answer)})
         value = {"items": faq}
         empty = not faq
+    elif kind == "dialogue":
+        value = {"lines": _dialogue_lines(path, lines, first_line)}
+        empty = not value["lines"]
     else:  # warning
         text = mdconv.to_rich_text("\n".join(lines))
         value = {"text": text}
@@ -408,6 +415,40 @@ def _special_block(path, kind, title, lines, first_line, open_line):
     if title:
         value["title"] = mdconv.to_plain(title)
     return value
+
+
+def speaker_role(speaker):
+    """ "window", "applicant" or "other" for a dialogue speaker's label."""
+    if speaker.startswith(WINDOW_SPEAKERS):
+        return "window"
+    if speaker.startswith(APPLICANT_SPEAKERS):
+        return "applicant"
+    return "other"
+
+
+def _dialogue_lines(path, lines, first_line):
+    """``窗口：…`` / ``申请人：…`` lines; a line without a speaker continues the previous one."""
+    turns = []
+    for offset, line in enumerate(lines):
+        if not line.strip():
+            continue
+        match = SPEAKER_RE.match(line)
+        if match:
+            speaker = mdconv.to_plain(match.group(1).strip())
+            turns.append(
+                {"speaker": speaker, "role": speaker_role(speaker), "text": match.group(2).strip()}
+            )
+        elif turns:
+            turns[-1]["text"] += line.strip()
+        else:
+            raise CurriculumError(
+                path,
+                first_line + offset,
+                _("对话的每一句应以“说话人：”开头，如“窗口：”或“申请人：”。"),
+            )
+    for turn in turns:
+        turn["text"] = mdconv.to_plain(turn["text"])
+    return [turn for turn in turns if turn["text"]]
 
 
 def _text_blocks(buffer):
