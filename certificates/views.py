@@ -11,7 +11,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_ratelimit.decorators import ratelimit
 
-from lms.roles import admin_district_ids, can_administer_district, is_admin, scope_to_districts
+from lms.organisation.roles import (
+    admin_district_ids,
+    can_administer_district,
+    is_admin,
+    scope_to_districts,
+)
 
 from .authorisation import is_authorised
 from .models import Certificate
@@ -157,7 +162,7 @@ def lookup(request):
     query = request.GET.get("q", "").strip()[:50]
     results = []
     if query:
-        from lms.models import StaffProfile
+        from lms.organisation.models import StaffProfile
 
         profiles = scope_to_districts(
             StaffProfile.objects.select_related("district", "user"), request.user
@@ -274,7 +279,8 @@ STATUS_LABELS = {
 @require_GET
 @ratelimit(group="certificates.verify", key="ip", rate=_verify_rate, block=False)
 def verify(request, code, fmt=None):
-    # Per client address (lms.security.client_ip, behind the trusted proxies), per minute.
+    # Per client address (lms.organisation.security.client_ip: behind the trusted proxies),
+    # per minute.
     if request.limited:
         return _too_many_requests(request, fmt)
     cert = _lookup_code(code)

@@ -2,7 +2,8 @@
 
 Five bad passwords locked ``city-admin`` for everyone, and 31 verifications blocked public
 verification for all. One setting, ``LMS_TRUSTED_PROXY_COUNT``, now gives every component
-(django-axes, django-ratelimit, audit data) the client address (``lms.security.client_ip``).
+(django-axes, django-ratelimit, audit data) the client address
+(``lms.organisation.security.client_ip``).
 """
 
 import datetime
@@ -13,7 +14,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from lms import security
+from lms.organisation import security
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +120,7 @@ def test_audit_log_records_the_client_address(client, behind_proxy):
     from django_otp.plugins.otp_totp.models import TOTPDevice
     from wagtail.models import ModelLogEntry
 
-    from lms import roles
+    from lms.organisation import roles
     from tests.security.helpers import current_token
 
     user = make_user(roles.TRAINER, None, username="trainer_ip")

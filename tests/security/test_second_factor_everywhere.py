@@ -2,14 +2,15 @@
 
 With ``LMS_REQUIRE_2FA`` on, a privileged account (any permission, staff or superuser) acts as
 window staff until its session passes the second factor -- on every URL, because the rule is
-applied to its permissions (``lms.security.UnverifiedSessionUser``), not to a URL prefix.
+applied to its permissions (``lms.organisation.security.UnverifiedSessionUser``), not to a URL
+prefix.
 """
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from lms import security
+from lms.organisation import security
 from tests.security.helpers import confirmed_device, login_with_otp
 from tests.security.matrix_world import build_world
 

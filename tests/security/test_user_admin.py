@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
-from lms import roles
+from lms.organisation import roles
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from wagtail.log_actions import log
 
-from lms.security import client_ip, unwrap_user
+from lms.organisation.security import client_ip, unwrap_user
 
 
 class TokenForm(forms.Form):

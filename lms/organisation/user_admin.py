@@ -6,19 +6,21 @@ below superuser:
 
 * the forms have no ``is_superuser`` field (``is_staff`` is never offered), and a POST that
   sends them anyway changes nothing (a ModelForm saves only its own fields);
-* the group choices are ``lms.roles.assignable_groups`` -- role groups not above the editor's
+* the group choices are ``lms.organisation.roles.assignable_groups`` -- role groups not above
+  the editor's
   own role whose permissions the editor holds; any other group id is an invalid choice;
 * superusers, staff accounts and people holding a group the editor may not grant can be
-  neither edited nor deleted by them (``lms.roles.can_manage_user``).
+  neither edited nor deleted by them (``lms.organisation.roles.can_manage_user``).
 
-Installed through ``lms.users_app.WagtailUsersConfig`` (Wagtail's documented ``user_viewset``).
+Installed through ``lms.organisation.users_app.WagtailUsersConfig`` (Wagtail's documented
+``user_viewset``).
 """
 
 from django.core.exceptions import PermissionDenied
 from wagtail.users.forms import UserCreationForm, UserEditForm
 from wagtail.users.views import users as wagtail_users
 
-from lms import roles
+from lms.organisation import roles
 
 
 class RoleLimitedFormMixin:

@@ -49,7 +49,7 @@ ROLE_PERMISSIONS = {
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",
-        # Wagtail's audit log: Reports -> Site history (enforced by lms.security).
+        # Wagtail's audit log: Reports -> Site history (enforced by lms.organisation.security).
         "wagtailcore.view_modellogentry",
         "wagtailcore.view_pagelogentry",
     ],
@@ -83,7 +83,8 @@ def sync_role_permissions(sender=None, using="default", **kwargs):
 def has_role(user, role):
     """Membership of a role group. For display and for provisioning only (seed, imports, the
     user form's choices): no authorisation decision may rest on it -- views check permissions,
-    so that a session without a verified second factor (which holds none, lms.security) is
+    so that a session without a verified second factor (which holds none,
+    lms.organisation.security) is
     refused everywhere."""
     if not user.is_authenticated:
         return False
@@ -148,7 +149,7 @@ def can_administer_district(user, district_id):
     return ids is None or district_id in ids
 
 
-# --- Granting roles (the Wagtail user editor, lms.user_admin) --------------------------------
+# --- Granting roles (the Wagtail user editor, lms.organisation.user_admin) -------------------
 
 # Each role's rank: nobody below superuser grants a role above their own.
 ROLE_RANK = {WINDOW_STAFF: 0, TRAINER: 1, DISTRICT_ADMIN: 2, CITY_ADMIN: 3}

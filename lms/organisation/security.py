@@ -48,7 +48,8 @@ def admin_prefix():
 def requires_two_factor(user):
     """Whether ``user`` must present a TOTP code before using any permission.
 
-    Window staff hold no permission at all (lms.roles); whoever holds one -- a role above
+    Window staff hold no permission at all (lms.organisation.roles); whoever holds one -- a
+    role above
     window staff, a permission granted directly, staff status or superuser -- needs a second
     factor. Permission-based, so a new role or a directly granted permission is covered too.
     """
@@ -231,7 +232,9 @@ def _log_role_change(user, added=(), removed=()):
     )
 
 
-@receiver(m2m_changed, sender=User.groups.through, dispatch_uid="lms.security.role_change")
+@receiver(
+    m2m_changed, sender=User.groups.through, dispatch_uid="lms.organisation.security.role_change"
+)
 def log_role_change(sender, instance, action, reverse, model, pk_set, **kwargs):
     """Audit every change of a user's role groups, from either side of the relation.
 

@@ -5,6 +5,7 @@ from wagtail.users.apps import WagtailUsersAppConfig
 
 
 class WagtailUsersConfig(WagtailUsersAppConfig):
-    """wagtail.users with lms.user_admin.UserViewSet: nobody grants a role above their own."""
+    """wagtail.users with lms.organisation.user_admin.UserViewSet: nobody grants a role above
+    their own."""
 
-    user_viewset = "lms.user_admin.UserViewSet"
+    user_viewset = "lms.organisation.user_admin.UserViewSet"
