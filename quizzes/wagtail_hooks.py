@@ -114,7 +114,7 @@ def register_quiz_viewsets():
 
 admin_urlpatterns = (
     [
-        path("import/", admin_views.import_view, name="import"),
+        *admin_views.question_import_wizard.urlpatterns(),
         path("banks/<int:pk>/export/", admin_views.export_view, name="export"),
         path("marking/", admin_views.marking_view, name="marking"),
         path("statistics/", admin_views.statistics_index, name="statistics"),

@@ -246,6 +246,7 @@ UPLOAD_LIMITS = {
 }  # fmt: skip
 MAX_UPLOAD_COMPRESSION_RATIO = 100  # ZIP members (XLSX, DOCX…) inflating more are refused
 MAX_UPLOAD_UNCOMPRESSED = 50 * 1024 * 1024
+FILE_JOB_LIFETIME_DAYS = 7  # background file jobs (imports, exports): manage.py purge_file_jobs
 
 # Background tasks (django_tasks): run immediately unless an environment chooses a worker.
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate")
@@ -280,6 +281,7 @@ WAGTAILDOCS_EXTENSIONS = [
     "csv", "docx", "mp4", "odt", "pdf", "pptx", "txt", "webm", "xlsx", "zip"
 ]  # fmt: skip
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "lms.organisation.forms.DocumentForm"  # lms.organisation.uploads
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAIL_ENABLE_UPDATE_CHECK = False
