@@ -232,6 +232,20 @@ def attempt_view(request, pk):
         "seconds_left": attempt.seconds_left(),
         "show_each": attempt.quiz.show_answers == Quiz.SHOW_EACH,
     }
+    # The submit dialog's lists as of now (static/js/quiz.js keeps them current).
+    context["summary_rows"] = [
+        {
+            "number": item["number"],
+            "position": item["response"].position,
+            "answered": svc.is_answered(item["response"].answer),
+            "flagged": item["response"].flagged,
+        }
+        for item in context["items"]
+        if item["number"]
+    ]
+    context["summary_unanswered"] = [r for r in context["summary_rows"] if not r["answered"]]
+    context["summary_flagged"] = [r for r in context["summary_rows"] if r["flagged"]]
+    context["summary_answered"] = sum(1 for r in context["summary_rows"] if r["answered"])
     response = render(request, "quizzes/attempt.html", context)
     response["Cache-Control"] = "no-store"
     return response
@@ -245,11 +259,60 @@ def _answers_from_request(request, attempt):
 
 
 @login_required
+def summary(request, pk):
+    """Before submitting (Moodle's "summary of attempt"): which questions are unanswered or
+    flagged, with links back to them. A POST from the paper (its submit button without
+    JavaScript) stores the answers it carries first; the page's own form then submits."""
+    attempt = _own_attempt(request, pk)
+    if request.method == "POST" and attempt.status == Attempt.IN_PROGRESS:
+        svc.save_answers(attempt, _answers_from_request(request, attempt))
+    attempt = svc.finish_if_overdue(attempt)
+    if attempt.is_finished:
+        return redirect("quizzes:result", pk=attempt.pk)
+    rows = svc.paper_summary(attempt)
+    context = {
+        "attempt": attempt,
+        "quiz": attempt.quiz,
+        "rows": rows,
+        "unanswered": [r for r in rows if not r["answered"]],
+        "flagged": [r for r in rows if r["flagged"]],
+        "answered_count": sum(1 for r in rows if r["answered"]),
+        "seconds_left": attempt.seconds_left(),
+    }
+    response = render(request, "quizzes/summary.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def flag(request, pk, position):
+    """Toggle "flag for review" on one question. JSON for the page's script; without
+    JavaScript the paper's form posts here: its answers are stored, then back to the question."""
+    attempt = _own_attempt(request, pk)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    flagged = request.POST.get("flagged") in ("1", "true", "on")
+    try:
+        if not wants_json:
+            svc.save_answers(attempt, _answers_from_request(request, attempt))
+        response = svc.set_flag(attempt, position, flagged)
+    except svc.AttemptError as error:
+        if wants_json:
+            return JsonResponse({"flagged": None, "error": error.messages[0]}, status=409)
+        messages.error(request, error.messages[0])
+        return redirect("quizzes:attempt", pk=attempt.pk)
+    if wants_json:
+        return JsonResponse({"position": response.position, "flagged": response.flagged})
+    return redirect(reverse("quizzes:attempt", args=[attempt.pk]) + f"#q{position}")
+
+
+@login_required
 @require_POST
 def submit(request, pk):
     attempt = _own_attempt(request, pk)
     answers = None
-    if attempt.status == Attempt.IN_PROGRESS:
+    # The summary page's form carries no answers: they were stored when it was shown.
+    if attempt.status == Attempt.IN_PROGRESS and not request.POST.get("from_summary"):
         answers = _answers_from_request(request, attempt)
     attempt = svc.submit_attempt(attempt, answers=answers)
     if attempt.late_submission_ignored:
