@@ -6,7 +6,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from lms.admin_views import DistrictScopedViewSet, SafeExportViewSet
+from lms.organisation.admin_views import DistrictScopedViewSet, SafeExportViewSet
 
 from . import admin_views
 from .models import Attempt, Category, Question, QuestionBank, Quiz

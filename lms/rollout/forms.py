@@ -3,8 +3,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from courses.models import CoursePage
-from lms.models import District
-from lms.roles import admin_district_ids
+from lms.organisation.models import District
+from lms.organisation.roles import admin_district_ids
 
 from .models import RolloutWave, TrainingSession
 from .roster import STATUS_CHOICES, RosterFilter

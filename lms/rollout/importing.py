@@ -25,8 +25,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
-from lms.models import District, StaffProfile
-from lms.roles import WINDOW_STAFF, admin_district_ids
+from lms.organisation.models import District, StaffProfile
+from lms.organisation.roles import WINDOW_STAFF, admin_district_ids
 
 from .models import StaffImport
 

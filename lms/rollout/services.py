@@ -7,8 +7,8 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from lms.models import StaffProfile
-from lms.signals import staff_joined
+from lms.organisation.models import StaffProfile
+from lms.organisation.signals import staff_joined
 
 from .models import RolloutWave
 

@@ -1,6 +1,6 @@
 """Rollout admin views (dashboards, roster, exports, import, wave enrolment, attendance) and the
-export download view. Every view checks the user's districts (lms.roles): an object of another
-district is a 404."""
+export download view. Every view checks the user's districts (lms.organisation.roles): an
+object of another district is a 404."""
 
 import secrets
 from pathlib import Path
@@ -22,8 +22,8 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.reports import ReportView
 from wagtail.log_actions import log
 
-from lms.models import District
-from lms.roles import (
+from lms.organisation.models import District
+from lms.organisation.roles import (
     admin_district_ids,
     can_administer_district,
     is_admin,

@@ -28,7 +28,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "lms",
+    "lms.organisation",
     "lms.rollout",
     "courses",
     "quizzes",
@@ -64,16 +64,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "lms.security.ContentSecurityPolicyMiddleware",
+    "lms.organisation.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "lms.middleware.ChineseFirstMiddleware",
+    "lms.organisation.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "lms.security.AdminTwoFactorMiddleware",
+    "lms.organisation.security.AdminTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -96,7 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
-                "lms.auth.navigation",
+                "lms.organisation.auth.navigation",
             ],
         },
     },
@@ -141,8 +141,8 @@ else:
 LESSON_PAGE_SNAPSHOTS = env_bool("LESSON_PAGE_SNAPSHOTS", bool(REDIS_URL))
 
 AUTHENTICATION_BACKENDS = [
-    "lms.auth.AxesBackend",
-    "lms.auth.ProfileModelBackend",
+    "lms.organisation.auth.AxesBackend",
+    "lms.organisation.auth.ProfileModelBackend",
 ]
 # Argon2 (memory-hard) first: ~10x cheaper in CPU per login than Django's default PBKDF2 with
 # 1,000,000 iterations, which queued a whole training room logging in at once behind hashing.
@@ -174,7 +174,7 @@ AXES_COOLOFF_TIME = 0.5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
-AXES_USERNAME_CALLABLE = "lms.security.axes_username"
+AXES_USERNAME_CALLABLE = "lms.organisation.security.axes_username"
 
 # Internationalisation: Chinese first, English second.
 LANGUAGE_CODE = "zh-hans"
@@ -266,7 +266,7 @@ LOGGING = {
 }
 
 # "My training" home page sections, rendered in order: callables (request) -> dict | None
-# with a "template" key (see lms.views.home).
+# with a "template" key (see lms.organisation.views.home).
 HOME_SECTIONS = [
     "certificates.views.home_section",
     "courses.views.home_section",
@@ -276,7 +276,8 @@ COURSE_PAGE_SECTIONS = ["quizzes.views.course_page_section"]
 
 # --- Security hardening (docs/SECURITY.md) ---------------------------------------------------
 # Two-factor authentication (django-otp TOTP) for everyone who can open the Wagtail admin:
-# superusers, trainers, district and city administrators. lms.security.AdminTwoFactorMiddleware
+# superusers, trainers, district and city administrators.
+# lms.organisation.security.AdminTwoFactorMiddleware
 # sends an unverified session to the enrolment (QR code) or verification page.
 LMS_REQUIRE_2FA = env_bool("LMS_REQUIRE_2FA", True)
 OTP_TOTP_ISSUER = "IP-Window-Training"
@@ -284,7 +285,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"  # Wagtail's preview views override this with SAMEORIGIN themselves.
 # Content-Security-Policy (django-csp 4): nothing from other origins. Learner pages run only our
-# own script files; lms.security.ContentSecurityPolicyMiddleware relaxes script-src for /admin/
+# own script files; lms.organisation.security.ContentSecurityPolicyMiddleware relaxes
+# script-src for /admin/
 # (Wagtail 8 still renders a few inline <script>s) and allows same-origin framing for previews.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

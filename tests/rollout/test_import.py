@@ -8,8 +8,8 @@ from django.urls import reverse
 from openpyxl import Workbook
 from wagtail.models import ModelLogEntry
 
-from lms import roles
-from lms.models import StaffProfile
+from lms.organisation import roles
+from lms.organisation.models import StaffProfile
 from lms.rollout import importing
 from lms.rollout.models import StaffImport
 from tests.factories import make_user

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from lms.uploads import validate_upload
+from lms.organisation.uploads import validate_upload
 
 MB = 1024 * 1024
 

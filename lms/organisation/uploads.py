@@ -1,6 +1,6 @@
 """One check for every file a user uploads for import (staff rosters, question banks).
 
-    from lms.uploads import validate_upload
+    from lms.organisation.uploads import validate_upload
     validate_upload(request.FILES["file"], ["xlsx", "csv"], settings.MAX_IMPORT_UPLOAD_SIZE)
 
 Checks the extension, the size and the content (sniffed, never trusted from the browser's
