@@ -164,6 +164,7 @@ def _paper(attempt, reveal):
             "answer": answer,
             "reveal": show,
             "checked": response.checked,
+            "answered": svc.is_answered(answer),
         }
         if question.qtype in ("multichoice", "multiresponse"):
             selected = set(answer.get("choices") or []) | {answer.get("choice")}
@@ -395,11 +396,16 @@ def result(request, pk):
     if not attempt.is_finished:
         return redirect("quizzes:attempt", pk=attempt.pk)
     reveal = attempt.answers_visible()
+    items = _paper(attempt, reveal=reveal) if attempt.quiz.show_answers != "never" else []
+    if reveal:
+        from .review import attach_lessons
+
+        attach_lessons(items, attempt.quiz, request)
     context = {
         "attempt": attempt,
         "quiz": attempt.quiz,
         "reveal": reveal,
-        "items": _paper(attempt, reveal=reveal) if attempt.quiz.show_answers != "never" else [],
+        "items": items,
         "attempts_left": svc.attempts_left(attempt.quiz, request.user),
     }
     return render(request, "quizzes/result.html", context)
