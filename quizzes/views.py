@@ -8,6 +8,7 @@ returned as JSON while an attempt is in progress, except for a question the lear
 
 import contextlib
 import json
+import math
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from . import attempts as svc
@@ -43,6 +45,18 @@ def _own_attempt(request, pk):
 
 
 # --------------------------------------------------------------------------- landing
+
+
+def wait_phrase(seconds: float) -> str:
+    """A wait in words a learner reads at a glance: "不到 1 分钟", "约 10 分钟", "约 3 小时"
+    (minutes and hours rounded up, plural forms for English)."""
+    minutes = math.ceil(seconds / 60)
+    if seconds < 60:
+        return _("不到 1 分钟")
+    if minutes < 120:
+        return ngettext("约 %(n)d 分钟", "约 %(n)d 分钟", minutes) % {"n": minutes}
+    hours = math.ceil(minutes / 60)
+    return ngettext("约 %(n)d 小时", "约 %(n)d 小时", hours) % {"n": hours}
 
 
 def quiz_status(quiz, user):
@@ -73,6 +87,7 @@ def quiz_status(quiz, user):
         "attempts_left": left,
         "cooldown_until": cooldown,
         "cooldown_seconds": int((cooldown - now).total_seconds()) if cooldown else 0,
+        "cooldown_wait": wait_phrase((cooldown - now).total_seconds()) if cooldown else "",
         "best_score": max((a.score for a in graded), default=None),
         "passed": any(a.passed for a in rows),
         "is_open": quiz.is_open(now),
