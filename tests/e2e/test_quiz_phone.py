@@ -78,7 +78,9 @@ def test_submit_lists_unanswered_and_flagged_questions(open_page, learner):
 
     # Jump to the first unanswered question: the dialog closes, focus is in that question.
     target = skipped[0] if numbers[skipped[0][0]] < numbers[skipped[1][0]] else skipped[1]
-    dialog.get_by_role("link", name=f"第 {numbers[target[0]]} 题").click()
+    dialog.locator("[data-submit-unanswered]").get_by_role(
+        "link", name=f"第 {numbers[target[0]]} 题"
+    ).click()
     assert not dialog.is_visible()
     focused = page.evaluate("document.activeElement.closest('.question').dataset.number")
     assert focused == numbers[target[0]]
