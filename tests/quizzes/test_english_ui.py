@@ -24,7 +24,11 @@ def result_page(client, learner, language):
     if language:
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     client.post(reverse("quizzes:start", args=[quiz.pk]))
-    attempt = svc.submit_attempt(Attempt.objects.get(quiz=quiz))
+    attempt = Attempt.objects.get(quiz=quiz)
+    first = attempt.responses.get(position=1)
+    wrong = next(c.pk for c in first.question.choices.all() if c.fraction <= 0)
+    svc.save_answer(attempt, 1, {"choice": wrong})  # one wrong answer, one left unanswered
+    attempt = svc.submit_attempt(attempt)
     return attempt, client.get(reverse("quizzes:result", args=[attempt.pk])).content.decode()
 
 
@@ -49,7 +53,8 @@ def test_english_result_page(client, learner):
     when = timezone.localtime(attempt.submitted_at)
     assert when.strftime("%Y") in body and f"{when.year}年" not in body
     assert re.search(r"[A-Z][a-z]{2}\.? \d{1,2}, \d{4}", body)  # e.g. "Nov. 30, 2026"
-    assert body.count(">Incorrect</span>") == 2 and "Error" not in body
+    assert body.count(">Incorrect</span>") == 1 and "Error" not in body
+    assert body.count(">Not answered</span>") == 1
     assert "2 attempts left" in body
     assert body.count("in Chinese only") == 1
 
