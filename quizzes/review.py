@@ -1,7 +1,8 @@
 """Where to read up on a missed question: the lesson it comes from.
 
 Order of evidence, best first:
-1. the question's own lesson tag (``Question.lesson``), where the curriculum sets one;
+1. the question's lesson tag (GIFT ``// [tag:lesson:<slug>]``, ``Question.tags``) naming a
+   lesson of the quiz's course by its slug;
 2. a lesson of the quiz's course whose title names the question's category (a GIFT
    ``$CATEGORY: 课程/专利`` category ``专利`` maps to the lesson "专利的三种类型与保护期限"),
    or whose slug equals the category's last part;
@@ -37,8 +38,10 @@ def lesson_links(quiz, questions, request) -> dict[int, dict]:
         )
     links = {}
     for question in questions:
-        lesson = getattr(question, "lesson", None)  # a curriculum lesson tag, when present
-        if lesson is None or not getattr(lesson, "live", True):
+        by_slug = {lesson.slug: lesson for lesson in lessons}
+        tagged = [by_slug[slug] for slug in question.tag_values("lesson") if slug in by_slug]
+        lesson = tagged[0] if tagged else None
+        if lesson is None:
             leaf = question.category.name if question.category_id else ""
             lesson = _match(leaf, lessons)
         if lesson is not None:

@@ -53,4 +53,8 @@ class RolloutConfig(AppConfig):
     }
 
     def ready(self):
+        from lms.jobs.tasks import register
+
         from . import services  # noqa: F401  (signal receivers)
+
+        register("staff_import", "lms.rollout.importing.run_job")

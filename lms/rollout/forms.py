@@ -63,11 +63,6 @@ class StaffImportForm(forms.Form):
     )
 
 
-class ConfirmImportForm(forms.Form):
-    token = forms.CharField(widget=forms.HiddenInput)
-    deactivate_missing = forms.BooleanField(required=False, widget=forms.HiddenInput)
-
-
 class TrainingSessionForm(WagtailAdminModelForm):
     """A district administrator may only place sessions in their district and its waves."""
 

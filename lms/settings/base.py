@@ -29,6 +29,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "lms.organisation",
+    "lms.jobs",
     "lms.rollout",
     "courses",
     "quizzes",
@@ -227,6 +228,17 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 MAX_IMPORT_UPLOAD_SIZE = 5 * 1024 * 1024
+# Every upload (staff import, question import, documents) goes through
+# lms.organisation.uploads.validate_upload / read_table with these limits (docs/SECURITY.md,
+# hole 6). Bytes: MAX_IMPORT_UPLOAD_SIZE for imports, WAGTAILDOCS_MAX_UPLOAD_SIZE for documents.
+UPLOAD_LIMITS = {
+    "staff": {"extensions": ["xlsx", "csv"], "max_rows": 50_000, "max_columns": 50,
+              "max_cell_chars": 1_000},
+    "questions": {"extensions": ["gift", "txt", "aiken"], "max_rows": 200_000,
+                  "max_cell_chars": 100_000},
+}  # fmt: skip
+MAX_UPLOAD_COMPRESSION_RATIO = 100  # ZIP members (XLSX, DOCX…) inflating more are refused
+MAX_UPLOAD_UNCOMPRESSED = 50 * 1024 * 1024
 
 # Background tasks (django_tasks): run immediately unless an environment chooses a worker.
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate")
@@ -255,7 +267,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 WAGTAIL_SITE_NAME = _("上海知识产权公共服务窗口培训平台")
 WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 SITE_URL = WAGTAILADMIN_BASE_URL
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Chinese substring search on top of Wagtail's database backend (lms/search.py).
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "lms.search"}}
 WAGTAILDOCS_EXTENSIONS = [
     "csv", "docx", "mp4", "odt", "pdf", "pptx", "txt", "webm", "xlsx", "zip"
 ]  # fmt: skip

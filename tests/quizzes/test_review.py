@@ -29,6 +29,9 @@ $CATEGORY: 入门/商标
 $CATEGORY: 入门/其他
 
 ::O1::商标的英文是？{=trademark}
+
+// [tag:lesson:trademarks]
+::O2::商标注册找哪个机关？{=国家知识产权局 ~版权局}
 """
 
 
@@ -101,6 +104,8 @@ def test_missed_questions_link_to_their_lesson(client, learner, course):
     assert f'<a href="{trademark.url}">复习本讲：商标与地理标志</a>' in block(html, "T1", by_name)
     # O1 (category 其他, no lesson of that name): the course's lesson list instead.
     assert f'<a href="{course.url}">复习课程：{course.title}</a>' in block(html, "O1", by_name)
+    # O2 (category 其他, but tagged lesson:trademarks): the tag wins.
+    assert f'<a href="{trademark.url}">复习本讲：商标与地理标志</a>' in block(html, "O2", by_name)
 
 
 def test_no_lesson_links_in_exam_mode(client, learner, course):
