@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("quizzes", "0001_initial"),
+        ("quizzes", "0004_merge_branches"),
     ]
 
     operations = [
