@@ -113,9 +113,16 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and a busy timeout keep concurrent requests from failing with "database is locked".
+    # WAL and a busy timeout keep concurrent requests from failing with "database is locked";
+    # IMMEDIATE transactions take the write lock at BEGIN, where the busy timeout applies. With
+    # deferred ones, two transactions that read and then write (an autosave) deadlock on the
+    # upgrade and one fails at once, timeout or not (tests/lms/test_sqlite_concurrency.py).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # No JIT compilation: the roster and dashboard queries are estimated above PostgreSQL's
