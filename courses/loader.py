@@ -43,7 +43,7 @@ from wagtail.models import (
     Site,
 )
 
-from lms import roles
+from lms.organisation import roles
 
 from . import markdown as mdconv
 from .models import CoursePage, LessonPage, TrainingIndexPage

@@ -267,8 +267,11 @@ def _apply_answers(answers, now):
     return changed
 
 
-def save_answer(attempt, position, data, now=None, check=False):
-    """Autosave one answer. Returns the response. Raises AttemptError when not accepted."""
+def save_answer(attempt, position, data, now=None, check=False, decode=None):
+    """Autosave one answer. Returns the response. Raises AttemptError when not accepted.
+
+    ``decode(response, data)``, when given, turns what the browser sent (option tokens, see
+    ``quizzes.tokens``) into stored form first; a ValueError from it refuses the answer."""
     now = now or timezone.now()
     with transaction.atomic():
         attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
@@ -284,6 +287,8 @@ def save_answer(attempt, position, data, now=None, check=False):
         if response.checked:
             raise AttemptError(_("本题已核对答案，不能修改。"))
         try:
+            if decode is not None:
+                data = decode(response, data)
             value = normalize_answer(response.question, response.choice_order, data)
         except (TypeError, ValueError):
             raise AttemptError(_("答案格式不正确。"))

@@ -5,8 +5,8 @@ from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.admin.widgets import ListingButton
 
-from lms.admin_views import SafeExportViewSet
-from lms.roles import is_admin, is_trainer
+from lms.organisation.admin_views import SafeExportViewSet
+from lms.organisation.roles import is_admin, is_trainer
 
 from . import admin_urls
 from .forms import TrainingSessionForm
