@@ -383,11 +383,15 @@ def _validate_sources(path, meta, key_lines, errors):
     meta["sources"] = items
 
 
-def source_label(source):
-    """One line for the lesson page: the title, "（非官方，仅供参考）" for unofficial sources."""
+def source_label(source, checked=None):
+    """One line for the lesson page: the title, "（非官方，仅供参考）" for unofficial sources,
+    and the date it was last checked (its own ``checked`` or the lesson's)."""
     label = source["title"]
     if source.get("official") is False:
         label += _("（非官方，仅供参考）")
+    checked = source.get("checked") or checked
+    if checked:
+        label += _("（核对：%(date)s）") % {"date": checked.isoformat()}
     return label
 
 
@@ -882,7 +886,9 @@ def _lesson_fields(source, root):
         "slug": meta["slug"],
         "summary": meta.get("summary", ""),
         "estimated_minutes": meta.get("estimated_minutes", 15),
-        "sources": "\n".join(source_label(s) for s in meta.get("sources") or []),
+        "sources": "\n".join(
+            source_label(s, meta.get("checked")) for s in meta.get("sources") or []
+        ),
         "body": stream_block.to_python(source.body),
         "source_path": _relative(source.path, root),
         "source_hash": source.hash,

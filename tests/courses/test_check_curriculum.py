@@ -93,8 +93,9 @@ def test_planted_problems_are_named_with_file_and_line(tmp_path):
         "    cite: 62号令\n", "    cite: 62号令\n    checked: 2026-11-01\n"
     )
     gift = (
-        GIFT.replace("[tag:lesson:filing] [tag:rule:62号令第5条]", "[tag:rule:62号令第5条]")
-        .replace("[tag:rule:62号令第9条]", "[tag:rule:高校办事说明第2条]")
+        GIFT.replace(
+            "[tag:lesson:filing] [tag:rule:62号令第5条]", "[tag:rule:62号令第5条]"
+        ).replace("[tag:rule:62号令第9条]", "[tag:rule:高校办事说明第2条]")
         + "\n// [tag:lesson:nowhere] [tag:rule:专利法第12条]\n::Q4::3星以下的差评{T}\n"
     )
     course = COURSE.replace("    咨询: 1\n", "")
