@@ -10,8 +10,8 @@ from django.urls import reverse
 from openpyxl import Workbook
 from wagtail.models import ModelLogEntry
 
-from lms.organisation import roles
 from lms.jobs.models import FileJob
+from lms.organisation import roles
 from lms.organisation.models import StaffProfile
 from lms.rollout import importing
 from lms.rollout.models import StaffImport
