@@ -586,6 +586,18 @@ def sync_course_questions(bank, questions, path, force=False, report=None):
     for question in existing.values():
         if question.name in names or not question.from_loader or question.retired_at:
             continue
+        edited = bool(question.loader_hash) and _stored_fingerprint(question) != (
+            question.loader_hash
+        )
+        if edited and not force:
+            _skip(
+                report,
+                question,
+                _("%(path)s：题目“%(name)s”已从文件删除，但在管理后台修改过，未停用。")
+                % {"path": path, "name": question.name},
+            )
+            _count(report, "questions", "skipped")
+            continue
         question.retired_at = now
         question.save(update_fields=["retired_at", "updated_at"])
         _count(report, "questions", "retired")
