@@ -31,7 +31,7 @@ AUDIT_REPORT_VIEWS = {
     "wagtailadmin_reports:site_history",
     "wagtailadmin_reports:site_history_results",
 }
-TWO_FACTOR_ROLES = {roles.TRAINER, roles.DISTRICT_ADMIN, roles.CITY_ADMIN}
+TWO_FACTOR_ROLES = {roles.TRAINER, roles.REVIEWER, roles.DISTRICT_ADMIN, roles.CITY_ADMIN}
 # Admin URLs an unverified administrator may still reach.
 EXEMPT_ADMIN_VIEWS = {
     "wagtailadmin_login",
