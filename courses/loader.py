@@ -41,6 +41,8 @@ from wagtail.models import (
     GroupPagePermission,
     Page,
     Site,
+    Workflow,
+    WorkflowPage,
 )
 
 from lms.organisation import roles
@@ -814,15 +816,27 @@ def ensure_training_index():
 
 
 def ensure_trainer_permissions(index):
-    """Trainers add, edit and publish pages in the training tree, and add images/documents.
-    Idempotent. District and city administrators get no page permissions (they view the site)."""
-    trainer, _created = Group.objects.get_or_create(name=roles.TRAINER)
-    page_perms = Permission.objects.filter(
-        content_type__app_label="wagtailcore",
-        codename__in=["add_page", "change_page", "publish_page", "lock_page", "unlock_page"],
-    )
-    for permission in page_perms:
-        GroupPagePermission.objects.get_or_create(group=trainer, page=index, permission=permission)
+    """Trainers add and edit pages in the training tree and submit them to the reviewers'
+    workflow; reviewers publish (``lms.roles.PAGE_PERMISSIONS``). Trainers and reviewers add
+    images/documents. Idempotent; a publish permission a trainer held before is withdrawn.
+    District and city administrators get no page permissions (they view the site)."""
+    for role, codenames in roles.PAGE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        page_perms = Permission.objects.filter(
+            content_type__app_label="wagtailcore", codename__in=codenames
+        )
+        for permission in page_perms:
+            GroupPagePermission.objects.get_or_create(
+                group=group, page=index, permission=permission
+            )
+        GroupPagePermission.objects.filter(
+            group=group, page=index, permission__content_type__app_label="wagtailcore"
+        ).exclude(permission__codename__in=codenames).delete()
+    if index.get_workflow() is None:
+        # Migration lms.0005 assigns the reviewers' workflow to the root; keep it governing.
+        workflow = Workflow.objects.filter(name=roles.REVIEW_WORKFLOW, active=True).first()
+        if workflow is not None:
+            WorkflowPage.objects.update_or_create(page=index, defaults={"workflow": workflow})
     collection = Collection.get_first_root_node()
     if collection is None:
         return
@@ -837,10 +851,11 @@ def ensure_trainer_permissions(index):
             "choose_document",
         ],
     )
-    for permission in media_perms:
-        GroupCollectionPermission.objects.get_or_create(
-            group=trainer, collection=collection, permission=permission
-        )
+    for group in Group.objects.filter(name__in=list(roles.PAGE_PERMISSIONS)):
+        for permission in media_perms:
+            GroupCollectionPermission.objects.get_or_create(
+                group=group, collection=collection, permission=permission
+            )
 
 
 def _publish(page):
