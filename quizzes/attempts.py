@@ -302,6 +302,67 @@ def save_answer(attempt, position, data, now=None, check=False, decode=None):
         return response
 
 
+def save_answers(attempt, answers, now=None):
+    """Store answers sent with the paper's form (``{position: data}``) without submitting
+    (the summary before submit). Unchanged, checked or malformed answers are skipped; after
+    the deadline (and its grace) nothing is stored. Returns the number of answers stored."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
+        if attempt.status != Attempt.IN_PROGRESS or is_overdue(attempt, now):
+            return 0
+        responses = {
+            r.position: r
+            for r in Response.objects.filter(attempt=attempt).select_related("question")
+        }
+        changed = _apply_answers(
+            {responses[p]: d for p, d in answers.items() if p in responses}, now
+        )
+        Response.objects.bulk_update(changed, ["answer", "answered_at"])
+        return len(changed)
+
+
+def set_flag(attempt, position, flagged):
+    """Flag (or unflag) a question of an in-progress attempt for review. Returns the response.
+    Raises AttemptError when the attempt is over or the position does not exist."""
+    if attempt.status != Attempt.IN_PROGRESS or is_overdue(attempt):
+        raise AttemptError(_("本次作答已结束。"))
+    updated = Response.objects.filter(attempt=attempt, position=position).update(
+        flagged=bool(flagged)
+    )
+    if not updated:
+        raise AttemptError(_("题目不存在。"))
+    return Response.objects.get(attempt=attempt, position=position)
+
+
+def is_answered(answer):
+    """Has the learner given any answer (an empty text, no ticked box or no pair is none)?"""
+    if not answer:
+        return False
+    if "text" in answer:
+        return bool(str(answer["text"]).strip())
+    if "choices" in answer:
+        return bool(answer["choices"])
+    if "pairs" in answer:
+        return bool(answer["pairs"])
+    return any(value is not None for value in answer.values())
+
+
+def paper_summary(attempt):
+    """The paper's state before submitting: ``[{"number", "position", "answered",
+    "flagged"}]`` for the scored questions, in paper order (one query)."""
+    rows = (
+        Response.objects.filter(attempt=attempt)
+        .exclude(question__qtype=Question.DESCRIPTION)
+        .order_by("position")
+        .values_list("position", "answer", "flagged")
+    )
+    return [
+        {"number": n, "position": pos, "answered": is_answered(answer), "flagged": flagged}
+        for n, (pos, answer, flagged) in enumerate(rows, start=1)
+    ]
+
+
 # --------------------------------------------------------------------------- submit & grade
 
 

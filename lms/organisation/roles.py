@@ -1,7 +1,8 @@
-"""The four roles, as Django groups, and the questions every view asks about them.
+"""The five roles, as Django groups, and the questions every view asks about them.
 
-Groups are created by migration ``0003_roles``. Their permissions are declared here and in
-each app's ``AppConfig.role_permissions`` (so a lower app never imports a higher one) and
+Groups are created by migrations ``0003_roles`` and ``0005_reviewer_role`` (which also creates
+the reviewers' approval workflow, ``REVIEW_WORKFLOW``). Their permissions are declared here and
+in each app's ``AppConfig.role_permissions`` (so a lower app never imports a higher one) and
 synchronised after every ``migrate`` -- permissions only exist once their app is migrated.
 """
 
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 WINDOW_STAFF = "window_staff"
 TRAINER = "trainer"
+REVIEWER = "reviewer"
 DISTRICT_ADMIN = "district_admin"
 CITY_ADMIN = "city_admin"
 
@@ -19,6 +21,7 @@ CITY_ADMIN = "city_admin"
 ROLE_LABELS = {
     WINDOW_STAFF: _("窗口工作人员"),
     TRAINER: _("培训师"),
+    REVIEWER: _("审核人"),
     DISTRICT_ADMIN: _("区管理员"),
     CITY_ADMIN: _("市管理员"),
 }
@@ -26,10 +29,25 @@ ROLES = list(ROLE_LABELS)
 
 ADMIN_ACCESS = "wagtailadmin.access_admin"
 
+# The moderation workflow of the training tree: trainers submit, reviewers approve or request
+# changes. Created by migration 0005_reviewer_role; assigned to the training tree's root.
+REVIEW_WORKFLOW = "课程审核"
+REVIEW_TASK = "审核人审批"
+
+# Page permissions on the training tree (granted by courses.loader.ensure_trainer_permissions):
+# trainers write and submit; only reviewers publish, so every change passes the workflow.
+PAGE_PERMISSIONS = {
+    TRAINER: ["add_page", "change_page", "lock_page", "unlock_page"],
+    REVIEWER: ["change_page", "publish_page", "lock_page", "unlock_page"],
+}
+
 # Permissions owned by the organisation app itself.
 ROLE_PERMISSIONS = {
     WINDOW_STAFF: [],
     TRAINER: [ADMIN_ACCESS],
+    # Approves or sends back the trainers' page changes (the "课程审核" workflow, migration
+    # 0005_reviewer_role); page permissions on the training tree: courses.loader.
+    REVIEWER: [ADMIN_ACCESS],
     DISTRICT_ADMIN: [
         ADMIN_ACCESS,
         "lms.view_district",

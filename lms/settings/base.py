@@ -113,9 +113,16 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and a busy timeout keep concurrent requests from failing with "database is locked".
+    # WAL and a busy timeout keep concurrent requests from failing with "database is locked";
+    # IMMEDIATE transactions take the write lock at BEGIN, where the busy timeout applies. With
+    # deferred ones, two transactions that read and then write (an autosave) deadlock on the
+    # upgrade and one fails at once, timeout or not (tests/lms/test_sqlite_concurrency.py).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # No JIT compilation: the roster and dashboard queries are estimated above PostgreSQL's
@@ -246,6 +253,7 @@ UPLOAD_LIMITS = {
 }  # fmt: skip
 MAX_UPLOAD_COMPRESSION_RATIO = 100  # ZIP members (XLSX, DOCX…) inflating more are refused
 MAX_UPLOAD_UNCOMPRESSED = 50 * 1024 * 1024
+FILE_JOB_LIFETIME_DAYS = 7  # background file jobs (imports, exports): manage.py purge_file_jobs
 
 # Background tasks (django_tasks): run immediately unless an environment chooses a worker.
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate")
@@ -280,6 +288,7 @@ WAGTAILDOCS_EXTENSIONS = [
     "csv", "docx", "mp4", "odt", "pdf", "pptx", "txt", "webm", "xlsx", "zip"
 ]  # fmt: skip
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "lms.organisation.forms.DocumentForm"  # lms.organisation.uploads
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAIL_ENABLE_UPDATE_CHECK = False
