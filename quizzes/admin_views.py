@@ -22,9 +22,15 @@ from .models import Attempt, QuestionBank, Quiz, Response
 from .statistics import item_statistics
 
 
+def sees_every_learner(user):
+    """City level (``lms.view_all_districts``) or a marker (``quizzes.mark_attempt``, trainers):
+    they mark and analyse every learner's answers. Everyone else is limited to a district."""
+    return roles.is_city_admin(user) or user.has_perm("quizzes.mark_attempt")
+
+
 def scope_attempts(queryset, user, field="user__staff_profile__district"):
     """Trainers and city admins see every learner; district admins only their district."""
-    if user.is_superuser or roles.is_city_admin(user) or roles.is_trainer(user):
+    if sees_every_learner(user):
         return queryset
     ids = roles.admin_district_ids(user)
     if ids is None:
@@ -163,11 +169,7 @@ def statistics_index(request):
 
 @permission_required("quizzes.view_all_results", raise_exception=True)
 def statistics_view(request, pk):
-    if not (
-        request.user.is_superuser
-        or roles.is_city_admin(request.user)
-        or roles.is_trainer(request.user)
-    ):
+    if not sees_every_learner(request.user):
         # Statistics pool every district's learners: trainers and city admins only.
         raise PermissionDenied
     quiz = get_object_or_404(Quiz, pk=pk)
