@@ -48,7 +48,7 @@ demo-data: migrate ## Load the curriculum and create the demo accounts
 
 demo: demo-data ## Set up and run the platform with demo data on http://127.0.0.1:8000
 	@echo "Platform: http://$(HOST):$(PORT)/   admin: http://$(HOST):$(PORT)/admin/"
-	@# Scheduled publishing runs by itself here too (lms/scheduling.py; no Redis needed).
+	@# Scheduled publishing runs by itself here too (lms/jobs/scheduling.py; no Redis needed).
 	$(MANAGE) run_scheduled_jobs & sched=$$!; trap "kill $$sched 2>/dev/null" EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
@@ -82,7 +82,7 @@ worker: venv ## Run one RQ task worker (TASKS_BACKEND=rq, REDIS_URL)
 
 cron: venv ## RQ's cron scheduler (publish_scheduled every minute) and the worker of its jobs (TASKS_BACKEND=rq)
 	$(MANAGE) rqworker scheduled & w=$$!; trap "kill $$w 2>/dev/null" EXIT INT TERM; \
-	$(MANAGE) rqcron lms.cron
+	$(MANAGE) rqcron lms.jobs.cron
 
 load-test: setup ## Locust, 500 window staff taking an exam against the production topology here (scripts/load-test.sh)
 	bash scripts/load-test.sh

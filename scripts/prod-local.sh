@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts the production topology on this machine: PostgreSQL, Redis (cache, sessions and the
 # RQ task queue), an RQ worker for django_tasks, RQ's cron scheduler with the worker of the
-# scheduled jobs (Wagtail's publish_scheduled every minute, lms/scheduling.py), and gunicorn
+# scheduled jobs (Wagtail's publish_scheduled every minute, lms/jobs/scheduling.py), and gunicorn
 # serving static files through WhiteNoise. Stop with Ctrl-C (the background processes too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +27,7 @@ psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='${d
 
 .venv/bin/python manage.py rqworker default --job-class django_tasks_rq.Job &
 worker=$!
-.venv/bin/python manage.py rqcron lms.cron &
+.venv/bin/python manage.py rqcron lms.jobs.cron &
 cron=$!
 .venv/bin/python manage.py rqworker scheduled &
 scheduled=$!

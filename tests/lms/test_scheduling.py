@@ -1,4 +1,4 @@
-"""Scheduled publishing runs by itself (lms/scheduling.py): RQ's cron scheduler enqueues
+"""Scheduled publishing runs by itself (lms/jobs/scheduling.py): RQ's cron scheduler enqueues
 Wagtail's publish_scheduled every minute and an RQ worker runs it (production, prod-local);
 ``run_scheduled_jobs`` does the same without Redis (make demo)."""
 
@@ -12,7 +12,7 @@ from django.utils import timezone
 from wagtail.models import Page, Revision
 
 from courses.models import CoursePage, LessonPage, TrainingIndexPage
-from lms.scheduling import JOBS, QUEUE
+from lms.jobs.scheduling import JOBS, QUEUE
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,7 @@ def test_rq_cron_enqueues_publish_scheduled_and_a_worker_publishes_the_page(
     settings, scheduled_lesson
 ):
     """The production path, without waiting for the minute: the RQ cron scheduler loaded from
-    ``lms.cron`` (as ``manage.py rqcron lms.cron`` does) enqueues the due job; an RQ worker of
+    ``lms.jobs.cron`` (as ``manage.py rqcron lms.jobs.cron`` does) enqueues the due job; an RQ worker of
     the ``scheduled`` queue runs it; the page is live. No one ran a command by hand."""
     from django_rq.cron import DjangoCronScheduler
     from rq import Queue, SimpleWorker
@@ -74,7 +74,7 @@ def test_rq_cron_enqueues_publish_scheduled_and_a_worker_publishes_the_page(
     connection = redis_or_fail()
     settings.RQ_QUEUES = {QUEUE: {"URL": REDIS_TEST_URL}}
     scheduler = DjangoCronScheduler()
-    scheduler.load_config_from_file("lms.cron")
+    scheduler.load_config_from_file("lms.jobs.cron")
     [cron_job] = scheduler.get_jobs()
     assert cron_job.cron == "* * * * *" and cron_job.queue_name == QUEUE
     # The minute has come.
@@ -99,7 +99,7 @@ def test_run_scheduled_jobs_publishes_without_redis(scheduled_lesson):
 def test_prod_local_and_demo_start_the_scheduler():
     base = Path(settings.BASE_DIR)
     prod_local = (base / "scripts" / "prod-local.sh").read_text()
-    assert "rqcron lms.cron" in prod_local and f"rqworker {QUEUE}" in prod_local
+    assert "rqcron lms.jobs.cron" in prod_local and f"rqworker {QUEUE}" in prod_local
     makefile = (base / "Makefile").read_text()
     demo = makefile.split("\ndemo:")[1].split("\n\n")[0]
     assert "run_scheduled_jobs" in demo

@@ -1,8 +1,0 @@
-"""RQ cron configuration: ``manage.py rqcron lms.cron`` (see lms/scheduling.py)."""
-
-from rq import cron
-
-from lms.scheduling import JOBS, QUEUE
-
-for job in JOBS:
-    cron.register(job.func, QUEUE, cron=job.cron, name=job.name, job_timeout=job.timeout)
