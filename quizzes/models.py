@@ -126,6 +126,19 @@ class Question(index.Indexed, ClusterableModel):
     false_feedback = models.TextField(_("选“错”时的反馈"), blank=True)
     case_sensitive = models.BooleanField(_("区分大小写"), default=False)
     default_mark = models.DecimalField(_("分值"), max_digits=5, decimal_places=2, default=1)
+    # Moodle 4 tags (GIFT ``// [tag:…]``): ``lesson:<slug>``, ``rule:<citation>``, ``scenario``,
+    # ``exclude:<group>`` (questions sharing a group are never drawn into one paper).
+    tags = models.JSONField(_("标签"), default=list, blank=True)
+    retired_at = models.DateTimeField(
+        _("停用时间"),
+        null=True,
+        blank=True,
+        help_text=_("已从题库文件中删除的题目：不再抽取，保留用于历史作答和统计。"),
+    )
+    # Set by the curriculum loader: the question came from a course's questions.gift, and the
+    # fingerprint of what the loader last wrote (a different fingerprint = edited in the admin).
+    from_loader = models.BooleanField(default=False, editable=False)
+    loader_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -194,6 +207,25 @@ class Question(index.Indexed, ClusterableModel):
     @property
     def is_scored(self):
         return self.qtype != self.DESCRIPTION
+
+    @property
+    def is_retired(self):
+        return self.retired_at is not None
+
+    def tag_values(self, prefix):
+        """Values of the ``prefix:value`` tags, e.g. ``tag_values("exclude")``."""
+        return tag_values(self.tags, prefix)
+
+    @property
+    def topic(self):
+        """The question's topic: its category path ("" when uncategorised)."""
+        return self.category.path if self.category_id else ""
+
+
+def tag_values(tags, prefix):
+    """``["lesson:a", "exclude:g1"]``, ``"exclude"`` -> ``["g1"]``."""
+    head = prefix + ":"
+    return [t[len(head) :].strip() for t in tags or [] if t.startswith(head)]
 
     @property
     def has_choices(self):
@@ -295,6 +327,8 @@ class Quiz(ClusterableModel):
     available_until = models.DateTimeField(_("关闭时间"), null=True, blank=True)
     pass_message = models.TextField(_("及格提示"), blank=True)
     fail_message = models.TextField(_("不及格提示"), blank=True)
+    # Fingerprint of the settings the curriculum loader last wrote (see Question.loader_hash).
+    loader_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -471,6 +505,8 @@ class Response(models.Model):
     answer = models.JSONField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     checked = models.BooleanField(default=False)
+    # "Flag for review" (as in Moodle): the learner's own marker, listed at submit.
+    flagged = models.BooleanField(_("标记待复查"), default=False)
     fraction = models.DecimalField(max_digits=7, decimal_places=5, null=True, blank=True)
     needs_marking = models.BooleanField(default=False)
     marked_by = models.ForeignKey(

@@ -8,6 +8,7 @@ returned as JSON while an attempt is in progress, except for a question the lear
 
 import contextlib
 import json
+import math
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from . import attempts as svc
@@ -44,6 +46,18 @@ def _own_attempt(request, pk):
 
 
 # --------------------------------------------------------------------------- landing
+
+
+def wait_phrase(seconds: float) -> str:
+    """A wait in words a learner reads at a glance: "不到 1 分钟", "约 10 分钟", "约 3 小时"
+    (minutes and hours rounded up, plural forms for English)."""
+    minutes = math.ceil(seconds / 60)
+    if seconds < 60:
+        return _("不到 1 分钟")
+    if minutes < 120:
+        return ngettext("约 %(n)d 分钟", "约 %(n)d 分钟", minutes) % {"n": minutes}
+    hours = math.ceil(minutes / 60)
+    return ngettext("约 %(n)d 小时", "约 %(n)d 小时", hours) % {"n": hours}
 
 
 def quiz_status(quiz, user):
@@ -74,6 +88,7 @@ def quiz_status(quiz, user):
         "attempts_left": left,
         "cooldown_until": cooldown,
         "cooldown_seconds": int((cooldown - now).total_seconds()) if cooldown else 0,
+        "cooldown_wait": wait_phrase((cooldown - now).total_seconds()) if cooldown else "",
         "best_score": max((a.score for a in graded), default=None),
         "passed": any(a.passed for a in rows),
         "is_open": quiz.is_open(now),
@@ -170,6 +185,7 @@ def _paper(attempt, reveal, key=True):
             "reveal": show,
             "result": show_result,
             "checked": response.checked,
+            "answered": svc.is_answered(answer),
         }
         if question.qtype in ("multichoice", "multiresponse"):
             selected = set(answer.get("choices") or []) | {answer.get("choice")}
@@ -249,6 +265,20 @@ def attempt_view(request, pk):
         "seconds_left": attempt.seconds_left(),
         "show_each": show_each,
     }
+    # The submit dialog's lists as of now (static/js/quiz.js keeps them current).
+    context["summary_rows"] = [
+        {
+            "number": item["number"],
+            "position": item["response"].position,
+            "answered": svc.is_answered(item["response"].answer),
+            "flagged": item["response"].flagged,
+        }
+        for item in context["items"]
+        if item["number"]
+    ]
+    context["summary_unanswered"] = [r for r in context["summary_rows"] if not r["answered"]]
+    context["summary_flagged"] = [r for r in context["summary_rows"] if r["flagged"]]
+    context["summary_answered"] = sum(1 for r in context["summary_rows"] if r["answered"])
     response = render(request, "quizzes/attempt.html", context)
     response["Cache-Control"] = "no-store"
     return response
@@ -272,11 +302,60 @@ def _answers_from_request(request, attempt):
 
 
 @login_required
+def summary(request, pk):
+    """Before submitting (Moodle's "summary of attempt"): which questions are unanswered or
+    flagged, with links back to them. A POST from the paper (its submit button without
+    JavaScript) stores the answers it carries first; the page's own form then submits."""
+    attempt = _own_attempt(request, pk)
+    if request.method == "POST" and attempt.status == Attempt.IN_PROGRESS:
+        svc.save_answers(attempt, _answers_from_request(request, attempt)[0])
+    attempt = svc.finish_if_overdue(attempt)
+    if attempt.is_finished:
+        return redirect("quizzes:result", pk=attempt.pk)
+    rows = svc.paper_summary(attempt)
+    context = {
+        "attempt": attempt,
+        "quiz": attempt.quiz,
+        "rows": rows,
+        "unanswered": [r for r in rows if not r["answered"]],
+        "flagged": [r for r in rows if r["flagged"]],
+        "answered_count": sum(1 for r in rows if r["answered"]),
+        "seconds_left": attempt.seconds_left(),
+    }
+    response = render(request, "quizzes/summary.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def flag(request, pk, position):
+    """Toggle "flag for review" on one question. JSON for the page's script; without
+    JavaScript the paper's form posts here: its answers are stored, then back to the question."""
+    attempt = _own_attempt(request, pk)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    flagged = request.POST.get("flagged") in ("1", "true", "on")
+    try:
+        if not wants_json:
+            svc.save_answers(attempt, _answers_from_request(request, attempt)[0])
+        response = svc.set_flag(attempt, position, flagged)
+    except svc.AttemptError as error:
+        if wants_json:
+            return JsonResponse({"flagged": None, "error": error.messages[0]}, status=409)
+        messages.error(request, error.messages[0])
+        return redirect("quizzes:attempt", pk=attempt.pk)
+    if wants_json:
+        return JsonResponse({"position": response.position, "flagged": response.flagged})
+    return redirect(reverse("quizzes:attempt", args=[attempt.pk]) + f"#q{position}")
+
+
+@login_required
 @require_POST
 def submit(request, pk):
     attempt = _own_attempt(request, pk)
     answers = None
-    if attempt.status == Attempt.IN_PROGRESS:
+    # The summary page's form carries no answers: they were stored when it was shown.
+    if attempt.status == Attempt.IN_PROGRESS and not request.POST.get("from_summary"):
         answers, _rejected = _answers_from_request(request, attempt)
     attempt = svc.submit_attempt(attempt, answers=answers)
     if attempt.late_submission_ignored:
@@ -362,14 +441,17 @@ def result(request, pk):
         return redirect("quizzes:attempt", pk=attempt.pk)
     reveal = attempt.answers_visible()
     key = reveal and not attempt.answer_key_withheld()
+    items = _paper(attempt, reveal=reveal, key=key) if attempt.quiz.show_answers != "never" else []
+    if reveal:
+        from .review import attach_lessons
+
+        attach_lessons(items, attempt.quiz, request)
     context = {
         "attempt": attempt,
         "quiz": attempt.quiz,
         "reveal": reveal,
         "key_withheld": reveal and not key,
-        "items": _paper(attempt, reveal=reveal, key=key)
-        if attempt.quiz.show_answers != "never"
-        else [],
+        "items": items,
         "attempts_left": svc.attempts_left(attempt.quiz, request.user),
     }
     return render(request, "quizzes/result.html", context)
