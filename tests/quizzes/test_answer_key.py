@@ -128,3 +128,23 @@ def test_each_question_mode_shows_only_right_or_wrong_while_withheld(client, lea
     assert "错误" in html
     for marker in KEY_MARKERS:
         assert marker not in html, marker
+
+
+def test_landing_page_says_when_the_key_is_shown(client, learner):
+    held = course_quiz()
+    client.force_login(learner)
+    page = client.get(reverse("quizzes:quiz", args=[held.pk])).content.decode()
+    assert "正确答案在通过测验或用完作答次数后公布" in page
+    held.hold_answer_key = False
+    held.save()
+    page = client.get(reverse("quizzes:quiz", args=[held.pk])).content.decode()
+    assert "正确答案在通过测验或用完作答次数后公布" not in page
+
+
+def test_course_md_can_turn_the_hold_off():
+    from quizzes.importing import _quiz_settings
+
+    assert _quiz_settings({"quiz": {"hold_answer_key": False}}, "X")["hold_answer_key"] is False
+    assert "hold_answer_key" not in _quiz_settings({"quiz": {}}, "X")  # model default: on
+    with pytest.raises(ValueError):
+        _quiz_settings({"quiz": {"hold_answer_key": "no"}}, "X")
