@@ -53,4 +53,8 @@ class RolloutConfig(AppConfig):
     }
 
     def ready(self):
-        from . import services  # noqa: F401  (signal receivers)
+        from certificates.exports import register_population
+
+        from . import services  # (signal receivers)
+
+        register_population("wave", services.wave_population)
