@@ -108,3 +108,37 @@ def test_trainer_is_warned_before_a_new_lesson_goes_live(training_index, client,
     assert response.status_code == 200
     text = " ".join(_messages(response)) + response.content.decode()
     assert "正在学习的 1 名学员" in text and "已完成的 1 名学员" in text
+
+
+def test_is_authorised_query_counts(training_index, commits, django_assert_num_queries):
+    from certificates.authorisation import is_authorised
+
+    course = course_with_quiz(training_index, "IP-101", lessons=1)
+    user = make_user()
+    with django_assert_num_queries(4):  # required, valid, then why not: certificates, enrolments
+        assert not is_authorised(user).authorised
+    with commits():
+        read_all(user, course)
+        take_quiz(user, course)
+    user.refresh_from_db()
+    user.staff_profile  # noqa: B018  (loaded by the login middleware in a request)
+    with django_assert_num_queries(2):  # required courses, valid certificates
+        assert is_authorised(user).authorised
+
+
+def test_course_page_queries_do_not_grow_with_lessons(training_index, client, commits):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for code, lessons in (("IP-201", 2), ("IP-202", 8)):
+        course = course_with_quiz(training_index, code, lessons=lessons)
+        user = make_user()
+        with commits():
+            read_all(user, course)
+        client.force_login(user)
+        client.get(course.url)  # warm the per-process caches (site, permissions)
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(course.url).status_code == 200
+        counts.append(len(context.captured_queries))
+    assert counts[0] == counts[1] == 32, counts
