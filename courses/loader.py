@@ -21,7 +21,9 @@ Extensions (the quizzes app loads ``quiz:`` and ``questions.gift`` this way)::
         raise CurriculumError(course_dir / "questions.gift", 12, "...")
 """
 
+import datetime
 import hashlib
+import inspect
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -39,27 +41,33 @@ from wagtail.models import (
     GroupPagePermission,
     Page,
     Site,
+    Workflow,
+    WorkflowPage,
 )
 
-from lms import roles
+from lms.organisation import roles
 
 from . import markdown as mdconv
 from .models import CoursePage, LessonPage, TrainingIndexPage
 
 # Bump when the parser's output changes: every page is then rewritten once.
-LOADER_VERSION = "1"
+LOADER_VERSION = "2"
 
 INDEX_TITLE = "培训课程"
 INDEX_SLUG = "training"
 
 COURSE_REQUIRED = ["code", "title", "slug", "summary"]
 LESSON_REQUIRED = ["title", "slug"]
-SPECIAL_BLOCKS = ["keypoints", "checklist", "steps", "faq", "warning"]
+SPECIAL_BLOCKS = ["keypoints", "checklist", "steps", "faq", "warning", "dialogue"]
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FENCE_OPEN_RE = re.compile(r"^:::\s*(\S+)\s*(.*?)\s*$")
 BULLET_RE = re.compile(r"^\s*[-*+]\s+(.*)$")
 NUMBERED_RE = re.compile(r"^\s*\d+[.)、]\s*(.*)$")
 QA_RE = re.compile(r"^\s*([QA])\s*[:：]\s*(.*)$")
+# ``窗口：您好……`` / ``申请人：……``: a speaker (at most 12 characters) before a full-width colon.
+SPEAKER_RE = re.compile(r"^\s*([^：:\s][^：:]{0,11})：\s*(.*)$")
+WINDOW_SPEAKERS = ("窗口", "工作人员", "窗口人员", "受理人员", "帮办员")
+APPLICANT_SPEAKERS = ("申请人", "办事人", "来访者", "企业", "代理人", "被许可人", "许可人")
 OPTIONAL_SUFFIXES = ("（可选）", "(可选)")
 
 
@@ -97,7 +105,10 @@ _course_extensions = []
 def register_course_extension(func):
     """``func(course_page, course_dir, front_matter, dry_run)``, called for every course: first
     to validate (``dry_run=True``; raise ``CurriculumError``), then to write (``dry_run=False``),
-    inside the loader's transaction. Usable as a decorator; registering twice is a no-op."""
+    inside the loader's transaction. Usable as a decorator; registering twice is a no-op.
+
+    An extension that also accepts ``report`` and ``force`` keyword arguments gets the
+    LoadReport (to report what it skipped) and the ``--force`` flag when writing."""
     if func not in _course_extensions:
         _course_extensions.append(func)
     return func
@@ -143,6 +154,15 @@ class LoadReport:
     skipped: list = field(default_factory=list)  # (page, message)
     unpublished: list = field(default_factory=list)
     dry_run: bool = False
+    # Filled by extensions (the quizzes app): {"created": n, "updated": n, "unchanged": n,
+    # "retired": n, "restored": n, "skipped": n} for questions, and the same for quizzes.
+    questions: dict = field(default_factory=dict)
+    quizzes: dict = field(default_factory=dict)
+
+    def count(self, kind, what, n=1):
+        """Add ``n`` to ``self.<kind>[what]`` (kind: "questions" or "quizzes")."""
+        counts = getattr(self, kind)
+        counts[what] = counts.get(what, 0) + n
 
     @property
     def written(self):
@@ -279,6 +299,11 @@ class _Checker:
                 % {"key": key, "choices": "、".join(choices)},
             )
 
+    def date(self, key):
+        value = self.meta.get(key)
+        if value is not None and not isinstance(value, datetime.date):
+            self.fail(key, _("“%(key)s”必须是日期，如 2026-11-30。") % {"key": key})
+
     def mapping(self, key):
         value = self.meta.get(key)
         if value is not None and not isinstance(value, dict):
@@ -312,7 +337,65 @@ def _validate_lesson_meta(path, meta, key_lines, errors):
     check.integer("order")
     check.integer("estimated_minutes")
     check.text("summary", 500)
-    check.string_list("sources")
+    check.date("checked")
+    _validate_sources(path, meta, key_lines, errors)
+
+
+SOURCE_KEYS = {"title", "cite", "checked", "official", "url"}
+
+
+def _validate_sources(path, meta, key_lines, errors):
+    """``sources``: a list of strings, or of mappings ``{title, cite, checked, official, url}``
+    (``official: false`` marks a source that is not an official text, e.g. one office's
+    practice). Normalised to a list of dicts with at least ``title``."""
+    value = meta.get("sources")
+    if value is None:
+        return
+    line = key_lines.get("sources", 1)
+    if not isinstance(value, list):
+        errors.append(CurriculumError(path, line, _("“sources”必须是列表，每项一行，以“- ”开头。")))
+        return
+    items = []
+    for item in value:
+        if isinstance(item, str | int | float) and not isinstance(item, bool):
+            if str(item).strip():
+                items.append({"title": str(item).strip()})
+            continue
+        if not isinstance(item, dict) or not str(item.get("title") or "").strip():
+            errors.append(
+                CurriculumError(path, line, _("每条依据必须是文字，或带 title 的键值对。"))
+            )
+            continue
+        unknown = set(item) - SOURCE_KEYS
+        if unknown:
+            errors.append(
+                CurriculumError(
+                    path,
+                    line,
+                    _("依据中有未知字段：%(keys)s。") % {"keys": "、".join(sorted(unknown))},
+                )
+            )
+        checked = item.get("checked")
+        if checked is not None and not isinstance(checked, datetime.date):
+            errors.append(
+                CurriculumError(path, line, _("依据的 checked 必须是日期，如 2026-11-30。"))
+            )
+        if "official" in item and not isinstance(item["official"], bool):
+            errors.append(CurriculumError(path, line, _("依据的 official 必须是 true 或 false。")))
+        items.append({**item, "title": str(item["title"]).strip()})
+    meta["sources"] = items
+
+
+def source_label(source, checked=None):
+    """One line for the lesson page: the title, "（非官方，仅供参考）" for unofficial sources,
+    and the date it was last checked (its own ``checked`` or the lesson's)."""
+    label = source["title"]
+    if source.get("official") is False:
+        label += _("（非官方，仅供参考）")
+    checked = source.get("checked") or checked
+    if checked:
+        label += _("（核对：%(date)s）") % {"date": checked.isoformat()}
+    return label
 
 
 def _list_items(path, lines, first_line, pattern, what):
@@ -387,6 +470,9 @@ def _special_block(path, kind, title, lines, first_line, open_line):
             faq.append({"question": question, "answer": mdconv.to_rich_text(answer)})
         value = {"items": faq}
         empty = not faq
+    elif kind == "dialogue":
+        value = {"lines": _dialogue_lines(path, lines, first_line)}
+        empty = not value["lines"]
     else:  # warning
         text = mdconv.to_rich_text("\n".join(lines))
         value = {"text": text}
@@ -396,6 +482,40 @@ def _special_block(path, kind, title, lines, first_line, open_line):
     if title:
         value["title"] = mdconv.to_plain(title)
     return value
+
+
+def speaker_role(speaker):
+    """ "window", "applicant" or "other" for a dialogue speaker's label."""
+    if speaker.startswith(WINDOW_SPEAKERS):
+        return "window"
+    if speaker.startswith(APPLICANT_SPEAKERS):
+        return "applicant"
+    return "other"
+
+
+def _dialogue_lines(path, lines, first_line):
+    """``窗口：…`` / ``申请人：…`` lines; a line without a speaker continues the previous one."""
+    turns = []
+    for offset, line in enumerate(lines):
+        if not line.strip():
+            continue
+        match = SPEAKER_RE.match(line)
+        if match:
+            speaker = mdconv.to_plain(match.group(1).strip())
+            turns.append(
+                {"speaker": speaker, "role": speaker_role(speaker), "text": match.group(2).strip()}
+            )
+        elif turns:
+            turns[-1]["text"] += line.strip()
+        else:
+            raise CurriculumError(
+                path,
+                first_line + offset,
+                _("对话的每一句应以“说话人：”开头，如“窗口：”或“申请人：”。"),
+            )
+    for turn in turns:
+        turn["text"] = mdconv.to_plain(turn["text"])
+    return [turn for turn in turns if turn["text"]]
 
 
 def _text_blocks(buffer):
@@ -697,15 +817,27 @@ def ensure_training_index():
 
 
 def ensure_trainer_permissions(index):
-    """Trainers add, edit and publish pages in the training tree, and add images/documents.
-    Idempotent. District and city administrators get no page permissions (they view the site)."""
-    trainer, _created = Group.objects.get_or_create(name=roles.TRAINER)
-    page_perms = Permission.objects.filter(
-        content_type__app_label="wagtailcore",
-        codename__in=["add_page", "change_page", "publish_page", "lock_page", "unlock_page"],
-    )
-    for permission in page_perms:
-        GroupPagePermission.objects.get_or_create(group=trainer, page=index, permission=permission)
+    """Trainers add and edit pages in the training tree and submit them to the reviewers'
+    workflow; reviewers publish (``lms.roles.PAGE_PERMISSIONS``). Trainers and reviewers add
+    images/documents. Idempotent; a publish permission a trainer held before is withdrawn.
+    District and city administrators get no page permissions (they view the site)."""
+    for role, codenames in roles.PAGE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        page_perms = Permission.objects.filter(
+            content_type__app_label="wagtailcore", codename__in=codenames
+        )
+        for permission in page_perms:
+            GroupPagePermission.objects.get_or_create(
+                group=group, page=index, permission=permission
+            )
+        GroupPagePermission.objects.filter(
+            group=group, page=index, permission__content_type__app_label="wagtailcore"
+        ).exclude(permission__codename__in=codenames).delete()
+    if index.get_workflow() is None:
+        # Migration lms.0005 assigns the reviewers' workflow to the root; keep it governing.
+        workflow = Workflow.objects.filter(name=roles.REVIEW_WORKFLOW, active=True).first()
+        if workflow is not None:
+            WorkflowPage.objects.update_or_create(page=index, defaults={"workflow": workflow})
     collection = Collection.get_first_root_node()
     if collection is None:
         return
@@ -720,10 +852,11 @@ def ensure_trainer_permissions(index):
             "choose_document",
         ],
     )
-    for permission in media_perms:
-        GroupCollectionPermission.objects.get_or_create(
-            group=trainer, collection=collection, permission=permission
-        )
+    for group in Group.objects.filter(name__in=list(roles.PAGE_PERMISSIONS)):
+        for permission in media_perms:
+            GroupCollectionPermission.objects.get_or_create(
+                group=group, collection=collection, permission=permission
+            )
 
 
 def _publish(page):
@@ -771,7 +904,9 @@ def _lesson_fields(source, root):
         "slug": meta["slug"],
         "summary": meta.get("summary", ""),
         "estimated_minutes": meta.get("estimated_minutes", 15),
-        "sources": "\n".join(meta.get("sources") or []),
+        "sources": "\n".join(
+            source_label(s, meta.get("checked")) for s in meta.get("sources") or []
+        ),
         "body": stream_block.to_python(source.body),
         "source_path": _relative(source.path, root),
         "source_hash": source.hash,
@@ -898,7 +1033,7 @@ def load_curriculum(root="content", force=False, dry_run=False):
                 course = _write_course(index, source, root, force, report)
                 courses.append(course)
                 for extension in _course_extensions:
-                    extension(course, source.dir, source.meta, False)
+                    _call_extension(extension, course, source, report, force)
         except CurriculumError as exc:
             raise CurriculumInvalid([exc])
         except ValidationError as exc:
@@ -906,6 +1041,17 @@ def load_curriculum(root="content", force=False, dry_run=False):
             raise CurriculumInvalid([CurriculumError(path, 1, "；".join(exc.messages))])
         _ensure_order(index, sorted(courses, key=lambda c: (_order_of(sources, c), c.code)))
     return report
+
+
+def _call_extension(extension, course, source, report, force):
+    try:
+        parameters = inspect.signature(extension).parameters
+    except (TypeError, ValueError):
+        parameters = {}
+    if "report" in parameters and "force" in parameters:
+        extension(course, source.dir, source.meta, False, report=report, force=force)
+    else:
+        extension(course, source.dir, source.meta, False)
 
 
 def _order_of(sources, course):

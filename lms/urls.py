@@ -7,12 +7,15 @@ from wagtail.documents import urls as wagtaildocs_urls
 from wagtail.urls import serve_pattern
 
 from courses import snapshots
-from lms import otp_views, views
-from lms.forms import StaffPasswordResetForm
+from courses import views as course_views
+from lms.organisation import otp_views, views
+from lms.organisation.forms import StaffPasswordResetForm
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("sw.js", course_views.service_worker, name="service_worker"),
+    path("offline/", course_views.offline, name="offline"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/2fa/setup/", otp_views.otp_setup, name="otp_setup"),

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import scoring
+from .drawing import draw_question_ids
 from .models import Attempt, Choice, Question, Quiz, Response
 
 LATE_GRACE = timedelta(seconds=30)
@@ -86,41 +87,10 @@ def cooldown_until(quiz, user, last_submitted=None):
 # --------------------------------------------------------------------------- drawing
 
 
-def _pick(rng, items, count):
-    items = list(items)
-    if count is None or count >= len(items):
-        return items
-    return rng.sample(items, count)
-
-
 def draw_questions(quiz, rng):
-    """Question ids for a new paper, in paper order."""
-    pool = Question.objects.filter(bank_id=quiz.bank_id).order_by("pk")
-    draws = list(quiz.draws.select_related("category").all())
-    if draws:
-        chosen = []
-        taken = set()
-        for draw in draws:
-            if draw.include_subcategories:
-                categories = draw.category.descendant_ids()
-            else:
-                categories = [draw.category_id]
-            ids = [
-                pk
-                for pk in pool.filter(category_id__in=categories).values_list("pk", flat=True)
-                if pk not in taken
-            ]
-            picked = _pick(rng, ids, draw.count)
-            taken.update(picked)
-            chosen.extend(picked)
-    else:
-        ids = list(pool.values_list("pk", flat=True))
-        chosen = _pick(rng, ids, quiz.questions_per_attempt)
-        if not quiz.shuffle_questions:
-            chosen.sort()
-    if quiz.shuffle_questions:
-        rng.shuffle(chosen)
-    return chosen
+    """Question ids for a new paper, in paper order (see ``quizzes.drawing``: stratified by
+    topic, exclusion groups, no retired questions)."""
+    return draw_question_ids(quiz, rng)
 
 
 def _build_paper(attempt, quiz, rng):
@@ -319,8 +289,11 @@ def _apply_answers(answers, now):
     return changed
 
 
-def save_answer(attempt, position, data, now=None, check=False):
-    """Autosave one answer. Returns the response. Raises AttemptError when not accepted."""
+def save_answer(attempt, position, data, now=None, check=False, decode=None):
+    """Autosave one answer. Returns the response. Raises AttemptError when not accepted.
+
+    ``decode(response, data)``, when given, turns what the browser sent (option tokens, see
+    ``quizzes.tokens``) into stored form first; a ValueError from it refuses the answer."""
     now = now or timezone.now()
     with transaction.atomic():
         attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
@@ -336,6 +309,8 @@ def save_answer(attempt, position, data, now=None, check=False):
         if response.checked:
             raise AttemptError(_("本题已核对答案，不能修改。"))
         try:
+            if decode is not None:
+                data = decode(response, data)
             value = normalize_answer(response.question, response.choice_order, data)
         except (TypeError, ValueError):
             raise AttemptError(_("答案格式不正确。"))
@@ -347,6 +322,67 @@ def save_answer(attempt, position, data, now=None, check=False):
             fields.append("checked")
         response.save(update_fields=fields)
         return response
+
+
+def save_answers(attempt, answers, now=None):
+    """Store answers sent with the paper's form (``{position: data}``) without submitting
+    (the summary before submit). Unchanged, checked or malformed answers are skipped; after
+    the deadline (and its grace) nothing is stored. Returns the number of answers stored."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
+        if attempt.status != Attempt.IN_PROGRESS or is_overdue(attempt, now):
+            return 0
+        responses = {
+            r.position: r
+            for r in Response.objects.filter(attempt=attempt).select_related("question")
+        }
+        changed = _apply_answers(
+            {responses[p]: d for p, d in answers.items() if p in responses}, now
+        )
+        Response.objects.bulk_update(changed, ["answer", "answered_at"])
+        return len(changed)
+
+
+def set_flag(attempt, position, flagged):
+    """Flag (or unflag) a question of an in-progress attempt for review. Returns the response.
+    Raises AttemptError when the attempt is over or the position does not exist."""
+    if attempt.status != Attempt.IN_PROGRESS or is_overdue(attempt):
+        raise AttemptError(_("本次作答已结束。"))
+    updated = Response.objects.filter(attempt=attempt, position=position).update(
+        flagged=bool(flagged)
+    )
+    if not updated:
+        raise AttemptError(_("题目不存在。"))
+    return Response.objects.get(attempt=attempt, position=position)
+
+
+def is_answered(answer):
+    """Has the learner given any answer (an empty text, no ticked box or no pair is none)?"""
+    if not answer:
+        return False
+    if "text" in answer:
+        return bool(str(answer["text"]).strip())
+    if "choices" in answer:
+        return bool(answer["choices"])
+    if "pairs" in answer:
+        return bool(answer["pairs"])
+    return any(value is not None for value in answer.values())
+
+
+def paper_summary(attempt):
+    """The paper's state before submitting: ``[{"number", "position", "answered",
+    "flagged"}]`` for the scored questions, in paper order (one query)."""
+    rows = (
+        Response.objects.filter(attempt=attempt)
+        .exclude(question__qtype=Question.DESCRIPTION)
+        .order_by("position")
+        .values_list("position", "answer", "flagged")
+    )
+    return [
+        {"number": n, "position": pos, "answered": is_answered(answer), "flagged": flagged}
+        for n, (pos, answer, flagged) in enumerate(rows, start=1)
+    ]
 
 
 # --------------------------------------------------------------------------- submit & grade

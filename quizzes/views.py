@@ -8,6 +8,7 @@ returned as JSON while an attempt is in progress, except for a question the lear
 
 import contextlib
 import json
+import math
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,11 +18,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from courses.learning import standing_for
 
 from . import attempts as svc
+from . import tokens
 from .models import Attempt, Choice, Quiz, Response
 
 
@@ -47,6 +50,18 @@ def _own_attempt(request, pk):
 
 
 # --------------------------------------------------------------------------- landing
+
+
+def wait_phrase(seconds: float) -> str:
+    """A wait in words a learner reads at a glance: "不到 1 分钟", "约 10 分钟", "约 3 小时"
+    (minutes and hours rounded up, plural forms for English)."""
+    minutes = math.ceil(seconds / 60)
+    if seconds < 60:
+        return _("不到 1 分钟")
+    if minutes < 120:
+        return ngettext("约 %(n)d 分钟", "约 %(n)d 分钟", minutes) % {"n": minutes}
+    hours = math.ceil(minutes / 60)
+    return ngettext("约 %(n)d 小时", "约 %(n)d 小时", hours) % {"n": hours}
 
 
 def quiz_status(quiz, user):
@@ -81,6 +96,7 @@ def quiz_status(quiz, user):
         "attempts_left": left,
         "cooldown_until": cooldown,
         "cooldown_seconds": int((cooldown - now).total_seconds()) if cooldown else 0,
+        "cooldown_wait": wait_phrase((cooldown - now).total_seconds()) if cooldown else "",
         "best_score": max((a.score for a in graded), default=None),
         "passed": any(a.passed for a in rows),
         "is_open": quiz.is_open(now),
@@ -143,9 +159,10 @@ def course_page_section(request, course):
 # --------------------------------------------------------------------------- the paper
 
 
-def _paper(attempt, reveal):
-    """Items for the template. ``reveal``: include fractions/feedback (after submission, or
-    for checked questions in "each" mode)."""
+def _paper(attempt, reveal, key=True):
+    """Items for the template. ``reveal``: show which questions were right (after
+    submission, or for checked questions in "each" mode); ``key``: with the correct answers,
+    feedback and explanations too (``Attempt.answer_key_withheld``)."""
     responses = list(
         Response.objects.filter(attempt=attempt)
         .select_related("question", "question__image", "question__category")
@@ -157,9 +174,12 @@ def _paper(attempt, reveal):
     for response in responses:
         question = response.question
         by_id = {c.pk: c for c in question.choices.all()}
+        # Options are named by per-attempt tokens, never by database ids (quizzes.tokens).
+        token = {pk: tokens.choice_token(attempt, pk) for pk in response.choice_order}
         ordered = [by_id[pk] for pk in response.choice_order if pk in by_id]
         answer = response.answer or {}
-        show = reveal or (response.checked and attempt.quiz.show_answers == Quiz.SHOW_EACH)
+        show_result = reveal or (response.checked and attempt.quiz.show_answers == Quiz.SHOW_EACH)
+        show = show_result and key  # the correct answers, feedback and explanation
         if question.is_scored:
             number += 1
         item = {
@@ -169,13 +189,15 @@ def _paper(attempt, reveal):
             "name": f"q{response.position}",
             "answer": answer,
             "reveal": show,
+            "result": show_result,
             "checked": response.checked,
+            "answered": svc.is_answered(answer),
         }
         if question.qtype in ("multichoice", "multiresponse"):
             selected = set(answer.get("choices") or []) | {answer.get("choice")}
             item["choices"] = [
                 {
-                    "id": c.pk,
+                    "id": token[c.pk],
                     "text": c.text,
                     "selected": c.pk in selected,
                     "fraction": c.fraction if show else None,
@@ -191,7 +213,7 @@ def _paper(attempt, reveal):
             options = sorted({c.match for c in ordered if c.match})
             item["subquestions"] = [
                 {
-                    "id": c.pk,
+                    "id": token[c.pk],
                     "text": c.text,
                     "selected": pairs.get(str(c.pk), ""),
                     "correct_match": c.match if show else None,
@@ -217,10 +239,11 @@ def _paper(attempt, reveal):
             ]
             best = max(candidates, key=lambda c: c.fraction, default=None)
             item["correct_text"] = best.text if best else ""
-        if show:
+        if show_result:
             item["fraction"] = response.fraction
-            item["explanation"] = question.explanation
             item["marker_comment"] = response.marker_comment
+        if show:
+            item["explanation"] = question.explanation
         items.append(item)
     return items
 
@@ -231,23 +254,98 @@ def attempt_view(request, pk):
     attempt = svc.finish_if_overdue(attempt)
     if attempt.is_finished:
         return redirect("quizzes:result", pk=attempt.pk)
+    show_each = attempt.quiz.show_answers == Quiz.SHOW_EACH
     context = {
         "attempt": attempt,
         "quiz": attempt.quiz,
-        "items": _paper(attempt, reveal=False),
+        "items": _paper(
+            attempt, reveal=False, key=not (show_each and attempt.answer_key_withheld())
+        ),
         "seconds_left": attempt.seconds_left(),
-        "show_each": attempt.quiz.show_answers == Quiz.SHOW_EACH,
+        "show_each": show_each,
     }
+    # The submit dialog's lists as of now (static/js/quiz.js keeps them current).
+    context["summary_rows"] = [
+        {
+            "number": item["number"],
+            "position": item["response"].position,
+            "answered": svc.is_answered(item["response"].answer),
+            "flagged": item["response"].flagged,
+        }
+        for item in context["items"]
+        if item["number"]
+    ]
+    context["summary_unanswered"] = [r for r in context["summary_rows"] if not r["answered"]]
+    context["summary_flagged"] = [r for r in context["summary_rows"] if r["flagged"]]
+    context["summary_answered"] = sum(1 for r in context["summary_rows"] if r["answered"])
     response = render(request, "quizzes/attempt.html", context)
     response["Cache-Control"] = "no-store"
     return response
 
 
 def _answers_from_request(request, attempt):
+    """``({position: data}, rejected positions)`` from the posted form, option tokens turned
+    into choice ids; an answer naming an option that is not this attempt's is left out (not
+    saved) and its position is listed in ``rejected``."""
     responses = list(
         Response.objects.filter(attempt=attempt).select_related("question").order_by("position")
     )
-    return {r.position: data for r, data in svc.answers_from_post(responses, request.POST).items()}
+    decode = tokens.decoder(attempt)
+    out, rejected = {}, set()
+    for response, data in svc.answers_from_post(responses, request.POST).items():
+        try:
+            out[response.position] = decode(response, data)
+        except tokens.InvalidToken:
+            rejected.add(response.position)
+    return out, rejected
+
+
+@login_required
+def summary(request, pk):
+    """Before submitting (Moodle's "summary of attempt"): which questions are unanswered or
+    flagged, with links back to them. A POST from the paper (its submit button without
+    JavaScript) stores the answers it carries first; the page's own form then submits."""
+    attempt = _own_attempt(request, pk)
+    if request.method == "POST" and attempt.status == Attempt.IN_PROGRESS:
+        svc.save_answers(attempt, _answers_from_request(request, attempt)[0])
+    attempt = svc.finish_if_overdue(attempt)
+    if attempt.is_finished:
+        return redirect("quizzes:result", pk=attempt.pk)
+    rows = svc.paper_summary(attempt)
+    context = {
+        "attempt": attempt,
+        "quiz": attempt.quiz,
+        "rows": rows,
+        "unanswered": [r for r in rows if not r["answered"]],
+        "flagged": [r for r in rows if r["flagged"]],
+        "answered_count": sum(1 for r in rows if r["answered"]),
+        "seconds_left": attempt.seconds_left(),
+    }
+    response = render(request, "quizzes/summary.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def flag(request, pk, position):
+    """Toggle "flag for review" on one question. JSON for the page's script; without
+    JavaScript the paper's form posts here: its answers are stored, then back to the question."""
+    attempt = _own_attempt(request, pk)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    flagged = request.POST.get("flagged") in ("1", "true", "on")
+    try:
+        if not wants_json:
+            svc.save_answers(attempt, _answers_from_request(request, attempt)[0])
+        response = svc.set_flag(attempt, position, flagged)
+    except svc.AttemptError as error:
+        if wants_json:
+            return JsonResponse({"flagged": None, "error": error.messages[0]}, status=409)
+        messages.error(request, error.messages[0])
+        return redirect("quizzes:attempt", pk=attempt.pk)
+    if wants_json:
+        return JsonResponse({"position": response.position, "flagged": response.flagged})
+    return redirect(reverse("quizzes:attempt", args=[attempt.pk]) + f"#q{position}")
 
 
 @login_required
@@ -255,8 +353,9 @@ def _answers_from_request(request, attempt):
 def submit(request, pk):
     attempt = _own_attempt(request, pk)
     answers = None
-    if attempt.status == Attempt.IN_PROGRESS:
-        answers = _answers_from_request(request, attempt)
+    # The summary page's form carries no answers: they were stored when it was shown.
+    if attempt.status == Attempt.IN_PROGRESS and not request.POST.get("from_summary"):
+        answers, _rejected = _answers_from_request(request, attempt)
     attempt = svc.submit_attempt(attempt, answers=answers)
     if attempt.late_submission_ignored:
         messages.warning(request, _("交卷时已超过截止时间，按截止前保存的答案评分。"))
@@ -270,8 +369,10 @@ def check(request, pk, position):
     attempt = _own_attempt(request, pk)
     if attempt.quiz.show_answers != Quiz.SHOW_EACH:
         raise Http404
-    answers = _answers_from_request(request, attempt)
+    answers, rejected = _answers_from_request(request, attempt)
     try:
+        if position in rejected:
+            raise svc.AttemptError(_("答案格式不正确。"))
         for pos, data in answers.items():
             if pos == position:
                 continue
@@ -315,7 +416,7 @@ def autosave(request, pk):
     except (ValueError, TypeError, AttributeError, OverflowError, RecursionError):
         return JsonResponse({"saved": False, "error": _("请求格式不正确。")}, status=400)
     try:
-        response = svc.save_answer(attempt, position, data)
+        response = svc.save_answer(attempt, position, data, decode=tokens.decoder(attempt))
     except svc.AttemptError as error:
         return JsonResponse({"saved": False, "error": error.messages[0]}, status=409)
     return JsonResponse(
@@ -338,11 +439,18 @@ def result(request, pk):
     if not attempt.is_finished:
         return redirect("quizzes:attempt", pk=attempt.pk)
     reveal = attempt.answers_visible()
+    key = reveal and not attempt.answer_key_withheld()
+    items = _paper(attempt, reveal=reveal, key=key) if attempt.quiz.show_answers != "never" else []
+    if reveal:
+        from .review import attach_lessons
+
+        attach_lessons(items, attempt.quiz, request)
     context = {
         "attempt": attempt,
         "quiz": attempt.quiz,
         "reveal": reveal,
-        "items": _paper(attempt, reveal=reveal) if attempt.quiz.show_answers != "never" else [],
+        "key_withheld": reveal and not key,
+        "items": items,
         "attempts_left": svc.attempts_left(attempt.quiz, request.user),
         # What the certificate and authorisation still need, and the certificate once issued.
         "standing": standing_for(request.user, attempt.quiz.course)

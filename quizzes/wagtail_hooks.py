@@ -6,7 +6,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from lms.admin_views import DistrictScopedViewSet, SafeExportViewSet
+from lms.organisation.admin_views import DistrictScopedViewSet, SafeExportViewSet
 
 from . import admin_views
 from .models import Attempt, Category, Question, QuestionBank, Quiz
@@ -35,9 +35,12 @@ class QuestionViewSet(SafeExportViewSet):
     model = Question
     icon = "help"
     menu_label = _("题目")
-    list_display = ["name", "qtype", "category", "bank", "updated_at"]
+    list_display = ["name", "qtype", "category", "bank", "updated_at", "retired_at"]
     list_filter = ["bank", "qtype", "category"]
-    search_fields = ["name", "text"]
+    # Substring matches through the ORM (pg_trgm-indexed on PostgreSQL), not the full-text
+    # backend: Chinese has no spaces, and SQLite's FTS table has no ``name``/``text`` columns.
+    search_backend_name = None
+    search_fields = ["name", "text", "category__path"]
     list_export = ["name", "qtype", "category", "bank"]
     list_per_page = 50
 
@@ -111,7 +114,7 @@ def register_quiz_viewsets():
 
 admin_urlpatterns = (
     [
-        path("import/", admin_views.import_view, name="import"),
+        *admin_views.question_import_wizard.urlpatterns(),
         path("banks/<int:pk>/export/", admin_views.export_view, name="export"),
         path("marking/", admin_views.marking_view, name="marking"),
         path("statistics/", admin_views.statistics_index, name="statistics"),

@@ -8,9 +8,9 @@ class RolloutConfig(AppConfig):
     verbose_name = _("滚动培训")
     default_auto_field = "django.db.models.BigAutoField"
 
-    # Merged into the role groups by lms.roles.sync_role_permissions after migrate.
+    # Merged into the role groups by lms.organisation.roles.sync_role_permissions after migrate.
     # Object-level scoping (a district administrator sees only their district) is done in
-    # every view with lms.roles; these only open the doors.
+    # every view with lms.organisation.roles; these only open the doors.
     role_permissions = {
         "trainer": [
             "rollout.view_rolloutwave",
@@ -31,6 +31,8 @@ class RolloutConfig(AppConfig):
             "rollout.add_rosterexport",
             "rollout.import_staff",
             "rollout.view_dashboard",
+            # "Enrol now" for their own district's part of a wave (scoped in the view).
+            "rollout.enrol_rolloutwave",
         ],
         "city_admin": [
             "rollout.view_rolloutwave",
@@ -54,7 +56,9 @@ class RolloutConfig(AppConfig):
 
     def ready(self):
         from certificates.exports import register_population
+        from lms.jobs.tasks import register
 
         from . import services  # (signal receivers)
 
+        register("staff_import", "lms.rollout.importing.run_job")
         register_population("wave", services.wave_population)

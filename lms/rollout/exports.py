@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from wagtail.log_actions import log
 
-from lms.spreadsheets import neutralise
+from lms.organisation.spreadsheets import neutralise
 
 from .models import RosterExport
 from .roster import STATUS_LABELS, RosterFilter, roster_values

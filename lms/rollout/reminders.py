@@ -15,8 +15,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from courses.models import Enrollment
-from lms.models import StaffProfile
-from lms.roles import DISTRICT_ADMIN
+from lms.organisation.models import StaffProfile
+from lms.organisation.roles import DISTRICT_ADMIN
 
 from .dashboards import city_numbers
 from .models import ReminderLog

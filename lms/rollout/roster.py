@@ -34,7 +34,7 @@ from certificates.authorisation import authorised_expression, authorised_users, 
 from certificates.models import Certificate
 from courses.completion import completed_q
 from courses.models import CoursePage, Enrollment
-from lms.models import District, StaffProfile
+from lms.organisation.models import District, StaffProfile
 from quizzes.results import graded_attempts, passed_attempts, passed_pairs
 
 NOT_ENROLLED = "not_enrolled"

@@ -28,7 +28,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "lms",
+    "lms.organisation",
+    "lms.jobs",
     "lms.rollout",
     "courses",
     "quizzes",
@@ -38,7 +39,8 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",
-    "wagtail.users",
+    # wagtail.users with our user editor (lms.organisation.user_admin.UserViewSet)
+    "lms.organisation.users_app.WagtailUsersConfig",
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
@@ -64,16 +66,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "lms.security.ContentSecurityPolicyMiddleware",
+    "lms.organisation.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "lms.middleware.ChineseFirstMiddleware",
+    "lms.organisation.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "lms.security.AdminTwoFactorMiddleware",
+    "lms.organisation.security.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -96,7 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
-                "lms.auth.navigation",
+                "lms.organisation.auth.navigation",
             ],
         },
     },
@@ -111,9 +113,16 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and a busy timeout keep concurrent requests from failing with "database is locked".
+    # WAL and a busy timeout keep concurrent requests from failing with "database is locked";
+    # IMMEDIATE transactions take the write lock at BEGIN, where the busy timeout applies. With
+    # deferred ones, two transactions that read and then write (an autosave) deadlock on the
+    # upgrade and one fails at once, timeout or not (tests/lms/test_sqlite_concurrency.py).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # No JIT compilation: the roster and dashboard queries are estimated above PostgreSQL's
@@ -141,8 +150,8 @@ else:
 LESSON_PAGE_SNAPSHOTS = env_bool("LESSON_PAGE_SNAPSHOTS", bool(REDIS_URL))
 
 AUTHENTICATION_BACKENDS = [
-    "lms.auth.AxesBackend",
-    "lms.auth.ProfileModelBackend",
+    "lms.organisation.auth.AxesBackend",
+    "lms.organisation.auth.ProfileModelBackend",
 ]
 # Argon2 (memory-hard) first: ~10x cheaper in CPU per login than Django's default PBKDF2 with
 # 1,000,000 iterations, which queued a whole training room logging in at once behind hashing.
@@ -168,13 +177,26 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", 8 * 3600))  # one working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
-# Login throttling (django-axes): 5 failures lock the username from that address for 30 minutes.
+# The client address (docs/SECURITY.md): the number of reverse proxies in front of the app.
+# Every component (django-axes, django-ratelimit, audit data) takes it from
+# lms.organisation.security.client_ip. 0 ignores X-Forwarded-For (no proxy); production
+# defaults to 1.
+LMS_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
+RATELIMIT_IP_META_KEY = "lms.organisation.security.client_ip"
+
+# Login throttling (django-axes): 5 failures lock that username from that client address for
+# 15 minutes, doubling with each further 5 failures in 24 hours
+# (lms.organisation.security.axes_cool_off).
 AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = 0.5
+AXES_COOLOFF_TIME = "lms.organisation.security.axes_cool_off"
+AXES_USE_ATTEMPT_EXPIRATION = True  # each username+address expires on its own cool-off
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # the back-off counts these
+AXES_CLIENT_IP_CALLABLE = "lms.organisation.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "lms.organisation.security.lockout_response"  # HTTP 429 with Retry-After
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
-AXES_USERNAME_CALLABLE = "lms.security.axes_username"
+AXES_USERNAME_CALLABLE = "lms.organisation.security.axes_username"
 
 # Internationalisation: Chinese first, English second.
 LANGUAGE_CODE = "zh-hans"
@@ -220,6 +242,18 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 MAX_IMPORT_UPLOAD_SIZE = 5 * 1024 * 1024
+# Every upload (staff import, question import, documents) goes through
+# lms.organisation.uploads.validate_upload / read_table with these limits (docs/SECURITY.md,
+# hole 6). Bytes: MAX_IMPORT_UPLOAD_SIZE for imports, WAGTAILDOCS_MAX_UPLOAD_SIZE for documents.
+UPLOAD_LIMITS = {
+    "staff": {"extensions": ["xlsx", "csv"], "max_rows": 50_000, "max_columns": 50,
+              "max_cell_chars": 1_000},
+    "questions": {"extensions": ["gift", "txt", "aiken"], "max_rows": 200_000,
+                  "max_cell_chars": 100_000},
+}  # fmt: skip
+MAX_UPLOAD_COMPRESSION_RATIO = 100  # ZIP members (XLSX, DOCX…) inflating more are refused
+MAX_UPLOAD_UNCOMPRESSED = 50 * 1024 * 1024
+FILE_JOB_LIFETIME_DAYS = 7  # background file jobs (imports, exports): manage.py purge_file_jobs
 
 # Background tasks (django_tasks): run immediately unless an environment chooses a worker.
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate")
@@ -248,11 +282,13 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 WAGTAIL_SITE_NAME = _("上海知识产权公共服务窗口培训平台")
 WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 SITE_URL = WAGTAILADMIN_BASE_URL
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Chinese substring search on top of Wagtail's database backend (lms/search.py).
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "lms.search"}}
 WAGTAILDOCS_EXTENSIONS = [
     "csv", "docx", "mp4", "odt", "pdf", "pptx", "txt", "webm", "xlsx", "zip"
 ]  # fmt: skip
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "lms.organisation.forms.DocumentForm"  # lms.organisation.uploads
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAIL_ENABLE_UPDATE_CHECK = False
@@ -266,7 +302,7 @@ LOGGING = {
 }
 
 # "My training" home page sections, rendered in order: callables (request) -> dict | None
-# with a "template" key (see lms.views.home).
+# with a "template" key (see lms.organisation.views.home).
 HOME_SECTIONS = [
     "certificates.views.home_section",
     "courses.views.home_section",
@@ -282,16 +318,19 @@ COURSE_PAGE_SECTIONS = [
 COURSE_STANDING = "certificates.standing.course_standing"
 
 # --- Security hardening (docs/SECURITY.md) ---------------------------------------------------
-# Two-factor authentication (django-otp TOTP) for everyone who can open the Wagtail admin:
-# superusers, trainers, district and city administrators. lms.security.AdminTwoFactorMiddleware
-# sends an unverified session to the enrolment (QR code) or verification page.
+# Two-factor authentication (django-otp TOTP) for every account that holds a permission:
+# superusers, trainers, district and city administrators.
+# lms.organisation.security.TwoFactorMiddleware
+# withholds every permission from an unverified session (on every URL) and sends it to the
+# enrolment (QR code) or verification page.
 LMS_REQUIRE_2FA = env_bool("LMS_REQUIRE_2FA", True)
 OTP_TOTP_ISSUER = "IP-Window-Training"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"  # Wagtail's preview views override this with SAMEORIGIN themselves.
 # Content-Security-Policy (django-csp 4): nothing from other origins. Learner pages run only our
-# own script files; lms.security.ContentSecurityPolicyMiddleware relaxes script-src for /admin/
+# own script files; lms.organisation.security.ContentSecurityPolicyMiddleware relaxes
+# script-src for /admin/
 # (Wagtail 8 still renders a few inline <script>s) and allows same-origin framing for previews.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -1,0 +1,116 @@
+import unicodedata
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.documents.forms import BaseDocumentForm
+
+from .models import StaffProfile
+from .roles import WINDOW_STAFF, admin_district_ids
+from .uploads import validate_upload
+
+
+class StaffProfileForm(WagtailAdminModelForm):
+    """Creates or updates the login account together with the staff profile."""
+
+    username = forms.CharField(
+        label=_("登录名"), max_length=150, required=False, help_text=_("留空则使用工号。")
+    )
+    email = forms.EmailField(label=_("邮箱"), required=False)
+
+    def __init__(self, *args, for_user=None, **kwargs):
+        super().__init__(*args, for_user=for_user, **kwargs)
+        if self.instance.pk:
+            self.fields["username"].initial = self.instance.user.username
+            self.fields["email"].initial = self.instance.user.email
+        ids = admin_district_ids(for_user) if for_user is not None else None
+        if ids is not None and "district" in self.fields:
+            self.fields["district"].queryset = self.fields["district"].queryset.filter(pk__in=ids)
+            self.fields["district"].required = True
+
+    def clean_username(self):
+        username = self.cleaned_data.get("username") or self.data.get("employee_no", "")
+        users = get_user_model().objects.filter(username=username)
+        if self.instance.pk:
+            users = users.exclude(pk=self.instance.user_id)
+        if users.exists():
+            raise forms.ValidationError(_("登录名“%(name)s”已被使用。"), params={"name": username})
+        return username
+
+    @transaction.atomic
+    def save(self, commit=True):
+        profile = super().save(commit=False)
+        User = get_user_model()
+        if profile.pk:
+            user = profile.user
+        else:
+            user = User(username=self.cleaned_data["username"])
+            user.set_unusable_password()
+        user.username = self.cleaned_data["username"]
+        user.email = self.cleaned_data.get("email", "")
+        user.is_active = profile.is_active
+        user.save()
+        if not profile.pk:
+            user.groups.add(Group.objects.get(name=WINDOW_STAFF))
+        profile.user = user
+        if commit:
+            profile.save()
+        return profile
+
+    class Meta:
+        model = StaffProfile
+        fields = [
+            "full_name",
+            "employee_no",
+            "district",
+            "service_centre",
+            "window",
+            "job_title",
+            "phone",
+            "is_active",
+        ]
+
+
+UserModel = get_user_model()
+
+
+class StaffPasswordResetForm(PasswordResetForm):
+    """Password reset that also reaches staff imported from HR files, who have no password
+    yet (an unusable one): "forgot password" is how they set their first password. Only
+    active accounts; an inactive staff profile (a leaver) gets nothing."""
+
+    def get_users(self, email):
+        email_field = UserModel.get_email_field_name()
+        users = UserModel._default_manager.filter(
+            **{f"{email_field}__iexact": email, "is_active": True}
+        ).select_related("staff_profile")
+        for user in users:
+            profile = getattr(user, "staff_profile", None)
+            if profile is None and not user.has_usable_password():
+                continue  # not staff and no password: nothing to reset
+            if profile is not None and not profile.is_active:
+                continue  # a leaver
+            stored = getattr(user, email_field) or ""
+            if (
+                unicodedata.normalize("NFKC", email).casefold()
+                == unicodedata.normalize("NFKC", stored).casefold()
+            ):
+                yield user
+
+
+class DocumentForm(BaseDocumentForm):
+    """Wagtail's document form (single and multiple upload, WAGTAILDOCS_DOCUMENT_FORM_BASE)
+    with every new file through the one upload validator: allowed extensions, size, content
+    sniffed (PDF signature, real Office/ZIP archives within the compression limits, text
+    encodings)."""
+
+    def clean_file(self):
+        file = self.cleaned_data.get("file")
+        if isinstance(file, UploadedFile):
+            validate_upload(file, "document")
+        return file

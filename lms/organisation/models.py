@@ -1,0 +1,110 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class District(models.Model):
+    """One of Shanghai's 16 districts, seeded by migration."""
+
+    code = models.CharField(
+        _("代码"),
+        max_length=4,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z]{2,4}$")],
+        help_text=_("两个大写字母，用于证书编号，例如 HP。"),
+    )
+    admin_code = models.CharField(_("行政区划代码"), max_length=6, unique=True)
+    name_zh = models.CharField(_("中文名称"), max_length=20, unique=True)
+    name_en = models.CharField(_("英文名称"), max_length=40, unique=True)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("区")
+        verbose_name_plural = _("区")
+        permissions = [("view_all_districts", _("可查看全部区的数据"))]
+
+    def __str__(self):
+        return self.name_zh
+
+    @property
+    def short_name(self):
+        """黄浦区 → 黄浦; 浦东新区 stays as it is."""
+        return self.name_zh.removesuffix("区") if self.name_zh != "浦东新区" else self.name_zh
+
+    @classmethod
+    def lookup(cls, value, districts=None):
+        """Find a district by official administrative-division code ("310104"), letter code
+        ("XH", any case), Chinese name (with or without 区) or English name (with or without
+        "District"). ``districts``: the rows to search, when the caller already has them."""
+        value = (value or "").strip()
+        if not value:
+            return None
+        if value.endswith(".0") and value[:-2].isdigit():  # a code typed as a number in Excel
+            value = value[:-2]
+        folded = value.casefold().removesuffix(" district")
+        for district in cls.objects.all() if districts is None else districts:
+            if value.upper() == district.code or value == district.admin_code:
+                return district
+            if folded == district.name_en.casefold():
+                return district
+            if value in {district.name_zh, district.short_name, district.name_zh + "区"}:
+                return district
+        return None
+
+
+class StaffProfileQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True, user__is_active=True)
+
+
+class StaffProfile(models.Model):
+    """Everything the organisation knows about a person, one per user."""
+
+    wagtail_reference_index_ignore = True  # a record, not content: no reference-index task
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_profile",
+        verbose_name=_("用户"),
+    )
+    full_name = models.CharField(_("姓名"), max_length=50)
+    district = models.ForeignKey(
+        District,
+        on_delete=models.PROTECT,
+        related_name="staff",
+        null=True,
+        blank=True,
+        verbose_name=_("所属区"),
+        help_text=_("市级人员可留空。"),
+    )
+    service_centre = models.CharField(_("服务中心"), max_length=100, blank=True)
+    window = models.CharField(_("窗口"), max_length=50, blank=True)
+    employee_no = models.CharField(
+        _("工号"),
+        max_length=32,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9_-]+$", _("工号只能包含字母、数字、- 和 _。"))],
+    )
+    job_title = models.CharField(_("职务"), max_length=50, blank=True)
+    phone = models.CharField(_("手机"), max_length=20, blank=True)
+    is_active = models.BooleanField(_("在岗"), default=True)
+    joined_at = models.DateTimeField(_("加入时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = StaffProfileQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["district__sort_order", "employee_no"]
+        verbose_name = _("工作人员")
+        verbose_name_plural = _("工作人员")
+        indexes = [models.Index(fields=["district", "is_active"])]
+
+    def __str__(self):
+        return f"{self.full_name}（{self.employee_no}）"
+
+    @property
+    def masked_phone(self):
+        return f"{self.phone[:3]}****{self.phone[-4:]}" if len(self.phone) >= 8 else ""

@@ -1,0 +1,119 @@
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.panels import FieldPanel
+from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
+
+from .admin_views import DistrictScopedViewSet
+from .forms import StaffProfileForm
+from .models import District, StaffProfile
+
+
+class DistrictViewSet(ModelViewSet):
+    model = District
+    icon = "site"
+    menu_label = _("区")
+    list_display = ["name_zh", "name_en", "code", "admin_code"]
+    search_fields = ["name_zh", "name_en", "code"]
+    ordering = ["sort_order"]
+    form_fields = ["name_zh", "name_en", "code", "admin_code", "sort_order"]
+    add_to_admin_menu = False
+
+
+class StaffProfileViewSet(DistrictScopedViewSet):
+    model = StaffProfile
+    icon = "user"
+    menu_label = _("工作人员")
+    list_display = [
+        "full_name",
+        "employee_no",
+        "district",
+        "service_centre",
+        "job_title",
+        "is_active",
+    ]
+    list_filter = ["district", "is_active"]
+    search_fields = ["full_name", "employee_no", "service_centre", "user__username"]
+    list_export = [
+        "full_name",
+        "employee_no",
+        "district",
+        "service_centre",
+        "window",
+        "job_title",
+        "is_active",
+    ]
+    export_filename = "staff"
+    ordering = ["district__sort_order", "employee_no"]
+    list_per_page = 50
+    inspect_view_enabled = True
+    inspect_view_fields = [
+        "full_name",
+        "employee_no",
+        "district",
+        "service_centre",
+        "window",
+        "job_title",
+        "is_active",
+        "joined_at",
+    ]
+    panels = [
+        FieldPanel("full_name"),
+        FieldPanel("employee_no"),
+        FieldPanel("username"),
+        FieldPanel("email"),
+        FieldPanel("district"),
+        FieldPanel("service_centre"),
+        FieldPanel("window"),
+        FieldPanel("job_title"),
+        FieldPanel("phone"),
+        FieldPanel("is_active"),
+    ]
+
+    def get_form_class(self, for_update=False):
+        return StaffProfileForm
+
+    def get_queryset(self, request):
+        return StaffProfile.objects.select_related("district", "user")
+
+
+class OrganisationGroup(ViewSetGroup):
+    menu_label = _("组织与人员")
+    menu_icon = "group"
+    menu_order = 200
+    items = (StaffProfileViewSet, DistrictViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_organisation_viewsets():
+    return OrganisationGroup()
+
+
+# --- Security: audit log actions and the Site history report (owned by lms/security.py) -----
+from django.urls import reverse  # noqa: E402
+from wagtail.admin.menu import MenuItem  # noqa: E402
+
+from lms.organisation import security  # noqa: E402  (connects the role-change audit receiver)
+
+
+@hooks.register("register_log_actions")
+def register_security_log_actions(actions):
+    actions.register_action("lms.role_change", _("角色变更"), _("角色已变更"))
+    actions.register_action("lms.otp_enrol", _("启用双重验证"), _("已启用双重验证"))
+    actions.register_action("lms.otp_reset", _("重置双重验证"), _("已重置双重验证"))
+
+
+@hooks.register("construct_reports_menu")
+def restrict_site_history_report(request, menu_items):
+    """Site history (the audit log) only for holders of wagtailcore.view_modellogentry."""
+    menu_items[:] = [item for item in menu_items if item.name != "site-history"]
+    if security.can_view_audit_log(request.user):
+        menu_items.append(
+            MenuItem(
+                _("Site history"),
+                reverse("wagtailadmin_reports:site_history"),
+                name="site-history",
+                icon_name="history",
+                order=1000,
+            )
+        )
