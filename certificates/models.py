@@ -48,15 +48,18 @@ class CertificateQuerySet(models.QuerySet):
         return self.current().filter(expires_at__lte=at or timezone.now())
 
     def with_status(self, status, at=None):
+        """The certificates whose ``status_at(at)`` is ``status`` (same precedence)."""
         at = at or timezone.now()
         if status == Certificate.VALID:
             return self.valid(at)
         if status == Certificate.EXPIRED:
-            return self.expired(at)
+            return self.filter(revoked_at__isnull=True, expires_at__lte=at)
         if status == Certificate.REVOKED:
             return self.filter(revoked_at__isnull=False)
         if status == Certificate.SUPERSEDED:
-            return self.filter(revoked_at__isnull=True, superseded_at__isnull=False)
+            return self.filter(
+                revoked_at__isnull=True, superseded_at__isnull=False, expires_at__gt=at
+            )
         return self
 
 
@@ -153,12 +156,14 @@ class Certificate(models.Model):
         return reverse("certificates:pdf", args=[self.pk])
 
     def status_at(self, at=None):
+        """Revoked, else expired once its date has passed (also when a later certificate
+        renewed it), else superseded (replaced before its date), else valid."""
         if self.revoked_at:
             return self.REVOKED
-        if self.superseded_at:
-            return self.SUPERSEDED
         if self.expires_at <= (at or timezone.now()):
             return self.EXPIRED
+        if self.superseded_at:
+            return self.SUPERSEDED
         return self.VALID
 
     @property
