@@ -119,7 +119,7 @@ def _paper_size(quiz):
     draws = list(quiz.draws.all())
     if draws:
         return sum(d.count for d in draws)
-    total = quiz.bank.questions.count()
+    total = quiz.bank.questions.exclude(qtype="description").count()
     if quiz.questions_per_attempt:
         return min(total, quiz.questions_per_attempt)
     return total
@@ -201,7 +201,14 @@ def _paper(attempt, reveal, key=True):
                     "text": c.text,
                     "selected": c.pk in selected,
                     "fraction": c.fraction if show else None,
-                    "correct": show and c.fraction > 0,
+                    # Single choice: only a full-credit option is "the correct answer"; a
+                    # partial-credit one shows its percentage. Multiple response: every
+                    # option with a positive weight is part of the correct answer.
+                    "correct": show
+                    and (c.fraction >= 1 or (question.qtype == "multiresponse" and c.fraction > 0)),
+                    "partial_percent": c.fraction * 100
+                    if show and question.qtype == "multichoice" and 0 < c.fraction < 1
+                    else None,
                     "feedback": c.feedback if show and c.pk in selected else "",
                 }
                 for c in ordered
