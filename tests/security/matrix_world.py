@@ -104,6 +104,8 @@ class World:
     session_pd: object = None
     export_hp: object = None  # roster export requested by admin HP (done, with a file)
     batch_hp: object = None  # certificate batch requested by admin HP (done, with a file)
+    document: object = None  # a Wagtail document in the root collection
+    superuser: object = None  # the operator's account (a target in the user editor)
     profile_hp: object = None  # learner A's staff profile
     profile_pd: object = None
 
@@ -207,4 +209,14 @@ def build_world(tmp_path):
 
     w.batch_hp = cert_exports.request_batch(w.users["admin_hp"], district=w.hp)
     w.batch_hp.refresh_from_db()
+
+    from django.contrib.auth import get_user_model
+    from wagtail.documents import get_document_model
+
+    w.document = get_document_model().objects.create(
+        title="权限矩阵文档", file=ContentFile(b"%PDF-1.4 matrix", name="pm-doc.pdf")
+    )
+    w.superuser = get_user_model().objects.create_superuser(
+        "pm_root", "pm_root@example.cn", "Root-password-2026"
+    )
     return w
