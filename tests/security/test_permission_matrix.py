@@ -191,6 +191,15 @@ RULES = [
     (name_is("logout"), roles_(LOGIN)),  # LOGOUT_REDIRECT_URL = "login"
     (name_is("password_change", "password_change_done"), front()),
     (name_is("otp_setup", "otp_verify"), front(**{r: {"200", "302"} for r in ROLES[1:]})),
+    # Hole 8: only the account's owner with a valid signed token (the world's token is bad).
+    (name_is("confirm_email_change"), front(**dict.fromkeys(ROLES[1:], HIDDEN))),
+    # Hole 3: our user editor (lms.organisation.user_admin) -- city administrators edit
+    # accounts they may manage; nobody below superuser deletes.
+    (
+        ns_view("wagtailusers_users", "add", "edit"),
+        admin_view(city_admin=OK),
+    ),
+    (ns_view("wagtailusers_users", "delete"), admin_view()),
     # Wagtail pages (our course and lesson page): the training site is for signed-in staff.
     (name_is("wagtail_serve"), front()),
     (name_is("training_page"), front()),  # the same pages, lesson snapshots first
@@ -226,8 +235,21 @@ RULES = [
         admin_view(trainer=DENIED, admin_hp=OK, admin_pd=HIDDEN, city_admin=OK),
     ),
     (
-        ns_view("rollout_admin", "roster", "roster_results", "export_csv", "exports", "import"),
+        ns_view(
+            "rollout_admin",
+            "roster",
+            "roster_results",
+            "export_csv",
+            "exports",
+            "import",
+            "import_template",
+        ),
         admin_view(trainer=DENIED, admin_hp=OK, admin_pd=OK, city_admin=OK),
+    ),
+    # An import job (lms.jobs.wizard): only the person who uploaded the file.
+    (
+        ns_view("rollout_admin", "import_job", "import_progress"),
+        admin_view(trainer=DENIED, admin_hp=OK, admin_pd=HIDDEN, city_admin=HIDDEN),
     ),
     (
         ns_view("rollout_admin", "export_xlsx"),
@@ -239,8 +261,14 @@ RULES = [
     ),
     # --- quiz tools -------------------------------------------------------------------------
     (
-        ns_view("quizzes_admin", "import", "export", "marking", "quiz_statistics"),
+        ns_view(
+            "quizzes_admin", "import", "import_template", "export", "marking", "quiz_statistics"
+        ),
         admin_view(trainer=OK, city_admin=OK),
+    ),
+    (
+        ns_view("quizzes_admin", "import_job", "import_progress"),
+        admin_view(trainer=OK, city_admin=HIDDEN),
     ),
     (
         ns_view("quizzes_admin", "statistics"),
@@ -455,6 +483,7 @@ KNOWN_HOLES = {}  # (url name, role) -> reason; a strict xfail until the hole is
 # Which object each URL kwarg names. By viewset model first, then by URL name.
 def _model_objects(w):
     return {
+        "auth.User": w.user("learner"),
         "lms.StaffProfile": w.profile_hp,
         "lms.District": w.hp,
         "courses.Enrollment": w.enrollment,
@@ -490,9 +519,16 @@ def _by_name(w):
         "rollout_admin:enrol_wave": {"pk": w.wave_hp.pk},
         "rollout_admin:attendance": {"pk": w.session_hp.pk},
         "quizzes_admin:export": {"pk": w.bank.pk},
+        "quizzes_admin:import_job": {"pk": w.question_job.pk},
+        "quizzes_admin:import_progress": {"pk": w.question_job.pk},
+        "quizzes_admin:import_template": {"fmt": "gift"},
+        "rollout_admin:import_job": {"pk": w.import_job_hp.pk},
+        "rollout_admin:import_progress": {"pk": w.import_job_hp.pk},
+        "rollout_admin:import_template": {"fmt": "xlsx"},
         "quizzes_admin:quiz_statistics": {"pk": w.quiz.pk},
         "certificates_batch_download": {"pk": w.batch_hp.pk},
         "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
+        "confirm_email_change": {"token": "not-a-signed-token"},
     }
 
 
@@ -631,7 +667,9 @@ _BY_NAME_KEYS = {
     "certificates:pdf", "certificates:badge", "verify:verify", "verify:verify_json",
     "rollout:export_download", "rollout_admin:district_dashboard", "rollout_admin:enrol_wave",
     "rollout_admin:attendance", "quizzes_admin:export", "quizzes_admin:quiz_statistics",
-    "certificates_batch_download", "password_reset_confirm",
+    "certificates_batch_download", "password_reset_confirm", "confirm_email_change",
+    "rollout_admin:import_job", "rollout_admin:import_progress", "rollout_admin:import_template",
+    "quizzes_admin:import_job", "quizzes_admin:import_progress", "quizzes_admin:import_template",
 }  # fmt: skip
 
 
