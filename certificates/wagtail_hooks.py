@@ -1,15 +1,12 @@
 import django_filters
-from django.contrib.admin.utils import unquote
-from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.views.generic.models import InspectView
 
 from lms.organisation.admin_views import DistrictScopedViewSet
-from lms.organisation.roles import is_admin, scope_to_districts
+from lms.organisation.roles import is_admin
 
 from . import admin_views
 from .issuing import ACTION_ISSUE, ACTION_REINSTATE, ACTION_REISSUE, ACTION_REVOKE
@@ -27,15 +24,6 @@ class CertificateFilterSet(WagtailFilterSet):
 
     def filter_status(self, queryset, name, value):
         return queryset.with_status(value)
-
-
-class ScopedInspectView(InspectView):
-    """Wagtail's InspectView.get_object ignores the queryset, so the district scope of
-    lms.organisation.admin_views.DistrictScopedMixin does not reach it: scope it here."""
-
-    def get_object(self, queryset=None):
-        scoped = scope_to_districts(Certificate.objects.all(), self.request.user, "holder_district")
-        return get_object_or_404(scoped, pk=unquote(str(self.pk)))
 
 
 class CertificateViewSet(DistrictScopedViewSet):
@@ -70,7 +58,6 @@ class CertificateViewSet(DistrictScopedViewSet):
     export_filename = "certificates"
     list_per_page = 50
     inspect_view_enabled = True
-    inspect_view_class = ScopedInspectView
     inspect_view_fields = [
         "serial",
         "holder_name",
