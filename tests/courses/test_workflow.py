@@ -1,6 +1,6 @@
 """The approval workflow with the project's roles: trainers submit, reviewers (审核人) approve or
 request changes with a comment; trainers cannot publish directly; city administrators assign the
-reviewer role (lms/migrations/0005_reviewer_role.py, lms/roles.py, courses/loader.py)."""
+reviewer role (lms/organisation/migrations/0005_reviewer_role.py, lms/organisation/roles.py, courses/loader.py)."""
 
 import pytest
 from django.contrib.auth.models import Group

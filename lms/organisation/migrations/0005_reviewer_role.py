@@ -12,8 +12,8 @@ The reviewers' page permissions on the training index are granted by
 from django.db import migrations
 
 REVIEWER = "reviewer"
-WORKFLOW = "课程审核"  # lms.roles.REVIEW_WORKFLOW
-TASK = "审核人审批"  # lms.roles.REVIEW_TASK
+WORKFLOW = "课程审核"  # lms.organisation.roles.REVIEW_WORKFLOW
+TASK = "审核人审批"  # lms.organisation.roles.REVIEW_TASK
 
 
 def create_reviewer_workflow(apps, schema_editor):
