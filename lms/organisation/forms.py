@@ -11,7 +11,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.documents.forms import BaseDocumentForm
 
 from .models import StaffProfile
-from .roles import WINDOW_STAFF, admin_district_ids
+from .roles import WINDOW_STAFF, admin_district_ids, is_privileged
 from .uploads import validate_upload
 
 
@@ -52,7 +52,15 @@ class StaffProfileForm(WagtailAdminModelForm):
             user = User(username=self.cleaned_data["username"])
             user.set_unusable_password()
         user.username = self.cleaned_data["username"]
-        user.email = self.cleaned_data.get("email", "")
+        new_email = self.cleaned_data.get("email", "")
+        if user.pk and new_email != user.email and is_privileged(user):
+            # A privileged account's address changes only when its owner confirms it.
+            from .email_change import request_email_change
+
+            request_email_change(user, new_email, actor=self.for_user)
+            self.email_change_pending = True
+        else:
+            user.email = new_email
         user.is_active = profile.is_active
         user.save()
         if not profile.pk:

@@ -202,3 +202,21 @@ def can_manage_user(actor, target):
         return False
     allowed = set(assignable_groups(actor).values_list("pk", flat=True))
     return set(target.groups.values_list("pk", flat=True)) <= allowed
+
+
+def is_privileged(user):
+    """Holds more than window staff: any permission (from a role or granted directly), staff
+    status or superuser. Window staff hold no permission at all."""
+    return bool(user.is_superuser or user.is_staff or user.get_all_permissions())
+
+
+def can_edit_person(actor, target):
+    """Whether ``actor`` may change the account ``target`` through the staff editor (name,
+    login, e-mail, active flag). District administrators: only people whose highest role is
+    window staff (hole 8 of issue 15: a district administrator could take over a trainer's or
+    an administrator's account by changing its e-mail). City level: ``can_manage_user``."""
+    if actor.is_superuser:
+        return True
+    if is_city_admin(actor):
+        return can_manage_user(actor, target)
+    return not is_privileged(target)

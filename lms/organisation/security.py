@@ -146,7 +146,11 @@ class TwoFactorMiddleware(MiddlewareMixin):
         view_name = match.view_name if match else ""
         if view_name not in EXEMPT_ADMIN_VIEWS and is_unverified_session(user):
             return _otp_redirect(request, user)
-        if view_name in AUDIT_REPORT_VIEWS and not can_view_audit_log(user):
+        if (
+            view_name in AUDIT_REPORT_VIEWS
+            and user.has_perm("wagtailadmin.access_admin")  # others: Wagtail's own login/refusal
+            and not can_view_audit_log(user)
+        ):
             from wagtail.admin.auth import permission_denied
 
             return permission_denied(request)

@@ -26,6 +26,7 @@ from lms.organisation.roles import (
     is_admin,
     is_city_admin,
     is_district_admin,
+    scope_to_districts,
 )
 
 from . import dashboards, exports, importing
@@ -68,6 +69,14 @@ def visible_sessions(user):
     if user.is_authenticated:
         q |= Q(trainer=user)
     return qs.filter(q).distinct()
+
+
+def editable_sessions(user):
+    """Sessions ``user`` may change: city level all; a district administrator only those of
+    their own district (never a city-wide session, which has no district)."""
+    if not user.has_perm("rollout.change_trainingsession"):
+        return TrainingSession.objects.none()
+    return scope_to_districts(TrainingSession.objects.all(), user)
 
 
 class AdminTemplateView(WagtailAdminTemplateMixin, TemplateView):

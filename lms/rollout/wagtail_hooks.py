@@ -11,7 +11,7 @@ from lms.organisation.roles import is_admin
 from . import admin_urls
 from .forms import TrainingSessionForm
 from .models import RolloutWave, TrainingSession
-from .views import visible_sessions, visible_waves
+from .views import editable_sessions, visible_sessions, visible_waves
 
 
 def perm(*perms):
@@ -68,6 +68,8 @@ def _waves_for(user):
 
 class ScopedViewSet(SafeExportViewSet):
     scope = None
+    # Objects that may be changed (edit, delete, copy); defaults to ``scope``.
+    edit_scope = None
     extra_buttons = ()
 
     def __init__(self, *args, **kwargs):
@@ -82,8 +84,11 @@ class ScopedViewSet(SafeExportViewSet):
             "copy_view_class",
         ):
             view_class = getattr(self, attr, None)
+            scope = type(self).scope
+            if attr in ("edit_view_class", "delete_view_class", "copy_view_class"):
+                scope = type(self).edit_scope or scope
             if view_class is not None:
-                setattr(self, attr, _scoped(view_class, type(self).scope))
+                setattr(self, attr, _scoped(view_class, scope))
         buttons = self.extra_buttons
         index = self.index_view_class
 
@@ -131,6 +136,9 @@ class RolloutWaveViewSet(ScopedViewSet):
 class TrainingSessionViewSet(ScopedViewSet):
     model = TrainingSession
     scope = staticmethod(visible_sessions)
+    # Hole 9 (issue 15): a district administrator sees the city-wide sessions of waves that
+    # cover their district but changes only their own district's sessions.
+    edit_scope = staticmethod(editable_sessions)
     icon = "group"
     menu_label = _("现场培训")
     url_prefix = "rollout/sessions"

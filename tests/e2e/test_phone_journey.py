@@ -137,12 +137,12 @@ def test_phone_journey_with_review_links_certificate_and_offline_lesson(open_pag
     page.wait_for_url("**/result/")
     assert page.locator(".score .badge-bad", has_text="不及格").count() == 1
 
-    # The review: the learner's answer and the correct one in words; links to the lessons.
+    # The review: the learner's answer in words (the key itself is withheld until passing);
+    # links to the lessons.
     first = page.locator(".question", has_text=QUESTIONS[0][0])
     assert first.locator("label", has_text=QUESTIONS[0][2]).locator(".badge-mine").inner_text() == (
         "你的答案"
     )
-    assert "正确答案" in first.locator("label", has_text=QUESTIONS[0][1]).inner_text()
     assert page.locator(".question-review .badge", has_text="未作答").count() == 2
     assert page.locator(".question-review .badge", has_text="回答错误").count() == 1
     links = page.locator(".review-lesson a")
@@ -167,6 +167,10 @@ def test_phone_journey_with_review_links_certificate_and_offline_lesson(open_pag
     page.wait_for_url("**/result/")
     assert page.locator(".score .badge-ok", has_text="及格").count() == 1
     assert "剩余作答次数" not in page.locator("main").inner_text()
+    # Passed: the review names the learner's answer and the correct one, in words.
+    first = page.locator(".question", has_text=QUESTIONS[0][0])
+    label = first.locator("label", has_text=QUESTIONS[0][1]).inner_text()
+    assert "你的答案" in label and "正确答案" in label
     page.goto("/")
     page.get_by_role("link", name="我的证书").click()
     row = page.locator(".cert-table tbody tr").first

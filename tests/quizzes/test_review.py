@@ -45,7 +45,10 @@ def course():
 
 def submitted(client, learner, course, answers):
     enrol(learner, course)
-    quiz = make_quiz(make_bank(text=GIFT), course=course, shuffle_questions=False)
+    # The key shown after a fail (no hold_answer_key), to see both marks side by side.
+    quiz = make_quiz(
+        make_bank(text=GIFT), course=course, shuffle_questions=False, hold_answer_key=False
+    )
     client.force_login(learner)
     client.post(reverse("quizzes:start", args=[quiz.pk]))
     attempt = Attempt.objects.get(quiz=quiz)
@@ -106,6 +109,22 @@ def test_missed_questions_link_to_their_lesson(client, learner, course):
     assert f'<a href="{course.url}">复习课程：{course.title}</a>' in block(html, "O1", by_name)
     # O2 (category 其他, but tagged lesson:trademarks): the tag wins.
     assert f'<a href="{trademark.url}">复习本讲：商标与地理标志</a>' in block(html, "O2", by_name)
+
+
+def test_lesson_links_and_your_answer_while_the_key_is_withheld(client, learner, course):
+    enrol(learner, course)
+    quiz = make_quiz(make_bank(text=GIFT), course=course, hold_answer_key=True, max_attempts=3)
+    client.force_login(learner)
+    client.post(reverse("quizzes:start", args=[quiz.pk]))
+    attempt = Attempt.objects.get(quiz=quiz)
+    p2 = Response.objects.get(attempt=attempt, question__name="P2")
+    svc.save_answer(attempt, p2.position, {"value": True})
+    svc.submit_attempt(attempt)
+    html = client.get(reverse("quizzes:result", args=[attempt.pk])).content.decode()
+    assert 'badge-ok">正确答案' not in html  # the key is withheld after a fail
+    assert re.search(r"对 <span class=\"badge badge-mine\">你的答案</span>", html)
+    patent = LessonPage.objects.get(slug="patent-types")
+    assert f'<a href="{patent.url}">复习本讲：专利的三种类型</a>' in html
 
 
 def test_no_lesson_links_in_exam_mode(client, learner, course):

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from quizzes import attempts as svc
+from quizzes import tokens
 from quizzes.models import Attempt, Response
 
 from .utils import gift_questions, make_bank, make_quiz
@@ -23,7 +24,13 @@ def attempt(client, learner):
 
 
 def choice_of(attempt, position, index=0):
+    """The choice id (stored answers) of an option of a question."""
     return Response.objects.get(attempt=attempt, position=position).choice_order[index]
+
+
+def option_of(attempt, position, index=0):
+    """What the paper's form posts for that option: its per-attempt token."""
+    return tokens.choice_token(attempt, choice_of(attempt, position, index))
 
 
 def jump_links(html):
@@ -47,7 +54,7 @@ def test_summary_lists_unanswered_and_flagged_and_keeps_the_posted_answers(clien
     # The paper posted to the summary (no JavaScript): questions 1 and 3 answered.
     page = client.post(
         reverse("quizzes:summary", args=[attempt.pk]),
-        {"q1": choice_of(attempt, 1), "q3": choice_of(attempt, 3)},
+        {"q1": option_of(attempt, 1), "q3": option_of(attempt, 3)},
     )
     html = page.content.decode()
     assert page.status_code == 200
@@ -70,7 +77,7 @@ def test_summary_lists_unanswered_and_flagged_and_keeps_the_posted_answers(clien
 
 
 def test_summary_with_everything_answered(client, attempt):
-    data = {f"q{p}": choice_of(attempt, p) for p in range(1, 5)}
+    data = {f"q{p}": option_of(attempt, p) for p in range(1, 5)}
     html = client.post(reverse("quizzes:summary", args=[attempt.pk]), data).content.decode()
     assert "已答 4 / 4 题" in html
     assert " hidden data-submit-unanswered>" in html
@@ -86,7 +93,7 @@ def test_flag_toggle_json_and_no_js(client, attempt):
     assert re.search(r'id="q2"[^>]*data-flagged="true"', html)
     assert re.search(r'flag/2/" name="flagged" value="0" aria-pressed="true"', html)
     # Without JavaScript the whole paper posts here: its answers are kept, back to question 2.
-    page = client.post(url, {"flagged": "0", "q1": choice_of(attempt, 1)})
+    page = client.post(url, {"flagged": "0", "q1": option_of(attempt, 1)})
     assert page.status_code == 302 and page["Location"].endswith("#q2")
     assert Response.objects.get(attempt=attempt, position=2).flagged is False
     assert Response.objects.get(attempt=attempt, position=1).answer is not None
