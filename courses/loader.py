@@ -818,8 +818,9 @@ def ensure_training_index():
 
 def ensure_trainer_permissions(index):
     """Trainers add and edit pages in the training tree and submit them to the reviewers'
-    workflow; reviewers publish (``lms.organisation.roles.PAGE_PERMISSIONS``). Trainers and reviewers add
-    images/documents. Idempotent; a publish permission a trainer held before is withdrawn.
+    workflow; reviewers publish (``lms.organisation.roles.PAGE_PERMISSIONS``). Trainers and
+    reviewers add images/documents. Idempotent; a publish permission a trainer held before is
+    withdrawn.
     District and city administrators get no page permissions (they view the site)."""
     for role, codenames in roles.PAGE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=role)
