@@ -1,14 +1,16 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
+from wagtail.documents.views.serve import serve as serve_document
 from wagtail.urls import serve_pattern
 
 from courses import snapshots
 from courses import views as course_views
-from lms.organisation import otp_views, views
+from lms.organisation import email_change, otp_views, views
 from lms.organisation.forms import StaffPasswordResetForm
 
 urlpatterns = [
@@ -21,12 +23,24 @@ urlpatterns = [
     path("accounts/2fa/setup/", otp_views.otp_setup, name="otp_setup"),
     path("accounts/2fa/verify/", otp_views.otp_verify, name="otp_verify"),
     path(
+        "accounts/email/confirm/<str:token>/",
+        email_change.confirm_email_change,
+        name="confirm_email_change",
+    ),
+    path(
         "accounts/password_reset/",
         auth_views.PasswordResetView.as_view(form_class=StaffPasswordResetForm),
         name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", include(wagtailadmin_urls)),
+    # Wagtail documents are training material for signed-in staff: the download needs a login
+    # on top of Wagtail's own collection-privacy check (docs/SECURITY.md).
+    path(
+        "documents/<int:document_id>/<str:document_filename>",
+        login_required(serve_document),
+        name="wagtaildocs_serve",
+    ),
     path("documents/", include(wagtaildocs_urls)),
     path("learn/", include("courses.urls")),
     path("quiz/", include("quizzes.urls")),

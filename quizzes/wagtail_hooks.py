@@ -35,7 +35,7 @@ class QuestionViewSet(SafeExportViewSet):
     model = Question
     icon = "help"
     menu_label = _("题目")
-    list_display = ["name", "qtype", "category", "bank", "updated_at"]
+    list_display = ["name", "qtype", "category", "bank", "updated_at", "retired_at"]
     list_filter = ["bank", "qtype", "category"]
     # Substring matches through the ORM (pg_trgm-indexed on PostgreSQL), not the full-text
     # backend: Chinese has no spaces, and SQLite's FTS table has no ``name``/``text`` columns.
@@ -114,7 +114,7 @@ def register_quiz_viewsets():
 
 admin_urlpatterns = (
     [
-        path("import/", admin_views.import_view, name="import"),
+        *admin_views.question_import_wizard.urlpatterns(),
         path("banks/<int:pk>/export/", admin_views.export_view, name="export"),
         path("marking/", admin_views.marking_view, name="marking"),
         path("statistics/", admin_views.statistics_index, name="statistics"),

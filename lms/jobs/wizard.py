@@ -67,6 +67,10 @@ class ImportWizard:
     def job_params(self, form) -> dict:
         return {}
 
+    def upload_context(self, request) -> dict:
+        """Extra context of the upload page (for ``help_template``)."""
+        return {}
+
     def template_file(self, fmt: str) -> tuple[bytes, str]:
         """``(data, filename)`` of the template in ``fmt``."""
         raise Http404
@@ -146,7 +150,7 @@ class ImportUploadView(WizardPageMixin, TemplateView):
             (job, self.wizard.reverse("job", job.pk))
             for job in self.wizard.jobs_for(self.request.user)[:10]
         ]
-        context.update(step="upload", recent=recent)
+        context.update(step="upload", recent=recent, **self.wizard.upload_context(self.request))
         return context
 
     def post(self, request, *args, **kwargs):

@@ -31,6 +31,8 @@ class RolloutConfig(AppConfig):
             "rollout.add_rosterexport",
             "rollout.import_staff",
             "rollout.view_dashboard",
+            # "Enrol now" for their own district's part of a wave (scoped in the view).
+            "rollout.enrol_rolloutwave",
         ],
         "city_admin": [
             "rollout.view_rolloutwave",

@@ -6,16 +6,21 @@ from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.admin.widgets import ListingButton
 
 from lms.organisation.admin_views import SafeExportViewSet
-from lms.organisation.roles import is_admin, is_trainer
+from lms.organisation.roles import is_admin
 
 from . import admin_urls
 from .forms import TrainingSessionForm
 from .models import RolloutWave, TrainingSession
-from .views import visible_sessions, visible_waves
+from .views import editable_sessions, visible_sessions, visible_waves
+
+
+def perm(*perms):
+    """A menu/button check: the user holds every one of ``perms``."""
+    return lambda user: user.has_perms(perms)
 
 
 class RoleMenuItem(MenuItem):
-    def __init__(self, *args, check=is_admin, **kwargs):
+    def __init__(self, *args, check, **kwargs):
         super().__init__(*args, **kwargs)
         self.check = check
 
@@ -52,14 +57,19 @@ def _scoped(view_class, scope):
 
 
 def _waves_for(user):
-    """Waves hold no personal data: trainers see them all; administrators their districts'."""
-    if is_trainer(user) and not is_admin(user):
+    """Waves hold no personal data: whoever may view waves without administering districts
+    (trainers) sees them all; administrators their districts'."""
+    if not user.has_perm("rollout.view_rolloutwave"):
+        return RolloutWave.objects.none()
+    if not is_admin(user):
         return RolloutWave.objects.all()
     return visible_waves(user)
 
 
 class ScopedViewSet(SafeExportViewSet):
     scope = None
+    # Objects that may be changed (edit, delete, copy); defaults to ``scope``.
+    edit_scope = None
     extra_buttons = ()
 
     def __init__(self, *args, **kwargs):
@@ -74,8 +84,11 @@ class ScopedViewSet(SafeExportViewSet):
             "copy_view_class",
         ):
             view_class = getattr(self, attr, None)
+            scope = type(self).scope
+            if attr in ("edit_view_class", "delete_view_class", "copy_view_class"):
+                scope = type(self).edit_scope or scope
             if view_class is not None:
-                setattr(self, attr, _scoped(view_class, type(self).scope))
+                setattr(self, attr, _scoped(view_class, scope))
         buttons = self.extra_buttons
         index = self.index_view_class
 
@@ -110,12 +123,22 @@ class RolloutWaveViewSet(ScopedViewSet):
     search_fields = ["name"]
     form_fields = ["name", "districts", "courses", "opens_on", "due_on", "status"]
     inspect_view_enabled = True
-    extra_buttons = [(_("立即报名"), "rollout_admin:enrol_wave", "user", is_admin)]
+    extra_buttons = [
+        (
+            _("立即报名"),
+            "rollout_admin:enrol_wave",
+            "user",
+            lambda u: u.has_perm("rollout.enrol_rolloutwave") and is_admin(u),
+        )
+    ]
 
 
 class TrainingSessionViewSet(ScopedViewSet):
     model = TrainingSession
     scope = staticmethod(visible_sessions)
+    # Hole 9 (issue 15): a district administrator sees the city-wide sessions of waves that
+    # cover their district but changes only their own district's sessions.
+    edit_scope = staticmethod(editable_sessions)
     icon = "group"
     menu_label = _("现场培训")
     url_prefix = "rollout/sessions"
@@ -129,7 +152,7 @@ class TrainingSessionViewSet(ScopedViewSet):
         return TrainingSessionForm
 
     extra_buttons = [
-        (_("考勤"), "rollout_admin:attendance", "tasks", lambda u: is_admin(u) or is_trainer(u))
+        (_("考勤"), "rollout_admin:attendance", "tasks", perm("rollout.view_attendance"))
     ]
 
 
@@ -149,41 +172,54 @@ def register_rollout_urls():
 
 @hooks.register("register_admin_menu_item")
 def register_rollout_menu():
-    def staff_or_admin(user):
-        return is_admin(user) or is_trainer(user)
-
     items = [
         RoleMenuItem(
-            _("培训看板"), reverse("rollout_admin:dashboard"), icon_name="table", order=100
+            _("培训看板"),
+            reverse("rollout_admin:dashboard"),
+            icon_name="table",
+            order=100,
+            check=perm("rollout.view_dashboard"),
         ),
         RoleMenuItem(
             _("培训批次"),
             reverse("rollout_waves:index"),
             icon_name="calendar-alt",
             order=200,
-            check=staff_or_admin,
+            check=perm("rollout.view_rolloutwave"),
         ),
         RoleMenuItem(
             _("现场培训"),
             reverse("rollout_sessions:index"),
             icon_name="group",
             order=300,
-            check=staff_or_admin,
+            check=perm("rollout.view_trainingsession"),
         ),
         RoleMenuItem(
-            _("培训花名册"), reverse("rollout_admin:roster"), icon_name="list-ul", order=400
+            _("培训花名册"),
+            reverse("rollout_admin:roster"),
+            icon_name="list-ul",
+            order=400,
+            check=perm("rollout.view_rosterexport"),
         ),
         RoleMenuItem(
-            _("花名册导出"), reverse("rollout_admin:exports"), icon_name="download", order=500
+            _("花名册导出"),
+            reverse("rollout_admin:exports"),
+            icon_name="download",
+            order=500,
+            check=perm("rollout.view_rosterexport"),
         ),
         RoleMenuItem(
-            _("导入工作人员"), reverse("rollout_admin:import"), icon_name="upload", order=600
+            _("导入工作人员"),
+            reverse("rollout_admin:import"),
+            icon_name="upload",
+            order=600,
+            check=perm("rollout.import_staff"),
         ),
     ]
 
     class RolloutSubmenu(SubmenuMenuItem):
         def is_shown(self, request):
-            return staff_or_admin(request.user)
+            return any(item.is_shown(request) for item in items)
 
     return RolloutSubmenu(_("滚动培训"), Menu(items=items), icon_name="date", order=250)
 

@@ -224,3 +224,20 @@ def test_admin_written_question_is_not_retired_by_the_loader(curriculum):
     load_curriculum(curriculum)
     own.refresh_from_db()
     assert own.retired_at is None
+
+
+def test_edited_question_removed_from_file_is_kept_live_unless_forced(curriculum):
+    course_dir = _course(curriculum, bank_gift({"专利": 3}))
+    load_curriculum(curriculum)
+    edited = Question.objects.get(name="专利-2")
+    edited.explanation = "<p>培训师补充的解析</p>"
+    edited.save()
+    gift = bank_gift({"专利": 3}).replace(_q("专利-2"), "").rstrip() + "\n"
+    (course_dir / "questions.gift").write_text(gift, encoding="utf-8")
+    report = load_curriculum(curriculum)
+    edited.refresh_from_db()
+    assert edited.retired_at is None and report.questions.get("skipped") == 1
+    assert any("已从文件删除，但在管理后台修改过" in message for _obj, message in report.skipped)
+    load_curriculum(curriculum, force=True)
+    edited.refresh_from_db()
+    assert edited.retired_at is not None

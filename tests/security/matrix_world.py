@@ -104,6 +104,8 @@ class World:
     session_pd: object = None
     export_hp: object = None  # roster export requested by admin HP (done, with a file)
     batch_hp: object = None  # certificate batch requested by admin HP (done, with a file)
+    import_job_hp: object = None  # staff import (file job) uploaded by admin HP, awaiting confirm
+    question_job: object = None  # question import (file job) uploaded by the trainer
     profile_hp: object = None  # learner A's staff profile
     profile_pd: object = None
 
@@ -207,4 +209,14 @@ def build_world(tmp_path):
 
     w.batch_hp = cert_exports.request_batch(w.users["admin_hp"], district=w.hp)
     w.batch_hp.refresh_from_db()
+
+    from lms.jobs.models import FileJob
+
+    preview = {"preview": {"ok": False, "counts": {}, "errors": [], "rows": []}}
+    w.import_job_hp = FileJob.objects.create(
+        kind="staff_import", requested_by=w.users["admin_hp"], state="ready", result=preview
+    )
+    w.question_job = FileJob.objects.create(
+        kind="question_import", requested_by=w.users["trainer"], state="ready", result=preview
+    )
     return w

@@ -225,8 +225,21 @@ RULES = [
         admin_view(trainer=DENIED, admin_hp=OK, admin_pd=HIDDEN, city_admin=OK),
     ),
     (
-        ns_view("rollout_admin", "roster", "roster_results", "export_csv", "exports", "import"),
+        ns_view(
+            "rollout_admin",
+            "roster",
+            "roster_results",
+            "export_csv",
+            "exports",
+            "import",
+            "import_template",
+        ),
         admin_view(trainer=DENIED, admin_hp=OK, admin_pd=OK, city_admin=OK),
+    ),
+    # An import job (lms.jobs.wizard): only the person who uploaded the file.
+    (
+        ns_view("rollout_admin", "import_job", "import_progress"),
+        admin_view(trainer=DENIED, admin_hp=OK, admin_pd=HIDDEN, city_admin=HIDDEN),
     ),
     (
         ns_view("rollout_admin", "export_xlsx"),
@@ -238,8 +251,14 @@ RULES = [
     ),
     # --- quiz tools -------------------------------------------------------------------------
     (
-        ns_view("quizzes_admin", "import", "export", "marking", "quiz_statistics"),
+        ns_view(
+            "quizzes_admin", "import", "import_template", "export", "marking", "quiz_statistics"
+        ),
         admin_view(trainer=OK, city_admin=OK),
+    ),
+    (
+        ns_view("quizzes_admin", "import_job", "import_progress"),
+        admin_view(trainer=OK, city_admin=HIDDEN),
     ),
     (
         ns_view("quizzes_admin", "statistics"),
@@ -409,6 +428,12 @@ def _by_name(w):
         "rollout_admin:enrol_wave": {"pk": w.wave_hp.pk},
         "rollout_admin:attendance": {"pk": w.session_hp.pk},
         "quizzes_admin:export": {"pk": w.bank.pk},
+        "quizzes_admin:import_job": {"pk": w.question_job.pk},
+        "quizzes_admin:import_progress": {"pk": w.question_job.pk},
+        "quizzes_admin:import_template": {"fmt": "gift"},
+        "rollout_admin:import_job": {"pk": w.import_job_hp.pk},
+        "rollout_admin:import_progress": {"pk": w.import_job_hp.pk},
+        "rollout_admin:import_template": {"fmt": "xlsx"},
         "quizzes_admin:quiz_statistics": {"pk": w.quiz.pk},
         "certificates_batch_download": {"pk": w.batch_hp.pk},
         "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
@@ -519,6 +544,8 @@ _BY_NAME_KEYS = {
     "rollout:export_download", "rollout_admin:district_dashboard", "rollout_admin:enrol_wave",
     "rollout_admin:attendance", "quizzes_admin:export", "quizzes_admin:quiz_statistics",
     "certificates_batch_download", "password_reset_confirm",
+    "rollout_admin:import_job", "rollout_admin:import_progress", "rollout_admin:import_template",
+    "quizzes_admin:import_job", "quizzes_admin:import_progress", "quizzes_admin:import_template",
 }  # fmt: skip
 
 
