@@ -66,8 +66,8 @@ def test_rq_cron_enqueues_publish_scheduled_and_a_worker_publishes_the_page(
     settings, scheduled_lesson
 ):
     """The production path, without waiting for the minute: the RQ cron scheduler loaded from
-    ``lms.jobs.cron`` (as ``manage.py rqcron lms.jobs.cron`` does) enqueues the due job; an RQ worker of
-    the ``scheduled`` queue runs it; the page is live. No one ran a command by hand."""
+    ``lms.jobs.cron`` (as ``manage.py rqcron lms.jobs.cron`` does) enqueues the due job; an RQ
+    worker of the ``scheduled`` queue runs it; the page is live. No one ran a command by hand."""
     from django_rq.cron import DjangoCronScheduler
     from rq import Queue, SimpleWorker
 
