@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 
 def pytest_sessionstart(session):
@@ -34,3 +36,14 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+# A longer run of the lifecycle state machine (tests/certificates/test_lifecycle_model.py):
+#   pytest tests/certificates/test_lifecycle_model.py --hypothesis-profile=lifecycle-long
+hypothesis_settings.register_profile(
+    "lifecycle-long",
+    max_examples=200,
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)

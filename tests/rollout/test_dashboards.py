@@ -156,4 +156,4 @@ def test_district_dashboard_lists_staff_and_status(courses, client):
 
 # Query budgets, pinned: the same at 100 and at 10,000 rows.
 # numbers: districts, counts, required courses, people, waves (+2 prefetches), weekly.
-QUERIES = {"dashboard": 19, "numbers": 8, "export": 2}
+QUERIES = {"dashboard": 18, "numbers": 8, "export": 2}
