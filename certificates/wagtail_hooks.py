@@ -9,7 +9,7 @@ from lms.organisation.admin_views import DistrictScopedViewSet
 from lms.organisation.roles import is_admin
 
 from . import admin_views
-from .issuing import ACTION_ISSUE, ACTION_REISSUE, ACTION_REVOKE
+from .issuing import ACTION_ISSUE, ACTION_REINSTATE, ACTION_REISSUE, ACTION_REVOKE
 from .models import Certificate
 
 
@@ -82,6 +82,7 @@ class CertificateViewSet(DistrictScopedViewSet):
         return super().get_urlpatterns() + [
             path("revoke/<int:pk>/", admin_views.revoke_view, name="revoke"),
             path("reissue/<int:pk>/", admin_views.reissue_view, name="reissue"),
+            path("reinstate/<int:pk>/", admin_views.reinstate_view, name="reinstate"),
         ]
 
 
@@ -122,3 +123,4 @@ def register_certificate_actions(actions):
     actions.register_action(ACTION_ISSUE, _("颁发证书"), _("颁发证书"))
     actions.register_action(ACTION_REISSUE, _("重新颁发证书"), _("重新颁发证书"))
     actions.register_action(ACTION_REVOKE, _("撤销证书"), _("撤销证书"))
+    actions.register_action(ACTION_REINSTATE, _("恢复被撤销的证书"), _("恢复被撤销的证书"))

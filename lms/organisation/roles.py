@@ -170,8 +170,9 @@ def can_administer_district(user, district_id):
 # --- Granting roles (the Wagtail user editor, lms.organisation.user_admin) -------------------
 
 # Each role's rank: nobody below superuser grants a role above their own.
+# Reviewers approve what every learner reads: only city administrators grant that role.
+ROLE_RANK = {WINDOW_STAFF: 0, TRAINER: 1, DISTRICT_ADMIN: 2, REVIEWER: 3, CITY_ADMIN: 3}
 # A role missing here ranks above every other: only a superuser grants it.
-ROLE_RANK = {WINDOW_STAFF: 0, TRAINER: 1, REVIEWER: 1, DISTRICT_ADMIN: 2, CITY_ADMIN: 3}
 UNRANKED = 99
 
 

@@ -1,6 +1,7 @@
 """The approval workflow with the project's roles: trainers submit, reviewers (审核人) approve or
 request changes with a comment; trainers cannot publish directly; city administrators assign the
-reviewer role (lms/organisation/migrations/0005_reviewer_role.py, lms/organisation/roles.py, courses/loader.py)."""
+reviewer role (lms/organisation/migrations/0005_reviewer_role.py, lms/organisation/roles.py,
+courses/loader.py)."""
 
 import pytest
 from django.contrib.auth.models import Group
@@ -8,7 +9,7 @@ from wagtail.models import Page, TaskState, WorkflowState
 from wagtail.test.utils.form_data import nested_form_data, streamfield
 
 from courses.models import LessonPage
-from lms import roles
+from lms.organisation import roles
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -160,3 +161,8 @@ def test_city_admin_assigns_the_reviewer_role(client):
     )
     assert response.status_code == 302, response.context["form"].errors
     assert set(staff.groups.values_list("name", flat=True)) == {roles.TRAINER, roles.REVIEWER}
+
+
+def test_a_district_admin_cannot_grant_the_reviewer_role():
+    district_admin = make_user(roles.DISTRICT_ADMIN, district="HP")
+    assert not roles.assignable_groups(district_admin).filter(name=roles.REVIEWER).exists()
