@@ -20,6 +20,7 @@ from wagtail.models import Orderable
 from wagtail.search import index
 
 from .formats import sanitize_html
+from .widgets import FractionSelect
 
 
 class QuestionBank(models.Model):
@@ -264,7 +265,13 @@ class Choice(Orderable):
 
     panels = [
         FieldPanel("text"),
-        FieldRowPanel([FieldPanel("fraction"), FieldPanel("value"), FieldPanel("tolerance")]),
+        FieldRowPanel(
+            [
+                FieldPanel("fraction", widget=FractionSelect()),
+                FieldPanel("value"),
+                FieldPanel("tolerance"),
+            ]
+        ),
         FieldPanel("match"),
         FieldPanel("feedback"),
     ]
