@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: catalogues node help setup system-deps venv messages migrate demo demo-data run test test-fast lint format check lock bench load-test prod-local worker cron audit clean
+.PHONY: lighthouse catalogues node help setup system-deps venv messages migrate demo demo-data run test test-fast lint format check lock bench load-test prod-local worker cron audit clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -70,6 +70,13 @@ check: venv ## Django system checks and missing migrations
 lock: ## Re-pin requirements.txt from requirements.in
 	$(PY) -m pip install -q -r requirements.in
 	$(PY) -m pip freeze | grep -v '^-e' > requirements.txt
+
+tools/lighthouse/node_modules/.installed: tools/lighthouse/package-lock.json
+	npm ci --prefix tools/lighthouse --no-audit --no-fund --silent
+	@touch $@
+
+lighthouse: setup tools/lighthouse/node_modules/.installed ## Lighthouse (mobile) on the learner pages against Debian's Chromium; targets in docs/PERFORMANCE.md
+	bash scripts/lighthouse.sh
 
 bench: setup ## Run the benchmarks in tests/perf and write var/bench.json
 	$(PY) -m tests.perf.run

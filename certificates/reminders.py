@@ -12,9 +12,12 @@ from .rendering import format_date_zh
 
 def send_expiry_reminders(days=30, now=None):
     """Email holders whose valid certificate expires within ``days``; never twice. Returns count."""
+    from .lifecycle import open_renewals
     from .models import Certificate
 
     now = now or timezone.now()
+    # The e-mail invites the holder to retrain: their course re-opens for a new cycle now.
+    open_renewals(at=now)
     due = (
         Certificate.objects.valid(now)
         .filter(expires_at__lte=now + timedelta(days=days), reminded_at__isnull=True)

@@ -18,7 +18,8 @@ from lms.organisation.roles import (
     scope_to_districts,
 )
 
-from .authorisation import is_authorised
+from .authorisation import is_active_person, is_authorised
+from .lifecycle import open_renewals
 from .models import Certificate
 from .rendering import format_date_zh
 
@@ -33,7 +34,22 @@ def home_section(request):
     """The "My training" banner: authorised or not, and what is missing."""
     if not request.user.is_authenticated:
         return None
+    open_renewals(user=request.user)
     return {"template": "certificates/home_section.html", "status": is_authorised(request.user)}
+
+
+def course_page_section(request, course):
+    """The course page's "your certificate" box: re-opens the course for recertification when
+    the certificate is expiring, then says what is still missing or links the certificate."""
+    if not request.user.is_authenticated:
+        return None
+    from .standing import course_standing
+
+    open_renewals(user=request.user, course=course)
+    return {
+        "template": "certificates/includes/course_standing.html",
+        "standing": course_standing(request.user, course),
+    }
 
 
 @login_required
@@ -182,6 +198,7 @@ def lookup(request):
             {
                 "profile": p,
                 "authorised": p.user_id in authorised,
+                "left": not is_active_person(p.user),
                 "certificates": certs.get(p.user_id, []),
             }
             for p in profiles

@@ -320,6 +320,7 @@ def _validate_course_meta(path, meta, key_lines, errors):
     check.string_list("objectives")
     check.integer("estimated_minutes")
     check.boolean("required")
+    check.boolean("quiz_after_lessons")
     check.string_list("prerequisites")
     check.integer("certificate_validity_days", minimum=1)
     check.choice("certificate_language", ["zh", "bilingual"])
@@ -887,6 +888,8 @@ def _course_fields(source, root):
         "estimated_minutes": meta.get("estimated_minutes", 60),
         "hours": Decimal(str(meta.get("hours", 1))),
         "required_for_authorisation": meta.get("required", True),
+        # The quiz opens after every lesson is read: on by default for required courses.
+        "quiz_after_lessons": meta.get("quiz_after_lessons", meta.get("required", True)),
         "certificate_validity_days": meta.get("certificate_validity_days", 730),
         "certificate_language": meta.get("certificate_language", "zh"),
         "source_path": _relative(source.path, root),

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .enrolment import enrol
+from .learning import standing_for
 from .models import CoursePage, Enrollment, LessonPage
 from .prerequisites import missing_prerequisites
 from .progress import (
@@ -57,6 +58,10 @@ def complete_lesson_view(request, lesson_id):
     enrollment = Enrollment.objects.get(user=request.user, course=course)
     if enrollment.completed_at:
         messages.success(request, _("恭喜，你已完成《%(title)s》。") % {"title": course.title})
+    # After every lesson: what is still missing for the certificate and for authorisation.
+    standing = standing_for(request.user, course)
+    if standing is not None and standing.message():
+        messages.info(request, standing.message())
     next_lesson = (
         course.lessons().defer_streamfields().filter(path__gt=lesson.path).order_by("path").first()
     )

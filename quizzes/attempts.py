@@ -44,11 +44,26 @@ class AttemptError(ValidationError):
 # --------------------------------------------------------------------------- rules
 
 
+def cycle_since(quiz, user):
+    """Attempts count from the start of the learner's current cycle of the quiz's course (a
+    recertification or a revocation opens a new one: ``courses.enrolment.start_new_cycle``)."""
+    if not quiz.course_id:
+        return None
+    from courses.enrolment import cycle_start
+
+    return cycle_start(user, quiz.course_id)
+
+
+def cycle_attempts(quiz, user, since=None):
+    qs = Attempt.objects.filter(quiz=quiz, user=user)
+    return qs.filter(started_at__gte=since) if since is not None else qs
+
+
 def attempts_left(quiz, user, used=None):
     if quiz.max_attempts is None:
         return None
     if used is None:
-        used = Attempt.objects.filter(quiz=quiz, user=user).count()
+        used = cycle_attempts(quiz, user, cycle_since(quiz, user)).count()
     return max(0, quiz.max_attempts - used)
 
 
@@ -67,10 +82,6 @@ def cooldown_until(quiz, user, last_submitted=None):
         return None
     until = last_submitted + timedelta(minutes=quiz.cooldown_minutes)
     return until if until > timezone.now() else None
-
-
-def has_passed(quiz, user):
-    return Attempt.objects.filter(quiz=quiz, user=user, passed=True).exists()
 
 
 # --------------------------------------------------------------------------- drawing
@@ -106,8 +117,9 @@ def _build_paper(attempt, quiz, rng):
 def start_attempt(quiz, user, now=None):
     """Return the user's in-progress attempt of ``quiz`` or start a new one.
 
-    Raises :class:`AttemptError` when the quiz is closed, no attempts are left or the
-    cooldown has not passed.
+    Raises :class:`AttemptError` when the quiz is closed, the course's quiz gate is shut
+    (``courses.progress.quiz_gate``: enrolment, prerequisites, lessons read), no attempts are
+    left in this cycle or the cooldown has not passed.
     """
     now = now or timezone.now()
     try:
@@ -124,12 +136,22 @@ def start_attempt(quiz, user, now=None):
                 _finish(current, now, answers=None)
             if not quiz.is_open(now):
                 raise AttemptError(_("本测验当前未开放。"))
+            if quiz.course_id:
+                from courses.progress import quiz_gate
+
+                gate = quiz_gate(user, quiz.course)
+                if not gate.open:
+                    raise AttemptError(" ".join(gate.reasons))
             attempts = list(
-                Attempt.objects.filter(quiz=quiz, user=user).values_list("number", "submitted_at")
+                Attempt.objects.filter(quiz=quiz, user=user).values_list(
+                    "number", "submitted_at", "started_at"
+                )
             )
-            if quiz.max_attempts is not None and len(attempts) >= quiz.max_attempts:
+            since = cycle_since(quiz, user)
+            used = [a for a in attempts if since is None or a[2] >= since]
+            if quiz.max_attempts is not None and len(used) >= quiz.max_attempts:
                 raise AttemptError(_("作答次数已用完。"))
-            last = max((s for _n, s in attempts if s is not None), default=None)
+            last = max((s for _n, s, _st in used if s is not None), default=None)
             if quiz.cooldown_minutes and last is not None:
                 until = last + timedelta(minutes=quiz.cooldown_minutes)
                 if until > now:
@@ -137,7 +159,7 @@ def start_attempt(quiz, user, now=None):
                         _("请在 %(time)s 之后再次作答。")
                         % {"time": timezone.localtime(until).strftime("%H:%M:%S")}
                     )
-            number = max((n for n, _s in attempts), default=0) + 1
+            number = max((n for n, _s, _st in attempts), default=0) + 1
             deadline = now + quiz.time_limit if quiz.time_limit else None
             if quiz.available_until and (deadline is None or deadline > quiz.available_until):
                 deadline = quiz.available_until

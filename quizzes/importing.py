@@ -74,6 +74,10 @@ def check_upload(name, size, fmt):
 
 def parse_bytes(data, fmt):
     """Decode and parse a file; raises FormatError listing every bad line."""
+    if len(data) > max_upload_size():
+        raise FormatError(
+            [(0, _("文件太大：不能超过 %(mb).1f MB。") % {"mb": max_upload_size() / 1024 / 1024})]
+        )
     questions = PARSERS[fmt](decode_upload(data))
     _check_questions(questions)
     return questions
@@ -117,23 +121,45 @@ def _length_errors(question, limits):
     return errors
 
 
+def number_duplicate_names(questions):
+    """Give every question of a file a distinct name, in place, the way it reads.
+
+    Moodle accepts several questions with the same name (an unnamed question is named after
+    its text, and its own examples repeat texts); a bank here matches questions by name, so
+    the second "Q" of a file becomes "Q (2)", the third "Q (3)" (skipping names the file
+    already uses). The numbering depends only on the file, so importing it again updates the
+    same questions, and an exported bank (distinct names) reads back unchanged.
+    """
+    limit = Question._meta.get_field("name").max_length
+    taken = {question.name for question in questions}
+    seen = set()
+    next_number = {}  # name -> the next number to try (keeps this linear)
+    for question in questions:
+        name = question.name
+        if name not in seen:
+            seen.add(name)
+            continue
+        number = next_number.get(name, 2)
+        while True:
+            suffix = f" ({number})"
+            candidate = name[: limit - len(suffix)].rstrip() + suffix
+            number += 1
+            if candidate not in taken:
+                break
+        next_number[name] = number
+        question.name = candidate
+        taken.add(candidate)
+        seen.add(candidate)
+    return questions
+
+
 def _check_questions(questions):
-    """Reject duplicate question names and values too long to store, naming each line."""
-    seen = {}
+    """Number duplicate names; reject values too long to store, naming each line."""
+    number_duplicate_names(questions)
     errors = []
     limits = _field_limits()
     for question in questions:
         errors.extend(_length_errors(question, limits))
-        if question.name in seen:
-            errors.append(
-                (
-                    question.line,
-                    _("题目名称“%(name)s”与第 %(first)d 行的题目重复。")
-                    % {"name": question.name, "first": seen[question.name]},
-                )
-            )
-        else:
-            seen[question.name] = question.line
     if errors:
         raise FormatError(errors)
 

@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from courses.learning import standing_for
+
 from . import attempts as svc
 from . import tokens
 from .models import Attempt, Choice, Quiz, Response
@@ -30,12 +32,14 @@ def _visible_quizzes():
     return Quiz.objects.filter(live=True)
 
 
-def _is_enrolled(user, quiz):
+def _gate(user, quiz):
+    """The course's rule for starting its quiz (``courses.progress.quiz_gate``); a quiz with no
+    course is open to everyone."""
     if not quiz.course_id:
-        return True
-    from courses.models import Enrollment
+        return None
+    from courses.progress import quiz_gate
 
-    return Enrollment.objects.filter(user=user, course_id=quiz.course_id).exists()
+    return quiz_gate(user, quiz.course)
 
 
 def _own_attempt(request, pk):
@@ -71,12 +75,16 @@ def quiz_status(quiz, user):
         in_progress = None
     last_submitted = max((a.submitted_at for a in rows if a.submitted_at), default=None)
     cooldown = svc.cooldown_until(quiz, user, last_submitted) if last_submitted else None
-    left = svc.attempts_left(quiz, user, used=len(rows))
+    since = svc.cycle_since(quiz, user)
+    left = svc.attempts_left(
+        quiz, user, used=len([a for a in rows if since is None or a.started_at >= since])
+    )
     graded = [a for a in rows if a.score is not None]
-    enrolled = _is_enrolled(user, quiz)
+    gate = _gate(user, quiz)
+    enrolled = gate is None or gate.enrolled
     can_start = (
         in_progress is None
-        and enrolled
+        and (gate is None or gate.open)
         and quiz.is_open(now)
         and (left is None or left > 0)
         and cooldown is None
@@ -93,6 +101,7 @@ def quiz_status(quiz, user):
         "passed": any(a.passed for a in rows),
         "is_open": quiz.is_open(now),
         "enrolled": enrolled,
+        "gate_reasons": gate.reasons if gate is not None else [],
         "can_start": can_start,
         "url": reverse("quizzes:quiz", args=[quiz.pk]),
     }
@@ -110,7 +119,7 @@ def _paper_size(quiz):
     draws = list(quiz.draws.all())
     if draws:
         return sum(d.count for d in draws)
-    total = quiz.bank.questions.count()
+    total = quiz.bank.questions.exclude(qtype="description").count()
     if quiz.questions_per_attempt:
         return min(total, quiz.questions_per_attempt)
     return total
@@ -119,10 +128,7 @@ def _paper_size(quiz):
 @login_required
 @require_POST
 def start(request, pk):
-    quiz = get_object_or_404(_visible_quizzes(), pk=pk)
-    if not _is_enrolled(request.user, quiz):
-        messages.error(request, _("请先报名本课程。"))
-        return redirect("quizzes:quiz", pk=quiz.pk)
+    quiz = get_object_or_404(_visible_quizzes().select_related("course"), pk=pk)
     try:
         attempt = svc.start_attempt(quiz, request.user)
     except svc.AttemptError as error:
@@ -195,7 +201,14 @@ def _paper(attempt, reveal, key=True):
                     "text": c.text,
                     "selected": c.pk in selected,
                     "fraction": c.fraction if show else None,
-                    "correct": show and c.fraction > 0,
+                    # Single choice: only a full-credit option is "the correct answer"; a
+                    # partial-credit one shows its percentage. Multiple response: every
+                    # option with a positive weight is part of the correct answer.
+                    "correct": show
+                    and (c.fraction >= 1 or (question.qtype == "multiresponse" and c.fraction > 0)),
+                    "partial_percent": c.fraction * 100
+                    if show and question.qtype == "multichoice" and 0 < c.fraction < 1
+                    else None,
                     "feedback": c.feedback if show and c.pk in selected else "",
                 }
                 for c in ordered
@@ -446,6 +459,10 @@ def result(request, pk):
         "key_withheld": reveal and not key,
         "items": items,
         "attempts_left": svc.attempts_left(attempt.quiz, request.user),
+        # What the certificate and authorisation still need, and the certificate once issued.
+        "standing": standing_for(request.user, attempt.quiz.course)
+        if attempt.quiz.course_id
+        else None,
     }
     return render(request, "quizzes/result.html", context)
 

@@ -55,8 +55,10 @@ class RolloutConfig(AppConfig):
     }
 
     def ready(self):
+        from certificates.exports import register_population
         from lms.jobs.tasks import register
 
-        from . import services  # noqa: F401  (signal receivers)
+        from . import services  # (signal receivers)
 
         register("staff_import", "lms.rollout.importing.run_job")
+        register_population("wave", services.wave_population)

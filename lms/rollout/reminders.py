@@ -114,8 +114,6 @@ def send_weekly_summaries(now=None):
 
 
 def send_certificate_expiry_reminders(days=30):
-    try:
-        from certificates.reminders import send_expiry_reminders
-    except ImportError:
-        return None
+    from certificates.reminders import send_expiry_reminders
+
     return send_expiry_reminders(days=days)

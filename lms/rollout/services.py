@@ -7,6 +7,7 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from courses.enrolment import enrol_many
 from lms.organisation.models import StaffProfile
 from lms.organisation.signals import staff_joined
 
@@ -16,38 +17,28 @@ logger = logging.getLogger(__name__)
 
 
 def _enrol_many(users, courses, due_at):
-    """Bulk-enrol through courses' public API when it exists; else write the rows directly."""
-    try:
-        from courses.enrolment import enrol_many
-    except ImportError:
-        enrol_many = None
-    if enrol_many is not None:
-        return enrol_many(users, courses, source="wave", due_at=due_at)
-    # Fallback (top floor may write the courses' table): idempotent through the unique
-    # constraint on (user, course).
-    from courses.models import Enrollment
-
-    user_ids = [getattr(u, "pk", u) for u in users]
-    existing = set(
-        Enrollment.objects.filter(user_id__in=user_ids, course__in=courses).values_list(
-            "user_id", "course_id"
-        )
-    )
-    rows = [
-        Enrollment(user_id=uid, course=course, source="wave", due_at=due_at)
-        for uid in user_ids
-        for course in courses
-        if (uid, course.pk) not in existing
-    ]
-    Enrollment.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
-    return len(rows)
+    return enrol_many(users, courses, source="wave", due_at=due_at)
 
 
 def wave_staff(wave, district_ids=None):
+    """The one definition of who belongs to a wave: the active staff of its districts."""
     qs = StaffProfile.objects.active().filter(district__in=wave.districts.all())
     if district_ids is not None:
         qs = qs.filter(district_id__in=district_ids)
     return qs
+
+
+def wave_member_ids(wave, district_ids=None) -> list:
+    """User ids of the wave's members: what the rollout hands down to lower floors
+    (certificates never look waves up)."""
+    return list(wave_staff(wave, district_ids).values_list("user_id", flat=True))
+
+
+def wave_population(wave_id):
+    """``(user_ids, course_ids)`` of a wave, for certificates' batch downloads (registered in
+    ``RolloutConfig.ready`` with ``certificates.exports.register_population``)."""
+    wave = RolloutWave.objects.get(pk=wave_id)
+    return wave_member_ids(wave), list(wave.courses.values_list("pk", flat=True))
 
 
 def enrol_wave(wave, district_ids=None):

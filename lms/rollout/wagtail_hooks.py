@@ -1,11 +1,10 @@
-from django.http import Http404
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.admin.widgets import ListingButton
 
-from lms.organisation.admin_views import SafeExportViewSet
+from lms.organisation.admin_views import DistrictScopedViewSet
 from lms.organisation.roles import is_admin
 
 from . import admin_urls
@@ -31,31 +30,6 @@ class RoleMenuItem(MenuItem):
 # -- viewsets ----------------------------------------------------------------------------------
 
 
-class ScopedQuerysetMixin:
-    """Every view of the viewset (index, edit, delete, inspect, history…) finds objects only
-    through ``scope``: another district's wave or session is a 404."""
-
-    scope = None
-
-    def get_base_queryset(self):
-        allowed = type(self).scope(self.request.user).values("pk")
-        return super().get_base_queryset().filter(pk__in=allowed)
-
-    def get_object(self, *args, **kwargs):
-        obj = super().get_object(*args, **kwargs)
-        if not type(self).scope(self.request.user).filter(pk=obj.pk).exists():
-            raise Http404
-        return obj
-
-
-def _scoped(view_class, scope):
-    return type(
-        f"Scoped{view_class.__name__}",
-        (ScopedQuerysetMixin, view_class),
-        {"scope": staticmethod(scope)},
-    )
-
-
 def _waves_for(user):
     """Waves hold no personal data: whoever may view waves without administering districts
     (trainers) sees them all; administrators their districts'."""
@@ -66,29 +40,23 @@ def _waves_for(user):
     return visible_waves(user)
 
 
-class ScopedViewSet(SafeExportViewSet):
-    scope = None
-    # Objects that may be changed (edit, delete, copy); defaults to ``scope``.
-    edit_scope = None
+class ScopedViewSet(DistrictScopedViewSet):
+    """Rollout viewsets on the common district-scope base class; ``visible(user)`` and
+    ``editable(user)`` (default: ``visible``) are the querysets of the rollout rules."""
+
+    visible = None
+    editable = None
     extra_buttons = ()
+
+    def scope(self, queryset, user):
+        return queryset.filter(pk__in=type(self).visible(user).values("pk"))
+
+    def edit_scope(self, queryset, user):
+        rule = type(self).editable or type(self).visible
+        return queryset.filter(pk__in=rule(user).values("pk"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for attr in (
-            "index_view_class",
-            "edit_view_class",
-            "delete_view_class",
-            "inspect_view_class",
-            "history_view_class",
-            "usage_view_class",
-            "copy_view_class",
-        ):
-            view_class = getattr(self, attr, None)
-            scope = type(self).scope
-            if attr in ("edit_view_class", "delete_view_class", "copy_view_class"):
-                scope = type(self).edit_scope or scope
-            if view_class is not None:
-                setattr(self, attr, _scoped(view_class, scope))
         buttons = self.extra_buttons
         index = self.index_view_class
 
@@ -112,7 +80,7 @@ class ScopedViewSet(SafeExportViewSet):
 
 class RolloutWaveViewSet(ScopedViewSet):
     model = RolloutWave
-    scope = staticmethod(_waves_for)
+    visible = staticmethod(_waves_for)
     icon = "calendar-alt"
     menu_label = _("培训批次")
     url_prefix = "rollout/waves"
@@ -135,10 +103,10 @@ class RolloutWaveViewSet(ScopedViewSet):
 
 class TrainingSessionViewSet(ScopedViewSet):
     model = TrainingSession
-    scope = staticmethod(visible_sessions)
+    visible = staticmethod(visible_sessions)
     # Hole 9 (issue 15): a district administrator sees the city-wide sessions of waves that
     # cover their district but changes only their own district's sessions.
-    edit_scope = staticmethod(editable_sessions)
+    editable = staticmethod(editable_sessions)
     icon = "group"
     menu_label = _("现场培训")
     url_prefix = "rollout/sessions"

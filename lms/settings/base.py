@@ -310,7 +310,14 @@ HOME_SECTIONS = [
     "courses.views.home_section",
 ]
 # Sections higher apps add to a course page: callables (request, course) -> dict | None.
-COURSE_PAGE_SECTIONS = ["quizzes.views.course_page_section"]
+COURSE_PAGE_SECTIONS = [
+    "certificates.views.course_page_section",
+    "quizzes.views.course_page_section",
+]
+# What a learner still needs for a course's certificate and for authorisation: a callable
+# (user, course) -> object with .message() (certificates.standing), shown after every lesson
+# and quiz result by the lower floors, which cannot import certificates.
+COURSE_STANDING = "certificates.standing.course_standing"
 
 # --- Security hardening (docs/SECURITY.md) ---------------------------------------------------
 # Two-factor authentication (django-otp TOTP) for every account that holds a permission:

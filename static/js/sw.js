@@ -64,7 +64,8 @@ self.addEventListener("fetch", function (event) {
   if (request.mode === "navigate") {
     event.respondWith(
       fetch(request).then(function (response) {
-        if (response.ok && !response.redirected) {
+        var type = response.headers.get("Content-Type") || "";
+        if (response.ok && !response.redirected && type.indexOf("text/html") === 0) {
           var copy = response.clone();
           copy.text().then(function (html) {
             if (html.indexOf('name="lms-offline" content="lesson"') !== -1) {

@@ -186,11 +186,11 @@ def test_trainer_authors_a_lesson_a_bank_a_quiz_and_marks_an_essay(
     page.locator("#id_format").select_option("gift")
     page.locator("#id_file").set_input_files(str(gift))
     page.get_by_role("button", name="上传并预览").click()
-    preview = page.locator("table.listing")
+    preview = page.locator("table.job-table")
     expect(preview.locator("tbody tr")).to_have_count(2)
     expect(preview).to_contain_text("E2E-201-002 接待记录")
     page.get_by_role("button", name="确认导入").click()
-    expect(page.locator(".messages")).to_contain_text("新增 2 题")
+    expect(page.locator("main")).to_contain_text("新增 2 题")
 
     # 3. Attach a quiz to the course (live = published to learners).
     page.goto("/admin/quiz/new/")

@@ -66,3 +66,15 @@ def test_chinese_result_page_is_unchanged(client, learner):
     assert f"交卷时间：{when.year}年{when.month}月{when.day}日" in body
     assert "得分：" in body and "回答错误" in body
     assert "只有中文版" not in body
+
+
+def test_english_quiz_rules_use_plural_forms(client, learner):
+    quiz = make_quiz(
+        make_bank(text=gift_questions(1)), max_attempts=1, time_limit_minutes=1, cooldown_minutes=1
+    )
+    client.force_login(learner)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = main(client.get(reverse("quizzes:quiz", args=[quiz.pk])).content.decode())
+    assert "Up to 1 attempt," in body and "1 attempts" not in body
+    assert "Time limit 1 minute;" in body and "1 minutes" not in body
+    assert "1 attempt left" in body
