@@ -19,7 +19,7 @@ from . import attempts as svc
 from .forms import ImportForm, MarkForm, MarkingFilterForm
 from .importing import GIFT_TEMPLATE, export_bank
 from .models import Attempt, QuestionBank, Quiz, Response
-from .statistics import item_statistics
+from .statistics import ALL, FIRST, item_statistics, statistics_xlsx
 
 
 def sees_every_learner(user):
@@ -173,7 +173,17 @@ def statistics_view(request, pk):
         # Statistics pool every district's learners: trainers and city admins only.
         raise PermissionDenied
     quiz = get_object_or_404(Quiz, pk=pk)
-    stats = item_statistics(quiz)
+    which = FIRST if request.GET.get("attempts") == FIRST else ALL
+    stats = item_statistics(quiz, attempts=which)
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(
+            statistics_xlsx(quiz, stats),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="quiz-{quiz.pk}-statistics-{which}.xlsx"'
+        )
+        return response
     return render(
         request,
         "quizzes/admin/statistics.html",
