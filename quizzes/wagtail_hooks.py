@@ -123,6 +123,7 @@ admin_urlpatterns = (
         path("marking/", admin_views.marking_view, name="marking"),
         path("statistics/", admin_views.statistics_index, name="statistics"),
         path("statistics/<int:pk>/", admin_views.statistics_view, name="quiz_statistics"),
+        path("questions/<int:pk>/preview/", admin_views.question_preview, name="question_preview"),
     ],
     "quizzes_admin",
 )

@@ -125,3 +125,18 @@ def test_weight_is_a_moodle_style_drop_down_that_keeps_unusual_values(trainer_cl
         assert f">{label}</option>" in html
     # the imported 35 % stays selected, so saving does not change it
     assert '<option value="0.35000" selected>35 %</option>' in html
+
+
+def test_preview_shows_the_question_as_a_learner_sees_it(trainer_client, bank):
+    question = Question.objects.create(
+        bank=bank, name="Q", qtype="multichoice", text="<p>发明专利的<strong>保护期限</strong></p>"
+    )
+    Choice.objects.create(question=question, text="20年", fraction=1, feedback="正确，自申请日起")
+    Choice.objects.create(question=question, text="10年", fraction=0)
+    url = f"/admin/quiz-tools/questions/{question.pk}/preview/"
+    html = trainer_client.get(url).content.decode()
+    assert "<strong>保护期限</strong>" in html
+    assert 'type="radio"' in html and "20年" in html and "10年" in html
+    assert "正确答案" not in html  # no answer shown to a learner on the paper
+    html = trainer_client.get(url, {"answers": "1"}).content.decode()
+    assert "正确答案" in html and "disabled" in html
