@@ -8,6 +8,7 @@ Scoring lives in ``quizzes.scoring``, the attempt life cycle in ``quizzes.attemp
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -19,6 +20,7 @@ from wagtail.models import Orderable
 from wagtail.search import index
 
 from .formats import sanitize_html
+from .widgets import FractionSelect
 
 
 class QuestionBank(models.Model):
@@ -188,6 +190,16 @@ class Question(index.Indexed, ClusterableModel):
         instance._loaded_qtype = instance.__dict__.get("qtype")
         return instance
 
+    def clean(self):
+        super().clean()
+        if self.category_id and self.bank_id and self.category.bank_id != self.bank_id:
+            raise ValidationError(
+                {
+                    "category": _("分类“%(category)s”属于题库“%(bank)s”，不属于本题的题库。")
+                    % {"category": self.category.path, "bank": self.category.bank}
+                }
+            )
+
     def save(self, *args, **kwargs):
         for field in ("text", "explanation", "true_feedback", "false_feedback"):
             setattr(self, field, sanitize_html(getattr(self, field) or ""))
@@ -253,7 +265,13 @@ class Choice(Orderable):
 
     panels = [
         FieldPanel("text"),
-        FieldRowPanel([FieldPanel("fraction"), FieldPanel("value"), FieldPanel("tolerance")]),
+        FieldRowPanel(
+            [
+                FieldPanel("fraction", widget=FractionSelect()),
+                FieldPanel("value"),
+                FieldPanel("tolerance"),
+            ]
+        ),
         FieldPanel("match"),
         FieldPanel("feedback"),
     ]
@@ -396,6 +414,17 @@ class QuizDraw(Orderable):
             [FieldPanel("category"), FieldPanel("count"), FieldPanel("include_subcategories")]
         )
     ]
+
+    def clean(self):
+        super().clean()
+        quiz = getattr(self, "quiz", None)
+        if quiz is not None and self.category_id and self.category.bank_id != quiz.bank_id:
+            raise ValidationError(
+                {
+                    "category": _("分类“%(category)s”属于题库“%(bank)s”，不属于本测验的题库。")
+                    % {"category": self.category.path, "bank": self.category.bank}
+                }
+            )
 
     class Meta(Orderable.Meta):
         verbose_name = _("抽题规则")
