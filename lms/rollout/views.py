@@ -35,7 +35,7 @@ from . import dashboards, exports, importing
 from .forms import ConfirmImportForm, RosterFilterForm, StaffImportForm
 from .models import Attendance, RolloutWave, RosterExport, TrainingSession
 from .roster import RosterFilter, roster_queryset, roster_values
-from .services import enrol_wave
+from .services import enrol_wave, enrolment_preview
 
 IMPORT_DIR = "staff_imports"
 
@@ -379,7 +379,8 @@ class EnrolWaveView(AdminTemplateView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(wave=self.wave, **kwargs)
+        preview = enrolment_preview(self.wave, admin_district_ids(self.request.user))
+        return super().get_context_data(wave=self.wave, preview=preview, **kwargs)
 
     def post(self, request):
         ids = admin_district_ids(request.user)
