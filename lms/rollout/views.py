@@ -172,7 +172,7 @@ class RosterReportView(ReportView):
         now = timezone.now()
         courses = dict(CoursePage.objects.values_list("pk", "code"))
         rows = []
-        format_row = exports.RowFormatter()
+        format_row = exports.RowFormatter(typed=True)
         for values in object_list:
             row = dict(zip(ROW_KEYS, values, strict=True))
             course_id = row.pop("course_id")
@@ -188,7 +188,7 @@ class RosterReportView(ReportView):
         query = self.request.GET.urlencode()
         context.update(
             form=self.form,
-            headers=exports.HEADERS,
+            headers=exports.headers(),
             csv_url=reverse("rollout_admin:export_csv") + (f"?{query}" if query else ""),
             xlsx_url=reverse("rollout_admin:export_xlsx"),
             query=self.request.GET,
@@ -216,20 +216,22 @@ class ExportCSVView(View):
             (chunk.encode("utf-8") for chunk in exports.iter_csv(filt)),
             content_type="text/csv; charset=utf-8",
         )
-        response["Content-Disposition"] = _attachment(exports.export_filename("csv"))
+        response["Content-Disposition"] = _attachment(
+            exports.export_filename("csv", filt.district_ids)
+        )
         return response
 
 
 class ExportXLSXView(View):
-    """Queues the XLSX export as a background task (immediate in dev/tests)."""
+    """Queues the XLSX export (or the printable PDF roster, ``format=pdf``) as a background
+    task (immediate in dev/tests)."""
 
     def post(self, request):
         require_admin(request.user)
         form = RosterFilterForm(request.POST or None, user=request.user)
         filt = form.roster_filter().resolve()
-        export = exports.record_export(
-            request.user, filt, "xlsx", status=RosterExport.Status.PENDING
-        )
+        fmt = "pdf" if request.POST.get("format") == "pdf" else "xlsx"
+        export = exports.record_export(request.user, filt, fmt, status=RosterExport.Status.PENDING)
         transaction.on_commit(lambda: exports.build_roster_export.enqueue(export.pk))
         messages.success(request, _("导出已开始，完成后可在“我的导出”中下载。"))
         return redirect("rollout_admin:exports")
@@ -270,7 +272,7 @@ class ExportDownloadView(LoginRequiredMixin, View):
         return FileResponse(
             export.file.open("rb"),
             as_attachment=True,
-            filename=f"花名册-{export.pk}.{export.format}",
+            filename=exports.download_name(export),
         )
 
 
