@@ -248,6 +248,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 WAGTAIL_SITE_NAME = _("上海知识产权公共服务窗口培训平台")
 WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 SITE_URL = WAGTAILADMIN_BASE_URL
+# Certificate expiry reminders, in days before expiry (one e-mail at each stage).
+CERTIFICATE_EXPIRY_REMINDER_DAYS = [
+    int(d) for d in os.environ.get("CERTIFICATE_EXPIRY_REMINDER_DAYS", "60,30,7").split(",") if d
+]
+# The weekly digest to administrators: ISO weekday it goes out (1 = Monday).
+WEEKLY_DIGEST_WEEKDAY = int(os.environ.get("WEEKLY_DIGEST_WEEKDAY", "1"))
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = [
     "csv", "docx", "mp4", "odt", "pdf", "pptx", "txt", "webm", "xlsx", "zip"
