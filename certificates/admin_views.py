@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from lms.models import District
-from lms.roles import admin_district_ids, is_admin, scope_to_districts
+from lms.organisation.models import District
+from lms.organisation.roles import admin_district_ids, is_admin, scope_to_districts
 
 from . import exports, issuing
 from .models import Certificate, CertificateBatch

@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from pypdf import PdfReader, PdfWriter
 
-from lms.roles import scope_to_districts
+from lms.organisation.roles import scope_to_districts
 
 from . import rendering
 from .models import Certificate, CertificateBatch

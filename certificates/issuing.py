@@ -215,7 +215,7 @@ def _wave(apps, wave_id):
 def wave_user_ids(apps, wave_id):
     """User ids of a rollout wave (staff of its districts), found lazily: the rollout app is a
     higher floor and is never imported here."""
-    from lms.models import StaffProfile
+    from lms.organisation.models import StaffProfile
 
     wave = _wave(apps, wave_id)
     if callable(getattr(wave, "user_ids", None)):

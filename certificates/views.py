@@ -11,7 +11,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from lms.roles import admin_district_ids, can_administer_district, is_admin, scope_to_districts
+from lms.organisation.roles import (
+    admin_district_ids,
+    can_administer_district,
+    is_admin,
+    scope_to_districts,
+)
 
 from .authorisation import is_authorised
 from .models import Certificate
@@ -150,7 +155,7 @@ def lookup(request):
     query = request.GET.get("q", "").strip()[:50]
     results = []
     if query:
-        from lms.models import StaffProfile
+        from lms.organisation.models import StaffProfile
 
         profiles = scope_to_districts(
             StaffProfile.objects.select_related("district", "user"), request.user

@@ -8,8 +8,8 @@ from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.models import InspectView
 
-from lms.admin_views import DistrictScopedViewSet
-from lms.roles import is_admin, scope_to_districts
+from lms.organisation.admin_views import DistrictScopedViewSet
+from lms.organisation.roles import is_admin, scope_to_districts
 
 from . import admin_views
 from .issuing import ACTION_ISSUE, ACTION_REISSUE, ACTION_REVOKE
@@ -31,7 +31,7 @@ class CertificateFilterSet(WagtailFilterSet):
 
 class ScopedInspectView(InspectView):
     """Wagtail's InspectView.get_object ignores the queryset, so the district scope of
-    lms.admin_views.DistrictScopedMixin does not reach it: scope it here."""
+    lms.organisation.admin_views.DistrictScopedMixin does not reach it: scope it here."""
 
     def get_object(self, queryset=None):
         scoped = scope_to_districts(Certificate.objects.all(), self.request.user, "holder_district")

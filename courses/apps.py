@@ -7,9 +7,10 @@ class CoursesConfig(AppConfig):
     verbose_name = _("课程")
     default_auto_field = "django.db.models.BigAutoField"
 
-    # Synchronised to the role groups after migrate (lms.roles.sync_role_permissions). Page
-    # permissions on the training tree are GroupPagePermissions, granted to trainers by
-    # courses.loader.ensure_training_index (run by load_curriculum).
+    # Synchronised to the role groups after migrate
+    # (lms.organisation.roles.sync_role_permissions). Page permissions on the training tree are
+    # GroupPagePermissions, granted to trainers by courses.loader.ensure_training_index (run by
+    # load_curriculum).
     role_permissions = {
         "district_admin": ["courses.view_enrollment", "courses.view_lessonprogress"],
         "city_admin": ["courses.view_enrollment", "courses.view_lessonprogress"],

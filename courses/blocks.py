@@ -157,6 +157,36 @@ class WarningBlock(blocks.StructBlock):
         preview_value = {"title": "受理常见错误", "text": "<p>合同未附中文译本。</p>"}
 
 
+class DialogueLineBlock(blocks.StructBlock):
+    speaker = blocks.CharBlock(label=_("说话人"), max_length=20)
+    role = blocks.ChoiceBlock(
+        label=_("身份"),
+        choices=[("window", _("窗口人员")), ("applicant", _("申请人")), ("other", _("其他"))],
+        default="window",
+    )
+    text = blocks.TextBlock(label=_("说的话"))
+
+
+class DialogueBlock(blocks.StructBlock):
+    """A counter script: what the window says and what the applicant says, turn by turn."""
+
+    title = blocks.CharBlock(label=_("标题"), required=False, default="窗口话术", max_length=60)
+    lines = blocks.ListBlock(DialogueLineBlock(), label=_("对话"))
+
+    class Meta:
+        icon = "openquote"
+        template = "blocks/dialogue_block.html"
+        label = _("窗口对话")
+        description = _("窗口话术示范：窗口人员与申请人一问一答。")
+        preview_value = {
+            "title": "一次性告知",
+            "lines": [
+                {"speaker": "窗口", "role": "window", "text": "您好，请问办理什么事项？"},
+                {"speaker": "申请人", "role": "applicant", "text": "我来办专利许可合同备案。"},
+            ],
+        }
+
+
 class TableBlock(blocks.StructBlock):
     """A Markdown table, kept as Markdown so that it stays editable in the admin (Draftail has
     no table support) and rendered through ``courses.markdown`` (sanitised with nh3)."""
@@ -189,4 +219,5 @@ class LessonStreamBlock(blocks.StreamBlock):
     steps = StepsBlock()
     faq = FAQBlock()
     warning = WarningBlock()
+    dialogue = DialogueBlock()
     table = TableBlock()

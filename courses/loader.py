@@ -22,6 +22,7 @@ Extensions (the quizzes app loads ``quiz:`` and ``questions.gift`` this way)::
 """
 
 import hashlib
+import inspect
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -41,7 +42,7 @@ from wagtail.models import (
     Site,
 )
 
-from lms import roles
+from lms.organisation import roles
 
 from . import markdown as mdconv
 from .models import CoursePage, LessonPage, TrainingIndexPage
@@ -54,12 +55,16 @@ INDEX_SLUG = "training"
 
 COURSE_REQUIRED = ["code", "title", "slug", "summary"]
 LESSON_REQUIRED = ["title", "slug"]
-SPECIAL_BLOCKS = ["keypoints", "checklist", "steps", "faq", "warning"]
+SPECIAL_BLOCKS = ["keypoints", "checklist", "steps", "faq", "warning", "dialogue"]
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FENCE_OPEN_RE = re.compile(r"^:::\s*(\S+)\s*(.*?)\s*$")
 BULLET_RE = re.compile(r"^\s*[-*+]\s+(.*)$")
 NUMBERED_RE = re.compile(r"^\s*\d+[.)、]\s*(.*)$")
 QA_RE = re.compile(r"^\s*([QA])\s*[:：]\s*(.*)$")
+# ``窗口：您好……`` / ``申请人：……``: a speaker (at most 12 characters) before a full-width colon.
+SPEAKER_RE = re.compile(r"^\s*([^：:\s][^：:]{0,11})：\s*(.*)$")
+WINDOW_SPEAKERS = ("窗口", "工作人员", "窗口人员", "受理人员", "帮办员")
+APPLICANT_SPEAKERS = ("申请人", "办事人", "来访者", "企业", "代理人", "被许可人", "许可人")
 OPTIONAL_SUFFIXES = ("（可选）", "(可选)")
 
 
@@ -97,7 +102,10 @@ _course_extensions = []
 def register_course_extension(func):
     """``func(course_page, course_dir, front_matter, dry_run)``, called for every course: first
     to validate (``dry_run=True``; raise ``CurriculumError``), then to write (``dry_run=False``),
-    inside the loader's transaction. Usable as a decorator; registering twice is a no-op."""
+    inside the loader's transaction. Usable as a decorator; registering twice is a no-op.
+
+    An extension that also accepts ``report`` and ``force`` keyword arguments gets the
+    LoadReport (to report what it skipped) and the ``--force`` flag when writing."""
     if func not in _course_extensions:
         _course_extensions.append(func)
     return func
@@ -143,6 +151,15 @@ class LoadReport:
     skipped: list = field(default_factory=list)  # (page, message)
     unpublished: list = field(default_factory=list)
     dry_run: bool = False
+    # Filled by extensions (the quizzes app): {"created": n, "updated": n, "unchanged": n,
+    # "retired": n, "restored": n, "skipped": n} for questions, and the same for quizzes.
+    questions: dict = field(default_factory=dict)
+    quizzes: dict = field(default_factory=dict)
+
+    def count(self, kind, what, n=1):
+        """Add ``n`` to ``self.<kind>[what]`` (kind: "questions" or "quizzes")."""
+        counts = getattr(self, kind)
+        counts[what] = counts.get(what, 0) + n
 
     @property
     def written(self):
@@ -386,6 +403,9 @@ def _special_block(path, kind, title, lines, first_line, open_line):
             faq.append({"question": question, "answer": mdconv.to_rich_text(answer)})
         value = {"items": faq}
         empty = not faq
+    elif kind == "dialogue":
+        value = {"lines": _dialogue_lines(path, lines, first_line)}
+        empty = not value["lines"]
     else:  # warning
         text = mdconv.to_rich_text("\n".join(lines))
         value = {"text": text}
@@ -395,6 +415,40 @@ def _special_block(path, kind, title, lines, first_line, open_line):
     if title:
         value["title"] = mdconv.to_plain(title)
     return value
+
+
+def speaker_role(speaker):
+    """ "window", "applicant" or "other" for a dialogue speaker's label."""
+    if speaker.startswith(WINDOW_SPEAKERS):
+        return "window"
+    if speaker.startswith(APPLICANT_SPEAKERS):
+        return "applicant"
+    return "other"
+
+
+def _dialogue_lines(path, lines, first_line):
+    """``窗口：…`` / ``申请人：…`` lines; a line without a speaker continues the previous one."""
+    turns = []
+    for offset, line in enumerate(lines):
+        if not line.strip():
+            continue
+        match = SPEAKER_RE.match(line)
+        if match:
+            speaker = mdconv.to_plain(match.group(1).strip())
+            turns.append(
+                {"speaker": speaker, "role": speaker_role(speaker), "text": match.group(2).strip()}
+            )
+        elif turns:
+            turns[-1]["text"] += line.strip()
+        else:
+            raise CurriculumError(
+                path,
+                first_line + offset,
+                _("对话的每一句应以“说话人：”开头，如“窗口：”或“申请人：”。"),
+            )
+    for turn in turns:
+        turn["text"] = mdconv.to_plain(turn["text"])
+    return [turn for turn in turns if turn["text"]]
 
 
 def _text_blocks(buffer):
@@ -895,7 +949,7 @@ def load_curriculum(root="content", force=False, dry_run=False):
                 course = _write_course(index, source, root, force, report)
                 courses.append(course)
                 for extension in _course_extensions:
-                    extension(course, source.dir, source.meta, False)
+                    _call_extension(extension, course, source, report, force)
         except CurriculumError as exc:
             raise CurriculumInvalid([exc])
         except ValidationError as exc:
@@ -903,6 +957,17 @@ def load_curriculum(root="content", force=False, dry_run=False):
             raise CurriculumInvalid([CurriculumError(path, 1, "；".join(exc.messages))])
         _ensure_order(index, sorted(courses, key=lambda c: (_order_of(sources, c), c.code)))
     return report
+
+
+def _call_extension(extension, course, source, report, force):
+    try:
+        parameters = inspect.signature(extension).parameters
+    except (TypeError, ValueError):
+        parameters = {}
+    if "report" in parameters and "force" in parameters:
+        extension(course, source.dir, source.meta, False, report=report, force=force)
+    else:
+        extension(course, source.dir, source.meta, False)
 
 
 def _order_of(sources, course):

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from lms.converters import IdConverter
+from lms.organisation.converters import IdConverter
 
 from . import views
 

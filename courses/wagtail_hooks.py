@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.viewsets.base import ViewSetGroup
 
-from lms.admin_views import DistrictScopedViewSet
+from lms.organisation.admin_views import DistrictScopedViewSet
 
 from .models import Enrollment, LessonProgress
 

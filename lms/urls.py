@@ -7,8 +7,8 @@ from wagtail.documents import urls as wagtaildocs_urls
 from wagtail.urls import serve_pattern
 
 from courses import snapshots
-from lms import otp_views, views
-from lms.forms import StaffPasswordResetForm
+from lms.organisation import otp_views, views
+from lms.organisation.forms import StaffPasswordResetForm
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from lms import roles
+from lms.organisation import roles
 
 from . import attempts as svc
 from .formats import FormatError

@@ -24,7 +24,7 @@ class QuizzesConfig(AppConfig):
     verbose_name = _("测验")
     default_auto_field = "django.db.models.BigAutoField"
 
-    # Synchronised onto the role groups by lms.roles after migrate.
+    # Synchronised onto the role groups by lms.organisation.roles after migrate.
     role_permissions = {
         "trainer": _QUESTION_ADMIN
         + ["quizzes.view_attempt", "quizzes.view_all_results", "quizzes.mark_attempt"],

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import scoring
+from .drawing import draw_question_ids
 from .models import Attempt, Choice, Question, Quiz, Response
 
 LATE_GRACE = timedelta(seconds=30)
@@ -75,41 +76,10 @@ def has_passed(quiz, user):
 # --------------------------------------------------------------------------- drawing
 
 
-def _pick(rng, items, count):
-    items = list(items)
-    if count is None or count >= len(items):
-        return items
-    return rng.sample(items, count)
-
-
 def draw_questions(quiz, rng):
-    """Question ids for a new paper, in paper order."""
-    pool = Question.objects.filter(bank_id=quiz.bank_id).order_by("pk")
-    draws = list(quiz.draws.select_related("category").all())
-    if draws:
-        chosen = []
-        taken = set()
-        for draw in draws:
-            if draw.include_subcategories:
-                categories = draw.category.descendant_ids()
-            else:
-                categories = [draw.category_id]
-            ids = [
-                pk
-                for pk in pool.filter(category_id__in=categories).values_list("pk", flat=True)
-                if pk not in taken
-            ]
-            picked = _pick(rng, ids, draw.count)
-            taken.update(picked)
-            chosen.extend(picked)
-    else:
-        ids = list(pool.values_list("pk", flat=True))
-        chosen = _pick(rng, ids, quiz.questions_per_attempt)
-        if not quiz.shuffle_questions:
-            chosen.sort()
-    if quiz.shuffle_questions:
-        rng.shuffle(chosen)
-    return chosen
+    """Question ids for a new paper, in paper order (see ``quizzes.drawing``: stratified by
+    topic, exclusion groups, no retired questions)."""
+    return draw_question_ids(quiz, rng)
 
 
 def _build_paper(attempt, quiz, rng):
@@ -297,8 +267,11 @@ def _apply_answers(answers, now):
     return changed
 
 
-def save_answer(attempt, position, data, now=None, check=False):
-    """Autosave one answer. Returns the response. Raises AttemptError when not accepted."""
+def save_answer(attempt, position, data, now=None, check=False, decode=None):
+    """Autosave one answer. Returns the response. Raises AttemptError when not accepted.
+
+    ``decode(response, data)``, when given, turns what the browser sent (option tokens, see
+    ``quizzes.tokens``) into stored form first; a ValueError from it refuses the answer."""
     now = now or timezone.now()
     with transaction.atomic():
         attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
@@ -314,6 +287,8 @@ def save_answer(attempt, position, data, now=None, check=False):
         if response.checked:
             raise AttemptError(_("本题已核对答案，不能修改。"))
         try:
+            if decode is not None:
+                data = decode(response, data)
             value = normalize_answer(response.question, response.choice_order, data)
         except (TypeError, ValueError):
             raise AttemptError(_("答案格式不正确。"))

@@ -7,13 +7,16 @@ with parents. ``export_bank(bank)`` writes the bank back as GIFT, so export → 
 same bank.
 """
 
+import hashlib
+import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .formats import (
@@ -25,7 +28,7 @@ from .formats import (
     parse_aiken,
     parse_gift,
 )
-from .models import Category, Choice, Question, QuestionBank, Quiz
+from .models import Category, Choice, Question, QuestionBank, Quiz, QuizDraw
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +170,7 @@ def question_to_parsed(question, choices=None):
         true_feedback=question.true_feedback,
         false_feedback=question.false_feedback,
         case_sensitive=question.case_sensitive,
+        tags=list(question.tags or []),
     )
 
 
@@ -200,6 +204,7 @@ def _apply(question, parsed, category):
     question.true_feedback = parsed.true_feedback
     question.false_feedback = parsed.false_feedback
     question.case_sensitive = parsed.case_sensitive
+    question.tags = list(parsed.tags or [])
 
 
 def _write_choices(question, answers, existing):
@@ -309,13 +314,14 @@ QUIZ_FIELDS = {
     "cooldown_minutes": int,
     "show_answers": str,
 }
+QUIZ_KEYS = {*QUIZ_FIELDS, "draw"}
 
 
 def _quiz_settings(front_matter, course_code):
     raw = (front_matter or {}).get("quiz") or {}
     if not isinstance(raw, dict):
         raise ValueError(_("course.md 的 quiz 设置必须是键值对。"))
-    unknown = set(raw) - set(QUIZ_FIELDS)
+    unknown = set(raw) - QUIZ_KEYS
     if unknown:
         raise ValueError(_("quiz 设置中有未知字段：%(f)s") % {"f": ", ".join(sorted(unknown))})
     values = {}
@@ -331,10 +337,171 @@ def _quiz_settings(front_matter, course_code):
     return values
 
 
-def load_course_quiz(course_page, course_dir, front_matter, dry_run=False):
-    """Course-loader extension: import ``questions.gift`` into the bank named after the course
-    code and create/update the course's Quiz from the ``quiz:`` front matter. Idempotent
-    (questions matched by bank + name, changed ones updated).
+def draw_settings(front_matter):
+    """``quiz.draw`` of course.md as ``{topic: count}`` (topic = a category path or the last
+    part of one). Raises ValueError."""
+    raw = ((front_matter or {}).get("quiz") or {}).get("draw")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValueError(_("quiz.draw 必须是“分类: 抽题数”的形式。"))
+    draws = {}
+    for topic, count in raw.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(
+                _("quiz.draw 中“%(topic)s”的抽题数必须是不小于 0 的整数。") % {"topic": topic}
+            )
+        draws[str(topic).strip().strip("/")] = count
+    return draws
+
+
+def resolve_topic(topic, paths):
+    """The category path ``topic`` names: the path itself or a unique last part."""
+    if topic in paths:
+        return topic
+    matches = [p for p in paths if p.rsplit("/", 1)[-1] == topic]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _check_draws(draws, questions):
+    paths = {q.category.strip("/") for q in questions if q.category.strip("/")}
+    resolved = {}
+    for topic, count in draws.items():
+        path = resolve_topic(topic, paths)
+        if path is None:
+            raise ValueError(
+                _("quiz.draw 中的分类“%(topic)s”在 questions.gift 中不存在或不唯一。")
+                % {"topic": topic}
+            )
+        resolved[path] = count
+    return resolved
+
+
+def question_fingerprint(parsed):
+    """A hash of everything the loader writes into a question (tags included)."""
+    data = asdict(_normalised(parsed))
+    data.pop("line", None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _stored_fingerprint(question, choices=None):
+    return question_fingerprint(question_to_parsed(question, choices))
+
+
+def quiz_fingerprint(quiz):
+    """A hash of the quiz settings the loader writes, as stored in the database."""
+    quiz = Quiz.objects.get(pk=quiz.pk)
+    data = {key: str(getattr(quiz, key)) for key in QUIZ_FIELDS}
+    data["bank"] = quiz.bank_id
+    data["draws"] = sorted(
+        (d.category.path, d.count, d.include_subcategories)
+        for d in QuizDraw.objects.filter(quiz_id=quiz.pk).select_related("category")
+    )
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _skip(report, obj, message):
+    if report is not None:
+        report.skipped.append((obj, message))
+
+
+def _count(report, kind, what, n=1):
+    if report is not None and n:
+        report.count(kind, what, n)
+
+
+def sync_course_questions(bank, questions, path, force=False, report=None):
+    """Make ``bank`` match a course's questions.gift (``path`` for messages).
+
+    New questions are created, changed ones updated, unchanged ones left alone. A question
+    edited in the admin since the last load (its content no longer matches what the loader
+    wrote) is skipped and reported unless ``force``. A question of the file that is no longer
+    in it is retired (never drawn again, kept for history); one that comes back is restored.
+    """
+    _check_questions(questions)
+    now = timezone.now()
+    existing = {
+        q.name: q
+        for q in Question.objects.filter(bank=bank)
+        .select_related("category")
+        .prefetch_related("choices")
+    }
+    cache = {c.path: c for c in Category.objects.filter(bank=bank)}
+    for parsed in questions:
+        category = _category_for(bank, parsed.category.strip("/"), cache)
+        wanted = question_fingerprint(parsed)
+        question = existing.get(parsed.name)
+        if question is None:
+            question = Question(bank=bank, name=parsed.name, from_loader=True, loader_hash=wanted)
+            _apply(question, parsed, category)
+            question.save()
+            _write_choices(question, parsed.answers, [])
+            _count(report, "questions", "created")
+            continue
+        choices = sorted(question.choices.all(), key=lambda c: (c.sort_order or 0, c.pk))
+        stored = _stored_fingerprint(question, choices)
+        edited = bool(question.loader_hash) and stored != question.loader_hash
+        if not question.from_loader and not question.loader_hash:
+            edited = True  # written in the admin under a name the file now uses
+        if edited and not force:
+            _skip(
+                report,
+                question,
+                _(
+                    "%(path)s 第 %(line)s 行：题目“%(name)s”在管理后台修改过，未覆盖"
+                    "（使用 --force 覆盖后台的修改）。"
+                )
+                % {"path": path, "line": parsed.line, "name": parsed.name},
+            )
+            _count(report, "questions", "skipped")
+            continue
+        restored = question.retired_at is not None
+        if stored == wanted and not restored:
+            if question.loader_hash != wanted or not question.from_loader:
+                Question.objects.filter(pk=question.pk).update(loader_hash=wanted, from_loader=True)
+            _count(report, "questions", "unchanged")
+            continue
+        if stored != wanted:
+            _apply(question, parsed, category)
+            _write_choices(question, parsed.answers, choices)
+        question.retired_at = None
+        question.from_loader = True
+        question.loader_hash = wanted
+        question.save()
+        _count(report, "questions", "restored" if restored else "updated")
+    names = {parsed.name for parsed in questions}
+    for question in existing.values():
+        if question.name in names or not question.from_loader or question.retired_at:
+            continue
+        question.retired_at = now
+        question.save(update_fields=["retired_at", "updated_at"])
+        _count(report, "questions", "retired")
+
+
+def _write_draws(quiz, bank, draws):
+    """Make the quiz's QuizDraw rows match ``draws`` ({path: count}); no writes when equal."""
+    current = [
+        (d.category.path, d.count, d.include_subcategories)
+        for d in QuizDraw.objects.filter(quiz=quiz)
+        .select_related("category")
+        .order_by("sort_order", "pk")
+    ]
+    if current == [(path, count, True) for path, count in draws.items()]:
+        return False
+    categories = {c.path: c for c in Category.objects.filter(bank=bank)}
+    QuizDraw.objects.filter(quiz=quiz).delete()
+    for order, (path, count) in enumerate(draws.items()):
+        QuizDraw.objects.create(quiz=quiz, category=categories[path], count=count, sort_order=order)
+    return True
+
+
+def load_course_quiz(
+    course_page, course_dir, front_matter, dry_run=False, report=None, force=False
+):
+    """Course-loader extension: sync ``questions.gift`` into the bank named after the course
+    code (see ``sync_course_questions``) and create/update the course's Quiz from the ``quiz:``
+    front matter, with per-category draws from ``quiz.draw``. A quiz edited in the admin
+    since the last load keeps its settings (reported) unless ``force``. Idempotent.
 
     Raises ``courses.loader.CurriculumError`` naming the file and line; on dry runs it only
     validates.
@@ -343,13 +510,12 @@ def load_course_quiz(course_page, course_dir, front_matter, dry_run=False):
 
     course_dir = Path(course_dir)
     path = course_dir / "questions.gift"
+    course_md = course_dir / "course.md"
     code = (front_matter or {}).get("code") or getattr(course_page, "code", None)
     has_quiz = isinstance(front_matter, dict) and front_matter.get("quiz")
     if not path.exists():
         if has_quiz:
-            raise CurriculumError(
-                course_dir / "course.md", 1, _("设置了 quiz 但缺少 questions.gift。")
-            )
+            raise CurriculumError(course_md, 1, _("设置了 quiz 但缺少 questions.gift。"))
         return None
     try:
         questions = parse_bytes(path.read_bytes(), "gift")
@@ -358,19 +524,45 @@ def load_course_quiz(course_page, course_dir, front_matter, dry_run=False):
         raise CurriculumError(path, line or 1, "；".join(error.messages())) from None
     try:
         values = _quiz_settings(front_matter, code)
+        draws = _check_draws(draw_settings(front_matter), questions)
     except ValueError as error:
-        raise CurriculumError(course_dir / "course.md", 1, str(error)) from None
+        raise CurriculumError(course_md, 1, str(error)) from None
     if dry_run or course_page is None or getattr(course_page, "pk", None) is None:
         return None
     with transaction.atomic():
-        result = import_questions(code, questions)
+        bank, _created = QuestionBank.objects.get_or_create(name=code)
+        sync_course_questions(bank, questions, path, force=force, report=report)
         quiz = Quiz.objects.filter(course=course_page).first()
-        if quiz is None:
-            quiz = Quiz(course=course_page, bank=result.bank)
-        quiz.bank = result.bank
+        edited = bool(quiz and quiz.loader_hash) and quiz_fingerprint(quiz) != quiz.loader_hash
+        if edited and not force:
+            _skip(
+                report,
+                quiz,
+                _(
+                    "%(path)s：测验“%(title)s”在管理后台修改过，未覆盖"
+                    "（使用 --force 覆盖后台的修改）。"
+                )
+                % {"path": course_md, "title": quiz.title},
+            )
+            _count(report, "quizzes", "skipped")
+            return quiz
+        created = quiz is None
+        if created:
+            quiz = Quiz(course=course_page, bank=bank)
+        changed = created or quiz.bank_id != bank.pk
+        quiz.bank = bank
         for key, value in values.items():
-            setattr(quiz, key, value)
-        quiz.save()
+            if getattr(quiz, key) != value:
+                setattr(quiz, key, value)
+                changed = True
+        if changed:
+            quiz.save()
+        changed = _write_draws(quiz, bank, draws) or changed
+        fingerprint = quiz_fingerprint(quiz)
+        if quiz.loader_hash != fingerprint:
+            Quiz.objects.filter(pk=quiz.pk).update(loader_hash=fingerprint)
+            quiz.loader_hash = fingerprint
+        _count(report, "quizzes", "created" if created else "updated" if changed else "unchanged")
     return quiz
 
 

@@ -126,6 +126,19 @@ class Question(index.Indexed, ClusterableModel):
     false_feedback = models.TextField(_("选“错”时的反馈"), blank=True)
     case_sensitive = models.BooleanField(_("区分大小写"), default=False)
     default_mark = models.DecimalField(_("分值"), max_digits=5, decimal_places=2, default=1)
+    # Moodle 4 tags (GIFT ``// [tag:…]``): ``lesson:<slug>``, ``rule:<citation>``, ``scenario``,
+    # ``exclude:<group>`` (questions sharing a group are never drawn into one paper).
+    tags = models.JSONField(_("标签"), default=list, blank=True)
+    retired_at = models.DateTimeField(
+        _("停用时间"),
+        null=True,
+        blank=True,
+        help_text=_("已从题库文件中删除的题目：不再抽取，保留用于历史作答和统计。"),
+    )
+    # Set by the curriculum loader: the question came from a course's questions.gift, and the
+    # fingerprint of what the loader last wrote (a different fingerprint = edited in the admin).
+    from_loader = models.BooleanField(default=False, editable=False)
+    loader_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -165,14 +178,54 @@ class Question(index.Indexed, ClusterableModel):
     def __str__(self):
         return self.name
 
+    #: Types whose choice texts are HTML (rendered as HTML, so sanitised on save); the choice
+    #: texts of the other types are plain (short-answer patterns, number specifications).
+    HTML_CHOICE_TYPES = (MULTICHOICE, MULTIRESPONSE, MATCHING)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_qtype = instance.__dict__.get("qtype")
+        return instance
+
     def save(self, *args, **kwargs):
         for field in ("text", "explanation", "true_feedback", "false_feedback"):
             setattr(self, field, sanitize_html(getattr(self, field) or ""))
+        loaded = getattr(self, "_loaded_qtype", None)
         super().save(*args, **kwargs)
+        if (
+            loaded is not None
+            and loaded not in self.HTML_CHOICE_TYPES
+            and self.qtype in self.HTML_CHOICE_TYPES
+        ):
+            # Plain choice texts become HTML: sanitise the stored ones too.
+            for choice in Choice.objects.filter(question_id=self.pk):
+                if sanitize_html(choice.text) != choice.text:
+                    choice.save(update_fields=["text", "feedback"])
+        self._loaded_qtype = self.qtype
 
     @property
     def is_scored(self):
         return self.qtype != self.DESCRIPTION
+
+    @property
+    def is_retired(self):
+        return self.retired_at is not None
+
+    def tag_values(self, prefix):
+        """Values of the ``prefix:value`` tags, e.g. ``tag_values("exclude")``."""
+        return tag_values(self.tags, prefix)
+
+    @property
+    def topic(self):
+        """The question's topic: its category path ("" when uncategorised)."""
+        return self.category.path if self.category_id else ""
+
+
+def tag_values(tags, prefix):
+    """``["lesson:a", "exclude:g1"]``, ``"exclude"`` -> ``["g1"]``."""
+    head = prefix + ":"
+    return [t[len(head) :].strip() for t in tags or [] if t.startswith(head)]
 
     @property
     def has_choices(self):
@@ -211,6 +264,14 @@ class Choice(Orderable):
 
     def __str__(self):
         return self.text[:50]
+
+    def save(self, *args, **kwargs):
+        # Feedback is always HTML; the text is HTML for choice and matching questions (plain
+        # for short-answer patterns and number specifications, which templates escape).
+        self.feedback = sanitize_html(self.feedback or "")
+        if self.question.qtype in Question.HTML_CHOICE_TYPES:
+            self.text = sanitize_html(self.text or "")
+        super().save(*args, **kwargs)
 
 
 class Quiz(ClusterableModel):
@@ -254,10 +315,20 @@ class Quiz(ClusterableModel):
     show_answers = models.CharField(
         _("显示答案"), max_length=10, choices=SHOW_ANSWERS_CHOICES, default=SHOW_END
     )
+    hold_answer_key = models.BooleanField(
+        _("结业测验：通过或用完作答次数后才公布正确答案"),
+        default=True,
+        help_text=_(
+            "仅对关联课程（可获得证书）的测验有效：学员未通过且仍有作答次数时，交卷后只显示各题对错，"
+            "不显示正确答案、反馈和解析。"
+        ),
+    )
     available_from = models.DateTimeField(_("开放时间"), null=True, blank=True)
     available_until = models.DateTimeField(_("关闭时间"), null=True, blank=True)
     pass_message = models.TextField(_("及格提示"), blank=True)
     fail_message = models.TextField(_("不及格提示"), blank=True)
+    # Fingerprint of the settings the curriculum loader last wrote (see Question.loader_hash).
+    loader_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -280,6 +351,7 @@ class Quiz(ClusterableModel):
                 ),
                 FieldRowPanel([FieldPanel("max_attempts"), FieldPanel("cooldown_minutes")]),
                 FieldPanel("show_answers"),
+                FieldPanel("hold_answer_key"),
                 FieldRowPanel([FieldPanel("available_from"), FieldPanel("available_until")]),
             ],
             heading=_("规则"),
@@ -390,8 +462,30 @@ class Attempt(models.Model):
         return self.status != self.IN_PROGRESS
 
     def answers_visible(self):
-        """May the learner see correct answers and explanations for this attempt now?"""
+        """May the learner see the review of this attempt (which questions were right)?"""
         return self.is_finished and self.quiz.show_answers != Quiz.SHOW_NEVER
+
+    def answer_key_withheld(self):
+        """Are the correct answers (and feedback, explanations) withheld from the learner now?
+
+        A quiz that leads to a certificate (a course quiz) with ``hold_answer_key`` shows its
+        key only once the learner has passed it or has no attempts left, and never while an
+        attempt of it is in progress: otherwise a blank first attempt would reveal the bank
+        for the next one. The learner still sees which questions were right or wrong.
+        """
+        quiz = self.quiz
+        if not (quiz.course_id and quiz.hold_answer_key):
+            return False
+        rows = list(
+            Attempt.objects.filter(quiz_id=self.quiz_id, user_id=self.user_id).values_list(
+                "status", "passed"
+            )
+        )
+        if any(status == Attempt.IN_PROGRESS for status, _passed in rows):
+            return True
+        if any(passed for _status, passed in rows):
+            return False
+        return quiz.max_attempts is None or len(rows) < quiz.max_attempts
 
     def seconds_left(self, now=None):
         if self.deadline is None:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import attempts as svc
+from . import tokens
 from .models import Attempt, Choice, Quiz, Response
 
 
@@ -137,9 +138,10 @@ def course_page_section(request, course):
 # --------------------------------------------------------------------------- the paper
 
 
-def _paper(attempt, reveal):
-    """Items for the template. ``reveal``: include fractions/feedback (after submission, or
-    for checked questions in "each" mode)."""
+def _paper(attempt, reveal, key=True):
+    """Items for the template. ``reveal``: show which questions were right (after
+    submission, or for checked questions in "each" mode); ``key``: with the correct answers,
+    feedback and explanations too (``Attempt.answer_key_withheld``)."""
     responses = list(
         Response.objects.filter(attempt=attempt)
         .select_related("question", "question__image", "question__category")
@@ -151,9 +153,12 @@ def _paper(attempt, reveal):
     for response in responses:
         question = response.question
         by_id = {c.pk: c for c in question.choices.all()}
+        # Options are named by per-attempt tokens, never by database ids (quizzes.tokens).
+        token = {pk: tokens.choice_token(attempt, pk) for pk in response.choice_order}
         ordered = [by_id[pk] for pk in response.choice_order if pk in by_id]
         answer = response.answer or {}
-        show = reveal or (response.checked and attempt.quiz.show_answers == Quiz.SHOW_EACH)
+        show_result = reveal or (response.checked and attempt.quiz.show_answers == Quiz.SHOW_EACH)
+        show = show_result and key  # the correct answers, feedback and explanation
         if question.is_scored:
             number += 1
         item = {
@@ -163,13 +168,14 @@ def _paper(attempt, reveal):
             "name": f"q{response.position}",
             "answer": answer,
             "reveal": show,
+            "result": show_result,
             "checked": response.checked,
         }
         if question.qtype in ("multichoice", "multiresponse"):
             selected = set(answer.get("choices") or []) | {answer.get("choice")}
             item["choices"] = [
                 {
-                    "id": c.pk,
+                    "id": token[c.pk],
                     "text": c.text,
                     "selected": c.pk in selected,
                     "fraction": c.fraction if show else None,
@@ -185,7 +191,7 @@ def _paper(attempt, reveal):
             options = sorted({c.match for c in ordered if c.match})
             item["subquestions"] = [
                 {
-                    "id": c.pk,
+                    "id": token[c.pk],
                     "text": c.text,
                     "selected": pairs.get(str(c.pk), ""),
                     "correct_match": c.match if show else None,
@@ -211,10 +217,11 @@ def _paper(attempt, reveal):
             ]
             best = max(candidates, key=lambda c: c.fraction, default=None)
             item["correct_text"] = best.text if best else ""
-        if show:
+        if show_result:
             item["fraction"] = response.fraction
-            item["explanation"] = question.explanation
             item["marker_comment"] = response.marker_comment
+        if show:
+            item["explanation"] = question.explanation
         items.append(item)
     return items
 
@@ -225,12 +232,15 @@ def attempt_view(request, pk):
     attempt = svc.finish_if_overdue(attempt)
     if attempt.is_finished:
         return redirect("quizzes:result", pk=attempt.pk)
+    show_each = attempt.quiz.show_answers == Quiz.SHOW_EACH
     context = {
         "attempt": attempt,
         "quiz": attempt.quiz,
-        "items": _paper(attempt, reveal=False),
+        "items": _paper(
+            attempt, reveal=False, key=not (show_each and attempt.answer_key_withheld())
+        ),
         "seconds_left": attempt.seconds_left(),
-        "show_each": attempt.quiz.show_answers == Quiz.SHOW_EACH,
+        "show_each": show_each,
     }
     response = render(request, "quizzes/attempt.html", context)
     response["Cache-Control"] = "no-store"
@@ -238,10 +248,20 @@ def attempt_view(request, pk):
 
 
 def _answers_from_request(request, attempt):
+    """``({position: data}, rejected positions)`` from the posted form, option tokens turned
+    into choice ids; an answer naming an option that is not this attempt's is left out (not
+    saved) and its position is listed in ``rejected``."""
     responses = list(
         Response.objects.filter(attempt=attempt).select_related("question").order_by("position")
     )
-    return {r.position: data for r, data in svc.answers_from_post(responses, request.POST).items()}
+    decode = tokens.decoder(attempt)
+    out, rejected = {}, set()
+    for response, data in svc.answers_from_post(responses, request.POST).items():
+        try:
+            out[response.position] = decode(response, data)
+        except tokens.InvalidToken:
+            rejected.add(response.position)
+    return out, rejected
 
 
 @login_required
@@ -250,7 +270,7 @@ def submit(request, pk):
     attempt = _own_attempt(request, pk)
     answers = None
     if attempt.status == Attempt.IN_PROGRESS:
-        answers = _answers_from_request(request, attempt)
+        answers, _rejected = _answers_from_request(request, attempt)
     attempt = svc.submit_attempt(attempt, answers=answers)
     if attempt.late_submission_ignored:
         messages.warning(request, _("交卷时已超过截止时间，按截止前保存的答案评分。"))
@@ -264,8 +284,10 @@ def check(request, pk, position):
     attempt = _own_attempt(request, pk)
     if attempt.quiz.show_answers != Quiz.SHOW_EACH:
         raise Http404
-    answers = _answers_from_request(request, attempt)
+    answers, rejected = _answers_from_request(request, attempt)
     try:
+        if position in rejected:
+            raise svc.AttemptError(_("答案格式不正确。"))
         for pos, data in answers.items():
             if pos == position:
                 continue
@@ -309,7 +331,7 @@ def autosave(request, pk):
     except (ValueError, TypeError, AttributeError, OverflowError, RecursionError):
         return JsonResponse({"saved": False, "error": _("请求格式不正确。")}, status=400)
     try:
-        response = svc.save_answer(attempt, position, data)
+        response = svc.save_answer(attempt, position, data, decode=tokens.decoder(attempt))
     except svc.AttemptError as error:
         return JsonResponse({"saved": False, "error": error.messages[0]}, status=409)
     return JsonResponse(
@@ -332,11 +354,15 @@ def result(request, pk):
     if not attempt.is_finished:
         return redirect("quizzes:attempt", pk=attempt.pk)
     reveal = attempt.answers_visible()
+    key = reveal and not attempt.answer_key_withheld()
     context = {
         "attempt": attempt,
         "quiz": attempt.quiz,
         "reveal": reveal,
-        "items": _paper(attempt, reveal=reveal) if attempt.quiz.show_answers != "never" else [],
+        "key_withheld": reveal and not key,
+        "items": _paper(attempt, reveal=reveal, key=key)
+        if attempt.quiz.show_answers != "never"
+        else [],
         "attempts_left": svc.attempts_left(attempt.quiz, request.user),
     }
     return render(request, "quizzes/result.html", context)

@@ -6,7 +6,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from lms.admin_views import DistrictScopedViewSet, SafeExportViewSet
+from lms.organisation.admin_views import DistrictScopedViewSet, SafeExportViewSet
 
 from . import admin_views
 from .models import Attempt, Category, Question, QuestionBank, Quiz
@@ -37,7 +37,10 @@ class QuestionViewSet(SafeExportViewSet):
     menu_label = _("题目")
     list_display = ["name", "qtype", "category", "bank", "updated_at"]
     list_filter = ["bank", "qtype", "category"]
-    search_fields = ["name", "text"]
+    # Substring matches through the ORM (pg_trgm-indexed on PostgreSQL), not the full-text
+    # backend: Chinese has no spaces, and SQLite's FTS table has no ``name``/``text`` columns.
+    search_backend_name = None
+    search_fields = ["name", "text", "category__path"]
     list_export = ["name", "qtype", "category", "bank"]
     list_per_page = 50
 

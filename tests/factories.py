@@ -4,8 +4,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from lms import roles
-from lms.models import District, StaffProfile
+from lms.organisation import roles
+from lms.organisation.models import District, StaffProfile
 
 
 class UserFactory(factory.django.DjangoModelFactory):

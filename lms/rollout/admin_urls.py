@@ -18,7 +18,7 @@ urlpatterns = [
     path("roster/export.csv", views.ExportCSVView.as_view(), name="export_csv"),
     path("roster/export-xlsx/", views.ExportXLSXView.as_view(), name="export_xlsx"),
     path("exports/", views.ExportListView.as_view(), name="exports"),
-    path("import/", views.StaffImportView.as_view(), name="import"),
+    *views.staff_import_wizard.urlpatterns(),
     path("waves/<int:pk>/enrol/", views.EnrolWaveView.as_view(), name="enrol_wave"),
     path("sessions/<int:pk>/attendance/", views.AttendanceView.as_view(), name="attendance"),
 ]

@@ -8,9 +8,9 @@ class RolloutConfig(AppConfig):
     verbose_name = _("滚动培训")
     default_auto_field = "django.db.models.BigAutoField"
 
-    # Merged into the role groups by lms.roles.sync_role_permissions after migrate.
+    # Merged into the role groups by lms.organisation.roles.sync_role_permissions after migrate.
     # Object-level scoping (a district administrator sees only their district) is done in
-    # every view with lms.roles; these only open the doors.
+    # every view with lms.organisation.roles; these only open the doors.
     role_permissions = {
         "trainer": [
             "rollout.view_rolloutwave",
@@ -53,4 +53,8 @@ class RolloutConfig(AppConfig):
     }
 
     def ready(self):
+        from lms.jobs.tasks import register
+
         from . import services  # noqa: F401  (signal receivers)
+
+        register("staff_import", "lms.rollout.importing.run_job")

@@ -6,7 +6,7 @@ import datetime
 from django.utils import timezone
 
 from courses.models import CoursePage
-from lms.models import District
+from lms.organisation.models import District
 
 from .models import RolloutWave
 from .services import enrol_wave

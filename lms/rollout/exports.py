@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from wagtail.log_actions import log
 
-from lms.spreadsheets import neutralise
+from lms.organisation.spreadsheets import neutralise
 
 from .models import RosterExport
 from .roster import STATUS_LABELS, RosterFilter, roster_values
@@ -135,7 +135,7 @@ def string_cell(ws, value):
 
 def describe_filter(filt) -> dict:
     """The title block's lines: the district(s), the other filters, the export time."""
-    from lms.models import District
+    from lms.organisation.models import District
 
     filt.resolve()
     if filt.district_ids is None:
@@ -282,7 +282,7 @@ def build_roster_export(export_id):
 
 def export_filename(fmt, district_ids=None, when=None):
     """ "花名册-黄浦区-20261130.xlsx" (one district) or "花名册-全市-20261130.csv"."""
-    from lms.models import District
+    from lms.organisation.models import District
 
     when = timezone.localtime(when) if when else timezone.localtime()
     place = _("全市")

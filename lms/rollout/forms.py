@@ -3,8 +3,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from courses.models import CoursePage
-from lms.models import District
-from lms.roles import admin_district_ids
+from lms.organisation.models import District
+from lms.organisation.roles import admin_district_ids
 
 from .models import RolloutWave, TrainingSession
 from .roster import STATUS_CHOICES, RosterFilter
@@ -61,11 +61,6 @@ class StaffImportForm(forms.Form):
         required=False,
         help_text=_("所导入区内、文件中没有的在岗人员将被停用（不会删除）。"),
     )
-
-
-class ConfirmImportForm(forms.Form):
-    token = forms.CharField(widget=forms.HiddenInput)
-    deactivate_missing = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class TrainingSessionForm(WagtailAdminModelForm):

@@ -1,10 +1,17 @@
 """Staff import from the spreadsheets HR offices send (XLSX or CSV).
 
-``preview(...)`` reads and validates every row and names every error (row number as the
-spreadsheet shows it, column, message); ``apply(...)`` writes everything in one transaction or
-nothing. Existing staff are matched by employee number and updated; with ``deactivate_missing``
-the active staff of the imported districts who are not in the file are deactivated (never
-deleted).
+``preview(...)`` reads the file through the one upload reader
+(``lms.organisation.uploads.read_table``: streaming, with limits on rows, columns and cell
+length), validates every row and names every
+error (row number as the spreadsheet shows it, column, message) and, for people already known,
+every field that changes (old → new). ``apply(...)`` writes everything in one transaction, in
+bulk, or nothing. Existing staff are matched by employee number, case-insensitively ("xh001"
+is "XH001"); districts by official code ("310104"), letter code ("XH"), Chinese or English
+name. With ``deactivate_missing`` the active staff of the imported districts who are not in the
+file are deactivated (never deleted).
+
+In the admin an import is a background file job (``lms.jobs``): upload → preview → confirm →
+run with progress → result, the same wizard as the question import; ``run_job`` is its handler.
 
 Password policy: new accounts get an UNUSABLE password and the window_staff group; staff set
 their own password through "forgot password" (password reset by email). No password is ever
@@ -16,17 +23,20 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models.functions import Upper
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
 
-from lms.models import District, StaffProfile
-from lms.roles import WINDOW_STAFF, admin_district_ids
+from lms.organisation.models import District, StaffProfile
+from lms.organisation.roles import WINDOW_STAFF, admin_district_ids
+from lms.organisation.uploads import read_table as read_upload_table
 
 from .models import StaffImport
 
@@ -51,6 +61,18 @@ COLUMN_LABELS = {
     "job_title": "职务",
     "window": "窗口",
 }
+# The labels as the preview shows them (translated).
+FIELD_LABELS = {
+    "full_name": gettext_lazy("姓名"),
+    "district": gettext_lazy("所属区"),
+    "service_centre": gettext_lazy("服务中心"),
+    "phone": gettext_lazy("手机"),
+    "email": gettext_lazy("邮箱"),
+    "job_title": gettext_lazy("职务"),
+    "window": gettext_lazy("窗口"),
+    "is_active": gettext_lazy("状态"),
+}
+PROFILE_FIELDS = ["full_name", "service_centre", "phone", "job_title", "window"]
 REQUIRED = ["full_name", "employee_no", "district"]
 MAX_LENGTHS = {
     "full_name": 50,
@@ -63,10 +85,12 @@ MAX_LENGTHS = {
 EMPLOYEE_NO_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 ALLOWED_EXTENSIONS = {".csv", ".xlsx"}
+BATCH = 500
+PREVIEW_ROWS_SHOWN = 1000
 
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be read (type, size, encoding, missing columns)."""
+    """The file as a whole cannot be read (type, size, encoding, limits, missing columns)."""
 
 
 @dataclass
@@ -88,12 +112,16 @@ class ImportRow:
     district: District | None = None
     profile: StaffProfile | None = None
     errors: list = field(default_factory=list)
+    # (field, old, new) for an existing person; values as the preview shows them.
+    changes: list = field(default_factory=list)
 
     @property
     def action(self):
         if self.errors:
             return "error"
-        return "update" if self.profile else "create"
+        if self.profile is None:
+            return "create"
+        return "update" if self.changes else "unchanged"
 
 
 @dataclass
@@ -109,80 +137,90 @@ class ImportPreview:
     def ok(self):
         return not self.errors
 
+    def count(self, action):
+        return sum(1 for r in self.rows if r.action == action)
+
     @property
     def to_create(self):
-        return sum(1 for r in self.rows if r.action == "create")
+        return self.count("create")
 
     @property
     def to_update(self):
-        return sum(1 for r in self.rows if r.action == "update")
+        return self.count("update")
+
+    @property
+    def unchanged(self):
+        return self.count("unchanged")
+
+    def as_dict(self, limit=PREVIEW_ROWS_SHOWN):
+        """What the wizard keeps in the job and shows: counts, every error (up to ``limit``),
+        the rows that do something (errors first, then changes, then new people)."""
+        order = {"error": 0, "update": 1, "create": 2, "unchanged": 3}
+        shown = sorted(
+            (r for r in self.rows if r.action != "unchanged"),
+            key=lambda r: (order[r.action], r.line),
+        )
+        return {
+            "filename": self.filename,
+            "ok": self.ok,
+            "counts": {
+                "rows": len(self.rows),
+                "create": self.to_create,
+                "update": self.to_update,
+                "unchanged": self.unchanged,
+                "error": len(self.errors),
+                "deactivate": len(self.leavers),
+            },
+            "errors": [str(e) for e in self.errors[:limit]],
+            "rows": [
+                {
+                    "line": r.line,
+                    "full_name": r.values.get("full_name", ""),
+                    "employee_no": r.profile.employee_no if r.profile else r.values["employee_no"],
+                    "district": r.district.name_zh if r.district else r.values.get("district"),
+                    "action": r.action,
+                    "changes": [[str(FIELD_LABELS[f]), old, new] for f, old, new in r.changes],
+                    "errors": [f"{e.column}：{e.message}" for e in r.errors],
+                }
+                for r in shown[:limit]
+            ],
+            "leavers": [
+                {
+                    "full_name": p.full_name,
+                    "employee_no": p.employee_no,
+                    "district": str(p.district),
+                }
+                for p in self.leavers[:limit]
+            ],
+            "truncated": len(shown) > limit,
+            "deactivate_missing": self.deactivate_missing,
+            "districts": [d.name_zh for d in self.districts],
+        }
 
 
 # -- reading -----------------------------------------------------------------------------------
 
 
-def decode(data):
-    """UTF-8 (with or without BOM), else GB18030 as older Excel saves it."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError(_("无法识别文件编码，请另存为 UTF-8 CSV 或 XLSX。"))
-
-
-def _cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def read_table(data, filename):
-    """Rows of cells (strings) from CSV or XLSX bytes; the first row is the header."""
+    """Non-empty rows of cells (strings) from CSV or XLSX bytes, each as ``(line, cells)``;
+    the first is the header. Any limit exceeded is an ``ImportFileError`` naming the row."""
     name = filename.lower()
-    if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:
-            raise ImportFileError(_("无法读取 XLSX 文件。")) from exc
-        ws = wb.worksheets[0]
-        rows = [[_cell(v) for v in row] for row in ws.iter_rows(values_only=True)]
-        wb.close()
-        return rows
-    if name.endswith(".csv"):
-        text = decode(data)
-        # newline="": the csv module sees CR, LF and CRLF line ends as they are (old Mac
-        # Excel saves bare CR), and quoted cells keep their line breaks.
-        reader = csv.reader(io.StringIO(text, newline=""))
-        try:
-            rows = [[_cell(v) for v in row] for row in reader]
-        except csv.Error as exc:
-            raise ImportFileError(
-                _("第 %(line)d 行：CSV 格式错误（%(error)s）。")
-                % {"line": reader.line_num, "error": exc}
-            ) from exc
-        for line, row in enumerate(rows, start=1):
-            if any("\x00" in cell for cell in row):
-                raise ImportFileError(
-                    _("第 %(line)d 行：含有不可见的控制字符（NUL）。") % {"line": line}
-                )
-        return rows
-    raise ImportFileError(_("只接受 .xlsx 或 .csv 文件。"))
+    if not name.endswith((".csv", ".xlsx")):
+        raise ImportFileError(_("只接受 .xlsx 或 .csv 文件。"))
+    try:
+        return list(read_upload_table(data, filename, "staff"))
+    except ValidationError as exc:
+        raise ImportFileError(" ".join(exc.messages)) from exc
 
 
 def check_upload(uploaded):
-    """Type and size checks for an uploaded file."""
-    name = uploaded.name or ""
-    if not any(name.lower().endswith(ext) for ext in ALLOWED_EXTENSIONS):
-        raise ImportFileError(_("只接受 .xlsx 或 .csv 文件。"))
-    if uploaded.size > settings.MAX_IMPORT_UPLOAD_SIZE:
-        raise ImportFileError(
-            _("文件过大（上限 %(mb)s MB）。") % {"mb": settings.MAX_IMPORT_UPLOAD_SIZE // 2**20}
-        )
+    """The one upload validator (lms.organisation.uploads) for a staff file."""
+    from lms.organisation.uploads import validate_upload
+
+    try:
+        validate_upload(uploaded, "staff")
+    except ValidationError as exc:
+        raise ImportFileError(" ".join(exc.messages)) from exc
 
 
 def map_header(header):
@@ -198,17 +236,53 @@ def map_header(header):
     return mapping
 
 
+def number_key(number):
+    """Employee numbers are compared without regard to case."""
+    return number.upper()
+
+
+def _chunks(items, size=2000):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 # -- validating --------------------------------------------------------------------------------
 
 
-def preview(data, filename, user=None, district_code=None, deactivate_missing=False):
+def _clean_value(key, value):
+    return value.replace(" ", "") if key == "phone" else value
+
+
+def _changes(row, mapping):
+    """(field, old, new) of an existing person, exactly what ``apply`` writes."""
+    profile, values = row.profile, row.values
+    changes = []
+    for key in PROFILE_FIELDS:
+        if key in mapping:
+            new = _clean_value(key, values.get(key, ""))
+            old = getattr(profile, key)
+            if new != old:
+                changes.append((key, old, new))
+    if row.district is not None and row.district.pk != profile.district_id:
+        changes.append(("district", str(profile.district or ""), row.district.name_zh))
+    email = values.get("email", "")
+    if email and email != profile.user.email:
+        changes.append(("email", profile.user.email, email))
+    if not (profile.is_active and profile.user.is_active):
+        changes.append(("is_active", _("停用"), _("在岗")))
+    return changes
+
+
+def preview(data, filename, user=None, district_code=None, deactivate_missing=False, progress=None):
     """Read and validate a staff file. ``user`` (a district administrator) or ``district_code``
-    restrict the rows to some districts: rows of other districts are errors."""
+    restrict the rows to some districts: rows of other districts are errors. ``progress``,
+    when given, is called as ``progress(done, total)``."""
     result = ImportPreview(filename=filename, deactivate_missing=deactivate_missing)
     table = read_table(data, filename)
     if not table:
         raise ImportFileError(_("文件是空的。"))
-    mapping = map_header(table[0])
+    mapping = map_header(table[0][1])
 
     allowed_ids = admin_district_ids(user) if user is not None else None
     forced = None
@@ -220,15 +294,17 @@ def preview(data, filename, user=None, district_code=None, deactivate_missing=Fa
             [forced.pk] if allowed_ids is None else [i for i in allowed_ids if i == forced.pk]
         )
 
+    total = len(table) - 1
+    districts = list(District.objects.all())
     lookup_cache = {}
     seen = {}
-    for offset, cells in enumerate(table[1:], start=2):
-        if not any(cells):
-            continue
+    for done, (line, cells) in enumerate(table[1:], start=1):
+        if progress is not None and done % 1000 == 0:
+            progress(done, total)
         values = {
             key: (cells[index] if index < len(cells) else "") for key, index in mapping.items()
         }
-        row = ImportRow(line=offset, values=values)
+        row = ImportRow(line=line, values=values)
 
         def error(column, message, row=row):
             row.errors.append(RowError(row.line, COLUMN_LABELS[column], message))
@@ -242,20 +318,21 @@ def preview(data, filename, user=None, district_code=None, deactivate_missing=Fa
 
         number = values.get("employee_no", "")
         if number:
+            key = number_key(number)
             if not EMPLOYEE_NO_RE.match(number):
                 error("employee_no", _("工号“%(v)s”只能包含字母、数字、- 和 _") % {"v": number})
-            elif number in seen:
+            elif key in seen:
                 error(
                     "employee_no",
-                    _("工号“%(v)s”与第 %(other)s 行重复") % {"v": number, "other": seen[number]},
+                    _("工号“%(v)s”与第 %(other)s 行重复") % {"v": number, "other": seen[key]},
                 )
             else:
-                seen[number] = offset
+                seen[key] = line
 
         name = values.get("district", "")
         if name:
             if name not in lookup_cache:
-                lookup_cache[name] = District.lookup(name)
+                lookup_cache[name] = District.lookup(name, districts=districts)
             row.district = lookup_cache[name]
             if row.district is None:
                 error("district", _("所属区“%(v)s”不存在") % {"v": name})
@@ -273,31 +350,45 @@ def preview(data, filename, user=None, district_code=None, deactivate_missing=Fa
                 error("email", _("邮箱“%(v)s”格式不正确") % {"v": email})
         result.rows.append(row)
 
-    # Existing staff by employee number, in one query.
-    numbers = [r.values["employee_no"] for r in result.rows if r.values.get("employee_no")]
-    existing = {
-        p.employee_no: p
-        for p in StaffProfile.objects.filter(employee_no__in=numbers).select_related("user")
-    }
-    usernames = set(
-        get_user_model()
-        .objects.filter(username__in=[n for n in numbers if n not in existing])
-        .values_list("username", flat=True)
-    )
+    # Existing staff by employee number (any case), in a few queries.
+    keys = {number_key(r.values["employee_no"]) for r in result.rows if r.values.get("employee_no")}
+    existing = {}
+    for chunk in _chunks(keys):
+        for profile in (
+            StaffProfile.objects.annotate(number_key=Upper("employee_no"))
+            .filter(number_key__in=chunk)
+            .select_related("user", "district")
+        ):
+            existing[number_key(profile.employee_no)] = profile
+    free = [k for k in keys if k not in existing]
+    taken = set()
+    for chunk in _chunks(free):
+        taken.update(
+            number_key(name)
+            for name in get_user_model()
+            .objects.annotate(name_key=Upper("username"))
+            .filter(name_key__in=chunk)
+            .values_list("username", flat=True)
+        )
     for row in result.rows:
         number = row.values.get("employee_no")
-        profile = existing.get(number)
+        key = number_key(number) if number else None
+        profile = existing.get(key)
         if profile is not None:
             row.profile = profile
             if allowed_ids is not None and profile.district_id not in allowed_ids:
                 row.errors.append(
                     RowError(row.line, "工号", _("工号“%(v)s”属于其他区的人员") % {"v": number})
                 )
-        elif number in usernames:
+            elif not row.errors:
+                row.changes = _changes(row, mapping)
+        elif key in taken:
             row.errors.append(
                 RowError(row.line, "工号", _("登录名“%(v)s”已被其他账号使用") % {"v": number})
             )
         result.errors.extend(row.errors)
+    if progress is not None:
+        progress(total, total)
 
     result.districts = sorted(
         {r.district for r in result.rows if r.district is not None}
@@ -305,11 +396,13 @@ def preview(data, filename, user=None, district_code=None, deactivate_missing=Fa
         key=lambda d: d.sort_order,
     )
     if deactivate_missing and result.districts:
-        result.leavers = list(
-            StaffProfile.objects.filter(district__in=result.districts, is_active=True)
-            .exclude(employee_no__in=numbers)
+        result.leavers = [
+            p
+            for p in StaffProfile.objects.filter(district__in=result.districts, is_active=True)
             .select_related("user", "district")
-        )
+            .order_by("district__sort_order", "employee_no")
+            if number_key(p.employee_no) not in keys
+        ]
     if not result.rows:
         result.errors.append(RowError(0, "", _("文件中没有数据行。")))
     return result
@@ -319,46 +412,93 @@ def preview(data, filename, user=None, district_code=None, deactivate_missing=Fa
 
 
 @transaction.atomic
-def apply(result, user=None):
-    """Write a valid preview: all rows or none. Returns the StaffImport record."""
+def apply(result, user=None, progress=None):
+    """Write a valid preview, in bulk: all rows or none. Returns the StaffImport record.
+    ``progress``, when given, is called as ``progress(done, total)`` after each batch."""
     if not result.ok:
         raise ImportFileError(_("文件有错误，未导入任何数据。"))
     User = get_user_model()
     group = Group.objects.get(name=WINDOW_STAFF)
-    created = updated = 0
-    for row in result.rows:
-        v = row.values
-        profile = row.profile
-        if profile is None:
-            account = User(username=v["employee_no"], email=v.get("email", ""), is_active=True)
+    now = timezone.now()
+    new_rows = [r for r in result.rows if r.action == "create"]
+    changed_rows = [r for r in result.rows if r.action == "update"]
+    total = len(new_rows) + len(changed_rows)
+    done = 0
+
+    # New people: accounts (unusable password), the window_staff group, profiles.
+    joined = []
+    for batch in _chunks(new_rows, BATCH):
+        accounts = []
+        for row in batch:
+            account = User(
+                username=row.values["employee_no"],
+                email=row.values.get("email", ""),
+                is_active=True,
+            )
             account.set_unusable_password()
-            account.save()
-            account.groups.add(group)
-            profile = StaffProfile(user=account, employee_no=v["employee_no"])
-            created += 1
-        else:
-            profile = StaffProfile.objects.select_related("user").get(pk=profile.pk)
-            account = profile.user
-            fields = ["is_active"]
-            account.is_active = True
-            if v.get("email"):
-                account.email = v["email"]
-                fields.append("email")
-            account.save(update_fields=fields)
-            updated += 1
-        profile.full_name = v["full_name"]
-        profile.district = row.district
-        profile.is_active = True
-        for key in ("service_centre", "phone", "job_title", "window"):
-            if key in v:
-                setattr(profile, key, v[key].replace(" ", "") if key == "phone" else v[key])
-        profile.save()
+            accounts.append(account)
+        User.objects.bulk_create(accounts)
+        ids = dict(
+            User.objects.filter(username__in=[a.username for a in accounts]).values_list(
+                "username", "pk"
+            )
+        )
+        User.groups.through.objects.bulk_create(
+            [User.groups.through(user_id=ids[a.username], group_id=group.pk) for a in accounts]
+        )
+        profiles = []
+        for row in batch:
+            v = row.values
+            profile = StaffProfile(
+                user_id=ids[v["employee_no"]],
+                employee_no=v["employee_no"],
+                full_name=v["full_name"],
+                district=row.district,
+                is_active=True,
+            )
+            for key in PROFILE_FIELDS[1:]:
+                if key in v:
+                    setattr(profile, key, _clean_value(key, v[key]))
+            profiles.append(profile)
+        StaffProfile.objects.bulk_create(profiles)
+        joined.extend(ids[a.username] for a in accounts)
+        done += len(batch)
+        if progress is not None:
+            progress(done, total)
+
+    # Known people: exactly the changes the preview showed.
+    for batch in _chunks(changed_rows, BATCH):
+        profiles, accounts = [], []
+        for row in batch:
+            profile = row.profile
+            for key, _old, new in row.changes:
+                if key in PROFILE_FIELDS:
+                    setattr(profile, key, new)
+                elif key == "district":
+                    profile.district = row.district
+                    joined.append(profile.user_id)
+                elif key == "email":
+                    profile.user.email = new
+                elif key == "is_active":
+                    joined.append(profile.user_id)
+            profile.is_active = True
+            profile.user.is_active = True
+            profile.updated_at = now
+            profiles.append(profile)
+            accounts.append(profile.user)
+        StaffProfile.objects.bulk_update(
+            profiles, [*PROFILE_FIELDS, "district", "is_active", "updated_at"]
+        )
+        User.objects.bulk_update(accounts, ["email", "is_active"])
+        done += len(batch)
+        if progress is not None:
+            progress(done, total)
 
     deactivated = 0
     if result.deactivate_missing and result.leavers:
         ids = [p.pk for p in result.leavers]
         deactivated = StaffProfile.objects.filter(pk__in=ids, is_active=True).update(
-            is_active=False
+            is_active=False, updated_at=now
         )
         User.objects.filter(staff_profile__pk__in=ids).update(is_active=False)
 
@@ -366,8 +506,8 @@ def apply(result, user=None):
         uploaded_by=user if user is not None and user.is_authenticated else None,
         filename=result.filename[:255],
         district=result.districts[0] if len(result.districts) == 1 else None,
-        created=created,
-        updated=updated,
+        created=len(new_rows),
+        updated=len(changed_rows),
         deactivated=deactivated,
     )
     log(
@@ -376,10 +516,115 @@ def apply(result, user=None):
         user=record.uploaded_by,
         data={
             "filename": result.filename,
-            "created": created,
-            "updated": updated,
+            "created": record.created,
+            "updated": record.updated,
             "deactivated": deactivated,
             "districts": [d.code for d in result.districts],
         },
     )
+    if joined:
+        # New, reactivated and moved people join their district's open waves (bulk; the
+        # per-profile signal is for single saves).
+        from .services import enrol_users_in_open_waves
+
+        transaction.on_commit(lambda: enrol_users_in_open_waves(joined))
     return record
+
+
+# -- the admin wizard's background job ----------------------------------------------------------
+
+
+def run_job(job, phase):
+    """Handler of the ``staff_import`` file job (lms.jobs): ``preview`` validates the uploaded
+    file and keeps the preview in the job; ``apply`` validates again (the database may have
+    changed) and writes it."""
+    from lms.jobs.models import FileJob
+
+    requester = job.requested_by
+    job.start(step=_("读取并检查文件"))
+    with job.file.open("rb") as handle:
+        data = handle.read()
+    try:
+        result = preview(
+            data,
+            job.filename,
+            user=requester,
+            deactivate_missing=bool(job.params.get("deactivate_missing")),
+            progress=lambda done, total: job.report(done, total),
+        )
+    except ImportFileError as exc:
+        job.fail(str(exc))
+        return
+    if phase == "preview":
+        job.finish(state=FileJob.State.READY, result={"preview": result.as_dict()})
+        return
+    if not result.ok:
+        job.result = {"preview": result.as_dict()}
+        job.finish(
+            state=FileJob.State.FAILED, result=job.result, error=_("文件有错误，未导入任何数据。")
+        )
+        return
+    job.report(0, result.to_create + result.to_update, step=_("写入数据"))
+    record = apply(result, user=requester, progress=lambda done, total: job.report(done, total))
+    summary = {
+        "created": record.created,
+        "updated": record.updated,
+        "deactivated": record.deactivated,
+        "unchanged": result.unchanged,
+    }
+    job.finish(result={**job.result, "applied": summary})
+    job.delete_file()
+
+
+# -- templates ---------------------------------------------------------------------------------
+
+TEMPLATE_HEADER = ["姓名", "工号", "所属区", "服务中心", "手机", "邮箱", "职务", "窗口"]
+TEMPLATE_EXAMPLE = [
+    "王小明",
+    "XH001",
+    "310104",
+    "徐汇区政务服务中心",
+    "13812345678",
+    "wangxm@example.com",
+    "受理员",
+    "3号窗口",
+]
+
+
+def template_csv():
+    """The template as CSV (UTF-8 with BOM, so Excel shows the Chinese header)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(TEMPLATE_HEADER)
+    writer.writerow(TEMPLATE_EXAMPLE)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def template_xlsx():
+    """The template as XLSX: header, one example row, every cell text (so leading zeros and
+    codes stay as typed), and a second sheet listing the districts and their codes."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("人员名单")
+    sheet.append(TEMPLATE_HEADER)
+    sheet.append(TEMPLATE_EXAMPLE)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for column in sheet.iter_cols(min_row=1, max_row=200):
+        for cell in column:
+            cell.number_format = "@"
+    for letter, width in zip("ABCDEFGH", [10, 12, 10, 24, 14, 26, 10, 10], strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+    codes = workbook.create_sheet(_("区代码"))
+    codes.append([_("区"), _("行政区划代码"), _("代码"), _("英文名称")])
+    for cell in codes[1]:
+        cell.font = Font(bold=True)
+    for district in District.objects.all():
+        codes.append([district.name_zh, district.admin_code, district.code, district.name_en])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -113,7 +113,7 @@ class TrainingSession(models.Model):
         return f"{self.wave} · {local:%Y-%m-%d %H:%M} · {self.place}"
 
     def expected_staff(self):
-        from lms.models import StaffProfile
+        from lms.organisation.models import StaffProfile
 
         district_ids = (
             [self.district_id]

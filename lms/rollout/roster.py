@@ -38,7 +38,7 @@ from django_cte import CTE, with_cte
 
 from certificates.authorisation import required_courses
 from courses.models import CoursePage, Enrollment
-from lms.models import District, StaffProfile
+from lms.organisation.models import District, StaffProfile
 
 NOT_ENROLLED = "not_enrolled"
 IN_PROGRESS = "in_progress"

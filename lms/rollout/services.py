@@ -10,8 +10,8 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django_tasks import task
 
-from lms.models import StaffProfile
-from lms.signals import staff_joined
+from lms.organisation.models import StaffProfile
+from lms.organisation.signals import staff_joined
 
 from .models import RolloutWave, WaveEnrolment
 
@@ -87,7 +87,7 @@ class EnrolmentPreview:
 def enrolment_preview(wave, district_ids=None) -> EnrolmentPreview:
     """Count what enrol_wave would do, in three queries."""
     from courses.models import Enrollment
-    from lms.models import District
+    from lms.organisation.models import District
 
     course_ids = list(wave.courses.values_list("pk", flat=True))
     districts = District.objects.filter(pk__in=wave.districts.values("pk"))
@@ -240,3 +240,32 @@ def _profile_saved(sender, instance, created, raw=False, **kwargs):
 @receiver(staff_joined, dispatch_uid="rollout.staff_joined")
 def _staff_joined(sender, profile, **kwargs):
     enrol_staff_task.enqueue(profile.pk)
+
+
+def enrol_users_in_open_waves(user_ids):
+    """Enrol many (new, reactivated or moved) staff members in the open waves of their
+    districts, in bulk: what ``enrol_in_open_waves`` does for one, for a whole import."""
+    user_ids = list(user_ids)
+    if not user_ids:
+        return 0
+    by_district = {}
+    for district_id, user_id in (
+        StaffProfile.objects.active()
+        .filter(user_id__in=user_ids, district__isnull=False)
+        .values_list("district_id", "user_id")
+    ):
+        by_district.setdefault(district_id, []).append(user_id)
+    created = 0
+    waves = (
+        RolloutWave.objects.open()
+        .filter(districts__in=list(by_district))
+        .distinct()
+        .prefetch_related("courses", "districts")
+    )
+    for wave in waves:
+        courses = list(wave.courses.all())
+        ids = [uid for d in wave.districts.all() for uid in by_district.get(d.pk, [])]
+        for start in range(0, len(ids), 2000):
+            if courses:
+                created += _enrol_and_link(wave, ids[start : start + 2000], courses)
+    return created

@@ -1,14 +1,10 @@
 """Rollout admin views (dashboards, roster, exports, import, wave enrolment, attendance) and the
-export download view. Every view checks the user's districts (lms.roles): an object of another
-district is a 404."""
-
-import secrets
-from pathlib import Path
+export download view. Every view checks the user's districts (lms.organisation.roles): an
+object of another district is a 404."""
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -22,8 +18,9 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.reports import ReportView
 from wagtail.log_actions import log
 
-from lms.models import District
-from lms.roles import (
+from lms.jobs.wizard import ImportWizard
+from lms.organisation.models import District
+from lms.organisation.roles import (
     admin_district_ids,
     can_administer_district,
     is_admin,
@@ -32,12 +29,10 @@ from lms.roles import (
 )
 
 from . import dashboards, exports, importing
-from .forms import ConfirmImportForm, RosterFilterForm, StaffImportForm
+from .forms import RosterFilterForm, StaffImportForm
 from .models import Attendance, RolloutWave, RosterExport, TrainingSession
 from .roster import RosterFilter, roster_queryset, roster_values
 from .services import enrol_wave, enrolment_preview
-
-IMPORT_DIR = "staff_imports"
 
 
 def require_admin(user):
@@ -285,85 +280,33 @@ def _attachment(filename):
 # -- staff import ------------------------------------------------------------------------------
 
 
-class StaffImportView(AdminTemplateView):
-    template_name = "rollout/admin/import.html"
-    page_title = gettext_lazy("导入工作人员")
+class StaffImportWizard(ImportWizard):
+    """The staff import in the shared import wizard (lms.jobs.wizard); the work is done by
+    ``importing.run_job`` in the background."""
 
-    def dispatch(self, request, *args, **kwargs):
-        require_admin(request.user)
-        if admin_district_ids(request.user) == []:
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
+    kind = "staff_import"
+    upload_kind = "staff"
+    namespace = "rollout_admin"
+    url_prefix = "import"
+    title = gettext_lazy("导入工作人员")
+    form_class = StaffImportForm
+    help_template = "rollout/admin/_import_help.html"
+    preview_template = "rollout/admin/_import_preview.html"
+    result_template = "rollout/admin/_import_result.html"
+    template_formats = ("xlsx", "csv")
 
-    def get(self, request):
-        return self.render_to_response(self.get_context_data(form=StaffImportForm()))
+    def has_permission(self, user):
+        return user.has_perm("rollout.import_staff") and admin_district_ids(user) != []
 
-    def post(self, request):
-        from django.core.files.storage import storages
+    def job_params(self, form):
+        return {"deactivate_missing": form.cleaned_data["deactivate_missing"]}
 
-        storage = storages["private"]
-        if "token" in request.POST:
-            return self.confirm(request, storage)
-        form = StaffImportForm(request.POST, request.FILES)
-        if not form.is_valid():
-            return self.render_to_response(self.get_context_data(form=form))
-        uploaded = form.cleaned_data["file"]
-        try:
-            importing.check_upload(uploaded)
-            data = uploaded.read()
-            result = importing.preview(
-                data,
-                uploaded.name,
-                user=request.user,
-                deactivate_missing=form.cleaned_data["deactivate_missing"],
-            )
-        except importing.ImportFileError as exc:
-            form.add_error("file", str(exc))
-            return self.render_to_response(self.get_context_data(form=form))
-        token = ""
-        if result.ok:
-            token = secrets.token_urlsafe(16)
-            suffix = Path(uploaded.name).suffix.lower()
-            storage.save(f"{IMPORT_DIR}/{token}{suffix}", ContentFile(data))
-            request.session[f"rollout_import_{token}"] = {
-                "name": uploaded.name,
-                "path": f"{IMPORT_DIR}/{token}{suffix}",
-            }
-        confirm = ConfirmImportForm(
-            initial={"token": token, "deactivate_missing": result.deactivate_missing}
-        )
-        return self.render_to_response(
-            self.get_context_data(form=StaffImportForm(), result=result, confirm=confirm)
-        )
+    def template_file(self, fmt):
+        data = importing.template_xlsx() if fmt == "xlsx" else importing.template_csv()
+        return data, f"{_('人员导入模板')}.{fmt}"
 
-    def confirm(self, request, storage):
-        form = ConfirmImportForm(request.POST)
-        if not form.is_valid():
-            raise Http404
-        stored = request.session.pop(f"rollout_import_{form.cleaned_data['token']}", None)
-        if stored is None:
-            raise Http404
-        with storage.open(stored["path"], "rb") as fh:
-            data = fh.read()
-        storage.delete(stored["path"])
-        try:
-            # Validate again at apply time: the database may have changed since the preview.
-            result = importing.preview(
-                data,
-                stored["name"],
-                user=request.user,
-                deactivate_missing=form.cleaned_data["deactivate_missing"],
-            )
-            record = importing.apply(result, user=request.user)
-        except importing.ImportFileError as exc:
-            messages.error(request, str(exc))
-            return redirect("rollout_admin:import")
-        messages.success(
-            request,
-            _("导入完成：新增 %(c)s 人，更新 %(u)s 人，停用 %(d)s 人。")
-            % {"c": record.created, "u": record.updated, "d": record.deactivated},
-        )
-        return redirect("rollout_admin:import")
+
+staff_import_wizard = StaffImportWizard()
 
 
 # -- waves and attendance ----------------------------------------------------------------------

@@ -11,9 +11,9 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.models import CreateView, EditView, IndexView
 from wagtail.admin.widgets import ListingButton
 
-from lms.admin_views import SafeExportViewSet
-from lms.models import District
-from lms.roles import is_admin, is_trainer
+from lms.organisation.admin_views import SafeExportViewSet
+from lms.organisation.models import District
+from lms.organisation.roles import is_admin, is_trainer
 
 from . import admin_urls
 from .forms import RolloutWaveForm, TrainingSessionForm

@@ -28,7 +28,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "lms",
+    "lms.organisation",
+    "lms.jobs",
     "lms.rollout",
     "courses",
     "quizzes",
@@ -64,16 +65,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "lms.security.ContentSecurityPolicyMiddleware",
+    "lms.organisation.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "lms.middleware.ChineseFirstMiddleware",
+    "lms.organisation.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "lms.security.AdminTwoFactorMiddleware",
+    "lms.organisation.security.AdminTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -96,7 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
-                "lms.auth.navigation",
+                "lms.organisation.auth.navigation",
             ],
         },
     },
@@ -141,8 +142,8 @@ else:
 LESSON_PAGE_SNAPSHOTS = env_bool("LESSON_PAGE_SNAPSHOTS", bool(REDIS_URL))
 
 AUTHENTICATION_BACKENDS = [
-    "lms.auth.AxesBackend",
-    "lms.auth.ProfileModelBackend",
+    "lms.organisation.auth.AxesBackend",
+    "lms.organisation.auth.ProfileModelBackend",
 ]
 # Argon2 (memory-hard) first: ~10x cheaper in CPU per login than Django's default PBKDF2 with
 # 1,000,000 iterations, which queued a whole training room logging in at once behind hashing.
@@ -174,7 +175,7 @@ AXES_COOLOFF_TIME = 0.5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
-AXES_USERNAME_CALLABLE = "lms.security.axes_username"
+AXES_USERNAME_CALLABLE = "lms.organisation.security.axes_username"
 
 # Internationalisation: Chinese first, English second.
 LANGUAGE_CODE = "zh-hans"
@@ -220,6 +221,17 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 MAX_IMPORT_UPLOAD_SIZE = 5 * 1024 * 1024
+# Every upload (staff import, question import, documents) goes through
+# lms.organisation.uploads.validate_upload / read_table with these limits (docs/SECURITY.md,
+# hole 6). Bytes: MAX_IMPORT_UPLOAD_SIZE for imports, WAGTAILDOCS_MAX_UPLOAD_SIZE for documents.
+UPLOAD_LIMITS = {
+    "staff": {"extensions": ["xlsx", "csv"], "max_rows": 50_000, "max_columns": 50,
+              "max_cell_chars": 1_000},
+    "questions": {"extensions": ["gift", "txt", "aiken"], "max_rows": 200_000,
+                  "max_cell_chars": 100_000},
+}  # fmt: skip
+MAX_UPLOAD_COMPRESSION_RATIO = 100  # ZIP members (XLSX, DOCX…) inflating more are refused
+MAX_UPLOAD_UNCOMPRESSED = 50 * 1024 * 1024
 
 # Background tasks (django_tasks): run immediately unless an environment chooses a worker.
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate")
@@ -254,7 +266,8 @@ CERTIFICATE_EXPIRY_REMINDER_DAYS = [
 ]
 # The weekly digest to administrators: ISO weekday it goes out (1 = Monday).
 WEEKLY_DIGEST_WEEKDAY = int(os.environ.get("WEEKLY_DIGEST_WEEKDAY", "1"))
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Chinese substring search on top of Wagtail's database backend (lms/search.py).
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "lms.search"}}
 WAGTAILDOCS_EXTENSIONS = [
     "csv", "docx", "mp4", "odt", "pdf", "pptx", "txt", "webm", "xlsx", "zip"
 ]  # fmt: skip
@@ -272,7 +285,7 @@ LOGGING = {
 }
 
 # "My training" home page sections, rendered in order: callables (request) -> dict | None
-# with a "template" key (see lms.views.home).
+# with a "template" key (see lms.organisation.views.home).
 HOME_SECTIONS = [
     "certificates.views.home_section",
     "courses.views.home_section",
@@ -282,7 +295,8 @@ COURSE_PAGE_SECTIONS = ["quizzes.views.course_page_section"]
 
 # --- Security hardening (docs/SECURITY.md) ---------------------------------------------------
 # Two-factor authentication (django-otp TOTP) for everyone who can open the Wagtail admin:
-# superusers, trainers, district and city administrators. lms.security.AdminTwoFactorMiddleware
+# superusers, trainers, district and city administrators.
+# lms.organisation.security.AdminTwoFactorMiddleware
 # sends an unverified session to the enrolment (QR code) or verification page.
 LMS_REQUIRE_2FA = env_bool("LMS_REQUIRE_2FA", True)
 OTP_TOTP_ISSUER = "IP-Window-Training"
@@ -290,7 +304,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"  # Wagtail's preview views override this with SAMEORIGIN themselves.
 # Content-Security-Policy (django-csp 4): nothing from other origins. Learner pages run only our
-# own script files; lms.security.ContentSecurityPolicyMiddleware relaxes script-src for /admin/
+# own script files; lms.organisation.security.ContentSecurityPolicyMiddleware relaxes
+# script-src for /admin/
 # (Wagtail 8 still renders a few inline <script>s) and allows same-origin framing for previews.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

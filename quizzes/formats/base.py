@@ -130,6 +130,8 @@ class ParsedQuestion:
     true_feedback: str = ""
     false_feedback: str = ""
     case_sensitive: bool = False
+    #: Moodle 4 question tags from ``// [tag:…]`` comment lines (e.g. ``lesson:slug``).
+    tags: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- sanitising

@@ -68,6 +68,19 @@ _ESCAPED = "\x00"
 _WEIGHT_RE = re.compile(r"%(-?[0-9]+(?:\.[0-9]*)?)%")
 _TRUEFALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
 _CONTEXT_PREFIX_RE = re.compile(r"\$[a-z0-9]+\$/?")
+# Moodle 4 question tags in comment lines before a question: ``// [tag:lesson:abc]``.
+_TAG_RE = re.compile(r"\[tag:([^\]]+)\]")
+
+
+def comment_tags(comments: list[str]) -> list[str]:
+    """The ``[tag:…]`` values of a question's comment lines, in order, without duplicates."""
+    tags: list[str] = []
+    for comment in comments:
+        for match in _TAG_RE.finditer(comment):
+            tag = match.group(1).strip()
+            if tag and tag not in tags:
+                tags.append(tag)
+    return tags
 
 
 class _QuestionError(Exception):
@@ -483,6 +496,7 @@ def parse_gift(text: str) -> list[ParsedQuestion]:
     def flush() -> None:
         nonlocal category
         content = [(number, line) for number, line in block if not line.startswith("//")]
+        comments = [line for _number, line in block if line.startswith("//")]
         block.clear()
         while content and content[0][1].startswith("$CATEGORY:"):
             category = _clean_category(content[0][1][len("$CATEGORY:") :])
@@ -498,6 +512,7 @@ def parse_gift(text: str) -> list[ParsedQuestion]:
             errors.append((start, str(exc)))
         else:
             question.line = start
+            question.tags = comment_tags(comments)
             questions.append(question)
 
     for number, line in enumerate(lines, start=1):

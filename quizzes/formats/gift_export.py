@@ -206,7 +206,18 @@ def _answer_block(question: ParsedQuestion, fmt: str) -> str:
     return "\n".join([opening, *lines, *_general_feedback(question, fmt), "}"])
 
 
+def _tag_lines(question: ParsedQuestion) -> str:
+    """Moodle 4 tag comments (``// [tag:…]``), one line, before the question."""
+    tags = [t.replace("]", "").replace("\n", " ").strip() for t in question.tags or []]
+    tags = [t for t in tags if t]
+    return "// " + " ".join(f"[tag:{t}]" for t in tags) + "\n" if tags else ""
+
+
 def _write_question(question: ParsedQuestion) -> str:
+    return _tag_lines(question) + _write_question_body(question)
+
+
+def _write_question_body(question: ParsedQuestion) -> str:
     fmt, before, after = _question_text(question)
     head = "::" + _escape(question.name) + "::[" + fmt + "]" + _escape(before)
     if question.qtype == "description":

@@ -22,7 +22,9 @@ pytestmark = pytest.mark.django_db
 class PageTreeRulesTest(WagtailPageTestCase):
     def setUp(self):
         # Wagtail logs in with AUTHENTICATION_BACKENDS[0], django-axes, which needs a request.
-        patcher = mock.patch.object(page_tests, "AUTH_BACKEND", "lms.auth.ProfileModelBackend")
+        patcher = mock.patch.object(
+            page_tests, "AUTH_BACKEND", "lms.organisation.auth.ProfileModelBackend"
+        )
         patcher.start()
         self.addCleanup(patcher.stop)
 

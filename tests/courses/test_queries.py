@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 # A lesson's first request through Wagtail: session + user with staff profile (auth), course
 # + lesson (routing), view restrictions x2 (Wagtail), the course's lessons, its prerequisites,
-# the learner's completed lessons. The header's admin link comes from the session (lms.auth).
+# the learner's completed lessons. The header's admin link comes from the session
+# (lms.organisation.auth).
 COLD_LESSON_PAGE_QUERIES = 9
 # The very first page after a content change also looks up the site with its root page (2) and
 # whether any view restriction exists (1); all three are cached per content generation.

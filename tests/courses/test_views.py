@@ -71,7 +71,7 @@ def test_admin_lists_are_district_scoped(client, two_courses):
     enrol(hp, basics)
     enrol(pd, basics)
     admin = make_user("district_admin", district="HP", username="hp-admin")
-    client.force_login(admin, backend="lms.auth.ProfileModelBackend")
+    client.force_login(admin, backend="lms.organisation.auth.ProfileModelBackend")
     from django.urls import reverse
 
     html = client.get(reverse("enrollments:index")).content.decode()

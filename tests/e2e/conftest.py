@@ -387,7 +387,7 @@ def curriculum(tmp_path):
 @pytest.fixture
 def wave(curriculum):
     """An open rollout wave for Huangpu (HP) with the course, due in 30 days."""
-    from lms.models import District
+    from lms.organisation.models import District
     from lms.rollout.models import RolloutWave
 
     today = timezone.localdate()

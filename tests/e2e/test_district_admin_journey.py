@@ -39,7 +39,7 @@ def kpis(page):
 
 
 def test_district_admin_imports_staff_and_exports_the_roster(browser_page, learner, tmp_path):
-    from lms.models import District, StaffProfile
+    from lms.organisation.models import District, StaffProfile
     from tests.factories import make_user
 
     page = browser_page

@@ -75,7 +75,7 @@ def test_password_change_page_styled(client):
 
 
 def test_wagtail_admin_in_chinese(client):
-    from lms import roles
+    from lms.organisation import roles
 
     client.force_login(make_user(roles.CITY_ADMIN, district=None))
     body = client.get(reverse("wagtailadmin_home")).content.decode()

@@ -3,8 +3,8 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError
 from django.urls import reverse
 
-from lms import roles
-from lms.models import District, StaffProfile
+from lms.organisation import roles
+from lms.organisation.models import District, StaffProfile
 from tests.factories import StaffProfileFactory, make_user
 
 pytestmark = pytest.mark.django_db

@@ -48,7 +48,7 @@ def districts_with_staff(target_staff):
     """District ids (smallest first) whose generated staff add up to about ``target_staff``."""
     from django.db.models import Count
 
-    from lms.models import StaffProfile
+    from lms.organisation.models import StaffProfile
 
     rows = (
         StaffProfile.objects.active()

@@ -8,7 +8,7 @@ from django.db.models import Count
 from certificates.models import Certificate, SerialCounter
 from courses.loader import load_curriculum
 from courses.models import CoursePage, Enrollment, LessonProgress
-from lms.models import StaffProfile
+from lms.organisation.models import StaffProfile
 from lms.rollout.management.commands.generate_load_data import DEFAULT_PASSWORD
 from quizzes.models import Attempt
 from tests.courses.conftest import write_course

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from quizzes import attempts as svc
 from quizzes.models import Attempt, Response
+from quizzes.tokens import choice_token
 
 from .utils import make_bank, make_quiz
 
@@ -90,9 +91,10 @@ def test_autosave_json_never_reveals_correctness(client, learner):
     attempt = start(client, quiz)
     r = Response.objects.filter(attempt=attempt, question__qtype="multichoice").first()
     right = r.question.choices.get(fraction=1).pk
+    answer = {"choice": choice_token(attempt, right)}
     reply = client.post(
         reverse("quizzes:autosave", args=[attempt.pk]),
-        data=json.dumps({"position": r.position, "answer": {"choice": right}}),
+        data=json.dumps({"position": r.position, "answer": answer}),
         content_type="application/json",
     )
     assert reply.status_code == 200
@@ -150,7 +152,7 @@ def test_no_js_form_submit_and_review(client, learner):
     data = {}
     for r in Response.objects.filter(attempt=attempt).select_related("question"):
         if r.question.qtype == "multichoice":
-            data[f"q{r.position}"] = str(r.question.choices.get(fraction=1).pk)
+            data[f"q{r.position}"] = choice_token(attempt, r.question.choices.get(fraction=1).pk)
         elif r.question.qtype == "truefalse":
             data[f"q{r.position}"] = "false"
         elif r.question.qtype == "numerical":
@@ -163,6 +165,8 @@ def test_no_js_form_submit_and_review(client, learner):
     assert reply.status_code == 302
     attempt.refresh_from_db()
     assert attempt.status == Attempt.PENDING
+    p1.refresh_from_db()
+    assert p1.fraction == 1  # the token posted by the form was the right answer's
     result = client.get(reverse("quizzes:result", args=[attempt.pk])).content.decode()
     assert "待阅卷" in result and "解析" not in result or "逐题回顾" in result
     assert "正确答案" in result  # answers shown after submission in "end" mode
@@ -188,7 +192,10 @@ def test_check_each_question_mode(client, learner):
     html = client.get(reverse("quizzes:attempt", args=[attempt.pk])).content.decode()
     assert "核对本题答案" in html and "正确答案" not in html
     wrong = r.question.choices.filter(fraction=0).first().pk
-    client.post(reverse("quizzes:check", args=[attempt.pk, r.position]), {f"q{r.position}": wrong})
+    client.post(
+        reverse("quizzes:check", args=[attempt.pk, r.position]),
+        {f"q{r.position}": choice_token(attempt, wrong)},
+    )
     html = client.get(reverse("quizzes:attempt", args=[attempt.pk])).content.decode()
     assert html.count("正确答案") == 1  # only the checked question is revealed
     with pytest.raises(svc.AttemptError):

@@ -7,7 +7,7 @@ from django.utils import timezone
 from wagtail.models import Page
 
 from courses.models import CoursePage, Enrollment, TrainingIndexPage
-from lms.models import District, StaffProfile
+from lms.organisation.models import District, StaffProfile
 from lms.rollout.models import RolloutWave
 
 

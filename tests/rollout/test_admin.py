@@ -3,7 +3,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from lms import roles
+from lms.organisation import roles
 from lms.rollout.exports import iter_csv
 from lms.rollout.models import TrainingSession
 from lms.rollout.roster import RosterFilter

@@ -5,8 +5,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certificates.authorisation import authorised_user_ids
-from lms import roles
-from lms.models import District
+from lms.organisation import roles
+from lms.organisation.models import District
 from lms.rollout.dashboards import city_numbers, totals_from_rows
 from lms.rollout.exports import HEADERS, iter_csv
 from lms.rollout.roster import RosterFilter, roster_values

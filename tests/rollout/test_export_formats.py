@@ -15,8 +15,8 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from courses.models import Enrollment
-from lms import roles
-from lms.models import District
+from lms.organisation import roles
+from lms.organisation.models import District
 from lms.rollout.exports import HEADER_ROW, headers, iter_csv, write_xlsx
 from lms.rollout.models import RosterExport
 from lms.rollout.roster import RosterFilter

@@ -9,8 +9,8 @@ from openpyxl import load_workbook
 from wagtail.models import ModelLogEntry
 
 from courses.models import Enrollment
-from lms import roles
-from lms.models import District
+from lms.organisation import roles
+from lms.organisation.models import District
 from lms.rollout.exports import HEADER_ROW, HEADERS, iter_csv, neutralise, write_xlsx
 from lms.rollout.models import RosterExport
 from lms.rollout.roster import RosterFilter

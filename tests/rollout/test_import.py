@@ -4,12 +4,15 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError
+from django.test import TestCase
 from django.urls import reverse
 from openpyxl import Workbook
 from wagtail.models import ModelLogEntry
 
-from lms import roles
-from lms.models import StaffProfile
+from lms.jobs.models import FileJob
+from lms.organisation import roles
+from lms.organisation.models import StaffProfile
 from lms.rollout import importing
 from lms.rollout.models import StaffImport
 from tests.factories import make_user
@@ -96,21 +99,18 @@ def test_errors_named_with_row_numbers_and_nothing_written():
 
 
 def test_atomic_apply_rolls_back(monkeypatch):
-    """A failure half-way through apply writes nothing."""
+    """A database failure half-way through apply (here: an account created by someone else
+    between preview and confirmation) writes nothing, not even the earlier batches."""
+    monkeypatch.setattr(importing, "BATCH", 1)
     text = ZH + "甲,B001,黄浦区,,,,,\n乙,B002,黄浦区,,,,,\n"
     result = importing.preview(csv_bytes(text), "x.csv")
-    original = StaffProfile.save
-
-    def boom(self, *args, **kwargs):
-        if self.employee_no == "B002":
-            raise RuntimeError("disk full")
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(StaffProfile, "save", boom)
-    with pytest.raises(RuntimeError):
+    assert result.ok
+    get_user_model().objects.create(username="B002")
+    with pytest.raises(IntegrityError):
         importing.apply(result)
     assert not StaffProfile.objects.filter(employee_no__in=["B001", "B002"]).exists()
     assert not get_user_model().objects.filter(username="B001").exists()
+    assert not StaffImport.objects.exists()
 
 
 def test_update_by_employee_number_and_deactivate_leavers():
@@ -153,11 +153,30 @@ def test_command(tmp_path, capsys):
     assert StaffProfile.objects.filter(employee_no__in=["C001", "C002"]).count() == 2
 
 
-def upload(client, text, name="staff.csv", **data):
-    return client.post(
-        reverse("rollout_admin:import"),
-        {"file": SimpleUploadedFile(name, text.encode("utf-8")), **data},
-    )
+def run_on_commit():
+    """Run what the request queued after commit (as it runs in autocommit outside tests)."""
+    return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+def upload(client, text, name="staff.csv", **fields):
+    """Upload through the wizard; returns the page it lands on (the job's page once the
+    queued preview task has run, or the form with its errors)."""
+    content = text if isinstance(text, bytes) else text.encode("utf-8")
+    with run_on_commit():
+        response = client.post(
+            reverse("rollout_admin:import"),
+            {"file": SimpleUploadedFile(name, content), **fields},
+        )
+    return client.get(response.url) if response.status_code == 302 else response
+
+
+def job_of(response):
+    return response.context["job"]
+
+
+def confirm(client, job):
+    with run_on_commit():
+        return client.post(reverse("rollout_admin:import_job", args=[job.pk]), {"confirm": "1"})
 
 
 def test_admin_upload_preview_confirm(client):
@@ -165,21 +184,33 @@ def test_admin_upload_preview_confirm(client):
     client.force_login(admin)
     response = upload(client, ZH + "甲,D001,黄浦,,,,,\n")
     assert response.status_code == 200
-    token = response.context["confirm"].initial["token"]
+    job = job_of(response)
+    assert job.kind == "staff_import" and job.state == FileJob.State.READY
+    assert "确认导入" in response.content.decode()
     assert not StaffProfile.objects.filter(employee_no="D001").exists()
-    response = client.post(reverse("rollout_admin:import"), {"token": token})
+    response = confirm(client, job)
     assert response.status_code == 302
     assert StaffProfile.objects.filter(employee_no="D001").exists()
-    # The token is single use.
-    assert client.post(reverse("rollout_admin:import"), {"token": token}).status_code == 404
+    body = client.get(response.url).content.decode()
+    assert "导入完成：新增 1 人" in body
+    job.refresh_from_db()
+    assert job.state == FileJob.State.DONE and job.result["applied"]["created"] == 1
+    assert not job.file  # the uploaded file is deleted once imported
+    # Confirmation is single use.
+    confirm(client, job)
+    assert StaffImport.objects.count() == 1
 
 
 def test_admin_upload_shows_errors(client):
     admin = make_user(roles.CITY_ADMIN, district=None, username="city")
     client.force_login(admin)
     response = upload(client, ZH + "甲,D001,火星区,,,,,\n")
-    assert "第 2 行：所属区“火星区”不存在" in response.content.decode()
-    assert "确认导入" not in response.content.decode()
+    body = response.content.decode()
+    assert "第 2 行：所属区“火星区”不存在" in body
+    assert "确认导入" not in body
+    # Confirming a preview with errors is refused and writes nothing.
+    assert confirm(client, job_of(response)).status_code == 404
+    assert not StaffProfile.objects.filter(employee_no="D001").exists()
 
 
 def test_admin_upload_size_and_type(client, settings):
@@ -187,7 +218,8 @@ def test_admin_upload_size_and_type(client, settings):
     admin = make_user(roles.CITY_ADMIN, district=None, username="city")
     client.force_login(admin)
     assert "文件过大" in upload(client, ZH + "甲,D001,黄浦,,,,,\n").content.decode()
-    assert "只接受" in upload(client, "x", name="staff.exe").content.decode()
+    assert "不支持的文件类型" in upload(client, "x", name="staff.exe").content.decode()
+    assert not FileJob.objects.exists()
 
 
 def test_district_admin_imports_only_own_district(client):

@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 
 from courses.models import Enrollment
-from lms import roles
-from lms.models import District
+from lms.organisation import roles
+from lms.organisation.models import District
 from lms.rollout.models import TrainingSession
 from tests.factories import make_user
 

@@ -17,7 +17,7 @@ from certificates.issuing import issue
 from certificates.models import Certificate
 from certificates.reminders import send_expiry_reminders
 from courses.models import Enrollment
-from lms import roles
+from lms.organisation import roles
 from lms.rollout.models import ReminderLog
 from lms.rollout.reminders import enqueue_scheduled, send_weekly_summaries
 from tests.factories import make_user

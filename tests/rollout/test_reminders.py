@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from courses.models import Enrollment
-from lms import roles
+from lms.organisation import roles
 from lms.rollout.models import ReminderLog
 from tests.factories import make_user
 

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courses.models import Enrollment
-from lms import roles
-from lms.models import District
+from lms.organisation import roles
+from lms.organisation.models import District
 from lms.rollout.models import RolloutWave, WaveEnrolment
 from lms.rollout.roster import RosterFilter
 from lms.rollout.services import enrol_wave

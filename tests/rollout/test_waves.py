@@ -4,8 +4,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from courses.models import Enrollment
-from lms import roles
-from lms.models import District, StaffProfile
+from lms.organisation import roles
+from lms.organisation.models import District, StaffProfile
 from lms.rollout.models import Attendance, TrainingSession
 from lms.rollout.services import enrol_wave
 from tests.factories import make_user

@@ -6,7 +6,7 @@ from django.urls import reverse
 from wagtail.log_actions import LogContext
 from wagtail.models import ModelLogEntry
 
-from lms import roles
+from lms.organisation import roles
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

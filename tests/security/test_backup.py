@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from lms import roles
+from lms.organisation import roles
 from tests.factories import make_user
 
 ROOT = Path(__file__).resolve().parents[2]

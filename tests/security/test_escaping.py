@@ -22,7 +22,7 @@ from pypdf import PdfReader
 from certificates.issuing import issue
 from courses.loader import load_curriculum
 from courses.models import CoursePage, Enrollment, LessonPage
-from lms.models import District
+from lms.organisation.models import District
 from lms.rollout.exports import HEADER_ROW
 from lms.rollout.models import RolloutWave, RosterExport
 from quizzes import attempts as svc

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from wagtail.documents import get_document_model
 
-from lms import roles
+from lms.organisation import roles
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +73,7 @@ def test_admin_pages_load_with_relaxed_csp(client, url):
 def test_wagtail_preview_may_be_framed_by_the_admin_only(rf):
     from django.http import HttpResponse
 
-    from lms.security import ContentSecurityPolicyMiddleware
+    from lms.organisation.security import ContentSecurityPolicyMiddleware
 
     middleware = ContentSecurityPolicyMiddleware(lambda request: HttpResponse("page"))
     request = rf.get("/training/course/")

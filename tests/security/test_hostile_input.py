@@ -27,7 +27,7 @@ from wagtail.models import Page, Revision
 
 from courses.loader import CurriculumInvalid, load_curriculum
 from courses.models import CoursePage, Enrollment, LessonPage, LessonProgress
-from lms.models import StaffProfile
+from lms.organisation.models import StaffProfile
 from lms.rollout import importing as staff_importing
 from lms.rollout.models import StaffImport
 from quizzes import attempts as svc

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from wagtail.models import ModelLogEntry
 
-from lms import roles
+from lms.organisation import roles
 from tests.factories import make_user
 from tests.security.helpers import confirmed_device, current_token, login_with_otp
 
@@ -129,7 +129,7 @@ def test_admin_login_page_stays_reachable(client):
 
 
 def test_reset_two_factor_removes_devices_and_is_logged():
-    from lms.security import reset_two_factor
+    from lms.organisation.security import reset_two_factor
 
     user = make_user(roles.TRAINER)
     confirmed_device(user)

@@ -13,7 +13,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", nargs="?", default="content", help="curriculum folder")
         parser.add_argument(
-            "--force", action="store_true", help="overwrite pages edited in the admin"
+            "--force",
+            action="store_true",
+            help="overwrite pages, quizzes and questions edited in the admin",
         )
         parser.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
 
@@ -37,6 +39,29 @@ class Command(BaseCommand):
             self.stdout.write(_("下线：%(page)s") % {"page": page.title})
         for _page, message in report.skipped:
             self.stdout.write(self.style.WARNING(_("跳过：%(message)s") % {"message": message}))
+        for kind, label in (("quizzes", _("测验")), ("questions", _("题目"))):
+            counts = getattr(report, kind)
+            if counts:
+                self.stdout.write(
+                    _(
+                        "%(label)s：新建 %(created)s，更新 %(updated)s，未变 %(unchanged)s，"
+                        "停用 %(retired)s，恢复 %(restored)s，跳过 %(skipped)s。"
+                    )
+                    % {
+                        "label": label,
+                        **{
+                            key: counts.get(key, 0)
+                            for key in (
+                                "created",
+                                "updated",
+                                "unchanged",
+                                "retired",
+                                "restored",
+                                "skipped",
+                            )
+                        },
+                    }
+                )
         self.stdout.write(
             self.style.SUCCESS(
                 _(

@@ -3,7 +3,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from courses.models import CoursePage
-from lms.models import District
+from lms.organisation.models import District
 from lms.rollout import exports
 from lms.rollout.models import RolloutWave
 from lms.rollout.roster import STATUS_LABELS, RosterFilter

@@ -32,8 +32,8 @@ from django.utils import timezone
 
 from certificates.models import Certificate, SerialCounter
 from courses.models import CoursePage, Enrollment, LessonProgress
-from lms import roles
-from lms.models import District, StaffProfile
+from lms.organisation import roles
+from lms.organisation.models import District, StaffProfile
 from lms.rollout.models import RolloutWave
 from quizzes.models import Attempt, Quiz, Response
 

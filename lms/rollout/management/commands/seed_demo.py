@@ -5,8 +5,8 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from lms import roles
-from lms.models import District, StaffProfile
+from lms.organisation import roles
+from lms.organisation.models import District, StaffProfile
 
 # username, full name, role, district code, password
 DEMO_ACCOUNTS = [

@@ -24,7 +24,7 @@ from django.utils.http import urlencode
 from django_otp import user_has_device
 from wagtail.log_actions import log
 
-from lms import roles
+from lms.organisation import roles
 
 AUDIT_LOG_PERMISSION = "wagtailcore.view_modellogentry"
 AUDIT_REPORT_VIEWS = {
@@ -160,7 +160,9 @@ def _log_role_change(user, added=(), removed=()):
     )
 
 
-@receiver(m2m_changed, sender=User.groups.through, dispatch_uid="lms.security.role_change")
+@receiver(
+    m2m_changed, sender=User.groups.through, dispatch_uid="lms.organisation.security.role_change"
+)
 def log_role_change(sender, instance, action, reverse, model, pk_set, **kwargs):
     """Audit every change of a user's role groups, from either side of the relation.
 

@@ -93,7 +93,7 @@ def register_organisation_viewsets():
 from django.urls import reverse  # noqa: E402
 from wagtail.admin.menu import MenuItem  # noqa: E402
 
-from lms import security  # noqa: E402  (connects the role-change audit receiver)
+from lms.organisation import security  # noqa: E402  (connects the role-change audit receiver)
 
 
 @hooks.register("register_log_actions")

@@ -34,17 +34,22 @@ class District(models.Model):
         return self.name_zh.removesuffix("区") if self.name_zh != "浦东新区" else self.name_zh
 
     @classmethod
-    def lookup(cls, value):
-        """Find a district by Chinese name (with or without 区), English name or code."""
+    def lookup(cls, value, districts=None):
+        """Find a district by official administrative-division code ("310104"), letter code
+        ("XH", any case), Chinese name (with or without 区) or English name (with or without
+        "District"). ``districts``: the rows to search, when the caller already has them."""
         value = (value or "").strip()
         if not value:
             return None
-        for district in cls.objects.all():
-            if value.upper() == district.code or value.casefold() == district.name_en.casefold():
+        if value.endswith(".0") and value[:-2].isdigit():  # a code typed as a number in Excel
+            value = value[:-2]
+        folded = value.casefold().removesuffix(" district")
+        for district in cls.objects.all() if districts is None else districts:
+            if value.upper() == district.code or value == district.admin_code:
+                return district
+            if folded == district.name_en.casefold():
                 return district
             if value in {district.name_zh, district.short_name, district.name_zh + "区"}:
-                return district
-            if value.casefold().removesuffix(" district") == district.name_en.casefold():
                 return district
         return None
 

@@ -7,7 +7,7 @@ def create_groups(apps, schema_editor):
     Group = apps.get_model("auth", "Group")
     for name in ROLES:
         Group.objects.get_or_create(name=name)
-    # Permissions are assigned by lms.roles.sync_role_permissions after migrate, once every
+    # Permissions are assigned by lms.organisation.roles.sync_role_permissions after migrate, once every
     # app's permissions exist.
 
 

@@ -18,7 +18,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from wagtail.log_actions import log
 
-from lms.security import unwrap_user
+from lms.organisation.security import unwrap_user
 
 
 class TokenForm(forms.Form):

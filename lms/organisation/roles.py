@@ -49,7 +49,7 @@ ROLE_PERMISSIONS = {
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",
-        # Wagtail's audit log: Reports -> Site history (enforced by lms.security).
+        # Wagtail's audit log: Reports -> Site history (enforced by lms.organisation.security).
         "wagtailcore.view_modellogentry",
         "wagtailcore.view_pagelogentry",
     ],

@@ -3,8 +3,11 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
-class LmsConfig(AppConfig):
-    name = "lms"
+class OrganisationConfig(AppConfig):
+    """Districts, staff profiles, roles and access: the ground floor (app label kept as "lms")."""
+
+    name = "lms.organisation"
+    label = "lms"
     verbose_name = _("组织与人员")
     default_auto_field = "django.db.models.BigAutoField"
 

@@ -1,0 +1,129 @@
+"""Security hole 11 (issue 15): a quiz that leads to a certificate shows its correct answers
+only once the learner has passed or has no attempts left (per quiz, on by default); the
+learner still sees which questions were right or wrong."""
+
+import pytest
+from django.urls import reverse
+
+from quizzes import attempts as svc
+from quizzes.models import Choice, Response
+
+from .utils import make_bank, make_course, make_quiz
+
+pytestmark = pytest.mark.django_db
+
+KEY_GIFT = """
+::MC::单选题{=甲 #FEEDBACK-RIGHT ~乙 #FEEDBACK-WRONG ####EXPLAIN-MC}
+
+::TF::判断题{T#TF-WRONG-FEEDBACK#TF-RIGHT-FEEDBACK ####EXPLAIN-TF}
+
+::SA::简答题{=ANSWER-SA ####EXPLAIN-SA}
+
+::MT::配对题{=专利 -> 国家知识产权局 =著作权 -> 版权局 = -> 工商局 ####EXPLAIN-MT}
+"""
+KEY_MARKERS = ["正确答案", "参考答案", "FEEDBACK", "EXPLAIN", "ANSWER-SA", "解析"]
+
+
+def course_quiz(**kwargs):
+    options = {"questions_per_attempt": None, "max_attempts": 3, "show_answers": "end"}
+    options.update(kwargs)
+    return make_quiz(make_bank("答案", KEY_GIFT), course=make_course("IP-K1"), **options)
+
+
+def result_page(client, attempt):
+    return client.get(reverse("quizzes:result", args=[attempt.pk])).content.decode()
+
+
+def blank_attempt(quiz, user):
+    attempt = svc.start_attempt(quiz, user)
+    return svc.submit_attempt(attempt)
+
+
+def passing_attempt(quiz, user):
+    attempt = svc.start_attempt(quiz, user)
+    for response in Response.objects.filter(attempt=attempt).select_related("question"):
+        question = response.question
+        if question.qtype == "multichoice":
+            answer = {"choice": question.choices.get(fraction=1).pk}
+        elif question.qtype == "truefalse":
+            answer = {"value": True}
+        elif question.qtype == "shortanswer":
+            answer = {"text": "ANSWER-SA"}
+        else:
+            answer = {
+                "pairs": {str(c.pk): c.match for c in question.choices.all() if c.text},
+            }
+        svc.save_answer(attempt, response.position, answer)
+    attempt = svc.submit_attempt(attempt)
+    assert attempt.passed
+    return attempt
+
+
+HELD = "通过本测验或用完作答次数后公布正确答案和解析；下面只标出各题对错。"
+
+
+def assert_key_withheld(html):
+    assert "逐题回顾" in html and "错误" in html  # which questions were wrong: still shown
+    assert HELD in html
+    html = html.replace(HELD, "")
+    for marker in KEY_MARKERS:
+        assert marker not in html, marker
+
+
+def assert_key_shown(html):
+    assert HELD not in html
+    for marker in ["正确答案", "EXPLAIN-MC", "ANSWER-SA", "版权局</span>"]:
+        assert marker in html, marker
+
+
+def test_failed_attempt_of_a_certificate_quiz_withholds_the_key(client, learner):
+    quiz = course_quiz()
+    first = blank_attempt(quiz, learner)
+    client.force_login(learner)
+    assert_key_withheld(result_page(client, first))
+    # Passing opens the key, also on the earlier attempt's review.
+    passing_attempt(quiz, learner)
+    assert_key_shown(result_page(client, first))
+
+
+def test_key_shown_once_no_attempts_are_left_and_never_during_an_attempt(client, learner):
+    quiz = course_quiz(max_attempts=2)
+    first = blank_attempt(quiz, learner)
+    second = svc.start_attempt(quiz, learner)  # in progress: the last attempt
+    client.force_login(learner)
+    assert_key_withheld(result_page(client, first))
+    svc.submit_attempt(second)
+    assert_key_shown(result_page(client, first))
+    assert_key_shown(result_page(client, second))
+
+
+def test_unlimited_attempts_withhold_the_key_until_passed(client, learner):
+    quiz = course_quiz(max_attempts=None)
+    client.force_login(learner)
+    for _i in range(3):
+        assert_key_withheld(result_page(client, blank_attempt(quiz, learner)))
+
+
+def test_configurable_per_quiz_and_only_for_certificate_quizzes(client, learner, other_learner):
+    quiz = course_quiz(hold_answer_key=False)
+    client.force_login(learner)
+    assert_key_shown(result_page(client, blank_attempt(quiz, learner)))
+    practice = make_quiz(make_bank("练习", KEY_GIFT), questions_per_attempt=None, max_attempts=3)
+    client.force_login(other_learner)
+    assert_key_shown(result_page(client, blank_attempt(practice, other_learner)))
+
+
+def test_each_question_mode_shows_only_right_or_wrong_while_withheld(client, learner):
+    quiz = course_quiz(show_answers="each", shuffle_questions=False)
+    attempt = svc.start_attempt(quiz, learner)
+    mc = Response.objects.get(attempt=attempt, question__name="MC")
+    wrong = Choice.objects.get(question=mc.question, fraction=0).pk
+    svc.save_answer(attempt, mc.position, {"choice": wrong}, check=True)
+    mc.refresh_from_db()
+    mc.fraction = 0
+    mc.save()
+    client.force_login(learner)
+    html = client.get(reverse("quizzes:attempt", args=[attempt.pk])).content.decode()
+    assert "错误" in html
+    for marker in KEY_MARKERS:
+        assert marker not in html, marker
