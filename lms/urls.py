@@ -9,6 +9,7 @@ from wagtail.urls import serve_pattern
 from courses import snapshots
 from lms.organisation import otp_views, views
 from lms.organisation.forms import StaffPasswordResetForm
+from lms.rollout import views as rollout_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,6 +24,8 @@ urlpatterns = [
         name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Administrators land on their dashboard; everybody else gets Wagtail's home.
+    path("admin/", rollout_views.admin_home),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("learn/", include("courses.urls")),

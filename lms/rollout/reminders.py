@@ -35,18 +35,21 @@ def _claim(kind, user, today):
         return False
 
 
-def send_overdue_reminders(now=None):
-    """One email per overdue learner per day, listing every overdue course. Returns count."""
+def send_overdue_reminders(now=None, district_ids=None):
+    """One email per overdue learner per day, listing every overdue course; only the staff of
+    ``district_ids`` when given. Returns the number sent."""
     now = now or timezone.now()
     today = timezone.localdate(now)
+    overdue = Enrollment.objects.filter(
+        completed_at__isnull=True,
+        due_at__lt=now,
+        user__is_active=True,
+        user__staff_profile__is_active=True,
+    )
+    if district_ids is not None:
+        overdue = overdue.filter(user__staff_profile__district_id__in=district_ids)
     overdue = (
-        Enrollment.objects.filter(
-            completed_at__isnull=True,
-            due_at__lt=now,
-            user__is_active=True,
-            user__staff_profile__is_active=True,
-        )
-        .exclude(user__email="")
+        overdue.exclude(user__email="")
         .select_related("user", "user__staff_profile", "course")
         .order_by("user_id", "due_at")
     )

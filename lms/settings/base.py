@@ -286,6 +286,8 @@ LOGGING = {
 
 # "My training" home page sections, rendered in order: callables (request) -> dict | None
 # with a "template" key (see lms.organisation.views.home).
+# Where a user lands after login when no ``next`` is given: (user) -> url | None.
+LOGIN_LANDING = "lms.rollout.views.landing_url"
 HOME_SECTIONS = [
     "certificates.views.home_section",
     "courses.views.home_section",
