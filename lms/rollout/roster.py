@@ -245,22 +245,26 @@ def roster_queryset(filt, now=None):
 
 
 def filter_status(qs, status, now):
+    """Filter roster rows by status through the row's own annotated columns (enr_course_id,
+    completed_at, due_at, passed…): a lookup through ``enr__…`` in ``filter()`` would join the
+    enrollments a second time and repeat each row once per enrollment of the person."""
     if not status:
         return qs
+    enrolled = Q(enr_course_id__isnull=False)
     if status == NOT_ENROLLED:
-        return qs.filter(enr__id__isnull=True)
+        return qs.filter(enr_course_id__isnull=True)
     if status == IN_PROGRESS:
         return qs.filter(
-            Q(enr__due_at__isnull=True) | Q(enr__due_at__gte=now),
-            enr__id__isnull=False,
-            enr__completed_at__isnull=True,
+            enrolled,
+            Q(due_at__isnull=True) | Q(due_at__gte=now),
+            completed_at__isnull=True,
         )
     if status == OVERDUE:
-        return qs.filter(enr__completed_at__isnull=True, enr__due_at__lt=now)
+        return qs.filter(enrolled, completed_at__isnull=True, due_at__lt=now)
     if status == COMPLETED:
-        return qs.filter(enr__completed_at__isnull=False)
+        return qs.filter(enrolled, completed_at__isnull=False)
     if status == PASSED:
-        return qs.filter(passed=True, enr__id__isnull=False)
+        return qs.filter(enrolled, passed=True)
     if status == CERTIFIED:
         return qs.filter(cert_serial__isnull=False)
     if status == AUTHORISED:
