@@ -58,3 +58,26 @@ def test_roster_page_counts_rows_once(roster, client, status):
     table = html[html.index('<table class="rollout-table">') :]
     table = table[table.index("<tbody>") : table.index("</tbody>")]
     assert table.count("<tr>") == EXPECTED[status]
+
+
+def test_wave_numbers_count_what_the_wave_enrolled(courses):
+    """Finding 4: wave 2 covers districts already enrolled by wave 1; its row counts only the
+    enrolments it created (the newcomers), not every enrolment of its districts."""
+    from lms.rollout import dashboards
+    from lms.rollout.services import enrol_wave
+
+    from .conftest import make_wave
+
+    for _ in range(5):
+        make_user(district="HP")
+    first = make_wave(courses, districts=("HP",), name="第一批")
+    assert enrol_wave(first) == 10
+    newcomers = [make_user(district="HP") for _ in range(2)]
+    second = make_wave(courses[:1], districts=("HP",), name="第二批")
+    assert enrol_wave(second) == 2
+    Enrollment.objects.filter(user=newcomers[0]).update(completed_at=timezone.now())
+    numbers = dashboards.city_numbers(RosterFilter())
+    by_wave = {line.obj.pk: line.numbers for line in numbers["by_wave"]}
+    assert by_wave[second.pk]["enrolled"] == 2
+    assert by_wave[second.pk]["completed"] == 1
+    assert by_wave[first.pk]["enrolled"] == 10
