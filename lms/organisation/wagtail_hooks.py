@@ -4,7 +4,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from .admin_views import DistrictScopedViewSet
+from .admin_views import DistrictScopedViewSet, YesNoColumn
 from .forms import StaffProfileForm
 from .models import District, StaffProfile
 
@@ -30,7 +30,7 @@ class StaffProfileViewSet(DistrictScopedViewSet):
         "district",
         "service_centre",
         "job_title",
-        "is_active",
+        YesNoColumn("is_active", label=_("在岗")),  # ✓/✗, not a raw "True"
     ]
     list_filter = ["district", "is_active"]
     search_fields = ["full_name", "employee_no", "service_centre", "user__username"]
