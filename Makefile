@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: catalogues node help setup system-deps venv messages migrate demo demo-data run test test-fast lint format check lock bench load-test prod-local worker audit clean
+.PHONY: lighthouse catalogues node help setup system-deps venv messages migrate demo demo-data run test test-fast lint format check lock bench load-test prod-local worker cron audit clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -48,6 +48,8 @@ demo-data: migrate ## Load the curriculum and create the demo accounts
 
 demo: demo-data ## Set up and run the platform with demo data on http://127.0.0.1:8000
 	@echo "Platform: http://$(HOST):$(PORT)/   admin: http://$(HOST):$(PORT)/admin/"
+	@# Scheduled publishing runs by itself here too (lms/jobs/scheduling.py; no Redis needed).
+	$(MANAGE) run_scheduled_jobs & sched=$$!; trap "kill $$sched 2>/dev/null" EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 test: setup ## Run the whole test suite (DATABASE_URL selects PostgreSQL)
@@ -69,6 +71,13 @@ lock: ## Re-pin requirements.txt from requirements.in
 	$(PY) -m pip install -q -r requirements.in
 	$(PY) -m pip freeze | grep -v '^-e' > requirements.txt
 
+tools/lighthouse/node_modules/.installed: tools/lighthouse/package-lock.json
+	npm ci --prefix tools/lighthouse --no-audit --no-fund --silent
+	@touch $@
+
+lighthouse: setup tools/lighthouse/node_modules/.installed ## Lighthouse (mobile) on the learner pages against Debian's Chromium; targets in docs/PERFORMANCE.md
+	bash scripts/lighthouse.sh
+
 bench: setup ## Run the benchmarks in tests/perf and write var/bench.json
 	$(PY) -m tests.perf.run
 
@@ -77,6 +86,10 @@ prod-local: setup ## Run the production topology here: gunicorn, PostgreSQL, Red
 
 worker: venv ## Run one RQ task worker (TASKS_BACKEND=rq, REDIS_URL)
 	$(MANAGE) rqworker default --job-class django_tasks_rq.Job
+
+cron: venv ## RQ's cron scheduler (publish_scheduled every minute) and the worker of its jobs (TASKS_BACKEND=rq)
+	$(MANAGE) rqworker scheduled & w=$$!; trap "kill $$w 2>/dev/null" EXIT INT TERM; \
+	$(MANAGE) rqcron lms.jobs.cron
 
 load-test: setup ## Locust, 500 window staff taking an exam against the production topology here (scripts/load-test.sh)
 	bash scripts/load-test.sh

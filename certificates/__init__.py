@@ -3,8 +3,10 @@
 certificates.issue(user, course, actor=None) -> Certificate
 certificates.reissue(certificate, actor=None) -> Certificate
 certificates.revoke(certificate, actor=None, reason="") -> Certificate
-certificates.is_authorised(user) -> AuthorisationStatus
-certificates.authorised_user_ids(user_ids) -> set[int]
+certificates.reinstate(certificate, actor=None, reason="") -> Certificate
+certificates.is_authorised(user, at=None) -> AuthorisationStatus (.missing: course + reason)
+certificates.authorised_user_ids(user_ids, at=None) -> set[int]
+certificates.authorised_users(at=None) -> QuerySet of users (building block for counts)
 """
 
 
@@ -24,6 +26,18 @@ def revoke(certificate, actor=None, reason=""):
     from .issuing import revoke as _revoke
 
     return _revoke(certificate, actor=actor, reason=reason)
+
+
+def reinstate(certificate, actor=None, reason=""):
+    from .issuing import reinstate as _reinstate
+
+    return _reinstate(certificate, actor=actor, reason=reason)
+
+
+def authorised_users(at=None):
+    from .authorisation import authorised_users as _authorised_users
+
+    return _authorised_users(at=at)
 
 
 def is_authorised(user, at=None):

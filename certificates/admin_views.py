@@ -39,6 +39,32 @@ def revoke_view(request, pk):
     )
 
 
+class ReinstateForm(forms.Form):
+    reason = forms.CharField(
+        label=_("恢复原因"),
+        max_length=200,
+        widget=forms.Textarea,
+        help_text=_("仅用于纠正误撤销；原因将记入操作日志。"),
+    )
+
+
+def reinstate_view(request, pk):
+    """Undo a revocation made in error (certificates.issuing.reinstate), with a reason."""
+    cert = _scoped_certificate(request, pk)
+    form = ReinstateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            issuing.reinstate(cert, actor=request.user, reason=form.cleaned_data["reason"])
+        except ValueError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("证书 %(serial)s 已恢复。") % {"serial": cert.serial})
+        return redirect("certificates_certificate:inspect", cert.pk)
+    return TemplateResponse(
+        request, "certificates/admin/reinstate.html", {"form": form, "certificate": cert}
+    )
+
+
 def reissue_view(request, pk):
     cert = _scoped_certificate(request, pk)
     if request.method == "POST":

@@ -1,23 +1,78 @@
-"""Window authorisation (上岗资格): every required course holds a valid certificate.
+"""Window authorisation (上岗资格): the one owner of "who may staff a window at time t, and if
+not, why not".
 
-Valid = not revoked, not superseded and ``expires_at`` in the future; an expired or revoked
-certificate therefore withdraws the authorisation by itself, no job needed.
+An active person (user active, staff profile, if any, in post) is authorised at ``at`` when
+every live course required for authorisation holds a valid certificate of theirs at ``at``
+(``Certificate.objects.valid(at)``: not revoked, not replaced, not expired). An expired or
+revoked certificate, or leaving, therefore withdraws the authorisation by itself, no job
+needed. Everything else composes these building blocks: ``authorised_users(at)`` (a
+queryset, for dashboards' CTEs and roster rows), ``authorised_user_ids(ids, at)`` and
+``is_authorised(user, at)`` (with the list of what is missing and why).
 """
 
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 EXPIRING_DAYS = 30
+
+# Why a required course is missing (``Missing.reason``).
+NOT_ENROLLED = "not_enrolled"
+LEARNING = "learning"
+ISSUING = "issuing"
+EXPIRED = "expired"
+REVOKED = "revoked"
+LEFT = "left"
+
+REASON_LABELS = {
+    NOT_ENROLLED: _("尚未报名"),
+    LEARNING: _("尚未完成学习和考核"),
+    ISSUING: _("已完成，证书正在颁发"),
+    EXPIRED: _("证书已过期，须重新学习并通过考核"),
+    REVOKED: _("证书已撤销，须重新通过考核"),
+    LEFT: _("已离职"),
+}
+
+
+@dataclass
+class Missing:
+    """A required course without a valid certificate, and why."""
+
+    course: object
+    reason: str
+
+    @property
+    def label(self):
+        return REASON_LABELS[self.reason]
+
+    # Templates and callers written for a list of courses keep working.
+    @property
+    def pk(self):
+        return self.course.pk
+
+    @property
+    def title(self):
+        return self.course.title
+
+    @property
+    def code(self):
+        return self.course.code
+
+    def __str__(self):
+        return f"{self.course.code}: {self.reason}"
 
 
 @dataclass
 class AuthorisationStatus:
     authorised: bool
-    missing: list = field(default_factory=list)  # required CoursePages without a valid cert
+    missing: list = field(default_factory=list)  # Missing items, in course order
     expiring: list = field(default_factory=list)  # valid certificates expiring within 30 days
     valid: list = field(default_factory=list)  # valid certificates (all courses)
+    left: bool = False  # deactivated: never authorised
 
     def __bool__(self):
         return self.authorised
@@ -29,14 +84,80 @@ def required_courses():
     return CoursePage.objects.live().filter(required_for_authorisation=True).order_by("path")
 
 
+def active_people():
+    """People who may be authorised at all: user active and staff profile (if any) in post."""
+    return get_user_model().objects.filter(
+        Q(staff_profile__isnull=True) | Q(staff_profile__is_active=True), is_active=True
+    )
+
+
+def is_active_person(user) -> bool:
+    if not user.is_active:
+        return False
+    profile = getattr(user, "staff_profile", None)
+    return profile is None or profile.is_active
+
+
+def authorised_users(at=None, required_ids=None):
+    """A queryset of the users authorised at ``at``: the building block of every count.
+
+    ``required_ids``: the required course ids if the caller already has them (else one query
+    fetches them now)."""
+    from .models import Certificate
+
+    if required_ids is None:
+        required_ids = list(required_courses().values_list("pk", flat=True))
+    people = active_people()
+    if not required_ids:
+        return people
+    holders = (
+        Certificate.objects.valid(at)
+        .filter(course_id__in=required_ids)
+        .order_by()
+        .values("user_id")
+        .annotate(held=Count("course_id", distinct=True))
+        .filter(held=len(required_ids))
+        .values("user_id")
+    )
+    return people.filter(pk__in=holders)
+
+
+def authorised_expression(user_ref="pk", at=None):
+    """``authorised`` as a boolean SQL expression for a row whose user id is ``user_ref`` (no
+    query of its own): an active person, and no live required course without a valid
+    certificate of theirs. The same rule as ``authorised_users``, shaped for row by row."""
+    from .models import Certificate
+
+    lacking = required_courses().filter(
+        ~Exists(
+            Certificate.objects.valid(at).filter(
+                user_id=OuterRef(OuterRef(user_ref)), course_id=OuterRef("pk")
+            )
+        )
+    )
+    active = active_people().filter(pk=OuterRef(user_ref))
+    return ExpressionWrapper(Q(Exists(active)) & ~Q(Exists(lacking)), output_field=BooleanField())
+
+
+def authorised_user_ids(user_ids, at=None):
+    """The subset of ``user_ids`` authorised to staff a window: two queries whatever the size."""
+    user_ids = set(user_ids)
+    if not user_ids:
+        return set()
+    return set(authorised_users(at).filter(pk__in=user_ids).values_list("pk", flat=True))
+
+
 def is_authorised(user, at=None):
-    """Two queries: the required courses and the user's valid certificates."""
+    """Authorised at ``at``, and if not, every required course missing with its reason.
+    Two queries when authorised, four when something is missing."""
     from .models import Certificate
 
     at = at or timezone.now()
-    if not user or not user.is_authenticated:
-        return AuthorisationStatus(authorised=False, missing=list(required_courses()))
     required = list(required_courses())
+    if not user or not user.is_authenticated:
+        return AuthorisationStatus(
+            authorised=False, missing=[Missing(c, NOT_ENROLLED) for c in required]
+        )
     valid = list(
         Certificate.objects.valid(at)
         .filter(user=user)
@@ -44,34 +165,51 @@ def is_authorised(user, at=None):
         .order_by("expires_at")
     )
     covered = {cert.course_id for cert in valid}
-    missing = [course for course in required if course.pk not in covered]
+    missing_courses = [course for course in required if course.pk not in covered]
     soon = at + timedelta(days=EXPIRING_DAYS)
     expiring = [cert for cert in valid if cert.expires_at <= soon]
+    left = not is_active_person(user)
+    missing = _reasons(user, missing_courses, at) if missing_courses else []
     return AuthorisationStatus(
-        authorised=not missing, missing=missing, expiring=expiring, valid=valid
+        authorised=not missing and not left,
+        missing=missing,
+        expiring=expiring,
+        valid=valid,
+        left=left,
     )
 
 
-def authorised_user_ids(user_ids, at=None):
-    """The subset of ``user_ids`` authorised to staff a window: two queries whatever the size."""
+def _reasons(user, courses, at):
+    from courses.models import Enrollment
+
     from .models import Certificate
 
-    user_ids = set(user_ids)
-    if not user_ids:
-        return set()
-    required = set(required_courses().values_list("pk", flat=True))
-    if not required:
-        return user_ids
-    held = {}
-    rows = (
-        Certificate.objects.valid(at)
-        .filter(user_id__in=user_ids, course_id__in=required)
-        .values_list("user_id", "course_id")
-        .distinct()
-    )
-    for user_id, course_id in rows:
-        held.setdefault(user_id, set()).add(course_id)
-    return {user_id for user_id, courses in held.items() if courses >= required}
+    ids = [c.pk for c in courses]
+    latest = {}
+    for cert in Certificate.objects.filter(user=user, course_id__in=ids).order_by("issued_at"):
+        latest[cert.course_id] = cert
+    enrollments = {e.course_id: e for e in Enrollment.objects.filter(user=user, course_id__in=ids)}
+    result = []
+    for course in courses:
+        enrollment = enrollments.get(course.pk)
+        cert = latest.get(course.pk)
+        completed = enrollment.completed_at if enrollment else None
+        if completed is not None and (cert is None or cert.issued_at < completed):
+            reason = ISSUING
+        elif (
+            cert is not None
+            and cert.revoked_at
+            and (enrollment is None or enrollment.completed_at is None)
+        ):
+            reason = REVOKED
+        elif cert is not None and cert.expires_at <= at:
+            reason = EXPIRED
+        elif enrollment is None:
+            reason = NOT_ENROLLED
+        else:
+            reason = LEARNING
+        result.append(Missing(course, reason))
+    return result
 
 
 def certified_course_status(user, courses):

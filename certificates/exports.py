@@ -16,6 +16,20 @@ from .models import Certificate, CertificateBatch
 # Above this many certificates a download runs as a background task.
 BACKGROUND_THRESHOLD = 50
 
+# Groups of people a higher floor defines (the rollout's waves): name -> func(id) returning
+# (user_ids, course_ids). Certificates never look a wave up; the rollout registers its own.
+_populations = {}
+
+
+def register_population(name, func):
+    _populations[name] = func
+
+
+def population(name, pk):
+    if name not in _populations:
+        raise LookupError(f"no population {name!r} registered")
+    return _populations[name](pk)
+
 
 def batch_queryset(*, user=None, course=None, district=None, wave_id=None):
     """Current certificates (valid or expired; not revoked or superseded) for a batch."""
@@ -27,14 +41,8 @@ def batch_queryset(*, user=None, course=None, district=None, wave_id=None):
     if district is not None:
         qs = qs.filter(holder_district=district)
     if wave_id is not None:
-        from django.apps import apps
-
-        from .issuing import wave_course_ids, wave_user_ids
-
-        qs = qs.filter(user_id__in=wave_user_ids(apps, wave_id))
-        course_ids = wave_course_ids(apps, wave_id)
-        if course_ids is not None:
-            qs = qs.filter(course_id__in=course_ids)
+        user_ids, course_ids = population("wave", wave_id)
+        qs = qs.filter(user_id__in=user_ids, course_id__in=course_ids)
     return qs.order_by("holder_district_code", "course__code", "serial")
 
 

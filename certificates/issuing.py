@@ -5,6 +5,11 @@ comes from a ``SerialCounter`` row locked with ``select_for_update`` in the same
 that creates the certificate and renders its PDF, so a failed render or a duplicate rolls the
 number back. One current certificate per user and course is enforced by a partial unique
 constraint.
+
+Lifecycle (README "Certificate lifecycle"): one certificate per completion; a revocation opens
+a new learning cycle (only a pass after it leads to a new certificate) and can be reinstated
+when made in error; an expiring or expired certificate opens a new cycle too
+(``certificates.lifecycle.open_renewals``), and the new pass issues a new certificate.
 """
 
 import hashlib
@@ -12,8 +17,13 @@ import logging
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from wagtail.log_actions import log
+
+from courses.completion import completed_q
+from courses.models import Enrollment
 
 from . import rendering
 from .models import CITY_DISTRICT_CODE, Certificate, SerialCounter
@@ -23,6 +33,7 @@ logger = logging.getLogger(__name__)
 ACTION_ISSUE = "certificates.issue"
 ACTION_REISSUE = "certificates.reissue"
 ACTION_REVOKE = "certificates.revoke"
+ACTION_REINSTATE = "certificates.reinstate"
 
 
 def next_serial(year, district_code):
@@ -87,14 +98,44 @@ def current_certificate(user, course):
     return Certificate.objects.current().filter(user=user, course=course).first()
 
 
-def issue(user, course, actor=None):
-    """The valid certificate of ``user`` for ``course``: existing, or newly issued.
+class NotEligible(ValueError):
+    """No completion of the course is waiting for a certificate (message for people)."""
 
-    Idempotent. An expired current certificate is superseded by the new one (renewal).
-    """
+
+def uncertified_completion_q():
+    """On an enrolment queryset: complete, and no certificate issued since that completion
+    (whatever became of it: valid, expired, revoked or replaced). A certificate is issued once
+    per completion; a revoked or expired one is followed only by a new completion, i.e. a new
+    pass in a new cycle (``courses.enrolment.start_new_cycle``)."""
+    issued_since = Certificate.objects.filter(
+        user_id=OuterRef("user_id"),
+        course_id=OuterRef("course_id"),
+        issued_at__gte=OuterRef("completed_at"),
+    )
+    return completed_q() & ~Q(Exists(issued_since))
+
+
+def issue(user, course, actor=None):
+    """The valid certificate of ``user`` for ``course``: existing, or newly issued for a
+    completion that has none yet. Idempotent.
+
+    A completion newer than every certificate of (user, course) issues a new certificate; the
+    previous current one (expiring or expired) is marked renewed and verifies as "expired"
+    once its date has passed. Raises :class:`NotEligible` when there is nothing to certify: no
+    completion, or the completion already had its certificate (revoked or expired since).
+    A person with no enrolment and no certificate at all may be issued one (data seeding)."""
+    enrollment = Enrollment.objects.filter(user=user, course=course).first()
+    completed_at = enrollment.completed_at if enrollment else None
+    latest = (
+        Certificate.objects.filter(user=user, course=course).order_by("-issued_at", "-pk").first()
+    )
     existing = current_certificate(user, course)
-    if existing is not None and existing.is_valid:
-        return existing
+    renew = completed_at is not None and (latest is None or latest.issued_at < completed_at)
+    if not renew:
+        if existing is not None and existing.is_valid:
+            return existing
+        if not (enrollment is None and latest is None):
+            raise NotEligible(_not_eligible_message(enrollment, latest))
     try:
         with transaction.atomic():
             old = None
@@ -118,6 +159,7 @@ def issue(user, course, actor=None):
                     "course": course.code,
                     "holder": certificate.holder_name,
                     "renews": old.serial if old else None,
+                    "completed_at": completed_at.isoformat() if completed_at else None,
                 },
             )
     except IntegrityError:
@@ -126,6 +168,14 @@ def issue(user, course, actor=None):
         if certificate is None:
             raise
     return certificate
+
+
+def _not_eligible_message(enrollment, latest):
+    if latest is not None and latest.revoked_at:
+        return gettext("证书已被撤销：须在撤销后重新通过考核才能再次颁发。")
+    if latest is not None:
+        return gettext("本轮学习已颁发过证书：须重新学习并通过考核才能颁发新证书。")
+    return gettext("尚未完成课程，不能颁发证书。")
 
 
 def reissue(certificate, actor=None):
@@ -150,6 +200,10 @@ def reissue(certificate, actor=None):
 
 
 def revoke(certificate, actor=None, reason=""):
+    """Withdraw ``certificate``. The holder's enrolment opens a new cycle at the revocation:
+    only a quiz passed after it completes the course again and issues a new certificate."""
+    from courses.enrolment import start_new_cycle
+
     with transaction.atomic():
         cert = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if cert.revoked_at is None:
@@ -157,6 +211,7 @@ def revoke(certificate, actor=None, reason=""):
             cert.revoked_reason = reason[:200]
             cert.revoked_by = actor if actor and actor.is_authenticated else None
             cert.save(update_fields=["revoked_at", "revoked_reason", "revoked_by"])
+            start_new_cycle(cert.user, cert.course, at=cert.revoked_at)
             log(
                 instance=cert,
                 action=ACTION_REVOKE,
@@ -167,24 +222,60 @@ def revoke(certificate, actor=None, reason=""):
     return certificate
 
 
+def reinstate(certificate, actor=None, reason=""):
+    """Undo a revocation made in error (logged with ``reason`` and the revocation undone).
+
+    Refused (ValueError) when the certificate is not revoked, when another current certificate
+    of the same person and course exists, or without a reason. The enrolment is complete
+    again as before the revocation, unless the learner has completed a new cycle since."""
+    from courses.enrolment import restore_previous_cycle
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError(gettext("请填写恢复原因。"))
+    with transaction.atomic():
+        cert = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if cert.revoked_at is None:
+            raise ValueError(gettext("该证书未被撤销。"))
+        if current_certificate(cert.user, cert.course) is not None:
+            raise ValueError(gettext("此人已持有本课程的其他现行证书，不能恢复。"))
+        revoked_at, revoked_reason = cert.revoked_at, cert.revoked_reason
+        cert.revoked_at = None
+        cert.revoked_reason = ""
+        cert.revoked_by = None
+        cert.save(update_fields=["revoked_at", "revoked_reason", "revoked_by"])
+        restore_previous_cycle(cert.user, cert.course, revoked_at)
+        log(
+            instance=cert,
+            action=ACTION_REINSTATE,
+            user=actor,
+            data={
+                "serial": cert.serial,
+                "reason": reason[:200],
+                "revoked_at": revoked_at.isoformat(),
+                "revoked_reason": revoked_reason,
+            },
+        )
+    certificate.refresh_from_db()
+    return certificate
+
+
 def users_lacking_certificates(
-    *, user_ids=None, wave_id=None, district_code=None, course_code=None
+    *, user_ids=None, course_ids=None, district_code=None, course_code=None
 ):
-    """(user, course) pairs whose enrollment is complete and who hold no valid certificate."""
-    from django.apps import apps
+    """(user, course) pairs of active people whose completion has no certificate yet.
 
-    from courses.models import Enrollment
-
-    enrollments = Enrollment.objects.filter(completed_at__isnull=False).select_related(
-        "user__staff_profile__district", "course"
+    ``user_ids``/``course_ids`` narrow it (e.g. a rollout wave's members and courses, handed
+    down by ``lms.rollout``: certificates never look waves up)."""
+    enrollments = (
+        Enrollment.objects.filter(uncertified_completion_q())
+        .filter(user__is_active=True)
+        .select_related("user__staff_profile__district", "course")
     )
     if user_ids is not None:
         enrollments = enrollments.filter(user_id__in=list(user_ids))
-    if wave_id is not None:
-        enrollments = enrollments.filter(user_id__in=wave_user_ids(apps, wave_id))
-        course_ids = wave_course_ids(apps, wave_id)
-        if course_ids is not None:
-            enrollments = enrollments.filter(course_id__in=course_ids)
+    if course_ids is not None:
+        enrollments = enrollments.filter(course_id__in=list(course_ids))
     if district_code:
         if district_code.upper() == CITY_DISTRICT_CODE:
             enrollments = enrollments.filter(user__staff_profile__district__isnull=True)
@@ -194,42 +285,8 @@ def users_lacking_certificates(
             )
     if course_code:
         enrollments = enrollments.filter(course__code=course_code)
-    valid = set(
-        Certificate.objects.valid()
-        .filter(user_id__in=enrollments.values("user_id"))
-        .values_list("user_id", "course_id")
-    )
     for enrollment in enrollments.order_by("pk").iterator(chunk_size=500):
-        if (enrollment.user_id, enrollment.course_id) not in valid:
-            yield enrollment.user, enrollment.course
-
-
-def _wave(apps, wave_id):
-    try:
-        wave_model = apps.get_model("rollout", "RolloutWave")
-    except LookupError as exc:
-        raise ValueError("rollout app (RolloutWave) is not available") from exc
-    return wave_model.objects.get(pk=wave_id)
-
-
-def wave_user_ids(apps, wave_id):
-    """User ids of a rollout wave (staff of its districts), found lazily: the rollout app is a
-    higher floor and is never imported here."""
-    from lms.organisation.models import StaffProfile
-
-    wave = _wave(apps, wave_id)
-    if callable(getattr(wave, "user_ids", None)):
-        return list(wave.user_ids())
-    return list(
-        StaffProfile.objects.filter(district__in=wave.districts.all()).values_list(
-            "user_id", flat=True
-        )
-    )
-
-
-def wave_course_ids(apps, wave_id):
-    wave = _wave(apps, wave_id)
-    return list(wave.courses.values_list("pk", flat=True)) if hasattr(wave, "courses") else None
+        yield enrollment.user, enrollment.course
 
 
 def issue_missing(**filters):
@@ -238,6 +295,8 @@ def issue_missing(**filters):
     for user, course in list(users_lacking_certificates(**filters)):
         try:
             issued.append(issue(user, course))
+        except NotEligible as exc:  # changed since the query (e.g. a concurrent issue)
+            failed.append((user, course, str(exc)))
         except rendering.CertificateRenderError as exc:
             logger.error("certificate for user %s, course %s: %s", user.pk, course.code, exc)
             failed.append((user, course, str(exc)))

@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
+from lms.jobs.models import FileJob, KindJobMixin, KindManager, param_property, result_property
+
 from .storage import get_private_storage
 
 CITY_DISTRICT_CODE = "SH"  # staff without a district (city level)
@@ -48,15 +50,18 @@ class CertificateQuerySet(models.QuerySet):
         return self.current().filter(expires_at__lte=at or timezone.now())
 
     def with_status(self, status, at=None):
+        """The certificates whose ``status_at(at)`` is ``status`` (same precedence)."""
         at = at or timezone.now()
         if status == Certificate.VALID:
             return self.valid(at)
         if status == Certificate.EXPIRED:
-            return self.expired(at)
+            return self.filter(revoked_at__isnull=True, expires_at__lte=at)
         if status == Certificate.REVOKED:
             return self.filter(revoked_at__isnull=False)
         if status == Certificate.SUPERSEDED:
-            return self.filter(revoked_at__isnull=True, superseded_at__isnull=False)
+            return self.filter(
+                revoked_at__isnull=True, superseded_at__isnull=False, expires_at__gt=at
+            )
         return self
 
 
@@ -153,12 +158,14 @@ class Certificate(models.Model):
         return reverse("certificates:pdf", args=[self.pk])
 
     def status_at(self, at=None):
+        """Revoked, else expired once its date has passed (also when a later certificate
+        renewed it), else superseded (replaced before its date), else valid."""
         if self.revoked_at:
             return self.REVOKED
-        if self.superseded_at:
-            return self.SUPERSEDED
         if self.expires_at <= (at or timezone.now()):
             return self.EXPIRED
+        if self.superseded_at:
+            return self.SUPERSEDED
         return self.VALID
 
     @property
@@ -187,49 +194,58 @@ class Certificate(models.Model):
         return issued_at + timedelta(days=course.certificate_validity_days)
 
 
-class CertificateBatch(models.Model):
-    """A download of many certificates (ZIP of PDFs or one merged PDF), built in the background."""
+class CertificateBatch(KindJobMixin, FileJob):
+    """A download of many certificates (ZIP of PDFs or one merged PDF), built in the background:
+    a background file job (lms.jobs) of kind ``certificate_batch``; what it holds (course,
+    district, wave, format) are its parameters, the number of certificates its result."""
 
-    wagtail_reference_index_ignore = True  # a record, not content: no reference-index task
-
+    KIND = "certificate_batch"
     ZIP, MERGED = "zip", "pdf"
     FORMAT_CHOICES = [(ZIP, _("ZIP（每人一个 PDF）")), (MERGED, _("合并 PDF（打印用）"))]
-    PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
-    STATUS_CHOICES = [
-        (PENDING, _("排队中")),
-        (RUNNING, _("生成中")),
-        (DONE, _("已完成")),
-        (FAILED, _("失败")),
-    ]
+    STATUS_CHOICES = FileJob.State.choices
+    FIELD_MAP = {
+        "status": "state",
+        "format": "params",
+        "course": "params",
+        "course_id": "params",
+        "wave_id": "params",
+        "certificate_count": "result",
+    }
 
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
-    format = models.CharField(_("格式"), max_length=4, choices=FORMAT_CHOICES, default=ZIP)
-    status = models.CharField(_("状态"), max_length=10, choices=STATUS_CHOICES, default=PENDING)
-    course = models.ForeignKey(
-        "courses.CoursePage", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    district = models.ForeignKey(
-        "lms.District", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    # A rollout wave id (the rollout app is a higher floor: no FK).
-    wave_id = models.PositiveIntegerField(null=True, blank=True)
-    certificate_count = models.PositiveIntegerField(default=0)
-    file = models.FileField(
-        storage=get_private_storage, upload_to="certificate-batches/", blank=True
-    )
-    error = models.TextField(blank=True)
+    format = param_property("format", default=ZIP)
+    course_id = param_property("course_id")
+    # A rollout wave id (the rollout app is a higher floor: no reference).
+    wave_id = param_property("wave_id")
+    certificate_count = result_property("certificate_count", default=0)
+
+    objects = KindManager()
 
     class Meta:
+        proxy = True
         verbose_name = _("证书批量下载")
         verbose_name_plural = _("证书批量下载")
-        ordering = ["-created_at"]
 
     def __str__(self):
         return f"#{self.pk} {self.get_format_display()} {self.get_status_display()}"
+
+    @property
+    def course(self):
+        from courses.models import CoursePage
+
+        if not self.course_id:
+            return None
+        cached = getattr(self, "_course_cache", None)
+        if cached is None or cached.pk != self.course_id:
+            cached = self._course_cache = CoursePage.objects.filter(pk=self.course_id).first()
+        return cached
+
+    @course.setter
+    def course(self, value):
+        self.course_id = value.pk if value is not None else None
+        self._course_cache = value
+
+    def get_format_display(self):
+        return dict(self.FORMAT_CHOICES).get(self.format, self.format)
 
 
 DEFAULT_WORDING = {

@@ -43,9 +43,12 @@ def _stage_start(expires_at, stages, now):
 def send_expiry_reminders(days=None, now=None):
     """Email holders whose valid certificate has entered a reminder stage since their last
     reminder. ``days`` (one stage) overrides the configured stages. Returns the count."""
+    from .lifecycle import open_renewals
     from .models import Certificate
 
     now = now or timezone.now()
+    # The e-mail invites the holder to retrain: their course re-opens for a new cycle now.
+    open_renewals(at=now)
     stages = [days] if days else reminder_stages()
     if not stages:
         return 0

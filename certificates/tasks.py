@@ -5,14 +5,17 @@ from django_tasks import task
 
 
 @task()
-def issue_certificate_task(user_id: int, course_id: int) -> int:
+def issue_certificate_task(user_id: int, course_id: int) -> int | None:
     from courses.models import CoursePage
 
-    from .issuing import issue
+    from .issuing import NotEligible, issue
 
     user = get_user_model().objects.get(pk=user_id)
     course = CoursePage.objects.get(pk=course_id)
-    return issue(user, course).pk
+    try:
+        return issue(user, course).pk
+    except NotEligible:  # e.g. a stale or replayed completion: nothing to certify
+        return None
 
 
 @task()

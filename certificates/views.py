@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
@@ -10,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_ratelimit.decorators import ratelimit
 
 from lms.organisation.roles import (
     admin_district_ids,
@@ -18,7 +18,8 @@ from lms.organisation.roles import (
     scope_to_districts,
 )
 
-from .authorisation import is_authorised
+from .authorisation import is_active_person, is_authorised
+from .lifecycle import open_renewals
 from .models import Certificate
 from .rendering import format_date_zh
 
@@ -33,7 +34,22 @@ def home_section(request):
     """The "My training" banner: authorised or not, and what is missing."""
     if not request.user.is_authenticated:
         return None
+    open_renewals(user=request.user)
     return {"template": "certificates/home_section.html", "status": is_authorised(request.user)}
+
+
+def course_page_section(request, course):
+    """The course page's "your certificate" box: re-opens the course for recertification when
+    the certificate is expiring, then says what is still missing or links the certificate."""
+    if not request.user.is_authenticated:
+        return None
+    from .standing import course_standing
+
+    open_renewals(user=request.user, course=course)
+    return {
+        "template": "certificates/includes/course_standing.html",
+        "standing": course_standing(request.user, course),
+    }
 
 
 @login_required
@@ -54,7 +70,11 @@ def _visible_certificate(request, pk):
     cert = get_object_or_404(Certificate.objects.select_related("course", "holder_district"), pk=pk)
     if cert.user_id == request.user.pk:
         return cert
-    if is_admin(request.user) and can_administer_district(request.user, cert.holder_district_id):
+    if (
+        request.user.has_perm("certificates.view_certificate")
+        and is_admin(request.user)
+        and can_administer_district(request.user, cert.holder_district_id)
+    ):
         return cert
     raise Http404
 
@@ -150,7 +170,10 @@ def badge(request, pk):
 @login_required
 def lookup(request):
     """District administrators: their district's staff; city administrators: everyone."""
-    if not is_admin(request.user):
+    if not (
+        request.user.has_perms(["certificates.view_certificate", "lms.view_staffprofile"])
+        and is_admin(request.user)
+    ):
         raise PermissionDenied
     query = request.GET.get("q", "").strip()[:50]
     results = []
@@ -175,6 +198,7 @@ def lookup(request):
             {
                 "profile": p,
                 "authorised": p.user_id in authorised,
+                "left": not is_active_person(p.user),
                 "certificates": certs.get(p.user_id, []),
             }
             for p in profiles
@@ -209,21 +233,21 @@ def mask_name(name):
     return name[:2] + "*" * (len(name) - 2)
 
 
-def _client_ip(request):
-    return request.META.get("REMOTE_ADDR", "")
+def _verify_rate(group, request):
+    return f"{getattr(settings, 'CERTIFICATE_VERIFY_RATE_LIMIT', VERIFY_RATE_LIMIT)}/m"
 
 
-def rate_limited(request, scope="verify", limit=None):
-    limit = limit or VERIFY_RATE_LIMIT
-    window = int(timezone.now().timestamp() // 60)
-    key = f"cert-rl:{scope}:{_client_ip(request)}:{window}"
-    cache.add(key, 0, timeout=90)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=90)
-        count = 1
-    return count > limit
+def _too_many_requests(request, fmt):
+    """HTTP 429 with ``Retry-After``: one window (a minute) -- by then the count starts anew."""
+    retry = 60
+    if fmt == "json" or request.GET.get("format") == "json":
+        response = JsonResponse({"error": "too many requests", "retry_after": retry}, status=429)
+    else:
+        response = HttpResponse(
+            _("请求过于频繁，请稍后再试。"), status=429, content_type="text/plain; charset=utf-8"
+        )
+    response["Retry-After"] = str(retry)
+    return response
 
 
 def _lookup_code(code):
@@ -270,11 +294,12 @@ STATUS_LABELS = {
 
 @never_cache
 @require_GET
+@ratelimit(group="certificates.verify", key="ip", rate=_verify_rate, block=False)
 def verify(request, code, fmt=None):
-    if rate_limited(request):
-        if fmt == "json" or request.GET.get("format") == "json":
-            return JsonResponse({"error": "too many requests"}, status=429)
-        return HttpResponse(_("请求过于频繁，请稍后再试。"), status=429, content_type="text/plain")
+    # Per client address (lms.organisation.security.client_ip: behind the trusted proxies),
+    # per minute.
+    if request.limited:
+        return _too_many_requests(request, fmt)
     cert = _lookup_code(code)
     data = verification_data(cert)
     if fmt == "json" or request.GET.get("format") == "json":

@@ -1,18 +1,15 @@
 import django_filters
-from django.contrib.admin.utils import unquote
-from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.views.generic.models import InspectView
 
 from lms.organisation.admin_views import DistrictScopedViewSet
-from lms.organisation.roles import is_admin, scope_to_districts
+from lms.organisation.roles import is_admin
 
 from . import admin_views
-from .issuing import ACTION_ISSUE, ACTION_REISSUE, ACTION_REVOKE
+from .issuing import ACTION_ISSUE, ACTION_REINSTATE, ACTION_REISSUE, ACTION_REVOKE
 from .models import Certificate
 
 
@@ -27,15 +24,6 @@ class CertificateFilterSet(WagtailFilterSet):
 
     def filter_status(self, queryset, name, value):
         return queryset.with_status(value)
-
-
-class ScopedInspectView(InspectView):
-    """Wagtail's InspectView.get_object ignores the queryset, so the district scope of
-    lms.organisation.admin_views.DistrictScopedMixin does not reach it: scope it here."""
-
-    def get_object(self, queryset=None):
-        scoped = scope_to_districts(Certificate.objects.all(), self.request.user, "holder_district")
-        return get_object_or_404(scoped, pk=unquote(str(self.pk)))
 
 
 class CertificateViewSet(DistrictScopedViewSet):
@@ -70,7 +58,6 @@ class CertificateViewSet(DistrictScopedViewSet):
     export_filename = "certificates"
     list_per_page = 50
     inspect_view_enabled = True
-    inspect_view_class = ScopedInspectView
     inspect_view_fields = [
         "serial",
         "holder_name",
@@ -95,6 +82,7 @@ class CertificateViewSet(DistrictScopedViewSet):
         return super().get_urlpatterns() + [
             path("revoke/<int:pk>/", admin_views.revoke_view, name="revoke"),
             path("reissue/<int:pk>/", admin_views.reissue_view, name="reissue"),
+            path("reinstate/<int:pk>/", admin_views.reinstate_view, name="reinstate"),
         ]
 
 
@@ -135,3 +123,4 @@ def register_certificate_actions(actions):
     actions.register_action(ACTION_ISSUE, _("颁发证书"), _("颁发证书"))
     actions.register_action(ACTION_REISSUE, _("重新颁发证书"), _("重新颁发证书"))
     actions.register_action(ACTION_REVOKE, _("撤销证书"), _("撤销证书"))
+    actions.register_action(ACTION_REINSTATE, _("恢复被撤销的证书"), _("恢复被撤销的证书"))

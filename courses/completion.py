@@ -1,11 +1,18 @@
 """The one completion rule, and the signal that fires once per completion.
 
 A course is complete when every live lesson is done and every registered requirement
-holds. Higher floors (quizzes) add requirements with ``register_requirement`` instead of
-being imported here; certificates listen to ``course_completed``.
+holds in the enrolment's current cycle. Higher floors (quizzes) add requirements with
+``register_requirement`` instead of being imported here; certificates listen to
+``course_completed``.
+
+Policy when a course changes after learners started: an enrolment once complete stays
+complete (a lesson added later, or a higher pass mark, does not take a completion or a
+certificate away); learners still learning, and learners in a new cycle (recertification),
+need every lesson that is live when they finish, and a pass under the quiz's current rules.
 """
 
 from django.db import transaction
+from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -17,10 +24,30 @@ _requirements = []
 
 
 def register_requirement(func):
-    """``func(user, course) -> bool``: an extra condition for completing a course."""
+    """``func(user, course, since=None) -> bool``: an extra condition for completing a course;
+    ``since`` is the start of the enrolment's current cycle (what happened before does not
+    count)."""
     if func not in _requirements:
         _requirements.append(func)
     return func
+
+
+def completed_q(prefix=""):
+    """The rule "this enrolment is complete" as a Q object (``prefix`` e.g. ``"enr__"``)."""
+    return Q(**{f"{prefix}completed_at__isnull": False})
+
+
+def ever_completed_q(prefix=""):
+    """Completed in this or an earlier cycle: what prerequisites ask (a recertification cycle
+    does not lock the courses a completed course unlocked)."""
+    return completed_q(prefix) | Q(**{f"{prefix}previous_completed_at__isnull": False})
+
+
+def completed_enrollments():
+    """Complete enrolments: the building block of every count and export of completions."""
+    from .models import Enrollment
+
+    return Enrollment.objects.filter(completed_q())
 
 
 def lessons_done(user, course):
@@ -35,8 +62,10 @@ def lessons_done(user, course):
     return lesson_ids <= done
 
 
-def requirements_met(user, course):
-    return lessons_done(user, course) and all(req(user, course) for req in _requirements)
+def requirements_met(user, course, since=None):
+    return lessons_done(user, course) and all(
+        req(user, course, since=since) for req in _requirements
+    )
 
 
 def evaluate(user, course):
@@ -47,7 +76,7 @@ def evaluate(user, course):
         enrollment = Enrollment.objects.select_for_update().filter(user=user, course=course).first()
         if enrollment is None or enrollment.completed_at is not None:
             return False
-        if not requirements_met(user, course):
+        if not requirements_met(user, course, since=enrollment.cycle_started_at):
             return False
         enrollment.completed_at = timezone.now()
         enrollment.save(update_fields=["completed_at"])
@@ -57,3 +86,17 @@ def evaluate(user, course):
             )
         )
     return True
+
+
+def affected_by_new_lesson(course):
+    """``(still_learning, completed)``: how many enrolments of ``course`` a lesson published now
+    would concern (learners still learning, including recertification cycles, must read it;
+    completed ones keep their completion). One query."""
+    from django.db.models import Count
+
+    from .models import Enrollment
+
+    counts = Enrollment.objects.filter(course=course).aggregate(
+        total=Count("id"), completed=Count("id", filter=completed_q())
+    )
+    return counts["total"] - counts["completed"], counts["completed"]

@@ -84,6 +84,15 @@ def page_sections(request, course):
     return sections
 
 
+def standing_for(user, course):
+    """What ``user`` still needs for ``course``'s certificate and for authorisation, from the
+    app that owns it (``settings.COURSE_STANDING``; None when unset)."""
+    dotted = getattr(settings, "COURSE_STANDING", None)
+    if not dotted or not getattr(user, "is_authenticated", False):
+        return None
+    return import_string(dotted)(user, course)
+
+
 def course_context(course, request):
     user = request.user
     lessons, done_ids = _lessons(course, user)

@@ -21,6 +21,7 @@ Extensions (the quizzes app loads ``quiz:`` and ``questions.gift`` this way)::
         raise CurriculumError(course_dir / "questions.gift", 12, "...")
 """
 
+import datetime
 import hashlib
 import inspect
 import re
@@ -40,6 +41,8 @@ from wagtail.models import (
     GroupPagePermission,
     Page,
     Site,
+    Workflow,
+    WorkflowPage,
 )
 
 from lms.organisation import roles
@@ -48,7 +51,7 @@ from . import markdown as mdconv
 from .models import CoursePage, LessonPage, TrainingIndexPage
 
 # Bump when the parser's output changes: every page is then rewritten once.
-LOADER_VERSION = "1"
+LOADER_VERSION = "2"
 
 INDEX_TITLE = "培训课程"
 INDEX_SLUG = "training"
@@ -296,6 +299,11 @@ class _Checker:
                 % {"key": key, "choices": "、".join(choices)},
             )
 
+    def date(self, key):
+        value = self.meta.get(key)
+        if value is not None and not isinstance(value, datetime.date):
+            self.fail(key, _("“%(key)s”必须是日期，如 2026-11-30。") % {"key": key})
+
     def mapping(self, key):
         value = self.meta.get(key)
         if value is not None and not isinstance(value, dict):
@@ -312,6 +320,7 @@ def _validate_course_meta(path, meta, key_lines, errors):
     check.string_list("objectives")
     check.integer("estimated_minutes")
     check.boolean("required")
+    check.boolean("quiz_after_lessons")
     check.string_list("prerequisites")
     check.integer("certificate_validity_days", minimum=1)
     check.choice("certificate_language", ["zh", "bilingual"])
@@ -328,7 +337,65 @@ def _validate_lesson_meta(path, meta, key_lines, errors):
     check.integer("order")
     check.integer("estimated_minutes")
     check.text("summary", 500)
-    check.string_list("sources")
+    check.date("checked")
+    _validate_sources(path, meta, key_lines, errors)
+
+
+SOURCE_KEYS = {"title", "cite", "checked", "official", "url"}
+
+
+def _validate_sources(path, meta, key_lines, errors):
+    """``sources``: a list of strings, or of mappings ``{title, cite, checked, official, url}``
+    (``official: false`` marks a source that is not an official text, e.g. one office's
+    practice). Normalised to a list of dicts with at least ``title``."""
+    value = meta.get("sources")
+    if value is None:
+        return
+    line = key_lines.get("sources", 1)
+    if not isinstance(value, list):
+        errors.append(CurriculumError(path, line, _("“sources”必须是列表，每项一行，以“- ”开头。")))
+        return
+    items = []
+    for item in value:
+        if isinstance(item, str | int | float) and not isinstance(item, bool):
+            if str(item).strip():
+                items.append({"title": str(item).strip()})
+            continue
+        if not isinstance(item, dict) or not str(item.get("title") or "").strip():
+            errors.append(
+                CurriculumError(path, line, _("每条依据必须是文字，或带 title 的键值对。"))
+            )
+            continue
+        unknown = set(item) - SOURCE_KEYS
+        if unknown:
+            errors.append(
+                CurriculumError(
+                    path,
+                    line,
+                    _("依据中有未知字段：%(keys)s。") % {"keys": "、".join(sorted(unknown))},
+                )
+            )
+        checked = item.get("checked")
+        if checked is not None and not isinstance(checked, datetime.date):
+            errors.append(
+                CurriculumError(path, line, _("依据的 checked 必须是日期，如 2026-11-30。"))
+            )
+        if "official" in item and not isinstance(item["official"], bool):
+            errors.append(CurriculumError(path, line, _("依据的 official 必须是 true 或 false。")))
+        items.append({**item, "title": str(item["title"]).strip()})
+    meta["sources"] = items
+
+
+def source_label(source, checked=None):
+    """One line for the lesson page: the title, "（非官方，仅供参考）" for unofficial sources,
+    and the date it was last checked (its own ``checked`` or the lesson's)."""
+    label = source["title"]
+    if source.get("official") is False:
+        label += _("（非官方，仅供参考）")
+    checked = source.get("checked") or checked
+    if checked:
+        label += _("（核对：%(date)s）") % {"date": checked.isoformat()}
+    return label
 
 
 def _list_items(path, lines, first_line, pattern, what):
@@ -750,15 +817,28 @@ def ensure_training_index():
 
 
 def ensure_trainer_permissions(index):
-    """Trainers add, edit and publish pages in the training tree, and add images/documents.
-    Idempotent. District and city administrators get no page permissions (they view the site)."""
-    trainer, _created = Group.objects.get_or_create(name=roles.TRAINER)
-    page_perms = Permission.objects.filter(
-        content_type__app_label="wagtailcore",
-        codename__in=["add_page", "change_page", "publish_page", "lock_page", "unlock_page"],
-    )
-    for permission in page_perms:
-        GroupPagePermission.objects.get_or_create(group=trainer, page=index, permission=permission)
+    """Trainers add and edit pages in the training tree and submit them to the reviewers'
+    workflow; reviewers publish (``lms.organisation.roles.PAGE_PERMISSIONS``). Trainers and
+    reviewers add images/documents. Idempotent; a publish permission a trainer held before is
+    withdrawn.
+    District and city administrators get no page permissions (they view the site)."""
+    for role, codenames in roles.PAGE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        page_perms = Permission.objects.filter(
+            content_type__app_label="wagtailcore", codename__in=codenames
+        )
+        for permission in page_perms:
+            GroupPagePermission.objects.get_or_create(
+                group=group, page=index, permission=permission
+            )
+        GroupPagePermission.objects.filter(
+            group=group, page=index, permission__content_type__app_label="wagtailcore"
+        ).exclude(permission__codename__in=codenames).delete()
+    if index.get_workflow() is None:
+        # Migration lms.0005 assigns the reviewers' workflow to the root; keep it governing.
+        workflow = Workflow.objects.filter(name=roles.REVIEW_WORKFLOW, active=True).first()
+        if workflow is not None:
+            WorkflowPage.objects.update_or_create(page=index, defaults={"workflow": workflow})
     collection = Collection.get_first_root_node()
     if collection is None:
         return
@@ -773,10 +853,11 @@ def ensure_trainer_permissions(index):
             "choose_document",
         ],
     )
-    for permission in media_perms:
-        GroupCollectionPermission.objects.get_or_create(
-            group=trainer, collection=collection, permission=permission
-        )
+    for group in Group.objects.filter(name__in=list(roles.PAGE_PERMISSIONS)):
+        for permission in media_perms:
+            GroupCollectionPermission.objects.get_or_create(
+                group=group, collection=collection, permission=permission
+            )
 
 
 def _publish(page):
@@ -807,6 +888,8 @@ def _course_fields(source, root):
         "estimated_minutes": meta.get("estimated_minutes", 60),
         "hours": Decimal(str(meta.get("hours", 1))),
         "required_for_authorisation": meta.get("required", True),
+        # The quiz opens after every lesson is read: on by default for required courses.
+        "quiz_after_lessons": meta.get("quiz_after_lessons", meta.get("required", True)),
         "certificate_validity_days": meta.get("certificate_validity_days", 730),
         "certificate_language": meta.get("certificate_language", "zh"),
         "source_path": _relative(source.path, root),
@@ -822,7 +905,9 @@ def _lesson_fields(source, root):
         "slug": meta["slug"],
         "summary": meta.get("summary", ""),
         "estimated_minutes": meta.get("estimated_minutes", 15),
-        "sources": "\n".join(meta.get("sources") or []),
+        "sources": "\n".join(
+            source_label(s, meta.get("checked")) for s in meta.get("sources") or []
+        ),
         "body": stream_block.to_python(source.body),
         "source_path": _relative(source.path, root),
         "source_hash": source.hash,

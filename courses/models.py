@@ -102,6 +102,11 @@ class CoursePage(LearnerPageMixin, LoadedFromSourceMixin, Page):
     prerequisites = ParentalManyToManyField(
         "self", symmetrical=False, blank=True, related_name="unlocks", verbose_name=_("先修课程")
     )
+    quiz_after_lessons = models.BooleanField(
+        _("读完全部课文后开放测验"),
+        default=True,
+        help_text=_("开启后，学员须读完本课程全部课文才能开始结业测验。"),
+    )
     certificate_validity_days = models.PositiveIntegerField(_("证书有效期（天）"), default=730)
     certificate_language = models.CharField(
         _("证书语言"), max_length=10, choices=CERTIFICATE_LANGUAGES, default="zh"
@@ -130,6 +135,7 @@ class CoursePage(LearnerPageMixin, LoadedFromSourceMixin, Page):
                 FieldPanel("hours"),
                 FieldPanel("required_for_authorisation"),
                 FieldPanel("prerequisites"),
+                FieldPanel("quiz_after_lessons"),
                 FieldPanel("certificate_validity_days"),
                 FieldPanel("certificate_language"),
                 FieldPanel("cover_image"),
@@ -244,6 +250,10 @@ class Enrollment(models.Model):
         LessonPage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    # The learning cycle (courses.enrolment.start_new_cycle): a recertification or a
+    # revocation opens a new cycle, and only a quiz passed since its start completes it.
+    cycle_started_at = models.DateTimeField(_("本轮开始时间"), null=True, blank=True)
+    previous_completed_at = models.DateTimeField(_("上一轮完成时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("报名")

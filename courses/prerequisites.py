@@ -1,5 +1,7 @@
-"""A course is locked until the learner has completed every (live) prerequisite course."""
+"""A course is locked until the learner has completed every (live) prerequisite course
+(in any cycle: a recertification does not lock what the course unlocked)."""
 
+from .completion import ever_completed_q
 from .models import CoursePage, Enrollment
 
 
@@ -18,9 +20,9 @@ def missing_among(user, prerequisites):
     if not user.is_authenticated:
         return list(prerequisites)
     completed = set(
-        Enrollment.objects.filter(
-            user=user, course__in=[c.pk for c in prerequisites], completed_at__isnull=False
-        ).values_list("course_id", flat=True)
+        Enrollment.objects.filter(ever_completed_q())
+        .filter(user=user, course__in=[c.pk for c in prerequisites])
+        .values_list("course_id", flat=True)
     )
     return [course for course in prerequisites if course.pk not in completed]
 
@@ -28,3 +30,8 @@ def missing_among(user, prerequisites):
 def missing_prerequisites(user, course):
     """Live prerequisite courses ``user`` has not completed, in tree order."""
     return missing_among(user, prerequisite_courses(course))
+
+
+def prerequisites_met(user, course) -> bool:
+    """May ``user`` start ``course`` (its lessons and its quiz)? Every live prerequisite done."""
+    return not missing_prerequisites(user, course)

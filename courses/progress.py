@@ -1,7 +1,10 @@
 """Lesson progress: recording a completed lesson, and progress figures for many courses."""
 
+from dataclasses import dataclass, field
+
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .completion import evaluate
@@ -137,3 +140,66 @@ def course_statuses(user, courses, progress=None, enrollments=None):
     for provider in _status_providers:
         statuses.update(provider(user, courses) or {})
     return statuses
+
+
+@dataclass
+class QuizGate:
+    """May a learner start the course quiz? ``reasons``: translated sentences when not."""
+
+    open: bool
+    reasons: list = field(default_factory=list)
+    missing_prerequisites: list = field(default_factory=list)
+    unread_lessons: list = field(default_factory=list)
+    enrolled: bool = True
+
+    def __bool__(self):
+        return self.open
+
+
+def unread_lessons(user, course):
+    """The live lessons of ``course`` that ``user`` has not read, in order (two queries)."""
+    done = completed_lesson_ids(user, course.pk)
+    return [
+        lesson
+        for lesson in LessonPage.objects.child_of(course)
+        .live()
+        .defer_streamfields()
+        .order_by("path")
+        if lesson.pk not in done
+    ]
+
+
+def quiz_gate(user, course) -> QuizGate:
+    """The one rule "may ``user`` start ``course``'s quiz": enrolled, every prerequisite
+    completed, and (when the course says so, ``quiz_after_lessons``) every live lesson read."""
+    from .prerequisites import missing_prerequisites
+
+    if not getattr(user, "is_authenticated", False):
+        return QuizGate(open=False, reasons=[gettext("请先登录。")], enrolled=False)
+    reasons = []
+    enrolled = Enrollment.objects.filter(user=user, course=course).exists()
+    if not enrolled:
+        reasons.append(gettext("请先报名本课程。"))
+    missing = missing_prerequisites(user, course)
+    if missing:
+        reasons.append(
+            gettext("请先完成先修课程：%(courses)s。")
+            % {"courses": "、".join(f"{c.title}（{c.code}）" for c in missing)}
+        )
+    unread = unread_lessons(user, course) if course.quiz_after_lessons else []
+    if unread:
+        reasons.append(
+            ngettext(
+                "读完全部课文后才能参加测验：还有 %(n)d 篇课文未读（%(titles)s）。",
+                "读完全部课文后才能参加测验：还有 %(n)d 篇课文未读（%(titles)s）。",
+                len(unread),
+            )
+            % {"n": len(unread), "titles": "、".join(lesson.title for lesson in unread)}
+        )
+    return QuizGate(
+        open=not reasons,
+        reasons=reasons,
+        missing_prerequisites=missing,
+        unread_lessons=unread,
+        enrolled=enrolled,
+    )

@@ -4,13 +4,16 @@ Course and lesson pages themselves are Wagtail pages (``courses.models``); their
 built in ``courses.learning``.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .enrolment import enrol
+from .learning import standing_for
 from .models import CoursePage, Enrollment, LessonPage
 from .prerequisites import missing_prerequisites
 from .progress import (
@@ -55,6 +58,10 @@ def complete_lesson_view(request, lesson_id):
     enrollment = Enrollment.objects.get(user=request.user, course=course)
     if enrollment.completed_at:
         messages.success(request, _("恭喜，你已完成《%(title)s》。") % {"title": course.title})
+    # After every lesson: what is still missing for the certificate and for authorisation.
+    standing = standing_for(request.user, course)
+    if standing is not None and standing.message():
+        messages.info(request, standing.message())
     next_lesson = (
         course.lessons().defer_streamfields().filter(path__gt=lesson.path).order_by("path").first()
     )
@@ -101,3 +108,21 @@ def home_section(request):
         .order_by("path")
     ]
     return {"template": "courses/home_section.html", "rows": rows, "available": available}
+
+
+def service_worker(request):
+    """The offline service worker (static/js/sw.js) at the site root, so that its scope covers
+    the lesson pages; never cached by the browser's HTTP cache, so updates reach learners."""
+    path = settings.BASE_DIR / "static" / "js" / "sw.js"
+    response = HttpResponse(path.read_text(encoding="utf-8"), content_type="text/javascript")
+    response["Cache-Control"] = "no-cache"
+    response["Service-Worker-Allowed"] = "/"
+    return response
+
+
+def offline(request):
+    """What the service worker shows offline for a page it has not kept (and for quizzes,
+    which need a connection). Nothing personal: it is cached for whoever uses the browser."""
+    response = render(request, "courses/offline.html")
+    response["Cache-Control"] = "no-cache"
+    return response

@@ -1,35 +1,36 @@
-"""Views in the Wagtail admin: question import (upload → preview → confirm), bank export,
+"""Views in the Wagtail admin: question import (the shared import wizard), bank export,
 essay marking and item statistics. Registered in wagtail_hooks.register_admin_urls."""
-
-import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
-from django.core.files.storage import storages
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from lms.jobs.wizard import ImportWizard
 from lms.organisation import roles
 
 from . import attempts as svc
-from .formats import FormatError
 from .forms import ImportForm, MarkForm, MarkingFilterForm
-from .importing import check_upload, export_bank, import_questions, parse_bytes
+from .importing import GIFT_TEMPLATE, export_bank
 from .models import Attempt, QuestionBank, Quiz, Response
 from .statistics import item_statistics
 
-SESSION_KEY = "quizzes_import"
+
+def sees_every_learner(user):
+    """City level (``lms.view_all_districts``) or a marker (``quizzes.mark_attempt``, trainers):
+    they mark and analyse every learner's answers. Everyone else is limited to a district."""
+    return roles.is_city_admin(user) or user.has_perm("quizzes.mark_attempt")
 
 
 def scope_attempts(queryset, user, field="user__staff_profile__district"):
     """Trainers and city admins see every learner; district admins only their district."""
-    if user.is_superuser or roles.is_city_admin(user) or roles.is_trainer(user):
+    if sees_every_learner(user):
         return queryset
     ids = roles.admin_district_ids(user)
     if ids is None:
@@ -40,76 +41,35 @@ def scope_attempts(queryset, user, field="user__staff_profile__district"):
 # --------------------------------------------------------------------------- import / export
 
 
-def _storage():
-    return storages["private"]
+class QuestionImportWizard(ImportWizard):
+    """The question import (GIFT, Aiken) in the shared import wizard (lms.jobs.wizard); the
+    work is done by ``quizzes.importing.run_job`` in the background."""
+
+    kind = "question_import"
+    upload_kind = "questions"
+    namespace = "quizzes_admin"
+    url_prefix = "import"
+    title = gettext_lazy("导入题目（Moodle GIFT / Aiken）")
+    form_class = ImportForm
+    help_template = "quizzes/admin/_import_help.html"
+    preview_template = "quizzes/admin/_import_preview.html"
+    result_template = "quizzes/admin/_import_result.html"
+    template_formats = ("gift",)
+
+    def has_permission(self, user):
+        return user.has_perm("quizzes.add_question")
+
+    def job_params(self, form):
+        return {"bank": form.bank_name(), "format": form.cleaned_data["format"]}
+
+    def upload_context(self, request):
+        return {"banks": QuestionBank.objects.order_by("name")}
+
+    def template_file(self, fmt):
+        return GIFT_TEMPLATE.encode("utf-8"), f"{_('题库模板')}.gift"
 
 
-@permission_required("quizzes.add_question", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def import_view(request):
-    if request.method == "POST" and "token" in request.POST:
-        return _confirm(request)
-    form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        fmt = form.cleaned_data["format"]
-        try:
-            check_upload(upload.name, upload.size, fmt)
-            data = upload.read()
-            questions = parse_bytes(data, fmt)
-        except FormatError as error:
-            return render(
-                request,
-                "quizzes/admin/import.html",
-                {"form": form, "errors": error.messages(), "banks": QuestionBank.objects.all()},
-            )
-        token = uuid.uuid4().hex
-        name = _storage().save(f"quiz_imports/{token}.{fmt}", ContentFile(data))
-        request.session[SESSION_KEY] = {
-            "token": token,
-            "path": name,
-            "format": fmt,
-            "bank": form.bank_name(),
-            "filename": upload.name,
-        }
-        return render(
-            request,
-            "quizzes/admin/import_preview.html",
-            {"questions": questions, "pending": request.session[SESSION_KEY]},
-        )
-    return render(
-        request, "quizzes/admin/import.html", {"form": form, "banks": QuestionBank.objects.all()}
-    )
-
-
-def _confirm(request):
-    pending = request.session.get(SESSION_KEY)
-    if not pending or pending.get("token") != request.POST.get("token"):
-        messages.error(request, _("导入已过期，请重新上传。"))
-        return redirect("quizzes_admin:import")
-    storage = _storage()
-    try:
-        with storage.open(pending["path"], "rb") as handle:
-            data = handle.read()
-        questions = parse_bytes(data, pending["format"])
-        result = import_questions(pending["bank"], questions, user=request.user)
-    except FormatError as error:
-        messages.error(request, "；".join(error.messages()))
-        return redirect("quizzes_admin:import")
-    finally:
-        storage.delete(pending["path"])
-        request.session.pop(SESSION_KEY, None)
-    messages.success(
-        request,
-        _("已导入题库“%(bank)s”：新增 %(c)d 题，更新 %(u)d 题，未变 %(n)d 题。")
-        % {
-            "bank": result.bank.name,
-            "c": len(result.created),
-            "u": len(result.updated),
-            "n": len(result.unchanged),
-        },
-    )
-    return redirect("quizzes_admin:import")
+question_import_wizard = QuestionImportWizard()
 
 
 @permission_required("quizzes.view_question", raise_exception=True)
@@ -209,11 +169,7 @@ def statistics_index(request):
 
 @permission_required("quizzes.view_all_results", raise_exception=True)
 def statistics_view(request, pk):
-    if not (
-        request.user.is_superuser
-        or roles.is_city_admin(request.user)
-        or roles.is_trainer(request.user)
-    ):
+    if not sees_every_learner(request.user):
         # Statistics pool every district's learners: trainers and city admins only.
         raise PermissionDenied
     quiz = get_object_or_404(Quiz, pk=pk)

@@ -47,3 +47,7 @@ class QuizzesConfig(AppConfig):
 
         register_requirement(results.course_quiz_passed)
         importing.register_with_course_loader()
+
+        from lms.jobs.tasks import register
+
+        register("question_import", "quizzes.importing.run_job")

@@ -44,11 +44,26 @@ class AttemptError(ValidationError):
 # --------------------------------------------------------------------------- rules
 
 
+def cycle_since(quiz, user):
+    """Attempts count from the start of the learner's current cycle of the quiz's course (a
+    recertification or a revocation opens a new one: ``courses.enrolment.start_new_cycle``)."""
+    if not quiz.course_id:
+        return None
+    from courses.enrolment import cycle_start
+
+    return cycle_start(user, quiz.course_id)
+
+
+def cycle_attempts(quiz, user, since=None):
+    qs = Attempt.objects.filter(quiz=quiz, user=user)
+    return qs.filter(started_at__gte=since) if since is not None else qs
+
+
 def attempts_left(quiz, user, used=None):
     if quiz.max_attempts is None:
         return None
     if used is None:
-        used = Attempt.objects.filter(quiz=quiz, user=user).count()
+        used = cycle_attempts(quiz, user, cycle_since(quiz, user)).count()
     return max(0, quiz.max_attempts - used)
 
 
@@ -67,10 +82,6 @@ def cooldown_until(quiz, user, last_submitted=None):
         return None
     until = last_submitted + timedelta(minutes=quiz.cooldown_minutes)
     return until if until > timezone.now() else None
-
-
-def has_passed(quiz, user):
-    return Attempt.objects.filter(quiz=quiz, user=user, passed=True).exists()
 
 
 # --------------------------------------------------------------------------- drawing
@@ -106,8 +117,9 @@ def _build_paper(attempt, quiz, rng):
 def start_attempt(quiz, user, now=None):
     """Return the user's in-progress attempt of ``quiz`` or start a new one.
 
-    Raises :class:`AttemptError` when the quiz is closed, no attempts are left or the
-    cooldown has not passed.
+    Raises :class:`AttemptError` when the quiz is closed, the course's quiz gate is shut
+    (``courses.progress.quiz_gate``: enrolment, prerequisites, lessons read), no attempts are
+    left in this cycle or the cooldown has not passed.
     """
     now = now or timezone.now()
     try:
@@ -124,12 +136,22 @@ def start_attempt(quiz, user, now=None):
                 _finish(current, now, answers=None)
             if not quiz.is_open(now):
                 raise AttemptError(_("本测验当前未开放。"))
+            if quiz.course_id:
+                from courses.progress import quiz_gate
+
+                gate = quiz_gate(user, quiz.course)
+                if not gate.open:
+                    raise AttemptError(" ".join(gate.reasons))
             attempts = list(
-                Attempt.objects.filter(quiz=quiz, user=user).values_list("number", "submitted_at")
+                Attempt.objects.filter(quiz=quiz, user=user).values_list(
+                    "number", "submitted_at", "started_at"
+                )
             )
-            if quiz.max_attempts is not None and len(attempts) >= quiz.max_attempts:
+            since = cycle_since(quiz, user)
+            used = [a for a in attempts if since is None or a[2] >= since]
+            if quiz.max_attempts is not None and len(used) >= quiz.max_attempts:
                 raise AttemptError(_("作答次数已用完。"))
-            last = max((s for _n, s in attempts if s is not None), default=None)
+            last = max((s for _n, s, _st in used if s is not None), default=None)
             if quiz.cooldown_minutes and last is not None:
                 until = last + timedelta(minutes=quiz.cooldown_minutes)
                 if until > now:
@@ -137,7 +159,7 @@ def start_attempt(quiz, user, now=None):
                         _("请在 %(time)s 之后再次作答。")
                         % {"time": timezone.localtime(until).strftime("%H:%M:%S")}
                     )
-            number = max((n for n, _s in attempts), default=0) + 1
+            number = max((n for n, _s, _st in attempts), default=0) + 1
             deadline = now + quiz.time_limit if quiz.time_limit else None
             if quiz.available_until and (deadline is None or deadline > quiz.available_until):
                 deadline = quiz.available_until
@@ -300,6 +322,67 @@ def save_answer(attempt, position, data, now=None, check=False, decode=None):
             fields.append("checked")
         response.save(update_fields=fields)
         return response
+
+
+def save_answers(attempt, answers, now=None):
+    """Store answers sent with the paper's form (``{position: data}``) without submitting
+    (the summary before submit). Unchanged, checked or malformed answers are skipped; after
+    the deadline (and its grace) nothing is stored. Returns the number of answers stored."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
+        if attempt.status != Attempt.IN_PROGRESS or is_overdue(attempt, now):
+            return 0
+        responses = {
+            r.position: r
+            for r in Response.objects.filter(attempt=attempt).select_related("question")
+        }
+        changed = _apply_answers(
+            {responses[p]: d for p, d in answers.items() if p in responses}, now
+        )
+        Response.objects.bulk_update(changed, ["answer", "answered_at"])
+        return len(changed)
+
+
+def set_flag(attempt, position, flagged):
+    """Flag (or unflag) a question of an in-progress attempt for review. Returns the response.
+    Raises AttemptError when the attempt is over or the position does not exist."""
+    if attempt.status != Attempt.IN_PROGRESS or is_overdue(attempt):
+        raise AttemptError(_("本次作答已结束。"))
+    updated = Response.objects.filter(attempt=attempt, position=position).update(
+        flagged=bool(flagged)
+    )
+    if not updated:
+        raise AttemptError(_("题目不存在。"))
+    return Response.objects.get(attempt=attempt, position=position)
+
+
+def is_answered(answer):
+    """Has the learner given any answer (an empty text, no ticked box or no pair is none)?"""
+    if not answer:
+        return False
+    if "text" in answer:
+        return bool(str(answer["text"]).strip())
+    if "choices" in answer:
+        return bool(answer["choices"])
+    if "pairs" in answer:
+        return bool(answer["pairs"])
+    return any(value is not None for value in answer.values())
+
+
+def paper_summary(attempt):
+    """The paper's state before submitting: ``[{"number", "position", "answered",
+    "flagged"}]`` for the scored questions, in paper order (one query)."""
+    rows = (
+        Response.objects.filter(attempt=attempt)
+        .exclude(question__qtype=Question.DESCRIPTION)
+        .order_by("position")
+        .values_list("position", "answer", "flagged")
+    )
+    return [
+        {"number": n, "position": pos, "answered": is_answered(answer), "flagged": flagged}
+        for n, (pos, answer, flagged) in enumerate(rows, start=1)
+    ]
 
 
 # --------------------------------------------------------------------------- submit & grade

@@ -1,7 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .importing import max_upload_size
+from .formats import FormatError
+from .importing import check_upload
 from .models import QuestionBank, Quiz
 
 
@@ -22,8 +23,11 @@ class ImportForm(forms.Form):
         if not data.get("bank") and not (data.get("new_bank") or "").strip():
             raise forms.ValidationError(_("请选择题库或填写新题库名称。"))
         upload = data.get("file")
-        if upload is not None and upload.size > max_upload_size():
-            self.add_error("file", _("文件太大。"))
+        if upload is not None and data.get("format"):
+            try:
+                check_upload(upload.name, upload.size, data["format"])
+            except FormatError as error:
+                self.add_error("file", "；".join(error.messages()))
         return data
 
     def bank_name(self):

@@ -74,6 +74,10 @@ def check_upload(name, size, fmt):
 
 def parse_bytes(data, fmt):
     """Decode and parse a file; raises FormatError listing every bad line."""
+    if len(data) > max_upload_size():
+        raise FormatError(
+            [(0, _("文件太大：不能超过 %(mb).1f MB。") % {"mb": max_upload_size() / 1024 / 1024})]
+        )
     questions = PARSERS[fmt](decode_upload(data))
     _check_questions(questions)
     return questions
@@ -117,23 +121,45 @@ def _length_errors(question, limits):
     return errors
 
 
+def number_duplicate_names(questions):
+    """Give every question of a file a distinct name, in place, the way it reads.
+
+    Moodle accepts several questions with the same name (an unnamed question is named after
+    its text, and its own examples repeat texts); a bank here matches questions by name, so
+    the second "Q" of a file becomes "Q (2)", the third "Q (3)" (skipping names the file
+    already uses). The numbering depends only on the file, so importing it again updates the
+    same questions, and an exported bank (distinct names) reads back unchanged.
+    """
+    limit = Question._meta.get_field("name").max_length
+    taken = {question.name for question in questions}
+    seen = set()
+    next_number = {}  # name -> the next number to try (keeps this linear)
+    for question in questions:
+        name = question.name
+        if name not in seen:
+            seen.add(name)
+            continue
+        number = next_number.get(name, 2)
+        while True:
+            suffix = f" ({number})"
+            candidate = name[: limit - len(suffix)].rstrip() + suffix
+            number += 1
+            if candidate not in taken:
+                break
+        next_number[name] = number
+        question.name = candidate
+        taken.add(candidate)
+        seen.add(candidate)
+    return questions
+
+
 def _check_questions(questions):
-    """Reject duplicate question names and values too long to store, naming each line."""
-    seen = {}
+    """Number duplicate names; reject values too long to store, naming each line."""
+    number_duplicate_names(questions)
     errors = []
     limits = _field_limits()
     for question in questions:
         errors.extend(_length_errors(question, limits))
-        if question.name in seen:
-            errors.append(
-                (
-                    question.line,
-                    _("题目名称“%(name)s”与第 %(first)d 行的题目重复。")
-                    % {"name": question.name, "first": seen[question.name]},
-                )
-            )
-        else:
-            seen[question.name] = question.line
     if errors:
         raise FormatError(errors)
 
@@ -223,8 +249,9 @@ def _write_choices(question, answers, existing):
     Choice.objects.filter(question=question).exclude(pk__in=keep).delete()
 
 
-def import_questions(bank, questions, user=None):
-    """Write parsed questions into ``bank`` (a QuestionBank or a name) atomically."""
+def import_questions(bank, questions, user=None, progress=None):
+    """Write parsed questions into ``bank`` (a QuestionBank or a name) atomically.
+    ``progress``, when given, is called as ``progress(done, total)`` every 50 questions."""
     from wagtail.log_actions import log
 
     _check_questions(questions)
@@ -239,7 +266,9 @@ def import_questions(bank, questions, user=None):
             .prefetch_related("choices")
         }
         cache = {c.path: c for c in Category.objects.filter(bank=bank)}
-        for parsed in questions:
+        for done, parsed in enumerate(questions):
+            if progress is not None and done % 50 == 0:
+                progress(done, len(questions))
             category = _category_for(bank, parsed.category.strip("/"), cache)
             question = existing.get(parsed.name)
             if question is None:
@@ -301,6 +330,116 @@ def bank_to_parsed(bank):
 def export_bank(bank):
     """The bank as GIFT text."""
     return export_gift(bank_to_parsed(bank))
+
+
+# --------------------------------------------------------------------------- admin wizard
+
+PREVIEW_ROWS_SHOWN = 1000
+GIFT_TEMPLATE = """// 题库模板（Moodle GIFT）。每道题之间空一行；// 开头的行是注释。
+$CATEGORY: 示例分类/知识产权基础
+
+::单选示例:: 发明专利权的期限是自申请日起多少年？ {
+=20 年 # 正确：《专利法》第四十二条。
+~10 年 # 这是实用新型专利权的期限。
+~15 年 # 这是外观设计专利权的期限。
+}
+
+::判断示例:: 商标注册申请可以通过网上服务系统提交。 {T}
+
+::多选示例:: 以下哪些属于知识产权？ {
+~%50%专利权
+~%50%商标权
+~%-100%物权
+}
+
+::填空示例:: 我国专利法规定的三种专利是发明、实用新型和{=外观设计}。
+"""
+
+
+def _preview(bank_name, questions, errors=()):
+    """What the wizard shows before confirming: each question with what importing it does
+    (new / changed / unchanged, matched by name in the bank)."""
+    import html as html_lib
+    import re
+
+    existing = {}
+    bank = QuestionBank.objects.filter(name=bank_name).first()
+    if bank is not None:
+        existing = {
+            q.name: q
+            for q in Question.objects.filter(bank=bank)
+            .select_related("category")
+            .prefetch_related("choices")
+        }
+    rows = []
+    counts = {"questions": len(questions), "create": 0, "update": 0, "unchanged": 0}
+    for parsed in questions:
+        question = existing.get(parsed.name)
+        if question is None:
+            action = "create"
+        else:
+            choices = sorted(question.choices.all(), key=lambda c: (c.sort_order or 0, c.pk))
+            same = question_to_parsed(question, choices) == _normalised(parsed)
+            action = "unchanged" if same else "update"
+        counts[action] += 1
+        text = html_lib.unescape(re.sub(r"<[^>]+>", " ", parsed.text or ""))
+        rows.append(
+            {
+                "line": parsed.line,
+                "name": parsed.name,
+                "qtype": parsed.qtype,
+                "category": parsed.category.strip("/"),
+                "text": " ".join(text.split())[:80],
+                "answers": len(parsed.answers),
+                "action": action,
+            }
+        )
+    counts["error"] = len(errors)
+    return {
+        "ok": not errors,
+        "bank": bank_name,
+        "bank_exists": bank is not None,
+        "counts": counts,
+        "errors": list(errors)[:PREVIEW_ROWS_SHOWN],
+        "rows": rows[:PREVIEW_ROWS_SHOWN],
+        "truncated": len(rows) > PREVIEW_ROWS_SHOWN,
+    }
+
+
+def run_job(job, phase):
+    """Handler of the ``question_import`` file job (lms.jobs): ``preview`` parses and checks
+    the file and keeps the preview in the job; ``apply`` parses again and imports it."""
+    from lms.jobs.models import FileJob
+
+    bank_name, fmt = job.params["bank"], job.params["format"]
+    job.start(step=_("读取并检查文件"))
+    with job.file.open("rb") as handle:
+        data = handle.read()
+    try:
+        questions = parse_bytes(data, fmt)
+    except FormatError as error:
+        preview = _preview(bank_name, [], errors=error.messages())
+        state = FileJob.State.READY if phase == "preview" else FileJob.State.FAILED
+        job.finish(state=state, result={"preview": preview})
+        return
+    if phase == "preview":
+        job.finish(state=FileJob.State.READY, result={"preview": _preview(bank_name, questions)})
+        return
+    job.report(0, len(questions), step=_("写入题库"))
+    result = import_questions(
+        bank_name,
+        questions,
+        user=job.requested_by,
+        progress=lambda done, total: job.report(done, total),
+    )
+    summary = {
+        "bank": result.bank.name,
+        "created": len(result.created),
+        "updated": len(result.updated),
+        "unchanged": len(result.unchanged),
+    }
+    job.finish(result={**job.result, "applied": summary})
+    job.delete_file()
 
 
 # --------------------------------------------------------------------------- course loader
@@ -472,6 +611,18 @@ def sync_course_questions(bank, questions, path, force=False, report=None):
     names = {parsed.name for parsed in questions}
     for question in existing.values():
         if question.name in names or not question.from_loader or question.retired_at:
+            continue
+        edited = bool(question.loader_hash) and _stored_fingerprint(question) != (
+            question.loader_hash
+        )
+        if edited and not force:
+            _skip(
+                report,
+                question,
+                _("%(path)s：题目“%(name)s”已从文件删除，但在管理后台修改过，未停用。")
+                % {"path": path, "name": question.name},
+            )
+            _count(report, "questions", "skipped")
             continue
         question.retired_at = now
         question.save(update_fields=["retired_at", "updated_at"])

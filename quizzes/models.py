@@ -505,6 +505,8 @@ class Response(models.Model):
     answer = models.JSONField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     checked = models.BooleanField(default=False)
+    # "Flag for review" (as in Moodle): the learner's own marker, listed at submit.
+    flagged = models.BooleanField(_("标记待复查"), default=False)
     fraction = models.DecimalField(max_digits=7, decimal_places=5, null=True, blank=True)
     needs_marking = models.BooleanField(default=False)
     marked_by = models.ForeignKey(

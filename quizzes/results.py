@@ -1,8 +1,51 @@
-"""Read-only results other apps use (rollout dashboards, certificates, reports)."""
+"""Read-only results other apps use (rollout dashboards, certificates, reports).
 
-from django.db.models import Case, IntegerField, Max, When
+The one owner of "has this person passed this course's quiz": ``passed_attempts()`` is the
+queryset building block (pages, dashboards and rosters compose it), ``has_passed()`` the
+per-person question.
+"""
+
+from django.db.models import Case, F, IntegerField, Max, When
 
 from .models import Attempt
+
+
+def graded_attempts():
+    """Attempts with a final score at a course's quiz (essays marked)."""
+    return Attempt.objects.filter(status=Attempt.GRADED, quiz__course__isnull=False)
+
+
+def passed_attempts(since=None):
+    """Graded attempts at a course's quiz that passed (submitted at or after ``since``)."""
+    qs = graded_attempts().filter(passed=True)
+    if since is not None:
+        qs = qs.filter(submitted_at__gte=since)
+    return qs
+
+
+def passed_pairs(since=None):
+    """Distinct ``{"user_id", "course_id"}`` rows of people who passed a course's quiz."""
+    return (
+        passed_attempts(since)
+        .order_by()
+        .values("user_id", course_id=F("quiz__course_id"))
+        .distinct()
+    )
+
+
+def has_passed(user, course, since=None) -> bool:
+    """Has ``user`` passed a quiz of ``course`` (at or after ``since``)?"""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return passed_attempts(since).filter(user=user, quiz__course=course).exists()
+
+
+def pending_marking(user, course, since=None) -> bool:
+    """Is an attempt of ``user`` at ``course``'s quiz waiting for a trainer's marking?"""
+    qs = Attempt.objects.filter(user=user, quiz__course=course, status=Attempt.PENDING)
+    if since is not None:
+        qs = qs.filter(submitted_at__gte=since)
+    return qs.exists()
 
 
 def best_results(user_ids=None, course_ids=None):
@@ -10,7 +53,7 @@ def best_results(user_ids=None, course_ids=None):
 
     ``passed`` is true when any graded attempt of that course's quiz passed.
     """
-    qs = Attempt.objects.filter(status=Attempt.GRADED, quiz__course__isnull=False)
+    qs = graded_attempts()
     if user_ids is not None:
         qs = qs.filter(user_id__in=list(user_ids))
     if course_ids is not None:
@@ -35,11 +78,8 @@ def course_has_quiz(course):
     return Quiz.objects.filter(course=course, live=True).exists()
 
 
-def course_quiz_passed(user, course):
-    """The completion requirement: a course with a live quiz needs a passed attempt."""
-    from .models import Quiz
-
-    quiz = Quiz.objects.filter(course=course, live=True).first()
-    if quiz is None:
+def course_quiz_passed(user, course, since=None):
+    """The completion requirement: a course with a live quiz needs a pass in this cycle."""
+    if not course_has_quiz(course):
         return True
-    return Attempt.objects.filter(quiz=quiz, user=user, passed=True).exists()
+    return has_passed(user, course, since=since)

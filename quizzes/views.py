@@ -8,6 +8,7 @@ returned as JSON while an attempt is in progress, except for a question the lear
 
 import contextlib
 import json
+import math
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +18,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
+
+from courses.learning import standing_for
 
 from . import attempts as svc
 from . import tokens
@@ -28,12 +32,14 @@ def _visible_quizzes():
     return Quiz.objects.filter(live=True)
 
 
-def _is_enrolled(user, quiz):
+def _gate(user, quiz):
+    """The course's rule for starting its quiz (``courses.progress.quiz_gate``); a quiz with no
+    course is open to everyone."""
     if not quiz.course_id:
-        return True
-    from courses.models import Enrollment
+        return None
+    from courses.progress import quiz_gate
 
-    return Enrollment.objects.filter(user=user, course_id=quiz.course_id).exists()
+    return quiz_gate(user, quiz.course)
 
 
 def _own_attempt(request, pk):
@@ -44,6 +50,18 @@ def _own_attempt(request, pk):
 
 
 # --------------------------------------------------------------------------- landing
+
+
+def wait_phrase(seconds: float) -> str:
+    """A wait in words a learner reads at a glance: "不到 1 分钟", "约 10 分钟", "约 3 小时"
+    (minutes and hours rounded up, plural forms for English)."""
+    minutes = math.ceil(seconds / 60)
+    if seconds < 60:
+        return _("不到 1 分钟")
+    if minutes < 120:
+        return ngettext("约 %(n)d 分钟", "约 %(n)d 分钟", minutes) % {"n": minutes}
+    hours = math.ceil(minutes / 60)
+    return ngettext("约 %(n)d 小时", "约 %(n)d 小时", hours) % {"n": hours}
 
 
 def quiz_status(quiz, user):
@@ -57,12 +75,16 @@ def quiz_status(quiz, user):
         in_progress = None
     last_submitted = max((a.submitted_at for a in rows if a.submitted_at), default=None)
     cooldown = svc.cooldown_until(quiz, user, last_submitted) if last_submitted else None
-    left = svc.attempts_left(quiz, user, used=len(rows))
+    since = svc.cycle_since(quiz, user)
+    left = svc.attempts_left(
+        quiz, user, used=len([a for a in rows if since is None or a.started_at >= since])
+    )
     graded = [a for a in rows if a.score is not None]
-    enrolled = _is_enrolled(user, quiz)
+    gate = _gate(user, quiz)
+    enrolled = gate is None or gate.enrolled
     can_start = (
         in_progress is None
-        and enrolled
+        and (gate is None or gate.open)
         and quiz.is_open(now)
         and (left is None or left > 0)
         and cooldown is None
@@ -74,10 +96,12 @@ def quiz_status(quiz, user):
         "attempts_left": left,
         "cooldown_until": cooldown,
         "cooldown_seconds": int((cooldown - now).total_seconds()) if cooldown else 0,
+        "cooldown_wait": wait_phrase((cooldown - now).total_seconds()) if cooldown else "",
         "best_score": max((a.score for a in graded), default=None),
         "passed": any(a.passed for a in rows),
         "is_open": quiz.is_open(now),
         "enrolled": enrolled,
+        "gate_reasons": gate.reasons if gate is not None else [],
         "can_start": can_start,
         "url": reverse("quizzes:quiz", args=[quiz.pk]),
     }
@@ -95,7 +119,7 @@ def _paper_size(quiz):
     draws = list(quiz.draws.all())
     if draws:
         return sum(d.count for d in draws)
-    total = quiz.bank.questions.count()
+    total = quiz.bank.questions.exclude(qtype="description").count()
     if quiz.questions_per_attempt:
         return min(total, quiz.questions_per_attempt)
     return total
@@ -104,10 +128,7 @@ def _paper_size(quiz):
 @login_required
 @require_POST
 def start(request, pk):
-    quiz = get_object_or_404(_visible_quizzes(), pk=pk)
-    if not _is_enrolled(request.user, quiz):
-        messages.error(request, _("请先报名本课程。"))
-        return redirect("quizzes:quiz", pk=quiz.pk)
+    quiz = get_object_or_404(_visible_quizzes().select_related("course"), pk=pk)
     try:
         attempt = svc.start_attempt(quiz, request.user)
     except svc.AttemptError as error:
@@ -170,6 +191,7 @@ def _paper(attempt, reveal, key=True):
             "reveal": show,
             "result": show_result,
             "checked": response.checked,
+            "answered": svc.is_answered(answer),
         }
         if question.qtype in ("multichoice", "multiresponse"):
             selected = set(answer.get("choices") or []) | {answer.get("choice")}
@@ -179,7 +201,14 @@ def _paper(attempt, reveal, key=True):
                     "text": c.text,
                     "selected": c.pk in selected,
                     "fraction": c.fraction if show else None,
-                    "correct": show and c.fraction > 0,
+                    # Single choice: only a full-credit option is "the correct answer"; a
+                    # partial-credit one shows its percentage. Multiple response: every
+                    # option with a positive weight is part of the correct answer.
+                    "correct": show
+                    and (c.fraction >= 1 or (question.qtype == "multiresponse" and c.fraction > 0)),
+                    "partial_percent": c.fraction * 100
+                    if show and question.qtype == "multichoice" and 0 < c.fraction < 1
+                    else None,
                     "feedback": c.feedback if show and c.pk in selected else "",
                 }
                 for c in ordered
@@ -242,6 +271,20 @@ def attempt_view(request, pk):
         "seconds_left": attempt.seconds_left(),
         "show_each": show_each,
     }
+    # The submit dialog's lists as of now (static/js/quiz.js keeps them current).
+    context["summary_rows"] = [
+        {
+            "number": item["number"],
+            "position": item["response"].position,
+            "answered": svc.is_answered(item["response"].answer),
+            "flagged": item["response"].flagged,
+        }
+        for item in context["items"]
+        if item["number"]
+    ]
+    context["summary_unanswered"] = [r for r in context["summary_rows"] if not r["answered"]]
+    context["summary_flagged"] = [r for r in context["summary_rows"] if r["flagged"]]
+    context["summary_answered"] = sum(1 for r in context["summary_rows"] if r["answered"])
     response = render(request, "quizzes/attempt.html", context)
     response["Cache-Control"] = "no-store"
     return response
@@ -265,11 +308,60 @@ def _answers_from_request(request, attempt):
 
 
 @login_required
+def summary(request, pk):
+    """Before submitting (Moodle's "summary of attempt"): which questions are unanswered or
+    flagged, with links back to them. A POST from the paper (its submit button without
+    JavaScript) stores the answers it carries first; the page's own form then submits."""
+    attempt = _own_attempt(request, pk)
+    if request.method == "POST" and attempt.status == Attempt.IN_PROGRESS:
+        svc.save_answers(attempt, _answers_from_request(request, attempt)[0])
+    attempt = svc.finish_if_overdue(attempt)
+    if attempt.is_finished:
+        return redirect("quizzes:result", pk=attempt.pk)
+    rows = svc.paper_summary(attempt)
+    context = {
+        "attempt": attempt,
+        "quiz": attempt.quiz,
+        "rows": rows,
+        "unanswered": [r for r in rows if not r["answered"]],
+        "flagged": [r for r in rows if r["flagged"]],
+        "answered_count": sum(1 for r in rows if r["answered"]),
+        "seconds_left": attempt.seconds_left(),
+    }
+    response = render(request, "quizzes/summary.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def flag(request, pk, position):
+    """Toggle "flag for review" on one question. JSON for the page's script; without
+    JavaScript the paper's form posts here: its answers are stored, then back to the question."""
+    attempt = _own_attempt(request, pk)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    flagged = request.POST.get("flagged") in ("1", "true", "on")
+    try:
+        if not wants_json:
+            svc.save_answers(attempt, _answers_from_request(request, attempt)[0])
+        response = svc.set_flag(attempt, position, flagged)
+    except svc.AttemptError as error:
+        if wants_json:
+            return JsonResponse({"flagged": None, "error": error.messages[0]}, status=409)
+        messages.error(request, error.messages[0])
+        return redirect("quizzes:attempt", pk=attempt.pk)
+    if wants_json:
+        return JsonResponse({"position": response.position, "flagged": response.flagged})
+    return redirect(reverse("quizzes:attempt", args=[attempt.pk]) + f"#q{position}")
+
+
+@login_required
 @require_POST
 def submit(request, pk):
     attempt = _own_attempt(request, pk)
     answers = None
-    if attempt.status == Attempt.IN_PROGRESS:
+    # The summary page's form carries no answers: they were stored when it was shown.
+    if attempt.status == Attempt.IN_PROGRESS and not request.POST.get("from_summary"):
         answers, _rejected = _answers_from_request(request, attempt)
     attempt = svc.submit_attempt(attempt, answers=answers)
     if attempt.late_submission_ignored:
@@ -355,15 +447,22 @@ def result(request, pk):
         return redirect("quizzes:attempt", pk=attempt.pk)
     reveal = attempt.answers_visible()
     key = reveal and not attempt.answer_key_withheld()
+    items = _paper(attempt, reveal=reveal, key=key) if attempt.quiz.show_answers != "never" else []
+    if reveal:
+        from .review import attach_lessons
+
+        attach_lessons(items, attempt.quiz, request)
     context = {
         "attempt": attempt,
         "quiz": attempt.quiz,
         "reveal": reveal,
         "key_withheld": reveal and not key,
-        "items": _paper(attempt, reveal=reveal, key=key)
-        if attempt.quiz.show_answers != "never"
-        else [],
+        "items": items,
         "attempts_left": svc.attempts_left(attempt.quiz, request.user),
+        # What the certificate and authorisation still need, and the certificate once issued.
+        "standing": standing_for(request.user, attempt.quiz.course)
+        if attempt.quiz.course_id
+        else None,
     }
     return render(request, "quizzes/result.html", context)
 

@@ -42,6 +42,7 @@ class QuestionViewSet(SafeExportViewSet):
         "category",
         "bank",
         Column("updated_at", label=_("更新时间"), sort_key="updated_at"),
+        "retired_at",
     ]
     list_filter = ["bank", "qtype", "category"]
     # Substring matches through the ORM (pg_trgm-indexed on PostgreSQL), not the full-text
@@ -128,7 +129,7 @@ def register_quiz_viewsets():
 
 admin_urlpatterns = (
     [
-        path("import/", admin_views.import_view, name="import"),
+        *admin_views.question_import_wizard.urlpatterns(),
         path("banks/<int:pk>/export/", admin_views.export_view, name="export"),
         path("marking/", admin_views.marking_view, name="marking"),
         path("statistics/", admin_views.statistics_index, name="statistics"),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the production topology on this machine: PostgreSQL, Redis (cache, sessions and the
-# RQ task queue), an RQ worker for django_tasks, and gunicorn serving static files through
-# WhiteNoise. Stop with Ctrl-C (the worker is stopped too).
+# RQ task queue), an RQ worker for django_tasks, RQ's cron scheduler with the worker of the
+# scheduled jobs (Wagtail's publish_scheduled every minute, lms/jobs/scheduling.py), and gunicorn
+# serving static files through WhiteNoise. Stop with Ctrl-C (the background processes too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DJANGO_SETTINGS_MODULE=lms.settings.production
@@ -26,6 +27,10 @@ psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='${d
 
 .venv/bin/python manage.py rqworker default --job-class django_tasks_rq.Job &
 worker=$!
-trap 'kill $worker 2>/dev/null || true' EXIT
-echo "Production topology: gunicorn on http://${GUNICORN_BIND:-127.0.0.1:8000}/, RQ worker pid $worker"
+.venv/bin/python manage.py rqcron lms.jobs.cron &
+cron=$!
+.venv/bin/python manage.py rqworker scheduled &
+scheduled=$!
+trap 'kill $worker $cron $scheduled 2>/dev/null || true' EXIT
+echo "Production topology: gunicorn on http://${GUNICORN_BIND:-127.0.0.1:8000}/, RQ worker pid $worker, cron pid $cron (scheduled-jobs worker $scheduled)"
 .venv/bin/gunicorn -c gunicorn.conf.py

@@ -1,6 +1,18 @@
 import pytest
 
 
+def pytest_sessionstart(session):
+    """Stop at once, with the reason, when the translation catalogues are not compiled
+    (instead of many failures showing Chinese source strings where English was expected)."""
+    from django.conf import settings
+
+    from tests.catalogues import catalogue_message, locale_dir_to_check
+
+    message = catalogue_message(locale_dir_to_check(settings.BASE_DIR))
+    if message:
+        pytest.exit(message, returncode=4)
+
+
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -170,3 +170,64 @@ class FileJob(models.Model):
         if self.file:
             self.file.delete(save=False)
             type(self).objects.filter(pk=self.pk).update(file="")
+
+
+# -- one kind of job as its own model (a proxy): the kinds keep their code where it is -----------
+
+
+class KindManager(models.Manager):
+    """The jobs of one kind (the manager of a kind's proxy model)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=self.model.KIND)
+
+
+def param_property(name, default=None, bag="params"):
+    """A value kept in the job's ``params`` (or ``result``) JSON, read and written like a
+    field (also as a keyword of the model's constructor)."""
+
+    def getter(self):
+        return getattr(self, bag).get(name, default)
+
+    def setter(self, value):
+        getattr(self, bag)[name] = value
+
+    return property(getter, setter)
+
+
+def result_property(name, default=None):
+    return param_property(name, default, bag="result")
+
+
+class KindJobMixin:
+    """For a kind's proxy model of ``FileJob`` (``class RosterExport(KindJobMixin, FileJob)``
+    with ``Meta.proxy = True`` and ``objects = KindManager()``): ``KIND`` names the kind;
+    ``status`` is the job's state (the same words: pending, running, done, failed);
+    ``FIELD_MAP`` maps the names of values kept in ``params``/``result`` to those columns for
+    ``save(update_fields=...)``."""
+
+    KIND = ""
+    PENDING, RUNNING, DONE, FAILED = (
+        FileJob.State.PENDING,
+        FileJob.State.RUNNING,
+        FileJob.State.DONE,
+        FileJob.State.FAILED,
+    )
+    FIELD_MAP = {"status": "state"}
+
+    @property
+    def status(self):
+        return self.state
+
+    @status.setter
+    def status(self, value):
+        self.state = value
+
+    def get_status_display(self):
+        return self.get_state_display()
+
+    def save(self, *args, update_fields=None, **kwargs):
+        self.kind = self.KIND
+        if update_fields is not None:
+            update_fields = {self.FIELD_MAP.get(name, name) for name in update_fields}
+        super().save(*args, update_fields=update_fields, **kwargs)

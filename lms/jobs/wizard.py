@@ -67,6 +67,10 @@ class ImportWizard:
     def job_params(self, form) -> dict:
         return {}
 
+    def upload_context(self, request) -> dict:
+        """Extra context of the upload page (for ``help_template``)."""
+        return {}
+
     def template_file(self, fmt: str) -> tuple[bytes, str]:
         """``(data, filename)`` of the template in ``fmt``."""
         raise Http404
@@ -121,6 +125,17 @@ class WizardPageMixin(WizardMixin, WagtailAdminTemplateMixin):
     def get_page_title(self):
         return self.wizard.title
 
+    def get_breadcrumbs_items(self):
+        """Home → the import (→ the file): the header names the page, not just "Home"."""
+        job = getattr(self, "job", None)
+        if job is None:
+            return [*self.breadcrumbs_items, {"url": "", "label": self.wizard.title}]
+        return [
+            *self.breadcrumbs_items,
+            {"url": self.wizard.reverse(), "label": self.wizard.title},
+            {"url": "", "label": job.filename},
+        ]
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(
@@ -146,7 +161,7 @@ class ImportUploadView(WizardPageMixin, TemplateView):
             (job, self.wizard.reverse("job", job.pk))
             for job in self.wizard.jobs_for(self.request.user)[:10]
         ]
-        context.update(step="upload", recent=recent)
+        context.update(step="upload", recent=recent, **self.wizard.upload_context(self.request))
         return context
 
     def post(self, request, *args, **kwargs):
@@ -177,7 +192,8 @@ class ImportUploadView(WizardPageMixin, TemplateView):
 
 class ImportJobView(WizardPageMixin, TemplateView):
     def get(self, request, pk, *args, **kwargs):
-        return self.render_to_response(self.get_context_data(job=self.get_job(pk)))
+        self.job = self.get_job(pk)
+        return self.render_to_response(self.get_context_data(job=self.job))
 
     def get_context_data(self, job=None, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -76,9 +76,11 @@ class SafeExportViewSet(ModelViewSet):
 
 
 class DistrictScopedViewSet(SafeExportViewSet):
-    """A ModelViewSet whose views all filter by the user's administered districts.
+    """The one district-scope base class: a ModelViewSet whose views all filter by the user's
+    administered districts (organisation, learning records, attempts, certificates, rollout).
 
-    ``district_field`` names the path to the district; override ``scope`` for other rules.
+    ``district_field`` names the path to the district; override ``scope`` for other rules and
+    ``edit_scope`` when fewer objects may be changed (edit, delete, copy) than seen.
     """
 
     district_field = "district"
@@ -90,6 +92,7 @@ class DistrictScopedViewSet(SafeExportViewSet):
         "usage_view_class",
         "copy_view_class",
     )
+    change_views = ("edit_view_class", "delete_view_class", "copy_view_class")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,10 +100,14 @@ class DistrictScopedViewSet(SafeExportViewSet):
         for attr in self.object_views:
             view_class = getattr(self, attr, None)
             if view_class is not None:
-                setattr(self, attr, scoped(view_class, ScopedObjectMixin, self.scope))
+                scope = self.edit_scope if attr in self.change_views else self.scope
+                setattr(self, attr, scoped(view_class, ScopedObjectMixin, scope))
 
     def scope(self, queryset, user):
         return scope_to_districts(queryset, user, self.district_field)
+
+    def edit_scope(self, queryset, user):
+        return self.scope(queryset, user)
 
 
 class _YesNo:

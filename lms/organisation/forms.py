@@ -4,12 +4,15 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.documents.forms import BaseDocumentForm
 
 from .models import StaffProfile
-from .roles import WINDOW_STAFF, admin_district_ids
+from .roles import WINDOW_STAFF, admin_district_ids, is_privileged
+from .uploads import validate_upload
 
 
 class StaffProfileForm(WagtailAdminModelForm):
@@ -49,7 +52,15 @@ class StaffProfileForm(WagtailAdminModelForm):
             user = User(username=self.cleaned_data["username"])
             user.set_unusable_password()
         user.username = self.cleaned_data["username"]
-        user.email = self.cleaned_data.get("email", "")
+        new_email = self.cleaned_data.get("email", "")
+        if user.pk and new_email != user.email and is_privileged(user):
+            # A privileged account's address changes only when its owner confirms it.
+            from .email_change import request_email_change
+
+            request_email_change(user, new_email, actor=self.for_user)
+            self.email_change_pending = True
+        else:
+            user.email = new_email
         user.is_active = profile.is_active
         user.save()
         if not profile.pk:
@@ -98,3 +109,16 @@ class StaffPasswordResetForm(PasswordResetForm):
                 == unicodedata.normalize("NFKC", stored).casefold()
             ):
                 yield user
+
+
+class DocumentForm(BaseDocumentForm):
+    """Wagtail's document form (single and multiple upload, WAGTAILDOCS_DOCUMENT_FORM_BASE)
+    with every new file through the one upload validator: allowed extensions, size, content
+    sniffed (PDF signature, real Office/ZIP archives within the compression limits, text
+    encodings)."""
+
+    def clean_file(self):
+        file = self.cleaned_data.get("file")
+        if isinstance(file, UploadedFile):
+            validate_upload(file, "document")
+        return file

@@ -18,7 +18,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from wagtail.log_actions import log
 
-from lms.organisation.security import unwrap_user
+from lms.organisation.security import client_ip, unwrap_user
 
 
 class TokenForm(forms.Form):
@@ -72,7 +72,12 @@ def otp_setup(request):
             TOTPDevice.objects.filter(user=user, confirmed=False).delete()
             otp_login(request, device)
             real_user = unwrap_user(user)
-            log(instance=real_user, action="lms.otp_enrol", user=real_user)
+            log(
+                instance=real_user,
+                action="lms.otp_enrol",
+                user=real_user,
+                data={"ip": client_ip(request)},  # the client, behind the trusted proxies
+            )
             messages.success(request, _("双重验证已启用。以后登录管理后台时需要输入动态验证码。"))
             return redirect(_next_url(request))
         form.add_error("token", _("验证码不正确或已过期，请重新输入。"))

@@ -1,7 +1,8 @@
-"""The four roles, as Django groups, and the questions every view asks about them.
+"""The five roles, as Django groups, and the questions every view asks about them.
 
-Groups are created by migration ``0003_roles``. Their permissions are declared here and in
-each app's ``AppConfig.role_permissions`` (so a lower app never imports a higher one) and
+Groups are created by migrations ``0003_roles`` and ``0005_reviewer_role`` (which also creates
+the reviewers' approval workflow, ``REVIEW_WORKFLOW``). Their permissions are declared here and
+in each app's ``AppConfig.role_permissions`` (so a lower app never imports a higher one) and
 synchronised after every ``migrate`` -- permissions only exist once their app is migrated.
 """
 
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 WINDOW_STAFF = "window_staff"
 TRAINER = "trainer"
+REVIEWER = "reviewer"
 DISTRICT_ADMIN = "district_admin"
 CITY_ADMIN = "city_admin"
 
@@ -19,6 +21,7 @@ CITY_ADMIN = "city_admin"
 ROLE_LABELS = {
     WINDOW_STAFF: _("窗口工作人员"),
     TRAINER: _("培训师"),
+    REVIEWER: _("审核人"),
     DISTRICT_ADMIN: _("区管理员"),
     CITY_ADMIN: _("市管理员"),
 }
@@ -26,10 +29,25 @@ ROLES = list(ROLE_LABELS)
 
 ADMIN_ACCESS = "wagtailadmin.access_admin"
 
+# The moderation workflow of the training tree: trainers submit, reviewers approve or request
+# changes. Created by migration 0005_reviewer_role; assigned to the training tree's root.
+REVIEW_WORKFLOW = "课程审核"
+REVIEW_TASK = "审核人审批"
+
+# Page permissions on the training tree (granted by courses.loader.ensure_trainer_permissions):
+# trainers write and submit; only reviewers publish, so every change passes the workflow.
+PAGE_PERMISSIONS = {
+    TRAINER: ["add_page", "change_page", "lock_page", "unlock_page"],
+    REVIEWER: ["change_page", "publish_page", "lock_page", "unlock_page"],
+}
+
 # Permissions owned by the organisation app itself.
 ROLE_PERMISSIONS = {
     WINDOW_STAFF: [],
     TRAINER: [ADMIN_ACCESS],
+    # Approves or sends back the trainers' page changes (the "课程审核" workflow, migration
+    # 0005_reviewer_role); page permissions on the training tree: courses.loader.
+    REVIEWER: [ADMIN_ACCESS],
     DISTRICT_ADMIN: [
         ADMIN_ACCESS,
         "lms.view_district",
@@ -81,6 +99,11 @@ def sync_role_permissions(sender=None, using="default", **kwargs):
 
 
 def has_role(user, role):
+    """Membership of a role group. For display and for provisioning only (seed, imports, the
+    user form's choices): no authorisation decision may rest on it -- views check permissions,
+    so that a session without a verified second factor (which holds none,
+    lms.organisation.security) is
+    refused everywhere."""
     if not user.is_authenticated:
         return False
     cache = getattr(user, "_role_cache", None)
@@ -90,32 +113,45 @@ def has_role(user, role):
     return role in cache
 
 
+# --- Authorisation questions, answered from permissions only --------------------------------
+
+# Sees every district's records (city administrators, superusers).
+ALL_DISTRICTS = "lms.view_all_districts"
+# Administers the people of their own district (district administrators; city too).
+DISTRICT_STAFF = "lms.view_staffprofile"
+
+
 def is_city_admin(user):
-    return user.is_authenticated and (user.is_superuser or has_role(user, CITY_ADMIN))
-
-
-def is_district_admin(user):
-    return has_role(user, DISTRICT_ADMIN)
-
-
-def is_trainer(user):
-    return has_role(user, TRAINER)
-
-
-def is_admin(user):
-    """City or district administrator."""
-    return is_city_admin(user) or is_district_admin(user)
+    """Holds ``lms.view_all_districts``: city level (superusers hold every permission)."""
+    return bool(user.is_authenticated and user.has_perm(ALL_DISTRICTS))
 
 
 def admin_district_ids(user):
-    """District ids a user administers: ``None`` means all (city level), ``[]`` means none."""
-    if is_city_admin(user):
+    """District ids a user administers: ``None`` means all (city level), ``[]`` means none.
+
+    City level is ``lms.view_all_districts``; a district administrator holds
+    ``lms.view_staffprofile`` and administers the district of their own staff profile.
+    """
+    if not user.is_authenticated:
+        return []
+    if user.has_perm(ALL_DISTRICTS):
         return None
-    if is_district_admin(user):
+    if user.has_perm(DISTRICT_STAFF):
         profile = getattr(user, "staff_profile", None)
         if profile is not None and profile.district_id:
             return [profile.district_id]
     return []
+
+
+def is_district_admin(user):
+    """Administers exactly their own district (not city level)."""
+    ids = admin_district_ids(user)
+    return bool(ids)
+
+
+def is_admin(user):
+    """City or district administrator (administers at least one district)."""
+    return admin_district_ids(user) != []
 
 
 def scope_to_districts(queryset, user, field="district"):
@@ -129,3 +165,58 @@ def scope_to_districts(queryset, user, field="district"):
 def can_administer_district(user, district_id):
     ids = admin_district_ids(user)
     return ids is None or district_id in ids
+
+
+# --- Granting roles (the Wagtail user editor, lms.organisation.user_admin) -------------------
+
+# Each role's rank: nobody below superuser grants a role above their own.
+# Reviewers approve what every learner reads: only city administrators grant that role.
+ROLE_RANK = {WINDOW_STAFF: 0, TRAINER: 1, DISTRICT_ADMIN: 2, REVIEWER: 3, CITY_ADMIN: 3}
+
+
+def _perm_names(group):
+    return {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
+
+
+def assignable_groups(user):
+    """The groups ``user`` may grant: superusers any; others the role groups not above their
+    own highest role whose every permission they hold themselves (no other group)."""
+    if user is not None and user.is_superuser:
+        return Group.objects.all()
+    if user is None or not user.is_authenticated:
+        return Group.objects.none()
+    own = max((ROLE_RANK[r] for r in ROLES if has_role(user, r)), default=-1)
+    held = user.get_all_permissions()
+    candidates = Group.objects.filter(
+        name__in=[r for r in ROLES if ROLE_RANK[r] <= own]
+    ).prefetch_related("permissions__content_type")
+    return Group.objects.filter(pk__in=[g.pk for g in candidates if _perm_names(g) <= held])
+
+
+def can_manage_user(actor, target):
+    """Whether ``actor`` may edit or delete the account ``target``: superusers anyone; others
+    no superuser, no staff account and nobody holding a group they may not grant."""
+    if actor.is_superuser:
+        return True
+    if target.is_superuser or target.is_staff:
+        return False
+    allowed = set(assignable_groups(actor).values_list("pk", flat=True))
+    return set(target.groups.values_list("pk", flat=True)) <= allowed
+
+
+def is_privileged(user):
+    """Holds more than window staff: any permission (from a role or granted directly), staff
+    status or superuser. Window staff hold no permission at all."""
+    return bool(user.is_superuser or user.is_staff or user.get_all_permissions())
+
+
+def can_edit_person(actor, target):
+    """Whether ``actor`` may change the account ``target`` through the staff editor (name,
+    login, e-mail, active flag). District administrators: only people whose highest role is
+    window staff (hole 8 of issue 15: a district administrator could take over a trainer's or
+    an administrator's account by changing its e-mail). City level: ``can_manage_user``."""
+    if actor.is_superuser:
+        return True
+    if is_city_admin(actor):
+        return can_manage_user(actor, target)
+    return not is_privileged(target)

@@ -1,11 +1,12 @@
 """Security middleware and helpers: admin two-factor enforcement, CSP, audit of role changes.
 
-* ``AdminTwoFactorMiddleware`` -- everyone who can use the Wagtail admin (superusers, trainers,
-  district and city administrators) needs a confirmed TOTP device (django-otp) and an
-  OTP-verified session for ``/admin/``; otherwise they are sent to the enrolment page
-  (``otp_setup``, QR code) or the verification page (``otp_verify``). ``LMS_REQUIRE_2FA``
-  turns this off (the test settings do, so ``client.force_login`` works for admin tests).
-  It also restricts Wagtail's "Site history" audit report to ``wagtailcore.view_modellogentry``.
+* ``TwoFactorMiddleware`` -- an account holding any permission (trainers, district and city
+  administrators, staff, superusers) acts as window staff -- no permission at all -- until its
+  session is verified with a TOTP code (django-otp), on every URL; the admin and any view
+  that refuses it send it to the enrolment page (``otp_setup``, QR code) or the verification
+  page (``otp_verify``). ``LMS_REQUIRE_2FA`` turns this off (the test settings do, so
+  ``client.force_login`` works for admin tests). It also restricts Wagtail's "Site history"
+  audit report to ``wagtailcore.view_modellogentry``.
 * ``ContentSecurityPolicyMiddleware`` -- django-csp with the admin relaxations of
   ``LMS_ADMIN_CSP_REPLACE`` on ``/admin/`` and a ``Permissions-Policy`` header.
 * Role changes (``User.groups``) are written to Wagtail's audit log as ``lms.role_change``.
@@ -15,23 +16,23 @@ from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.deprecation import MiddlewareMixin
+from django.utils.functional import LazyObject, SimpleLazyObject
 from django.utils.http import urlencode
 from django_otp import user_has_device
 from wagtail.log_actions import log
-
-from lms.organisation import roles
 
 AUDIT_LOG_PERMISSION = "wagtailcore.view_modellogentry"
 AUDIT_REPORT_VIEWS = {
     "wagtailadmin_reports:site_history",
     "wagtailadmin_reports:site_history_results",
 }
-TWO_FACTOR_ROLES = {roles.TRAINER, roles.DISTRICT_ADMIN, roles.CITY_ADMIN}
 # Admin URLs an unverified administrator may still reach.
 EXEMPT_ADMIN_VIEWS = {
     "wagtailadmin_login",
@@ -45,14 +46,19 @@ def admin_prefix():
 
 
 def requires_two_factor(user):
-    """Whether ``user`` must present a TOTP code before using the admin."""
+    """Whether ``user`` must present a TOTP code before using any permission.
+
+    Window staff hold no permission at all (lms.organisation.roles); whoever holds one -- a
+    role above
+    window staff, a permission granted directly, staff status or superuser -- needs a second
+    factor. Permission-based, so a new role or a directly granted permission is covered too.
+    """
+    user = unwrap_user(user)
     if not user.is_authenticated:
         return False
     if user.is_superuser or user.is_staff:
         return True
-    return any(roles.has_role(user, role) for role in TWO_FACTOR_ROLES) or user.has_perm(
-        roles.ADMIN_ACCESS
-    )
+    return bool(user.get_all_permissions())
 
 
 def is_two_factor_verified(user):
@@ -60,12 +66,77 @@ def is_two_factor_verified(user):
     return bool(is_verified and is_verified())
 
 
+def is_unverified_session(user):
+    """``request.user`` is a privileged account reduced to window staff (no second factor)."""
+    return isinstance(user, LazyObject) and bool(getattr(user, "lms_unverified", False))
+
+
 def can_view_audit_log(user):
     return user.is_authenticated and user.has_perm(AUDIT_LOG_PERMISSION)
 
 
-class AdminTwoFactorMiddleware(MiddlewareMixin):
-    """Place after ``django_otp.middleware.OTPMiddleware``."""
+class UnverifiedSessionUser(LazyObject):
+    """``request.user`` for a privileged account whose session has not passed the second
+    factor: the same account with the rights of window staff -- no permission, neither staff
+    nor superuser. Every check that asks ``has_perm`` (views, viewsets, Wagtail's permission
+    policies, menus) therefore refuses it, whatever the URL. Everything else (pk, name,
+    groups, ``save()``) is the real user's; the real object is never modified.
+    """
+
+    is_superuser = False
+    is_staff = False
+    lms_unverified = True
+
+    def __init__(self, user):
+        super().__init__()
+        self._wrapped = user
+
+    def _setup(self):  # pragma: no cover - always constructed with its user
+        raise AssertionError("UnverifiedSessionUser is built with its user")
+
+    def has_perm(self, perm, obj=None):
+        return False
+
+    def has_perms(self, perm_list, obj=None):
+        return not list(perm_list)
+
+    def has_module_perms(self, app_label):
+        return False
+
+    def get_all_permissions(self, obj=None):
+        return set()
+
+    get_user_permissions = get_group_permissions = get_all_permissions
+
+
+def session_user(user):
+    """The user a request acts as: unverified privileged accounts are reduced to window staff."""
+    if user.is_authenticated and not is_two_factor_verified(user) and requires_two_factor(user):
+        return UnverifiedSessionUser(user)
+    return user
+
+
+def _otp_redirect(request, user):
+    target = "otp_verify" if user_has_device(user, confirmed=True) else "otp_setup"
+    return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+
+
+class TwoFactorMiddleware(MiddlewareMixin):
+    """One rule for every view: without a verified second factor a privileged account holds
+    no permission (``UnverifiedSessionUser``). Place after ``OTPMiddleware``.
+
+    On top of that rule, for the user's convenience: the Wagtail admin sends such a session to
+    the enrolment/verification page, and so does any view that refuses it (PermissionDenied
+    or Http404) -- after the code the same URL is opened again with the full rights.
+    ``LMS_REQUIRE_2FA = False`` (developer machines, most tests) switches all of it off.
+    It also restricts Wagtail's "Site history" audit report to ``wagtailcore.view_modellogentry``.
+    """
+
+    def process_request(self, request):
+        if not getattr(settings, "LMS_REQUIRE_2FA", True):
+            return
+        user = request.user
+        request.user = SimpleLazyObject(lambda: session_user(user))
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if not request.path_info.startswith(admin_prefix()):
@@ -73,18 +144,23 @@ class AdminTwoFactorMiddleware(MiddlewareMixin):
         user = request.user
         match = request.resolver_match
         view_name = match.view_name if match else ""
+        if view_name not in EXEMPT_ADMIN_VIEWS and is_unverified_session(user):
+            return _otp_redirect(request, user)
         if (
-            getattr(settings, "LMS_REQUIRE_2FA", True)
-            and view_name not in EXEMPT_ADMIN_VIEWS
-            and requires_two_factor(user)
-            and not is_two_factor_verified(user)
+            view_name in AUDIT_REPORT_VIEWS
+            and user.has_perm("wagtailadmin.access_admin")  # others: Wagtail's own login/refusal
+            and not can_view_audit_log(user)
         ):
-            target = "otp_verify" if user_has_device(user, confirmed=True) else "otp_setup"
-            return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
-        if view_name in AUDIT_REPORT_VIEWS and not can_view_audit_log(user):
             from wagtail.admin.auth import permission_denied
 
             return permission_denied(request)
+        return None
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, PermissionDenied | Http404) and is_unverified_session(
+            request.user
+        ):
+            return _otp_redirect(request, request.user)
         return None
 
 
@@ -119,7 +195,7 @@ def unwrap_user(user):
 
     Wagtail's ``log()`` unwraps only one level of ``LazyObject``; pass it the real instance.
     """
-    from django.utils.functional import LazyObject, empty
+    from django.utils.functional import empty
 
     while isinstance(user, LazyObject):
         if user._wrapped is empty:
@@ -209,3 +285,86 @@ def axes_username(request, credentials):
     if username is None:
         username = request.POST.get("username", "") if request is not None else ""
     return str(username)[:150]
+
+
+# --- The client address (issue 15, hole 5) ---------------------------------------------------
+
+
+def client_ip(request):
+    """The client's address, the one answer for every component (django-axes, the rate limits
+    of django-ratelimit, audit data).
+
+    ``LMS_TRUSTED_PROXY_COUNT`` is the number of reverse proxies in front of the application
+    (production default 1: the TLS proxy). Each appends the address it received the request
+    from to ``X-Forwarded-For``; the client is the address that the outermost trusted proxy
+    saw, i.e. the ``count``-th entry from the right of ``X-Forwarded-For`` + ``REMOTE_ADDR``.
+    Anything further left was written by the client and is ignored. With 0 (no proxy: the
+    development server, tests) ``X-Forwarded-For`` is ignored altogether.
+    """
+    import ipaddress
+
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    count = int(getattr(settings, "LMS_TRUSTED_PROXY_COUNT", 0) or 0)
+    if count <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    chain = [part for part in forwarded if part] + [remote]
+    if len(chain) <= count:
+        # Fewer hops than configured: the request bypassed a proxy; trust only REMOTE_ADDR.
+        return remote
+    candidate = chain[-(count + 1)]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
+
+
+# Login lockouts (django-axes): per username and client address, with back-off.
+LOCKOUT_BASE_MINUTES = 15
+LOCKOUT_MAX = 24 * 60  # minutes
+
+
+def axes_cool_off(request):
+    """How long a username+address stays locked: 15 minutes after five failures, doubling with
+    each further five within 24 hours since the last successful sign-in from there (10: 30,
+    15: 60, ... at most 24 hours). Counted
+    from axes' failure log for this username and client address only, so an attacker who
+    keeps guessing extends their own lock, never anyone else's."""
+    import datetime
+
+    from axes.models import AccessFailureLog, AccessLog
+    from django.db.models import Max
+    from django.utils import timezone
+
+    minutes = LOCKOUT_BASE_MINUTES
+    if request is not None:
+        username = axes_username(request, getattr(request, "axes_credentials", None))
+        address = client_ip(request)
+        since = timezone.now() - datetime.timedelta(hours=24)
+        # A successful sign-in from there starts the count anew.
+        last_success = AccessLog.objects.filter(
+            username=username, ip_address=address, attempt_time__gte=since
+        ).aggregate(last=Max("attempt_time"))["last"]
+        failures = AccessFailureLog.objects.filter(
+            username=username, ip_address=address, attempt_time__gte=last_success or since
+        ).count()
+        limit = max(int(getattr(settings, "AXES_FAILURE_LIMIT", 5)), 1)
+        minutes = LOCKOUT_BASE_MINUTES * 2 ** max(0, failures // limit - 1)
+    return datetime.timedelta(minutes=min(minutes, LOCKOUT_MAX))
+
+
+def lockout_response(request, original_response, credentials):
+    """django-axes' locked-out page (HTTP 429) with ``Retry-After`` and the real cool-off."""
+    from axes.helpers import get_cool_off
+    from django.shortcuts import render
+
+    cool_off = get_cool_off(request)
+    seconds = int(cool_off.total_seconds()) if cool_off else 0
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "cooloff_minutes": max(1, seconds // 60),
+    }
+    response = render(request, settings.AXES_LOCKOUT_TEMPLATE, context, status=429)
+    if seconds:
+        response["Retry-After"] = str(seconds)
+    return response

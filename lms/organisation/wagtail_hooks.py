@@ -1,9 +1,12 @@
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel
+from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from . import roles
 from .admin_views import DistrictScopedViewSet, YesNoColumn
 from .forms import StaffProfileForm
 from .models import District, StaffProfile
@@ -20,8 +23,29 @@ class DistrictViewSet(ModelViewSet):
     add_to_admin_menu = False
 
 
+class PersonObjectMixin:
+    """Edit/delete a staff profile only where ``roles.can_edit_person`` allows (district
+    administrators: people whose highest role is window staff)."""
+
+    def get_object(self, *args, **kwargs):
+        obj = super().get_object(*args, **kwargs)
+        if not roles.can_edit_person(self.request.user, obj.user):
+            raise PermissionDenied
+        return obj
+
+
+class PersonEditView(PersonObjectMixin, generic.EditView):
+    pass
+
+
+class PersonDeleteView(PersonObjectMixin, generic.DeleteView):
+    pass
+
+
 class StaffProfileViewSet(DistrictScopedViewSet):
     model = StaffProfile
+    edit_view_class = PersonEditView
+    delete_view_class = PersonDeleteView
     icon = "user"
     menu_label = _("工作人员")
     list_display = [
@@ -101,6 +125,10 @@ def register_security_log_actions(actions):
     actions.register_action("lms.role_change", _("角色变更"), _("角色已变更"))
     actions.register_action("lms.otp_enrol", _("启用双重验证"), _("已启用双重验证"))
     actions.register_action("lms.otp_reset", _("重置双重验证"), _("已重置双重验证"))
+    actions.register_action(
+        "lms.email_change_requested", _("请求变更邮箱"), _("已请求变更邮箱（待本人确认）")
+    )
+    actions.register_action("lms.email_change", _("变更邮箱"), _("本人已确认邮箱变更"))
 
 
 @hooks.register("construct_reports_menu")

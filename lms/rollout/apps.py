@@ -31,6 +31,8 @@ class RolloutConfig(AppConfig):
             "rollout.add_rosterexport",
             "rollout.import_staff",
             "rollout.view_dashboard",
+            # "Enrol now" for their own district's part of a wave (scoped in the view).
+            "rollout.enrol_rolloutwave",
         ],
         "city_admin": [
             "rollout.view_rolloutwave",
@@ -53,8 +55,10 @@ class RolloutConfig(AppConfig):
     }
 
     def ready(self):
+        from certificates.exports import register_population
         from lms.jobs.tasks import register
 
-        from . import services  # noqa: F401  (signal receivers)
+        from . import services  # (signal receivers)
 
         register("staff_import", "lms.rollout.importing.run_job")
+        register_population("wave", services.wave_population)

@@ -63,11 +63,34 @@ class StaffImportForm(forms.Form):
     )
 
 
+class TrainerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        profile = getattr(user, "staff_profile", None)
+        return (profile.full_name if profile else "") or user.get_full_name() or user.username
+
+
 class TrainingSessionForm(WagtailAdminModelForm):
-    """A district administrator may only place sessions in their district and its waves."""
+    """A district administrator may only place sessions in their district and its waves.
+    The trainer list holds trainers only, shown by name (not every username in the city)."""
 
     def __init__(self, *args, for_user=None, **kwargs):
         super().__init__(*args, for_user=for_user, **kwargs)
+        from django.contrib.auth import get_user_model
+
+        from lms.organisation.roles import TRAINER
+
+        if "trainer" in self.fields:
+            field = self.fields["trainer"]
+            self.fields["trainer"] = TrainerChoiceField(
+                queryset=get_user_model()
+                .objects.filter(groups__name=TRAINER, is_active=True)
+                .select_related("staff_profile")
+                .order_by("staff_profile__full_name", "username")
+                .distinct(),
+                required=field.required,
+                label=field.label,
+                widget=field.widget,
+            )
         ids = admin_district_ids(for_user) if for_user is not None else None
         if ids is not None:
             self.fields["district"].queryset = District.objects.filter(pk__in=ids)

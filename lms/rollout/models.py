@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lms.jobs.models import FileJob, KindJobMixin, KindManager, param_property, result_property
+
 
 def private_storage():
     return storages["private"]
@@ -192,47 +194,23 @@ class ReminderLog(models.Model):
         return f"{self.kind} {self.user_id} {self.sent_on}"
 
 
-class RosterExport(models.Model):
-    """A roster export built in the background and kept in private storage."""
+class RosterExport(KindJobMixin, FileJob):
+    """A roster export built in the background and kept in private storage: a background file
+    job (lms.jobs) of kind ``roster_export``; the filters and the format are its parameters, the
+    row count its result."""
 
-    wagtail_reference_index_ignore = True  # a record, not content: no reference-index task
+    KIND = "roster_export"
+    Status = FileJob.State
+    FIELD_MAP = {"status": "state", "filters": "params", "format": "params", "row_count": "result"}
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("排队中")
-        RUNNING = "running", _("生成中")
-        DONE = "done", _("已完成")
-        FAILED = "failed", _("失败")
+    filters = param_property("filters", default={})
+    format = param_property("format", default="xlsx")
+    row_count = result_property("row_count", default=0)
 
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="roster_exports",
-        verbose_name=_("申请人"),
-    )
-    filters = models.JSONField(_("筛选条件"), default=dict, blank=True)
-    district = models.ForeignKey(
-        "lms.District",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("区"),
-        help_text=_("区管理员的导出固定为其所在区。"),
-    )
-    format = models.CharField(_("格式"), max_length=4, default="xlsx")
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default="pending")
-    file = models.FileField(
-        _("文件"), storage=private_storage, upload_to="roster_exports/", blank=True
-    )
-    row_count = models.PositiveIntegerField(_("行数"), default=0)
-    error = models.TextField(_("错误"), blank=True)
-    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    objects = KindManager()
 
     class Meta:
-        ordering = ["-created_at"]
+        proxy = True
         verbose_name = _("花名册导出")
         verbose_name_plural = _("花名册导出")
 

@@ -1,34 +1,28 @@
-"""The roster: one definition of who is enrolled, completed, passed, certified and authorised,
-shared by the exports (row by row) and the dashboards (aggregated), so their numbers agree.
+"""The roster: who is enrolled, completed, passed, certified and authorised, row by row for
+the exports and aggregated for the dashboards, so their numbers agree.
 
-Everything is built as SQL expressions (FilteredRelation, Exists, Subquery) so that a roster
-or a dashboard costs a constant number of queries whatever the number of staff. The rollout is
-the top floor: it reads the quizzes' and certificates' tables directly for that (their public
-per-user functions would cost one query per person); the rules mirror theirs:
-- best score: the highest score of a graded attempt at the course's quiz; passed: any graded
-  attempt passed;
-- a valid certificate: not revoked, not superseded, not expired;
-- authorised: every live course required for authorisation holds a valid certificate.
+Everything is built as SQL expressions (FilteredRelation, Exists, Subquery, CTEs) so that a
+roster or a dashboard costs a constant number of queries whatever the number of staff. The
+rules themselves are not written here: each comes from the app that owns it, as a queryset
+building block this module composes (``tests/rollout/test_rule_owners.py`` checks it):
+- complete: ``courses.completion.completed_q`` / ``completed_enrollments``;
+- passed and best score: ``quizzes.results.passed_attempts`` / ``graded_attempts`` /
+  ``passed_pairs``;
+- valid certificate: ``Certificate.objects.valid(at)``;
+- authorised: ``certificates.authorisation.authorised_users(at)`` (active people only).
 """
 
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import (
-    BooleanField,
-    CharField,
     Count,
-    DateTimeField,
-    DecimalField,
     Exists,
-    ExpressionWrapper,
     F,
     FilteredRelation,
     OuterRef,
     Q,
     Subquery,
-    Value,
 )
 from django.db.models.functions import TruncWeek
 from django.db.models.sql.constants import LOUTER
@@ -36,9 +30,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_cte import CTE, with_cte
 
-from certificates.authorisation import required_courses
+from certificates.authorisation import authorised_expression, authorised_users, required_courses
+from certificates.models import Certificate
+from courses.completion import completed_q
 from courses.models import CoursePage, Enrollment
 from lms.organisation.models import District, StaffProfile
+from quizzes.results import graded_attempts, passed_attempts, passed_pairs
 
 NOT_ENROLLED = "not_enrolled"
 IN_PROGRESS = "in_progress"
@@ -60,13 +57,6 @@ STATUS_CHOICES = [
     (NOT_AUTHORISED, _("不具备上岗资格")),
 ]
 STATUS_LABELS = dict(STATUS_CHOICES)
-
-
-def _model(app_label, name):
-    try:
-        return apps.get_model(app_label, name)
-    except LookupError:  # that app has not defined it (yet)
-        return None
 
 
 @dataclass
@@ -105,71 +95,32 @@ class RosterFilter:
         }
 
 
-# -- expressions -------------------------------------------------------------------------------
-
-
-def graded_attempts(user_ref, course_ref):
-    Attempt = _model("quizzes", "Attempt")
-    if Attempt is None:
-        return None
-    return Attempt.objects.filter(
-        user_id=OuterRef(user_ref), quiz__course_id=OuterRef(course_ref), status="graded"
-    )
+# -- expressions (composed from the owners' building blocks) ---------------------------------
 
 
 def best_score_expr(user_ref, course_ref):
-    attempts = graded_attempts(user_ref, course_ref)
-    if attempts is None:
-        return Value(None, output_field=DecimalField(max_digits=5, decimal_places=2))
+    attempts = graded_attempts().filter(
+        user_id=OuterRef(user_ref), quiz__course_id=OuterRef(course_ref)
+    )
     return Subquery(attempts.order_by("-score").values("score")[:1])
 
 
 def passed_expr(user_ref, course_ref):
-    attempts = graded_attempts(user_ref, course_ref)
-    if attempts is None:
-        return Value(False, output_field=BooleanField())
-    return Exists(attempts.filter(passed=True))
-
-
-def valid_certificates(now):
-    Certificate = _model("certificates", "Certificate")
-    if Certificate is None:
-        return None
-    if hasattr(Certificate.objects, "valid"):  # certificates' own definition
-        return Certificate.objects.valid(at=now)
-    return Certificate.objects.filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now),
-        revoked_at__isnull=True,
-        superseded_by__isnull=True,
+    return Exists(
+        passed_attempts().filter(user_id=OuterRef(user_ref), quiz__course_id=OuterRef(course_ref))
     )
 
 
 def certificate_subquery(user_ref, course_ref, now, column):
-    certs = valid_certificates(now)
-    if certs is None:
-        output = DateTimeField() if column == "expires_at" else CharField()
-        return Value(None, output_field=output)
-    certs = certs.filter(user_id=OuterRef(user_ref), course_id=OuterRef(course_ref))
+    certs = Certificate.objects.valid(now).filter(
+        user_id=OuterRef(user_ref), course_id=OuterRef(course_ref)
+    )
     return Subquery(certs.order_by("-issued_at").values(column)[:1])
 
 
-def certified_expr(user_ref, course_ref, now):
-    certs = valid_certificates(now)
-    if certs is None:
-        return Value(False, output_field=BooleanField())
-    return Exists(certs.filter(user_id=OuterRef(user_ref), course_id=OuterRef(course_ref)))
-
-
-def authorised_expr(user_ref, now):
-    """True when every live required course has a valid certificate of the user (as
-    certificates.authorisation.authorised_user_ids: no required course → authorised)."""
-    certs = valid_certificates(now)
-    if certs is None:
-        return Value(False, output_field=BooleanField())
-    missing = required_courses().filter(
-        ~Exists(certs.filter(user_id=OuterRef(OuterRef(user_ref)), course_id=OuterRef("pk")))
-    )
-    return ExpressionWrapper(~Exists(missing), output_field=BooleanField())
+def required_course_ids():
+    """One query; passed to the authorisation building blocks so they need none."""
+    return list(required_courses().values_list("pk", flat=True))
 
 
 # -- the roster, row by row --------------------------------------------------------------------
@@ -236,7 +187,7 @@ def roster_queryset(filt, now=None):
         passed=passed_expr("pk", "enr__course_id"),
         cert_serial=certificate_subquery("pk", "enr__course_id", now, "serial"),
         cert_expires_at=certificate_subquery("pk", "enr__course_id", now, "expires_at"),
-        authorised=authorised_expr("pk", now),
+        authorised=authorised_expression("pk", now),
     )
     qs = filter_status(qs, filt.status, now)
     return qs.order_by(
@@ -246,8 +197,9 @@ def roster_queryset(filt, now=None):
 
 def filter_status(qs, status, now):
     """Filter roster rows by status through the row's own annotated columns (enr_course_id,
-    completed_at, due_at, passed…): a lookup through ``enr__…`` in ``filter()`` would join the
-    enrollments a second time and repeat each row once per enrollment of the person."""
+    completed_at, due_at, passed…) with the owners' rules (``completed_q``): a lookup through
+    ``enr__…`` in ``filter()`` would join the enrollments a second time and repeat each row
+    once per enrollment of the person (finding 1 of issue 16)."""
     if not status:
         return qs
     enrolled = Q(enr_course_id__isnull=False)
@@ -257,12 +209,12 @@ def filter_status(qs, status, now):
         return qs.filter(
             enrolled,
             Q(due_at__isnull=True) | Q(due_at__gte=now),
-            completed_at__isnull=True,
+            ~completed_q(),
         )
     if status == OVERDUE:
-        return qs.filter(enrolled, completed_at__isnull=True, due_at__lt=now)
+        return qs.filter(enrolled, ~completed_q(), due_at__lt=now)
     if status == COMPLETED:
-        return qs.filter(enrolled, completed_at__isnull=False)
+        return qs.filter(enrolled, completed_q())
     if status == PASSED:
         return qs.filter(enrolled, passed=True)
     if status == CERTIFIED:
@@ -318,42 +270,22 @@ def enrollment_queryset(filt):
     return qs
 
 
-def passed_pairs():
-    """A CTE of the distinct (user_id, course_id) with a passed graded attempt, or None."""
-    Attempt = _model("quizzes", "Attempt")
-    if Attempt is None:
-        return None
-    pairs = Attempt.objects.filter(status="graded", passed=True).order_by()
-    return CTE(pairs.values("user_id", course_id=F("quiz__course_id")).distinct(), name="passed")
+def passed_cte():
+    """A CTE of the distinct (user_id, course_id) who passed (quizzes' building block)."""
+    return CTE(passed_pairs(), name="passed")
 
 
-def certified_pairs(now):
-    """A CTE of the distinct (user_id, course_id) holding a valid certificate, or None."""
-    certs = valid_certificates(now)
-    if certs is None:
-        return None
-    return CTE(certs.order_by().values("user_id", "course_id").distinct(), name="certified")
+def certified_cte(now):
+    """A CTE of the distinct (user_id, course_id) holding a valid certificate at ``now``."""
+    pairs = Certificate.objects.valid(now).order_by().values("user_id", "course_id").distinct()
+    return CTE(pairs, name="certified")
 
 
-def authorised_users(now):
-    """A CTE of the user ids holding a valid certificate for every live required course, or
-    None when no course is required (then everybody is authorised) or certificates are absent.
-    One query for the required course ids."""
-    certs = valid_certificates(now)
-    if certs is None:
-        return None
-    required = list(required_courses().values_list("pk", flat=True))
-    if not required:
-        return None
-    holders = (
-        certs.order_by()
-        .filter(course_id__in=required)
-        .values("user_id")
-        .annotate(held=Count("course_id", distinct=True))
-        .filter(held=len(required))
-        .values("user_id")
-    )
-    return CTE(holders, name="authorised")
+def authorised_cte(now):
+    """A CTE of the user ids authorised at ``now`` (certificates' building block). One query
+    for the required course ids."""
+    users = authorised_users(now, required_course_ids()).order_by().values(user_id=F("pk"))
+    return CTE(users, name="authorised")
 
 
 def _left_join(cte, qs, **on):
@@ -369,20 +301,16 @@ def counts_by_district_course(filt, now=None):
     qs = enrollment_queryset(filt)
     counts = {
         "enrolled": Count("id"),
-        "completed": Count("id", filter=Q(completed_at__isnull=False)),
-        "overdue": Count("id", filter=Q(completed_at__isnull=True, due_at__lt=now)),
+        "completed": Count("id", filter=completed_q()),
+        "overdue": Count("id", filter=~completed_q() & Q(due_at__lt=now)),
     }
     ctes = []
-    for name, cte in (("passed", passed_pairs()), ("certified", certified_pairs(now))):
-        if cte is None:
-            counts[name] = Value(0)
-            continue
+    for name, cte in (("passed", passed_cte()), ("certified", certified_cte(now))):
         qs = _left_join(cte, qs, user_id="user_id", course_id="course_id")
         counts[name] = Count(cte.col.user_id)
         ctes.append(cte)
     qs = qs.values("user__staff_profile__district_id", "course_id").annotate(**counts).order_by()
-    if ctes:
-        qs = with_cte(*ctes, select=qs)
+    qs = with_cte(*ctes, select=qs)
     return {(row.pop("user__staff_profile__district_id"), row.pop("course_id")): row for row in qs}
 
 
@@ -394,25 +322,18 @@ def people_by_district(filt, now=None):
     enrollments = Enrollment.objects.filter(user_id=OuterRef("user_id"))
     if filt.course_ids is not None:
         enrollments = enrollments.filter(course_id__in=filt.course_ids)
-    qs = staff_queryset(filt)
-    authorised = authorised_users(now)
-    if authorised is None:
-        everybody = valid_certificates(now) is not None
-        authorised_count = Count("id") if everybody else Value(0)
-    else:
-        qs = _left_join(authorised, qs, user_id="user_id")
-        authorised_count = Count(authorised.col.user_id)
+    authorised = authorised_cte(now)
+    qs = _left_join(authorised, staff_queryset(filt), user_id="user_id")
     qs = (
         qs.values("district_id")
         .annotate(
             staff=Count("id"),
-            authorised=authorised_count,
+            authorised=Count(authorised.col.user_id),
             not_enrolled=Count("id", filter=~Q(Exists(enrollments))),
         )
         .order_by()
     )
-    if authorised is not None:
-        qs = with_cte(authorised, select=qs)
+    qs = with_cte(authorised, select=qs)
     return {row.pop("district_id"): row for row in qs}
 
 
@@ -420,7 +341,7 @@ def weekly_completions(filt):
     """[(week_start_date, completions)] of the roster's enrollments, in one query."""
     qs = (
         enrollment_queryset(filt)
-        .filter(completed_at__isnull=False)
+        .filter(completed_q())
         .annotate(week=TruncWeek("completed_at", tzinfo=timezone.get_current_timezone()))
         .values("week")
         .annotate(n=Count("id"))

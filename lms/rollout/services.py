@@ -10,6 +10,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django_tasks import task
 
+from courses.enrolment import enrol_many
 from lms.organisation.models import StaffProfile
 from lms.organisation.signals import staff_joined
 
@@ -21,7 +22,6 @@ logger = logging.getLogger(__name__)
 def _enrol_and_link(wave, user_ids, courses):
     """Enrol ``user_ids`` in ``courses`` through courses' public API and record the enrolments
     this wave created (WaveEnrolment). Returns the number created."""
-    from courses.enrolment import enrol_many
     from courses.models import Enrollment
 
     user_ids = list(user_ids)
@@ -42,12 +42,25 @@ def _enrol_and_link(wave, user_ids, courses):
 
 
 def wave_staff(wave, district_ids=None):
-    """Who belongs to a wave: the active staff of its districts (optionally only of
-    ``district_ids``)."""
+    """The one definition of who belongs to a wave: the active staff of its districts
+    (optionally only of ``district_ids``)."""
     qs = StaffProfile.objects.active().filter(district__in=wave.districts.all())
     if district_ids is not None:
         qs = qs.filter(district_id__in=district_ids)
     return qs
+
+
+def wave_member_ids(wave, district_ids=None) -> list:
+    """User ids of the wave's members: what the rollout hands down to lower floors
+    (certificates never look waves up)."""
+    return list(wave_staff(wave, district_ids).values_list("user_id", flat=True))
+
+
+def wave_population(wave_id):
+    """``(user_ids, course_ids)`` of a wave, for certificates' batch downloads (registered in
+    ``RolloutConfig.ready`` with ``certificates.exports.register_population``)."""
+    wave = RolloutWave.objects.get(pk=wave_id)
+    return wave_member_ids(wave), list(wave.courses.values_list("pk", flat=True))
 
 
 def enrol_wave(wave, district_ids=None):

@@ -26,6 +26,7 @@ from lms.organisation.roles import (
     is_admin,
     is_city_admin,
     is_district_admin,
+    scope_to_districts,
 )
 
 from . import dashboards, exports, importing, reminders
@@ -35,8 +36,11 @@ from .roster import RosterFilter, roster_queryset, roster_values
 from .services import enrol_wave, enrolment_preview
 
 
-def require_admin(user):
-    if not is_admin(user):
+def require_perm(user, *perms):
+    """Every rollout view opens its door with Django permissions (granted by
+    lms.organisation.roles); the district scope (``admin_district_ids``) then limits what it
+    shows."""
+    if not user.has_perms(perms):
         raise PermissionDenied
 
 
@@ -58,11 +62,21 @@ def visible_sessions(user):
         return qs
     q = Q(pk__in=[])
     ids = admin_district_ids(user) if is_district_admin(user) else []
+    if not user.has_perm("rollout.view_trainingsession"):
+        return qs.none()
     if ids:
         q |= Q(district__in=ids) | Q(district__isnull=True, wave__districts__in=ids)
     if user.is_authenticated:
         q |= Q(trainer=user)
     return qs.filter(q).distinct()
+
+
+def editable_sessions(user):
+    """Sessions ``user`` may change: city level all; a district administrator only those of
+    their own district (never a city-wide session, which has no district)."""
+    if not user.has_perm("rollout.change_trainingsession"):
+        return TrainingSession.objects.none()
+    return scope_to_districts(TrainingSession.objects.all(), user)
 
 
 class AdminTemplateView(WagtailAdminTemplateMixin, TemplateView):
@@ -163,7 +177,7 @@ class CityDashboardView(DashboardMixin, AdminTemplateView):
     page_title = gettext_lazy("全市培训看板")
 
     def dispatch(self, request, *args, **kwargs):
-        require_admin(request.user)
+        require_perm(request.user, "rollout.view_dashboard")
         if not is_city_admin(request.user):
             ids = admin_district_ids(request.user)
             if not ids:
@@ -183,7 +197,7 @@ class DistrictDashboardView(DashboardMixin, AdminTemplateView):
     template_name = "rollout/admin/district_dashboard.html"
 
     def dispatch(self, request, district_id, *args, **kwargs):
-        require_admin(request.user)
+        require_perm(request.user, "rollout.view_dashboard")
         self.district = get_object_or_404(District, pk=district_id)
         if not can_administer_district(request.user, self.district.pk):
             raise Http404
@@ -212,7 +226,7 @@ class RemindOverdueView(View):
     administrator's scope now (at most once a day each), says how many, and logs it."""
 
     def post(self, request):
-        require_admin(request.user)
+        require_perm(request.user, "rollout.view_dashboard")
         allowed = admin_district_ids(request.user)
         district_id = request.POST.get("district", "")
         ids = allowed
@@ -261,7 +275,9 @@ class RosterReportView(ReportView):
     paginate_by = 100
 
     def dispatch(self, request, *args, **kwargs):
-        require_admin(request.user)
+        require_perm(request.user, "rollout.view_rosterexport")
+        if not is_admin(request.user):
+            raise PermissionDenied
         self.form = RosterFilterForm(request.GET or None, user=request.user)
         return super().dispatch(request, *args, **kwargs)
 
@@ -318,7 +334,9 @@ class ExportCSVView(View):
     """Streams the roster as CSV (UTF-8 with BOM), memory flat in the number of rows."""
 
     def get(self, request):
-        require_admin(request.user)
+        require_perm(request.user, "rollout.view_rosterexport", "rollout.add_rosterexport")
+        if not is_admin(request.user):
+            raise PermissionDenied
         form = RosterFilterForm(request.GET or None, user=request.user)
         filt = form.roster_filter()
         exports.record_export(request.user, filt, "csv")
@@ -337,7 +355,9 @@ class ExportXLSXView(View):
     task (immediate in dev/tests)."""
 
     def post(self, request):
-        require_admin(request.user)
+        require_perm(request.user, "rollout.view_rosterexport", "rollout.add_rosterexport")
+        if not is_admin(request.user):
+            raise PermissionDenied
         form = RosterFilterForm(request.POST or None, user=request.user)
         filt = form.roster_filter().resolve()
         fmt = "pdf" if request.POST.get("format") == "pdf" else "xlsx"
@@ -352,7 +372,7 @@ class ExportListView(AdminTemplateView):
     page_title = gettext_lazy("花名册导出")
 
     def dispatch(self, request, *args, **kwargs):
-        require_admin(request.user)
+        require_perm(request.user, "rollout.view_rosterexport")
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -374,6 +394,8 @@ class ExportDownloadView(LoginRequiredMixin, View):
     """Serves a finished export from private storage to its requester (or a city admin)."""
 
     def get(self, request, pk):
+        if not request.user.has_perm("rollout.view_rosterexport"):
+            raise Http404
         export = get_object_or_404(visible_exports(request.user), pk=pk)
         if export.district_id and not can_administer_district(request.user, export.district_id):
             raise Http404
@@ -434,7 +456,9 @@ class EnrolWaveView(AdminTemplateView):
     page_title = gettext_lazy("立即报名")
 
     def dispatch(self, request, pk, *args, **kwargs):
-        require_admin(request.user)
+        require_perm(request.user, "rollout.enrol_rolloutwave")
+        if not is_admin(request.user):
+            raise PermissionDenied
         self.wave = get_object_or_404(visible_waves(request.user), pk=pk)
         return super().dispatch(request, *args, **kwargs)
 
@@ -461,6 +485,9 @@ class AttendanceView(AdminTemplateView):
     template_name = "rollout/admin/attendance.html"
 
     def dispatch(self, request, pk, *args, **kwargs):
+        require_perm(request.user, "rollout.view_attendance")
+        if request.method == "POST":
+            require_perm(request.user, "rollout.change_attendance")
         self.session = get_object_or_404(visible_sessions(request.user), pk=pk)
         return super().dispatch(request, *args, **kwargs)
 

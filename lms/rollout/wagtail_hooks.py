@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404
 from django.urls import include, path, reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -11,19 +10,24 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.models import CreateView, EditView, IndexView
 from wagtail.admin.widgets import ListingButton
 
-from lms.organisation.admin_views import SafeExportViewSet
+from lms.organisation.admin_views import DistrictScopedViewSet
 from lms.organisation.models import District
-from lms.organisation.roles import is_admin, is_trainer
+from lms.organisation.roles import is_admin
 
 from . import admin_urls
 from .forms import RolloutWaveForm, TrainingSessionForm
 from .models import RolloutWave, TrainingSession
 from .services import enrolment_preview
-from .views import visible_sessions, visible_waves
+from .views import editable_sessions, visible_sessions, visible_waves
+
+
+def perm(*perms):
+    """A menu/button check: the user holds every one of ``perms``."""
+    return lambda user: user.has_perms(perms)
 
 
 class RoleMenuItem(MenuItem):
-    def __init__(self, *args, check=is_admin, **kwargs):
+    def __init__(self, *args, check, **kwargs):
         super().__init__(*args, **kwargs)
         self.check = check
 
@@ -34,56 +38,33 @@ class RoleMenuItem(MenuItem):
 # -- viewsets ----------------------------------------------------------------------------------
 
 
-class ScopedQuerysetMixin:
-    """Every view of the viewset (index, edit, delete, inspect, history…) finds objects only
-    through ``scope``: another district's wave or session is a 404."""
-
-    scope = None
-
-    def get_base_queryset(self):
-        allowed = type(self).scope(self.request.user).values("pk")
-        return super().get_base_queryset().filter(pk__in=allowed)
-
-    def get_object(self, *args, **kwargs):
-        obj = super().get_object(*args, **kwargs)
-        if not type(self).scope(self.request.user).filter(pk=obj.pk).exists():
-            raise Http404
-        return obj
-
-
-def _scoped(view_class, scope):
-    return type(
-        f"Scoped{view_class.__name__}",
-        (ScopedQuerysetMixin, view_class),
-        {"scope": staticmethod(scope)},
-    )
-
-
 def _waves_for(user):
-    """Waves hold no personal data: trainers see them all; administrators their districts'."""
-    if is_trainer(user) and not is_admin(user):
+    """Waves hold no personal data: whoever may view waves without administering districts
+    (trainers) sees them all; administrators their districts'."""
+    if not user.has_perm("rollout.view_rolloutwave"):
+        return RolloutWave.objects.none()
+    if not is_admin(user):
         return RolloutWave.objects.all()
     return visible_waves(user)
 
 
-class ScopedViewSet(SafeExportViewSet):
-    scope = None
+class ScopedViewSet(DistrictScopedViewSet):
+    """Rollout viewsets on the common district-scope base class; ``visible(user)`` and
+    ``editable(user)`` (default: ``visible``) are the querysets of the rollout rules."""
+
+    visible = None
+    editable = None
     extra_buttons = ()
+
+    def scope(self, queryset, user):
+        return queryset.filter(pk__in=type(self).visible(user).values("pk"))
+
+    def edit_scope(self, queryset, user):
+        rule = type(self).editable or type(self).visible
+        return queryset.filter(pk__in=rule(user).values("pk"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for attr in (
-            "index_view_class",
-            "edit_view_class",
-            "delete_view_class",
-            "inspect_view_class",
-            "history_view_class",
-            "usage_view_class",
-            "copy_view_class",
-        ):
-            view_class = getattr(self, attr, None)
-            if view_class is not None:
-                setattr(self, attr, _scoped(view_class, type(self).scope))
         buttons = self.extra_buttons
         index = self.index_view_class
 
@@ -195,7 +176,7 @@ class WaveIndexView(IndexView):
 
 class RolloutWaveViewSet(ScopedViewSet):
     model = RolloutWave
-    scope = staticmethod(_waves_for)
+    visible = staticmethod(_waves_for)
     icon = "calendar-alt"
     menu_label = _("培训批次")
     url_prefix = "rollout/waves"
@@ -209,7 +190,14 @@ class RolloutWaveViewSet(ScopedViewSet):
     index_view_class = WaveIndexView
     add_view_class = WaveCreateView
     edit_view_class = WaveEditView
-    extra_buttons = [(_("立即报名"), "rollout_admin:enrol_wave", "user", is_admin)]
+    extra_buttons = [
+        (
+            _("立即报名"),
+            "rollout_admin:enrol_wave",
+            "user",
+            lambda u: u.has_perm("rollout.enrol_rolloutwave") and is_admin(u),
+        )
+    ]
 
     def get_form_class(self, for_update=False):
         return RolloutWaveForm
@@ -217,7 +205,10 @@ class RolloutWaveViewSet(ScopedViewSet):
 
 class TrainingSessionViewSet(ScopedViewSet):
     model = TrainingSession
-    scope = staticmethod(visible_sessions)
+    visible = staticmethod(visible_sessions)
+    # Hole 9 (issue 15): a district administrator sees the city-wide sessions of waves that
+    # cover their district but changes only their own district's sessions.
+    editable = staticmethod(editable_sessions)
     icon = "group"
     menu_label = _("现场培训")
     url_prefix = "rollout/sessions"
@@ -231,7 +222,7 @@ class TrainingSessionViewSet(ScopedViewSet):
         return TrainingSessionForm
 
     extra_buttons = [
-        (_("考勤"), "rollout_admin:attendance", "tasks", lambda u: is_admin(u) or is_trainer(u))
+        (_("考勤"), "rollout_admin:attendance", "tasks", perm("rollout.view_attendance"))
     ]
 
 
@@ -251,41 +242,54 @@ def register_rollout_urls():
 
 @hooks.register("register_admin_menu_item")
 def register_rollout_menu():
-    def staff_or_admin(user):
-        return is_admin(user) or is_trainer(user)
-
     items = [
         RoleMenuItem(
-            _("培训看板"), reverse("rollout_admin:dashboard"), icon_name="table", order=100
+            _("培训看板"),
+            reverse("rollout_admin:dashboard"),
+            icon_name="table",
+            order=100,
+            check=perm("rollout.view_dashboard"),
         ),
         RoleMenuItem(
             _("培训批次"),
             reverse("rollout_waves:index"),
             icon_name="calendar-alt",
             order=200,
-            check=staff_or_admin,
+            check=perm("rollout.view_rolloutwave"),
         ),
         RoleMenuItem(
             _("现场培训"),
             reverse("rollout_sessions:index"),
             icon_name="group",
             order=300,
-            check=staff_or_admin,
+            check=perm("rollout.view_trainingsession"),
         ),
         RoleMenuItem(
-            _("培训花名册"), reverse("rollout_admin:roster"), icon_name="list-ul", order=400
+            _("培训花名册"),
+            reverse("rollout_admin:roster"),
+            icon_name="list-ul",
+            order=400,
+            check=perm("rollout.view_rosterexport"),
         ),
         RoleMenuItem(
-            _("花名册导出"), reverse("rollout_admin:exports"), icon_name="download", order=500
+            _("花名册导出"),
+            reverse("rollout_admin:exports"),
+            icon_name="download",
+            order=500,
+            check=perm("rollout.view_rosterexport"),
         ),
         RoleMenuItem(
-            _("导入工作人员"), reverse("rollout_admin:import"), icon_name="upload", order=600
+            _("导入工作人员"),
+            reverse("rollout_admin:import"),
+            icon_name="upload",
+            order=600,
+            check=perm("rollout.import_staff"),
         ),
     ]
 
     class RolloutSubmenu(SubmenuMenuItem):
         def is_shown(self, request):
-            return staff_or_admin(request.user)
+            return any(item.is_shown(request) for item in items)
 
     return RolloutSubmenu(_("滚动培训"), Menu(items=items), icon_name="date", order=250)
 

@@ -39,7 +39,8 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",
-    "wagtail.users",
+    # wagtail.users with our user editor (lms.organisation.user_admin.UserViewSet)
+    "lms.organisation.users_app.WagtailUsersConfig",
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
@@ -74,7 +75,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "lms.organisation.security.AdminTwoFactorMiddleware",
+    "lms.organisation.security.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -112,9 +113,16 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and a busy timeout keep concurrent requests from failing with "database is locked".
+    # WAL and a busy timeout keep concurrent requests from failing with "database is locked";
+    # IMMEDIATE transactions take the write lock at BEGIN, where the busy timeout applies. With
+    # deferred ones, two transactions that read and then write (an autosave) deadlock on the
+    # upgrade and one fails at once, timeout or not (tests/lms/test_sqlite_concurrency.py).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # No JIT compilation: the roster and dashboard queries are estimated above PostgreSQL's
@@ -169,9 +177,22 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", 8 * 3600))  # one working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
-# Login throttling (django-axes): 5 failures lock the username from that address for 30 minutes.
+# The client address (docs/SECURITY.md): the number of reverse proxies in front of the app.
+# Every component (django-axes, django-ratelimit, audit data) takes it from
+# lms.organisation.security.client_ip. 0 ignores X-Forwarded-For (no proxy); production
+# defaults to 1.
+LMS_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
+RATELIMIT_IP_META_KEY = "lms.organisation.security.client_ip"
+
+# Login throttling (django-axes): 5 failures lock that username from that client address for
+# 15 minutes, doubling with each further 5 failures in 24 hours
+# (lms.organisation.security.axes_cool_off).
 AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = 0.5
+AXES_COOLOFF_TIME = "lms.organisation.security.axes_cool_off"
+AXES_USE_ATTEMPT_EXPIRATION = True  # each username+address expires on its own cool-off
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # the back-off counts these
+AXES_CLIENT_IP_CALLABLE = "lms.organisation.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "lms.organisation.security.lockout_response"  # HTTP 429 with Retry-After
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
@@ -232,6 +253,7 @@ UPLOAD_LIMITS = {
 }  # fmt: skip
 MAX_UPLOAD_COMPRESSION_RATIO = 100  # ZIP members (XLSX, DOCX…) inflating more are refused
 MAX_UPLOAD_UNCOMPRESSED = 50 * 1024 * 1024
+FILE_JOB_LIFETIME_DAYS = 7  # background file jobs (imports, exports): manage.py purge_file_jobs
 
 # Background tasks (django_tasks): run immediately unless an environment chooses a worker.
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate")
@@ -241,7 +263,9 @@ elif TASKS_BACKEND == "rq":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     RQ_QUEUES = {
-        "default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 900}
+        "default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 900},
+        # lms/jobs/scheduling.py: jobs enqueued by ``rqcron lms.jobs.cron``, run by a plain worker
+        "scheduled": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 300},
     }
 else:
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -272,6 +296,7 @@ WAGTAILDOCS_EXTENSIONS = [
     "csv", "docx", "mp4", "odt", "pdf", "pptx", "txt", "webm", "xlsx", "zip"
 ]  # fmt: skip
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "lms.organisation.forms.DocumentForm"  # lms.organisation.uploads
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAIL_ENABLE_UPDATE_CHECK = False
@@ -293,13 +318,21 @@ HOME_SECTIONS = [
     "courses.views.home_section",
 ]
 # Sections higher apps add to a course page: callables (request, course) -> dict | None.
-COURSE_PAGE_SECTIONS = ["quizzes.views.course_page_section"]
+COURSE_PAGE_SECTIONS = [
+    "certificates.views.course_page_section",
+    "quizzes.views.course_page_section",
+]
+# What a learner still needs for a course's certificate and for authorisation: a callable
+# (user, course) -> object with .message() (certificates.standing), shown after every lesson
+# and quiz result by the lower floors, which cannot import certificates.
+COURSE_STANDING = "certificates.standing.course_standing"
 
 # --- Security hardening (docs/SECURITY.md) ---------------------------------------------------
-# Two-factor authentication (django-otp TOTP) for everyone who can open the Wagtail admin:
+# Two-factor authentication (django-otp TOTP) for every account that holds a permission:
 # superusers, trainers, district and city administrators.
-# lms.organisation.security.AdminTwoFactorMiddleware
-# sends an unverified session to the enrolment (QR code) or verification page.
+# lms.organisation.security.TwoFactorMiddleware
+# withholds every permission from an unverified session (on every URL) and sends it to the
+# enrolment (QR code) or verification page.
 LMS_REQUIRE_2FA = env_bool("LMS_REQUIRE_2FA", True)
 OTP_TOTP_ISSUER = "IP-Window-Training"
 SECURE_REFERRER_POLICY = "same-origin"

@@ -196,13 +196,88 @@ def html_to_plain(value: str) -> str:
     )
 
 
+#: Deepest nesting of HTML elements accepted in a text (real questions stay under 10).
+MAX_HTML_DEPTH = 32
+#: Markdown: deepest nesting of [ ] ( ) < >, most openers left unclosed, deepest nesting of
+#: blockquotes and indented lists. Python-Markdown scans from each opener to its closer (or
+#: the end of the text) and nests blocks recursively, so unbounded nesting or many unclosed
+#: openers make the conversion quadratic.
+MAX_MARKDOWN_BRACKETS = 16
+
+_VOID_TAGS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"}
+    | {"source", "track", "wbr"}
+)
+_TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^<>]*?(/?)>")
+# The start of a Markdown line: its indentation (list nesting) and blockquote markers.
+_MARKDOWN_BLOCK_RE = re.compile(r"^([ \t]*)((?:>[ \t]*)*)", re.MULTILINE)
+_BRACKETS = {"[": "]", "(": ")", "<": ">"}
+_CLOSERS = {closer: opener for opener, closer in _BRACKETS.items()}
+
+
+def _too_deep() -> TextConversionError:
+    return TextConversionError(
+        _("文本嵌套过深：HTML 标签最多嵌套 %(depth)d 层。") % {"depth": MAX_HTML_DEPTH}
+    )
+
+
+def check_nesting(text: str, fmt: str) -> None:
+    """Raise :class:`TextConversionError` for text nested too deeply to convert in linear
+    time (one pass, linear in the text)."""
+    if fmt == "plain":
+        return
+    if "<" in text:
+        depth = 0
+        for match in _TAG_RE.finditer(text):
+            closing, name, self_closing = match.groups()
+            if name.lower() in _VOID_TAGS or self_closing:
+                continue
+            depth = max(0, depth - 1) if closing else depth + 1
+            if depth > MAX_HTML_DEPTH:
+                raise _too_deep()
+    if fmt != "markdown":
+        return
+    for match in _MARKDOWN_BLOCK_RE.finditer(text):
+        indent, quotes = match.groups()
+        if len(indent.expandtabs(4)) // 4 + quotes.count(">") > MAX_MARKDOWN_BRACKETS:
+            raise TextConversionError(
+                _("Markdown 文本中的引用或列表嵌套过深（最多 %(count)d 层）。")
+                % {"count": MAX_MARKDOWN_BRACKETS}
+            )
+    stack: list[str] = []
+    unclosed = 0
+    for char in text:
+        if char in _BRACKETS:
+            stack.append(char)
+            if len(stack) > MAX_MARKDOWN_BRACKETS:
+                break
+        elif char in _CLOSERS:
+            opener = _CLOSERS[char]
+            # Openers skipped by this closer are never closed.
+            while stack and stack[-1] != opener:
+                stack.pop()
+                unclosed += 1
+            if stack:
+                stack.pop()
+        if unclosed > MAX_MARKDOWN_BRACKETS:
+            break
+    if len(stack) + unclosed > MAX_MARKDOWN_BRACKETS:
+        raise TextConversionError(
+            _("Markdown 文本中的括号嵌套过深或未配对的过多（最多 %(count)d 个）。")
+            % {"count": MAX_MARKDOWN_BRACKETS}
+        )
+
+
 def render_text(text: str, fmt: str) -> str:
-    """Convert source text in one of :data:`FORMATS` to safe HTML (see the module docstring)."""
+    """Convert source text in one of :data:`FORMATS` to safe HTML (see the module docstring).
+
+    Raises :class:`TextConversionError` for text nested too deeply (:func:`check_nesting`)."""
     text = text.strip()
     if not text:
         return ""
     if fmt == "plain":
         return plain_to_html(text)
+    check_nesting(text, fmt)
     if fmt == "markdown":
         try:
             converted = markdown_lib.markdown(
@@ -213,8 +288,11 @@ def render_text(text: str, fmt: str) -> str:
         return sanitize_html(converted)
     if fmt == "html":
         return sanitize_html(text)
-    # "moodle": HTML allowed, line breaks kept.
-    return sanitize_html(sanitize_html(text).replace("\n", "<br>"))
+    # "moodle": HTML allowed, line breaks kept. A stable result needs no second pass.
+    cleaned = sanitize_html(text)
+    if "\n" not in cleaned:
+        return cleaned
+    return sanitize_html(cleaned.replace("\n", "<br>"))
 
 
 def render_question_text(fmt: str, before: str, after: str | None = None) -> tuple[str, bool]:

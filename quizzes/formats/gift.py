@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 
 from .base import (
     FORMATS,
@@ -58,8 +57,12 @@ from .base import (
     render_text,
 )
 
-__all__ = ["parse_gift"]
+__all__ = ["MAX_FILE_CHARS", "MAX_QUESTION_CHARS", "parse_gift"]
 
+#: Longest file read (characters; the upload limit is 5 MB) and longest question (its source
+#: lines joined). Real questions are far shorter; the caps keep parsing time linear.
+MAX_FILE_CHARS = 5_000_000
+MAX_QUESTION_CHARS = 20_000
 # Escape sequences: the character after the backslash -> the character it stands for.
 _ESCAPES = {"\\": "\\", ":": ":", "#": "#", "=": "=", "{": "{", "}": "}", "~": "~", "n": "\n"}
 # In a _Src shadow, an escaped character is this (never a GIFT control character).
@@ -91,34 +94,33 @@ class _QuestionError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
 class _Src:
     """A piece of GIFT source in which each escape sequence is one inert character.
 
     ``shadow`` is what the parser searches: escaped characters appear there as ``_ESCAPED``
-    so that ``\\#`` never looks like ``#``. ``chars`` holds the real (unescaped) characters;
-    both always have the same length.
+    so that ``\\#`` never looks like ``#``. ``chars`` holds the real (unescaped) text; both
+    always have the same length. Both are built by one regular-expression pass and sliced
+    as strings, so parsing stays linear in the size of the file.
     """
 
-    shadow: str
-    chars: tuple[str, ...]
+    __slots__ = ("chars", "shadow")
+
+    def __init__(self, shadow: str, chars: str):
+        self.shadow = shadow
+        self.chars = chars
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Src) and (self.shadow, self.chars) == (other.shadow, other.chars)
+
+    __hash__ = None  # mutable-looking; never used as a key
 
     @classmethod
     def parse(cls, raw: str) -> _Src:
-        shadow: list[str] = []
-        chars: list[str] = []
-        i, length = 0, len(raw)
-        while i < length:
-            char = raw[i]
-            if char == "\\" and i + 1 < length and raw[i + 1] in _ESCAPES:
-                shadow.append(_ESCAPED)
-                chars.append(_ESCAPES[raw[i + 1]])
-                i += 2
-            else:
-                shadow.append(char)
-                chars.append(char)
-                i += 1
-        return cls("".join(shadow), tuple(chars))
+        if "\\" not in raw:
+            return cls(raw, raw)
+        shadow = _ESCAPE_RE.sub(_ESCAPED, raw)
+        chars = _ESCAPE_RE.sub(lambda match: _ESCAPES[match.group(1)], raw)
+        return cls(shadow, chars)
 
     def __len__(self) -> int:
         return len(self.shadow)
@@ -127,15 +129,23 @@ class _Src:
         return _Src(self.shadow[key], self.chars[key])
 
     def text(self) -> str:
-        return "".join(self.chars)
+        return self.chars
 
     def strip(self) -> _Src:
         start = len(self.shadow) - len(self.shadow.lstrip())
         end = len(self.shadow.rstrip())
-        return self[start:end] if end > start else _Src("", ())
+        return self[start:end] if end > start else _EMPTY
 
     def find(self, sub: str, start: int = 0) -> int:
         return self.shadow.find(sub, start)
+
+    def positions(self, char: str) -> list[int]:
+        """Where ``char`` (an unescaped control character) occurs."""
+        out, pos = [], self.shadow.find(char)
+        while pos >= 0:
+            out.append(pos)
+            pos = self.shadow.find(char, pos + 1)
+        return out
 
     def split_at(self, positions: list[int], keep: bool = False) -> list[_Src]:
         """Split at the given positions; the character there is dropped unless ``keep``."""
@@ -147,10 +157,16 @@ class _Src:
         return pieces
 
     def split_char(self, char: str, maxsplit: int = -1) -> list[_Src]:
-        positions = [i for i, c in enumerate(self.shadow) if c == char]
+        positions = self.positions(char)
         if maxsplit >= 0:
             positions = positions[:maxsplit]
         return self.split_at(positions)
+
+
+_EMPTY = _Src("", "")
+# An escape: a backslash and one of the characters of _ESCAPES (read left to right, so "\\\\"
+# is one literal backslash and does not escape what follows).
+_ESCAPE_RE = re.compile(r"\\([" + re.escape("".join(_ESCAPES)) + r"])")
 
 
 def _split_format_src(src: _Src, default: str) -> tuple[str, _Src]:
@@ -224,7 +240,7 @@ def _empty_answer() -> _QuestionError:
 
 
 def _parse_choice(block: _Src, fmt: str) -> tuple[str, list[ParsedAnswer]]:
-    marks = [i for i, c in enumerate(block.shadow) if c in "~="]
+    marks = sorted(block.positions("~") + block.positions("="))
     pieces = []
     begin = 0
     for pos in marks:
@@ -407,8 +423,8 @@ def _parse_question(raw: str, category: str) -> ParsedQuestion:
             src = src[end + 2 :]
         src = src.strip()
 
-    opens = [i for i, c in enumerate(src.shadow) if c == "{"]
-    closes = [i for i, c in enumerate(src.shadow) if c == "}"]
+    opens = src.positions("{")
+    closes = src.positions("}")
     if not opens and not closes:
         block = None
         before, after = src, None
@@ -486,7 +502,21 @@ def _clean_category(value: str) -> str:
 
 def parse_gift(text: str) -> list[ParsedQuestion]:
     """Parse a GIFT file. Returns every question, or raises :class:`FormatError` listing the
-    start line of each bad question (all of them, not just the first)."""
+    start line of each bad question (all of them, not just the first).
+
+    Linear in the size of the file: a file over :data:`MAX_FILE_CHARS` characters, a
+    question over :data:`MAX_QUESTION_CHARS` and text nested too deeply
+    (``base.check_nesting``) are refused, naming the line."""
+    if len(text) > MAX_FILE_CHARS:
+        raise FormatError(
+            [
+                (
+                    0,
+                    _("文件太大：最多 %(limit)d 个字符（本文件 %(length)d 个）。")
+                    % {"limit": MAX_FILE_CHARS, "length": len(text)},
+                )
+            ]
+        )
     lines = normalize_source(text).split("\n")
     questions: list[ParsedQuestion] = []
     errors: list[tuple[int, str]] = []
@@ -504,8 +534,18 @@ def parse_gift(text: str) -> list[ParsedQuestion]:
         if not content:
             return
         start = content[0][0]
+        raw = "\n".join(line for _n, line in content)
+        if len(raw) > MAX_QUESTION_CHARS:
+            errors.append(
+                (
+                    start,
+                    _("题目太长：%(length)d 个字符，最多 %(limit)d 个。")
+                    % {"length": len(raw), "limit": MAX_QUESTION_CHARS},
+                )
+            )
+            return
         try:
-            question = _parse_question("\n".join(line for _n, line in content), category)
+            question = _parse_question(raw, category)
         except _QuestionError as exc:
             errors.append((start, exc.message))
         except TextConversionError as exc:

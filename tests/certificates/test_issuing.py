@@ -8,6 +8,7 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 from certificates import issue, reissue, revoke
+from certificates.issuing import NotEligible
 from certificates.models import Certificate
 from courses.completion import course_completed
 from courses.models import Enrollment
@@ -81,7 +82,9 @@ def test_revoke_logs_and_allows_new_issue(course):
     revoke(cert, actor=admin, reason="考核作弊")
     assert cert.revoked_at and cert.revoked_by == admin and cert.revoked_reason == "考核作弊"
     assert ModelLogEntry.objects.filter(action="certificates.revoke").exists()
-    assert issue(user, course) != cert
+    # Revocation sticks: nothing re-issues it without a new pass after the revocation.
+    with pytest.raises(NotEligible):
+        issue(user, course)
 
 
 def test_issue_certificates_command(course):

@@ -89,7 +89,8 @@ def test_authorisation_rule(courses, django_assert_max_num_queries):
     issue(user, required_a)
     issue(user, optional)
     status = is_authorised(user)
-    assert not status.authorised and status.missing == [required_b]
+    assert not status.authorised and [m.course for m in status.missing] == [required_b]
+    assert status.missing[0].reason == "not_enrolled"
     cert_b = issue(user, required_b)
     status = is_authorised(user)
     assert status.authorised and status.missing == [] and len(status.valid) == 3

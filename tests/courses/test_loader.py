@@ -41,13 +41,18 @@ def test_load_builds_tree_under_default_site(curriculum):
     assert lessons[0].url == "/training/course-a/lesson-1/"
     assert all(page.live for page in lessons)
     assert lessons[0].sources_list == ["《中华人民共和国专利法》第42条"]
-    # trainers may add, edit and publish pages in the training tree
-    codenames = set(
-        GroupPagePermission.objects.filter(group__name="trainer", page=index).values_list(
-            "permission__codename", flat=True
+
+    # trainers add and edit pages in the training tree; reviewers publish (the workflow)
+    def codenames(group):
+        return set(
+            GroupPagePermission.objects.filter(group__name=group, page=index).values_list(
+                "permission__codename", flat=True
+            )
         )
-    )
-    assert {"add_page", "change_page", "publish_page"} <= codenames
+
+    assert {"add_page", "change_page"} <= codenames("trainer")
+    assert "publish_page" not in codenames("trainer")
+    assert {"change_page", "publish_page"} <= codenames("reviewer")
 
 
 def test_lesson_blocks_are_parsed(curriculum):

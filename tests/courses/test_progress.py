@@ -98,7 +98,7 @@ def test_registered_requirement_blocks_completion(
     basics, _advanced = two_courses
     passed = set()
 
-    def quiz_passed(user, course):
+    def quiz_passed(user, course, since=None):
         return (user.pk, course.pk) in passed
 
     completion.register_requirement(quiz_passed)

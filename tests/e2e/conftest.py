@@ -183,12 +183,21 @@ def _page_errors(page):
 
 
 def switch_language(page, code):
-    """Use the language form in the site header (keeps the current page)."""
-    page.locator("#language-select").select_option(code)
+    """Use the language menu in the site header (keeps the current page)."""
+    page.locator(".lang-menu summary").click()
     with page.expect_navigation():
-        page.locator("form.lang-switch button[type=submit]").click()
+        page.locator(f"form.lang-switch button[name=language][value={code}]").click()
     expected = "zh-Hans" if code == "zh-hans" else code
     assert page.locator("html").get_attribute("lang") == expected
+
+
+def submit_paper(page):
+    """交卷 on the attempt page, then 确认交卷 in the dialog that lists unanswered and flagged
+    questions; waits for the result page."""
+    page.locator("#quiz-submit").click()
+    dialog = page.locator("#submit-dialog")
+    dialog.get_by_role("button", name=re.compile("确认交卷|Submit now")).click()
+    page.wait_for_url("**/result/")
 
 
 def axe_source():

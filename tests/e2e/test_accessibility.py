@@ -143,8 +143,10 @@ def test_quiz_can_be_completed_with_the_keyboard_alone(browser_page, learner, cu
             right_label
         )
 
-    # Submit with Enter on the "交卷" button.
+    # Submit with Enter on the "交卷" button, then on "确认交卷" in the dialog it opens.
     _tab_until(page, lambda s: s["id"] == "quiz-submit")
+    page.keyboard.press("Enter")
+    _tab_until(page, lambda s: s["id"] == "submit-dialog-confirm")
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert "/result/" in page.url

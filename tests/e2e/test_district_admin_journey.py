@@ -53,15 +53,15 @@ def test_district_admin_imports_staff_and_exports_the_roster(browser_page, learn
     before = kpis(page)
     assert before["在岗人数"] >= 1 and before["报名"] >= 1, before
 
-    # Import two new staff members: upload → preview → confirm.
+    # Import two new staff members in the import wizard: upload → preview → confirm → result.
     page.goto("/admin/rollout/import/")
     page.locator("#id_file").set_input_files(str(staff_xlsx(tmp_path / "黄浦区人员.xlsx")))
     page.get_by_role("button", name="上传并预览").click()
     expect(page.locator("main")).to_contain_text("将新增 2 人")
     for name, *_rest in NEW_STAFF:
-        expect(page.locator("table.rollout-table")).to_contain_text(name)
+        expect(page.locator("table.job-table")).to_contain_text(name)
     page.get_by_role("button", name="确认导入").click()
-    expect(page.locator(".messages")).to_contain_text("新增 2 人")
+    expect(page.locator("main")).to_contain_text("导入完成：新增 2 人")
     assert StaffProfile.objects.filter(employee_no__in=["HP90001", "HP90002"]).count() == 2
 
     # The dashboard after: two more staff, enrolled by the open wave.

@@ -14,6 +14,7 @@ from tests.e2e.conftest import (
     QUESTIONS,
     QUIZ_TITLE,
     login,
+    submit_paper,
 )
 
 pytestmark = [pytest.mark.e2e, E2E_DB]
@@ -105,7 +106,7 @@ def test_new_staff_member_trains_and_is_authorised(open_page, learner, viewport)
     assert page.locator(".question").count() == 3
     assert_fits(page, viewport, "attempt page")
     answer_paper(page, right=False)
-    page.get_by_role("button", name="交卷").click()
+    submit_paper(page)
     assert "测验结果" in page.locator("h1").inner_text()
     assert page.locator(".score .badge-bad", has_text="不及格").count() == 1
     assert "0" in page.locator(".score strong").inner_text()
@@ -116,7 +117,7 @@ def test_new_staff_member_trains_and_is_authorised(open_page, learner, viewport)
     page.get_by_role("button", name="开始作答").click()
     assert "第 2 次作答" in page.locator("h1").inner_text()
     answer_paper(page, right=True)
-    page.get_by_role("button", name="交卷").click()
+    submit_paper(page)
     assert page.locator(".score .badge-ok", has_text="及格").count() == 1
     assert page.locator(".score strong").inner_text() == "100"
 

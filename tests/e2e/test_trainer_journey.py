@@ -1,5 +1,6 @@
-"""A trainer, through the Wagtail admin (with two-factor authentication on): writes and publishes
-a lesson, imports a GIFT bank (upload → preview → confirm), attaches a quiz to the course, and
+"""A trainer, through the Wagtail admin (with two-factor authentication on): writes a lesson and
+submits it to the reviewers' workflow (a reviewer requests changes with a comment, then approves
+it), imports a GIFT bank (upload → preview → confirm), attaches a quiz to the course, and
 marks a learner's essay on the marking page."""
 
 import re
@@ -46,6 +47,18 @@ def trainer(settings, curriculum):
     return user
 
 
+@pytest.fixture
+def reviewer(settings, curriculum):
+    """A reviewer (审核人) with a confirmed TOTP device."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.factories import make_user
+
+    user = make_user("reviewer", district=None, username="reviewer_wang", full_name="王审核")
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    return user
+
+
 def current_totp(user):
     from django_otp.oath import totp
     from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -63,18 +76,46 @@ def pass_two_factor(page, user):
     assert page.url.split("?")[0].endswith("/admin/"), page.url
 
 
-def publish_from_footer(page):
-    """Wagtail's page editor: open the footer's action menu and press "Publish"."""
-    publish = page.locator("button[name='action-publish']")
-    if not publish.is_visible():
+def press_footer_action(page, selector):
+    """Wagtail's page editor: open the footer's action menu if needed and press a button."""
+    button = page.locator(selector).first
+    if not button.is_visible():
         page.locator(
             "footer [data-w-dropdown-target='toggle'], footer .w-dropdown__toggle"
         ).first.click()
-    publish.click()
+    button.click()
+
+
+def publish_from_footer(page):
+    press_footer_action(page, "button[name='action-publish']")
+
+
+def review_in_browser(page, lesson, action, comment=""):
+    """A reviewer, on the page editor: "审核" actions of the footer (approve / request changes),
+    with a comment in Wagtail's modal when given. Returns once the task state has changed."""
+    from wagtail.models import WorkflowState
+
+    state = WorkflowState.objects.filter(object_id=str(lesson.pk)).latest("pk")
+    task_state_id = state.current_task_state_id
+    page.goto(f"/admin/pages/{lesson.pk}/edit/")
+    press_footer_action(page, f"button[data-workflow-action-name='{action}']")
+    modal = page.locator(".modal-content:visible")
+    if comment:
+        modal.wait_for()
+        modal.locator("textarea[name='comment']").fill(comment)
+        modal.locator("button[type=submit], input[type=submit]").first.click()
+    for _ in range(100):  # the action is posted by Wagtail's JavaScript: wait for its result
+        state.refresh_from_db()
+        if state.current_task_state_id != task_state_id or state.status != "in_progress":
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError(f"the reviewer's {action!r} did not change the workflow state")
+    page.wait_for_load_state()
 
 
 def test_trainer_authors_a_lesson_a_bank_a_quiz_and_marks_an_essay(
-    browser_page, trainer, curriculum, tmp_path
+    browser_page, open_page, trainer, reviewer, curriculum, tmp_path
 ):
     from courses.enrolment import enrol
     from courses.models import CoursePage, LessonPage
@@ -89,7 +130,7 @@ def test_trainer_authors_a_lesson_a_bank_a_quiz_and_marks_an_essay(
     admin_login(page, "trainer_li")
     pass_two_factor(page, trainer)
 
-    # 1. Write a lesson in the page editor and publish it.
+    # 1. Write a lesson in the page editor and submit it for review (no "publish" for trainers).
     page.goto(f"/admin/pages/{course.pk}/add_subpage/")
     if "/add_subpage/" in page.url:  # more than one page type offered: choose "课文"
         page.get_by_role("link", name=re.compile("课文")).first.click()
@@ -111,11 +152,30 @@ def test_trainer_authors_a_lesson_a_bank_a_quiz_and_marks_an_essay(
     expect(page.locator("input[name^='body-'][name$='-value-text']")).to_have_value(
         re.compile("不得推诿")
     )
-    publish_from_footer(page)
-    # Published: Wagtail goes back to the course's page listing.
-    expect(page).to_have_url(re.compile(rf"/admin/pages/{course.pk}/$"))
+    assert page.locator("button[name='action-publish']").count() == 0
+    submit = page.locator("button[name='action-submit']")
+    expect(submit).to_contain_text("提交给课程审核")
+    press_footer_action(page, "button[name='action-submit']")
+    page.wait_for_load_state()
     lesson = LessonPage.objects.child_of(course).get(title=LESSON_TITLE)
-    assert lesson.live, "the lesson was not published"
+    assert not lesson.live, "a trainer's lesson went live without review"
+
+    # 1b. The reviewer requests changes with a comment, the trainer resubmits, the reviewer
+    # approves: the lesson is published.
+    review = open_page()
+    admin_login(review, "reviewer_wang")
+    pass_two_factor(review, reviewer)
+    expect(review.locator("body")).to_contain_text(LESSON_TITLE)  # "awaiting your review"
+    review_in_browser(review, lesson, "reject", comment="请补充首问负责的依据。")
+    lesson.refresh_from_db()
+    assert not lesson.live
+    page.goto(f"/admin/pages/{lesson.pk}/edit/")
+    expect(page.locator("body")).to_contain_text("请补充首问负责的依据。")
+    press_footer_action(page, "button[name='action-restart-workflow']")
+    page.wait_for_load_state()
+    review_in_browser(review, lesson, "approve")
+    lesson.refresh_from_db()
+    assert lesson.live, "the approved lesson was not published"
     assert LESSON_TEXT in str(lesson.body[0].value["text"])
 
     # 2. Import a GIFT bank: upload → preview → confirm.
@@ -126,11 +186,11 @@ def test_trainer_authors_a_lesson_a_bank_a_quiz_and_marks_an_essay(
     page.locator("#id_format").select_option("gift")
     page.locator("#id_file").set_input_files(str(gift))
     page.get_by_role("button", name="上传并预览").click()
-    preview = page.locator("table.listing")
+    preview = page.locator("table.job-table")
     expect(preview.locator("tbody tr")).to_have_count(2)
     expect(preview).to_contain_text("E2E-201-002 接待记录")
     page.get_by_role("button", name="确认导入").click()
-    expect(page.locator(".messages")).to_contain_text("新增 2 题")
+    expect(page.locator("main")).to_contain_text("新增 2 题")
 
     # 3. Attach a quiz to the course (live = published to learners).
     page.goto("/admin/quiz/new/")

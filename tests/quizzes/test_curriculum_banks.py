@@ -9,10 +9,19 @@ import pytest
 from django.core.management import call_command
 
 from courses.loader import CurriculumInvalid, load_curriculum
-from quizzes.attempts import draw_questions, start_attempt
+from quizzes.attempts import draw_questions
 from quizzes.drawing import allocate
 from quizzes.formats import export_gift, parse_gift
-from quizzes.models import Category, Choice, Question, QuestionBank, Quiz, QuizDraw
+from quizzes.models import (
+    Attempt,
+    Category,
+    Choice,
+    Question,
+    QuestionBank,
+    Quiz,
+    QuizDraw,
+    Response,
+)
 from tests.courses.conftest import write_course
 from tests.factories import make_user
 
@@ -197,7 +206,13 @@ def test_question_removed_from_file_is_retired_kept_and_restored(curriculum):
     load_curriculum(curriculum)
     learner = make_user(username="learner-retire")
     quiz = Quiz.objects.get()
-    old = start_attempt(quiz, learner)
+    # A past paper that showed every question (built directly: the quiz gate of the course,
+    # enrolment and lessons read, is not what this test is about).
+    old = Attempt.objects.create(quiz=quiz, user=learner, number=1)
+    Response.objects.bulk_create(
+        Response(attempt=old, question=q, position=n)
+        for n, q in enumerate(Question.objects.order_by("pk"), start=1)
+    )
     gift = bank_gift({"专利": 3, "商标": 2}).replace(_q("商标-1") + "\n", "")
     (course_dir / "questions.gift").write_text(gift, encoding="utf-8")
     report = load_curriculum(curriculum)
@@ -206,7 +221,7 @@ def test_question_removed_from_file_is_retired_kept_and_restored(curriculum):
     assert retired.retired_at is not None  # kept, with its responses
     for seed in range(30):
         assert retired.pk not in draw_questions(quiz, random.Random(seed))
-    assert old.responses.count() == 4
+    assert old.responses.count() == 5  # the retired question's response is kept
     (course_dir / "questions.gift").write_text(bank_gift({"专利": 3, "商标": 2}), "utf-8")
     report = load_curriculum(curriculum)
     assert report.questions == {"unchanged": 4, "restored": 1}
@@ -224,3 +239,20 @@ def test_admin_written_question_is_not_retired_by_the_loader(curriculum):
     load_curriculum(curriculum)
     own.refresh_from_db()
     assert own.retired_at is None
+
+
+def test_edited_question_removed_from_file_is_kept_live_unless_forced(curriculum):
+    course_dir = _course(curriculum, bank_gift({"专利": 3}))
+    load_curriculum(curriculum)
+    edited = Question.objects.get(name="专利-2")
+    edited.explanation = "<p>培训师补充的解析</p>"
+    edited.save()
+    gift = bank_gift({"专利": 3}).replace(_q("专利-2"), "").rstrip() + "\n"
+    (course_dir / "questions.gift").write_text(gift, encoding="utf-8")
+    report = load_curriculum(curriculum)
+    edited.refresh_from_db()
+    assert edited.retired_at is None and report.questions.get("skipped") == 1
+    assert any("已从文件删除，但在管理后台修改过" in message for _obj, message in report.skipped)
+    load_curriculum(curriculum, force=True)
+    edited.refresh_from_db()
+    assert edited.retired_at is not None

@@ -6,10 +6,17 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.test import TestCase
 from django.urls import reverse
 
 from quizzes.formats import parse_gift
-from quizzes.importing import bank_to_parsed, export_bank, import_questions, load_course_quiz
+from quizzes.importing import (
+    bank_to_parsed,
+    export_bank,
+    import_questions,
+    load_course_quiz,
+    parse_bytes,
+)
 from quizzes.models import Category, Choice, Question, QuestionBank, Quiz
 
 from .utils import SAMPLE_GIFT, make_course
@@ -89,7 +96,16 @@ def test_export_then_import_gives_the_same_bank():
     assert not result.created and not result.updated
 
 
+def wizard_post(client, url, data):
+    """POST to the import wizard and run what it queued after commit (the background task,
+    run inline by the immediate backend); returns the page it lands on."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(url, data)
+    return client.get(response.url) if response.status_code == 302 else response
+
+
 def test_admin_upload_preview_confirm(client):
+    from lms.jobs.models import FileJob
     from tests.factories import make_user
 
     trainer = make_user("trainer")
@@ -97,18 +113,33 @@ def test_admin_upload_preview_confirm(client):
     url = reverse("quizzes_admin:import")
     assert client.get(url).status_code == 200
     upload = SimpleUploadedFile("bank.gift", SAMPLE_GIFT.encode("utf-8"), "text/plain")
-    preview = client.post(url, {"new_bank": "上传题库", "format": "gift", "file": upload})
+    preview = wizard_post(client, url, {"new_bank": "上传题库", "format": "gift", "file": upload})
     html = preview.content.decode()
     assert preview.status_code == 200 and "确认导入" in html and "P3" in html
     assert not Question.objects.exists()  # nothing imported before confirming
-    token = client.session["quizzes_import"]["token"]
-    done = client.post(url, {"token": token})
-    assert done.status_code == 302
+    job = preview.context["job"]
+    assert job.kind == "question_import" and job.state == FileJob.State.READY
+    done = wizard_post(client, reverse("quizzes_admin:import_job", args=[job.pk]), {"confirm": 1})
+    assert "已导入题库“上传题库”：新增 7 题" in done.content.decode()
     assert QuestionBank.objects.get(name="上传题库").questions.count() == 7
+    # Importing the same file again: the preview says every question is unchanged.
+    upload = SimpleUploadedFile("bank.gift", SAMPLE_GIFT.encode("utf-8"), "text/plain")
+    again = wizard_post(client, url, {"new_bank": "上传题库", "format": "gift", "file": upload})
+    assert again.context["preview"]["counts"]["unchanged"] == 7
     # The export link downloads the bank as GIFT.
     bank = QuestionBank.objects.get(name="上传题库")
     export = client.get(reverse("quizzes_admin:export", args=[bank.pk]))
     assert export.status_code == 200 and "::P1::" in export.content.decode()
+
+
+def test_gift_template_downloads_and_imports(client):
+    from tests.factories import make_user
+
+    client.force_login(make_user("trainer"))
+    response = client.get(reverse("quizzes_admin:import_template", args=["gift"]))
+    assert response.status_code == 200
+    questions = parse_bytes(response.content, "gift")
+    assert len(questions) == 4
 
 
 def test_admin_upload_rejects_bad_files(client, settings):
@@ -117,8 +148,9 @@ def test_admin_upload_rejects_bad_files(client, settings):
     client.force_login(make_user("trainer"))
     url = reverse("quizzes_admin:import")
     bad = SimpleUploadedFile("bad.gift", BAD_GIFT.encode("utf-8"))
-    html = client.post(url, {"new_bank": "x", "format": "gift", "file": bad}).content.decode()
-    assert "未导入任何题目" in html and "行" in html
+    html = wizard_post(client, url, {"new_bank": "x", "format": "gift", "file": bad})
+    html = html.content.decode()
+    assert "未导入任何题目" in html and "行" in html and "确认导入" not in html
     wrong_type = SimpleUploadedFile("bank.exe", b"MZ\x00\x00")
     html = client.post(
         url, {"new_bank": "x", "format": "gift", "file": wrong_type}

@@ -186,6 +186,9 @@ def test_admin_upload_preview_confirm(client):
     assert response.status_code == 200
     job = job_of(response)
     assert job.kind == "staff_import" and job.state == FileJob.State.READY
+    # The header names the import and the file (not just "Home").
+    labels = [str(item["label"]) for item in response.context["breadcrumbs_items"]]
+    assert labels[1:] == ["导入工作人员", "staff.csv"]
     assert "确认导入" in response.content.decode()
     assert not StaffProfile.objects.filter(employee_no="D001").exists()
     response = confirm(client, job)
@@ -233,3 +236,186 @@ def test_district_admin_imports_only_own_district(client):
     make_user(district="PD", employee_no="PD9999")
     body = upload(client, ZH + "甲,PD9999,黄浦,,,,,\n").content.decode()
     assert "属于其他区的人员" in body
+
+
+# -- issue 16, finding 10: district codes, employee numbers, changed fields, templates ----------
+
+
+@pytest.mark.parametrize(
+    "value", ["310104", "徐汇区", "徐汇", "Xuhui", "Xuhui District", "XH", "xh"]
+)
+def test_district_by_official_code_and_names(value):
+    result = importing.preview(csv_bytes(EN + f"张三,XH9001,{value},,,\n"), "x.csv")
+    assert result.ok, [str(e) for e in result.errors]
+    assert result.rows[0].district.code == "XH"
+
+
+def test_employee_numbers_match_case_insensitively():
+    person = make_user(district="XH", employee_no="XH001", full_name="王小明")
+    result = run(csv_bytes(ZH + "王晓明,xh001,310104,,,,,\n"))
+    assert result.ok, result.errors
+    assert (result.to_create, result.to_update) == (0, 1)
+    assert StaffProfile.objects.filter(employee_no__iexact="xh001").count() == 1
+    assert not get_user_model().objects.filter(username="xh001").exists()
+    person.staff_profile.refresh_from_db()
+    assert person.staff_profile.full_name == "王晓明"
+    assert person.staff_profile.employee_no == "XH001"  # the number keeps its spelling
+    # The same person twice in one file, in two spellings, is an error naming both rows.
+    result = importing.preview(csv_bytes(ZH + "甲,XH002,徐汇,,,,,\n乙,xh002,徐汇,,,,,\n"), "x.csv")
+    assert "第 3 行：工号“xh002”与第 2 行重复" in [str(e) for e in result.errors]
+    # A new person whose number is somebody's login name in another case is refused.
+    make_user(district="XH", username="ab77", employee_no="ZZ1")
+    result = importing.preview(csv_bytes(ZH + "丙,AB77,徐汇,,,,,\n"), "x.csv")
+    assert "第 2 行：登录名“AB77”已被其他账号使用" in [str(e) for e in result.errors]
+
+
+def test_preview_shows_each_changed_field_old_and_new(client):
+    person = make_user(
+        district="HP", employee_no="HP0100", full_name="旧名字", service_centre="旧中心"
+    )
+    person.email = "old@example.com"
+    person.save()
+    make_user(district="HP", employee_no="HP0101", full_name="不变", service_centre="")
+    admin = make_user(roles.CITY_ADMIN, district=None, username="city")
+    client.force_login(admin)
+    text = (
+        "姓名,工号,所属区,服务中心,邮箱\n"
+        "新名字,hp0100,徐汇区,旧中心,new@example.com\n"
+        "不变,HP0101,黄浦,,\n"
+    )
+    response = upload(client, text)
+    preview = response.context["preview"]
+    assert preview["counts"] | {"rows": 0} == {
+        "rows": 0,
+        "create": 0,
+        "update": 1,
+        "unchanged": 1,
+        "error": 0,
+        "deactivate": 0,
+    }
+    [row] = preview["rows"]  # the unchanged person is counted, not listed
+    assert row["changes"] == [
+        ["姓名", "旧名字", "新名字"],
+        ["所属区", "黄浦区", "徐汇区"],
+        ["邮箱", "old@example.com", "new@example.com"],
+    ]
+    body = response.content.decode()
+    assert "<del>旧名字</del> → <ins>新名字</ins>" in body
+    assert "<del>黄浦区</del> → <ins>徐汇区</ins>" in body
+    confirm(client, response.context["job"])
+    person.refresh_from_db()
+    person.staff_profile.refresh_from_db()
+    assert person.email == "new@example.com"
+    assert person.staff_profile.district.code == "XH"
+    assert StaffImport.objects.get().updated == 1
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_templates_download_and_import_as_they_are(client, fmt):
+    admin = make_user(roles.CITY_ADMIN, district=None, username="city")
+    client.force_login(admin)
+    page = client.get(reverse("rollout_admin:import")).content.decode()
+    url = reverse("rollout_admin:import_template", args=[fmt])
+    assert url in page
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    data = response.content
+    if fmt == "csv":
+        assert data.startswith(b"\xef\xbb\xbf")  # BOM: Excel shows the Chinese header
+    else:
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(data))
+        codes = book.worksheets[1]
+        assert codes.max_row == 17  # header + the 16 districts with their official codes
+        assert ["徐汇区", "310104", "XH", "Xuhui"] in [
+            [c.value for c in r] for r in codes.iter_rows()
+        ]
+    result = importing.preview(data, f"template.{fmt}")
+    assert result.ok, [str(e) for e in result.errors]
+    assert result.rows[0].district.code == "XH"
+
+
+# -- issue 15, hole 6: big files in the background, with progress --------------------------------
+
+
+def test_large_csv_runs_in_the_background_with_progress(client, monkeypatch):
+    """0.5 MB, 20,000 rows: once 448 s in one request; now a background job reporting progress,
+    written in bulk in a few seconds."""
+    import time
+
+    codes = ["黄浦区", "徐汇区", "长宁区", "静安区", "普陀区", "虹口区", "杨浦区", "闵行区"]
+    lines = [f"王{i:05d},W{i:05d},{codes[i % len(codes)]}" for i in range(20_000)]
+    text = "姓名,工号,所属区\n" + "\n".join(lines) + "\n"
+    assert 0.4 * 2**20 < len(text.encode()) < 0.6 * 2**20
+    admin = make_user(roles.CITY_ADMIN, district=None, username="city")
+    client.force_login(admin)
+    reports = []
+    original = FileJob.report
+
+    def spy(job, progress, total=None, step=None):
+        reports.append((job.state, progress, total))
+        return original(job, progress, total, step)
+
+    monkeypatch.setattr(FileJob, "report", spy)
+    started = time.monotonic()
+    response = upload(client, text)
+    job = response.context["job"]
+    assert response.context["preview"]["counts"]["create"] == 20_000
+    assert len(response.context["preview"]["rows"]) == 1000  # the page shows the first 1000
+    response = confirm(client, job)
+    elapsed = time.monotonic() - started
+    job.refresh_from_db()
+    assert job.state == FileJob.State.DONE, job.error
+    assert job.result["applied"]["created"] == 20_000
+    assert StaffProfile.objects.filter(employee_no__startswith="W").count() == 20_000
+    assert get_user_model().objects.filter(groups__name=roles.WINDOW_STAFF).count() >= 20_000
+    # Progress was reported while validating and while writing, in steps.
+    checking = [p for state, p, total in reports if total == 20_000]
+    assert len(set(checking)) >= 10
+    assert elapsed < 90, elapsed
+    progress = client.get(reverse("rollout_admin:import_progress", args=[job.pk])).json()
+    assert progress["state"] == "done" and progress["percent"] == 100
+
+
+def test_jobs_are_private_to_their_requester(client):
+    owner = make_user(roles.CITY_ADMIN, district=None, username="city")
+    other = make_user(roles.CITY_ADMIN, district=None, username="city2")
+    client.force_login(owner)
+    job = upload(client, ZH + "甲,P001,黄浦,,,,,\n").context["job"]
+    client.force_login(other)
+    for name in ("import_job", "import_progress"):
+        assert client.get(reverse(f"rollout_admin:{name}", args=[job.pk])).status_code == 404
+    assert confirm(client, job).status_code == 404
+    assert not StaffProfile.objects.filter(employee_no="P001").exists()
+
+
+def test_confirm_validates_again_and_writes_nothing_when_the_data_changed(client):
+    admin = make_user(roles.CITY_ADMIN, district=None, username="city")
+    client.force_login(admin)
+    job = upload(client, ZH + "甲,Q001,黄浦,,,,,\n乙,Q002,黄浦,,,,,\n").context["job"]
+    get_user_model().objects.create(username="q002")  # taken since the preview
+    body = client.get(confirm(client, job).url).content.decode()
+    job.refresh_from_db()
+    assert job.state == FileJob.State.FAILED
+    assert "第 3 行：登录名“Q002”已被其他账号使用" in body
+    assert not StaffProfile.objects.filter(employee_no__in=["Q001", "Q002"]).exists()
+
+
+def test_expired_jobs_are_purged_with_their_files(client):
+    import datetime
+
+    from django.utils import timezone
+
+    admin = make_user(roles.CITY_ADMIN, district=None, username="city")
+    client.force_login(admin)
+    job = upload(client, ZH + "甲,R001,黄浦,,,,,\n").context["job"]
+    storage, name = job.file.storage, job.file.name
+    assert storage.exists(name)
+    call_command("purge_file_jobs")
+    assert FileJob.objects.filter(pk=job.pk).exists()  # not expired yet
+    FileJob.objects.filter(pk=job.pk).update(expires_at=timezone.now() - datetime.timedelta(1))
+    call_command("purge_file_jobs")
+    assert not FileJob.objects.filter(pk=job.pk).exists()
+    assert not storage.exists(name)

@@ -104,6 +104,10 @@ class World:
     session_pd: object = None
     export_hp: object = None  # roster export requested by admin HP (done, with a file)
     batch_hp: object = None  # certificate batch requested by admin HP (done, with a file)
+    document: object = None  # a Wagtail document in the root collection
+    superuser: object = None  # the operator's account (a target in the user editor)
+    import_job_hp: object = None  # staff import (file job) uploaded by admin HP, awaiting confirm
+    question_job: object = None  # question import (file job) uploaded by the trainer
     profile_hp: object = None  # learner A's staff profile
     profile_pd: object = None
 
@@ -207,4 +211,23 @@ def build_world(tmp_path):
 
     w.batch_hp = cert_exports.request_batch(w.users["admin_hp"], district=w.hp)
     w.batch_hp.refresh_from_db()
+
+    from lms.jobs.models import FileJob
+
+    preview = {"preview": {"ok": False, "counts": {}, "errors": [], "rows": []}}
+    w.import_job_hp = FileJob.objects.create(
+        kind="staff_import", requested_by=w.users["admin_hp"], state="ready", result=preview
+    )
+    w.question_job = FileJob.objects.create(
+        kind="question_import", requested_by=w.users["trainer"], state="ready", result=preview
+    )
+    from django.contrib.auth import get_user_model
+    from wagtail.documents import get_document_model
+
+    w.document = get_document_model().objects.create(
+        title="权限矩阵文档", file=ContentFile(b"%PDF-1.4 matrix", name="pm-doc.pdf")
+    )
+    w.superuser = get_user_model().objects.create_superuser(
+        "pm_root", "pm_root@example.cn", "Root-password-2026"
+    )
     return w

@@ -27,7 +27,8 @@ def test_four_failures_do_not_lock_but_the_fifth_does(client):
     response = login(client, "locky", "Pass-word-123")
     assert response.status_code == 429
     body = response.content.decode()
-    assert "账号已暂时锁定" in body and "30 分钟" in body
+    assert "账号已暂时锁定" in body and "15 分钟" in body
+    assert response["Retry-After"] == "900"
     assert client.get(reverse("home")).status_code == 302  # not logged in
 
 

@@ -259,3 +259,34 @@ def test_document_uploads_are_sniffed(name, data, ok):
     else:
         with pytest.raises(ValidationError):
             validate_upload(upload(name, data), "document")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "data", "accepted"),
+    [
+        ("handbook.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n", True),
+        ("handbook.pdf", b"<html><script>alert(1)</script></html>", False),
+        ("forms.xlsx", b"PK\x03\x04" + b"\x00" * 40, False),
+    ],
+)
+def test_wagtail_document_uploads_go_through_the_validator(client, name, data, accepted):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+    from wagtail.documents import get_document_model
+    from wagtail.models import Collection
+
+    admin = get_user_model().objects.create_superuser("docs-admin", "d@example.com", "x")
+    client.force_login(admin)
+    response = client.post(
+        reverse("wagtaildocs:add"),
+        {
+            "title": "文件",
+            "file": upload(name, data),
+            "collection": Collection.get_first_root_node().pk,
+        },
+    )
+    assert get_document_model().objects.exists() is accepted
+    if not accepted:
+        assert response.status_code == 200
+        assert "文件内容不是有效的" in response.content.decode()

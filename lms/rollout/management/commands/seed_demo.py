@@ -12,6 +12,7 @@ from lms.organisation.models import District, StaffProfile
 DEMO_ACCOUNTS = [
     ("city-admin", "陈市管", roles.CITY_ADMIN, None, "Demo-city-2026"),
     ("trainer", "林培训", roles.TRAINER, None, "Demo-trainer-2026"),
+    ("reviewer", "周审核", roles.REVIEWER, None, "Demo-reviewer-2026"),
     ("hp-admin", "黄区管", roles.DISTRICT_ADMIN, "HP", "Demo-hpadmin-2026"),
     ("pd-admin", "浦区管", roles.DISTRICT_ADMIN, "PD", "Demo-pdadmin-2026"),
     ("hp-staff1", "王小明", roles.WINDOW_STAFF, "HP", "Demo-learner-2026"),

@@ -34,7 +34,7 @@ def link_existing(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("courses", "0002_coursepage_loader_revision_and_more"),
-        ("rollout", "0001_initial"),
+        ("rollout", "0002_roster_export_as_file_job"),
     ]
 
     operations = [

@@ -1,0 +1,61 @@
+"""Recertification: an expiring or expired certificate re-opens its course for a new cycle.
+
+A certificate is expiring ``EXPIRING_DAYS`` before its date. From then on the holder's
+enrolment is re-opened (``courses.enrolment.start_new_cycle``): lessons read stay read, the
+quiz's attempts count afresh, and a pass in the new cycle completes the course again, which
+issues a new certificate (``certificates.issuing.issue``). The old certificate keeps its
+dates and verifies as "expired" once they have passed. Re-opening happens when the daily
+``send_expiry_reminders`` runs (the reminder e-mail invites the holder to retrain) and
+whenever the holder opens their home page or the course page, so nobody waits for the job.
+"""
+
+from datetime import timedelta
+
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from courses.completion import completed_enrollments
+from courses.enrolment import start_new_cycle
+
+from .authorisation import EXPIRING_DAYS
+from .models import Certificate
+
+
+def renewals_due(at=None):
+    """Complete enrolments whose current certificate (issued for this completion) is expiring
+    or expired at ``at``."""
+    at = at or timezone.now()
+    expiring = Certificate.objects.current().filter(
+        user_id=OuterRef("user_id"),
+        course_id=OuterRef("course_id"),
+        issued_at__gte=OuterRef("completed_at"),
+        expires_at__lte=at + timedelta(days=EXPIRING_DAYS),
+    )
+    return completed_enrollments().filter(Exists(expiring))
+
+
+def open_renewals(at=None, user=None, course=None) -> int:
+    """Open a recertification cycle for every enrolment due (optionally one person's or one
+    course's). Returns how many were opened. Idempotent."""
+    at = at or timezone.now()
+    due = renewals_due(at)
+    if user is not None:
+        if not getattr(user, "is_authenticated", False):
+            return 0
+        due = due.filter(user=user)
+    if course is not None:
+        due = due.filter(course=course)
+    opened = 0
+    for enrollment in due.select_related("user", "course"):
+        cert = (
+            Certificate.objects.current()
+            .filter(user_id=enrollment.user_id, course_id=enrollment.course_id)
+            .first()
+        )
+        opened += start_new_cycle(
+            enrollment.user,
+            enrollment.course,
+            at=at,
+            due_at=cert.expires_at if cert else None,  # recertify before the old one lapses
+        )
+    return opened

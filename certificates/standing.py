@@ -1,0 +1,123 @@
+"""Where a learner stands: what is still missing for a course's certificate and for window
+authorisation, and the certificate once it exists. Shown on the course page, after every
+lesson (a message) and on every quiz result (``settings.COURSE_STANDING`` names
+``course_standing`` for the lower floors, which cannot import certificates).
+"""
+
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+
+from courses.enrolment import cycle_start
+from courses.models import Enrollment
+from courses.prerequisites import missing_prerequisites
+from courses.progress import unread_lessons
+from quizzes.results import course_has_quiz, has_passed, pending_marking
+
+from .authorisation import is_authorised
+from .models import Certificate
+
+
+@dataclass
+class Standing:
+    course: object
+    certificate: object = None  # the valid certificate, if any
+    missing: list = field(default_factory=list)  # sentences: what the certificate still needs
+    authorisation_missing: list = field(default_factory=list)  # Missing items, other courses
+    authorised: bool = False
+    left: bool = False
+    recertifying: bool = False
+
+    @property
+    def certificate_url(self):
+        return reverse("certificates:pdf", args=[self.certificate.pk]) if self.certificate else ""
+
+    def message(self) -> str:
+        """One sentence for a flash message."""
+        parts = []
+        if self.certificate is not None and not self.recertifying:
+            parts.append(
+                gettext("已取得《%(title)s》证书（%(serial)s）。")
+                % {"title": self.course.title, "serial": self.certificate.serial}
+            )
+        elif self.missing:
+            parts.append(
+                gettext("取得《%(title)s》证书还需：%(items)s。")
+                % {"title": self.course.title, "items": "；".join(self.missing)}
+            )
+        if self.authorised:
+            parts.append(gettext("你已具备上岗资格。"))
+        elif self.authorisation_missing:
+            parts.append(
+                gettext("上岗还需其他必修课程的证书：%(items)s。")
+                % {
+                    "items": "、".join(
+                        f"{m.title}（{m.label}）" for m in self.authorisation_missing
+                    )
+                }
+            )
+        return "".join(parts)
+
+
+def course_standing(user, course, at=None) -> Standing:
+    """What ``user`` still needs for ``course``'s certificate and for authorisation."""
+    at = at or timezone.now()
+    status = is_authorised(user, at=at)
+    standing = Standing(
+        course=course,
+        authorised=status.authorised,
+        left=status.left,
+        authorisation_missing=[m for m in status.missing if m.course.pk != course.pk],
+    )
+    if not getattr(user, "is_authenticated", False):
+        return standing
+    standing.certificate = (
+        Certificate.objects.valid(at)
+        .filter(user=user, course=course)
+        .order_by("-issued_at")
+        .first()
+    )
+    enrollment = Enrollment.objects.filter(user=user, course=course).first()
+    standing.recertifying = bool(
+        standing.certificate and enrollment and enrollment.completed_at is None
+    )
+    if standing.certificate is not None and not standing.recertifying:
+        return standing
+    standing.missing = _missing_for_certificate(user, course, enrollment)
+    return standing
+
+
+def _missing_for_certificate(user, course, enrollment):
+    missing = []
+    if enrollment is None:
+        missing.append(gettext("报名本课程"))
+    prerequisites = missing_prerequisites(user, course)
+    if prerequisites:
+        missing.append(
+            gettext("完成先修课程 %(courses)s")
+            % {"courses": "、".join(f"{c.title}（{c.code}）" for c in prerequisites)}
+        )
+    unread = unread_lessons(user, course)
+    if unread:
+        missing.append(
+            ngettext(
+                "读完 %(n)d 篇课文（%(titles)s）",
+                "读完 %(n)d 篇课文（%(titles)s）",
+                len(unread),
+            )
+            % {"n": len(unread), "titles": "、".join(lesson.title for lesson in unread)}
+        )
+    since = cycle_start(user, course)
+    if course_has_quiz(course) and not has_passed(user, course, since=since):
+        if pending_marking(user, course, since=since):
+            missing.append(gettext("等待培训师批阅测验中的论述题"))
+        else:
+            missing.append(gettext("通过结业测验"))
+    if not missing and enrollment is not None:
+        if enrollment.completed_at is not None:
+            missing.append(gettext("证书正在颁发，请稍后刷新"))
+        else:
+            missing.append(gettext("证书将在课程完成后自动颁发"))
+    return missing

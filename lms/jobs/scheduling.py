@@ -1,0 +1,44 @@
+"""Jobs that run on a timetable, by themselves.
+
+``JOBS`` is the one list. Production runs it with RQ's own cron scheduler: ``manage.py rqcron
+lms.jobs.cron`` enqueues each job on the ``scheduled`` queue when its cron expression falls due, and
+an RQ worker of that queue runs it (``scripts/prod-local.sh``, ``make cron``). A machine
+without Redis (``make demo``, a developer's server) runs the same list with
+``manage.py run_scheduled_jobs``, which follows the same cron expressions in one process.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.management import call_command
+
+#: the RQ queue of scheduled jobs (a plain RQ worker runs it; django_tasks use "default")
+QUEUE = "scheduled"
+
+
+def publish_scheduled() -> None:
+    """Wagtail's ``publish_scheduled``: publish what is due (pages, snippets), unpublish what
+    has expired."""
+    call_command("publish_scheduled", verbosity=0)
+
+
+def purge_file_jobs() -> None:
+    """Delete expired background file jobs (imports, roster exports, certificate batches) and
+    their files (``FILE_JOB_LIFETIME_DAYS``)."""
+    call_command("purge_file_jobs", verbosity=0)
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    name: str
+    cron: str  # a cron expression, minute resolution
+    func: Callable[[], None]
+    timeout: int = 300
+
+
+JOBS = [
+    # A page scheduled for 10:36 is live by 10:37.
+    ScheduledJob("publish_scheduled", "* * * * *", publish_scheduled),
+    # Uploaded files and built exports are kept FILE_JOB_LIFETIME_DAYS, then removed at 03:17.
+    ScheduledJob("purge_file_jobs", "17 3 * * *", purge_file_jobs),
+]

@@ -1,0 +1,78 @@
+"""The Wagtail user editor, limited to what the editing account may grant (issue 15, hole 3).
+
+Wagtail's own forms offer ``is_superuser`` ("Administrator") and every group to whoever holds
+``auth.add_user``/``auth.change_user``: a city administrator could create a superuser. Here,
+below superuser:
+
+* the forms have no ``is_superuser`` field (``is_staff`` is never offered), and a POST that
+  sends them anyway changes nothing (a ModelForm saves only its own fields);
+* the group choices are ``lms.organisation.roles.assignable_groups`` -- role groups not above
+  the editor's
+  own role whose permissions the editor holds; any other group id is an invalid choice;
+* superusers, staff accounts and people holding a group the editor may not grant can be
+  neither edited nor deleted by them (``lms.organisation.roles.can_manage_user``).
+
+Installed through ``lms.organisation.users_app.WagtailUsersConfig`` (Wagtail's documented
+``user_viewset``).
+"""
+
+from django.core.exceptions import PermissionDenied
+from wagtail.users.forms import UserCreationForm, UserEditForm
+from wagtail.users.views import users as wagtail_users
+
+from lms.organisation import roles
+
+
+class RoleLimitedFormMixin:
+    def __init__(self, *args, for_user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.for_user = for_user
+        if for_user is not None and for_user.is_superuser:
+            return
+        self.fields.pop("is_superuser", None)
+        self.fields.pop("is_staff", None)
+        if "groups" in self.fields:
+            self.fields["groups"].queryset = roles.assignable_groups(for_user)
+
+
+class LimitedUserCreationForm(RoleLimitedFormMixin, UserCreationForm):
+    pass
+
+
+class LimitedUserEditForm(RoleLimitedFormMixin, UserEditForm):
+    pass
+
+
+class ForUserFormMixin:
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["for_user"] = self.request.user
+        return kwargs
+
+
+class CreateView(ForUserFormMixin, wagtail_users.CreateView):
+    pass
+
+
+class ManagedUserMixin:
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        if not roles.can_manage_user(request.user, self.get_object()):
+            raise PermissionDenied
+
+
+class EditView(ManagedUserMixin, ForUserFormMixin, wagtail_users.EditView):
+    pass
+
+
+class DeleteView(ManagedUserMixin, wagtail_users.DeleteView):
+    pass
+
+
+class UserViewSet(wagtail_users.UserViewSet):
+    add_view_class = CreateView
+    edit_view_class = EditView
+    delete_view_class = DeleteView
+
+    def get_form_class(self, for_update=False):
+        return LimitedUserEditForm if for_update else LimitedUserCreationForm
