@@ -3,10 +3,11 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, ObjectList
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from lms.organisation.admin_views import DistrictScopedViewSet, SafeExportViewSet
+from lms.organisation.admin_views import DistrictScopedViewSet, SafeExportViewSet, YesNoColumn
 
 from . import admin_views
 from .admin_forms import QuestionAdminForm
@@ -36,7 +37,14 @@ class QuestionViewSet(SafeExportViewSet):
     model = Question
     icon = "help"
     menu_label = _("题目")
-    list_display = ["name", "qtype", "category", "bank", "updated_at", "retired_at"]
+    list_display = [
+        "name",
+        "qtype",
+        "category",
+        "bank",
+        Column("updated_at", label=_("更新时间"), sort_key="updated_at"),
+        "retired_at",
+    ]
     list_filter = ["bank", "qtype", "category"]
     # Substring matches through the ORM (pg_trgm-indexed on PostgreSQL), not the full-text
     # backend: Chinese has no spaces, and SQLite's FTS table has no ``name``/``text`` columns.
@@ -56,7 +64,14 @@ class QuizViewSet(ModelViewSet):
     model = Quiz
     icon = "tasks"
     menu_label = _("测验")
-    list_display = ["title", "course", "bank", "pass_mark", "max_attempts", "live"]
+    list_display = [
+        "title",
+        "course",
+        "bank",
+        "pass_mark",
+        "max_attempts",
+        YesNoColumn("live", label=_("已发布")),
+    ]
     list_filter = ["live", "show_answers", "bank"]
     search_fields = ["title", "description"]
 
