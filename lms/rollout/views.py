@@ -82,6 +82,11 @@ def editable_sessions(user):
 class AdminTemplateView(WagtailAdminTemplateMixin, TemplateView):
     header_icon = "table"
 
+    def get_breadcrumbs_items(self):
+        # Wagtail's mixin stops at "Home", so the visible header of every page read "首页";
+        # the last crumb is the page's own title (the slim header shows it).
+        return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
+
 
 # -- dashboards --------------------------------------------------------------------------------
 

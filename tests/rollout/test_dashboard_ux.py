@@ -80,6 +80,23 @@ def test_titles_name_the_place(world, client, city):
     assert re.search(r"<title>[^<]*黄浦区培训看板", html)
 
 
+def _visible_header(html: str) -> str:
+    """The text of the slim header's breadcrumbs (what the administrator sees at the top)."""
+    nav = re.search(r'<nav[^>]*aria-label="[^"]*"[^>]*>(.*?)</nav>', html, re.S)
+    assert nav, "no breadcrumbs in the header"
+    return re.sub(r"<[^>]+>|\s+", "", nav.group(1))
+
+
+def test_visible_header_names_the_place_not_home(world, client, city):
+    client.force_login(city)
+    header = _visible_header(client.get(reverse("rollout_admin:dashboard")).content.decode())
+    assert header.endswith("全市培训看板"), header
+    hp = District.objects.get(code="HP")
+    url = reverse("rollout_admin:district_dashboard", args=[hp.pk])
+    header = _visible_header(client.get(url).content.decode())
+    assert header.endswith("黄浦区培训看板"), header
+
+
 def test_people_numbers_by_district(world):
     filt = RosterFilter()
     numbers = dashboards.city_numbers(filt)
