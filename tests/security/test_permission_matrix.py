@@ -266,7 +266,13 @@ RULES = [
     # --- quiz tools -------------------------------------------------------------------------
     (
         ns_view(
-            "quizzes_admin", "import", "import_template", "export", "marking", "quiz_statistics"
+            "quizzes_admin",
+            "import",
+            "import_template",
+            "export",
+            "marking",
+            "quiz_statistics",
+            "question_preview",
         ),
         admin_view(trainer=OK, city_admin=OK),
     ),
@@ -533,6 +539,7 @@ def _by_name(w):
         "rollout_admin:import_progress": {"pk": w.import_job_hp.pk},
         "rollout_admin:import_template": {"fmt": "xlsx"},
         "quizzes_admin:quiz_statistics": {"pk": w.quiz.pk},
+        "quizzes_admin:question_preview": {"pk": w.question.pk},
         "certificates_batch_download": {"pk": w.batch_hp.pk},
         "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
         "confirm_email_change": {"token": "not-a-signed-token"},
@@ -679,6 +686,7 @@ _BY_NAME_KEYS = {
     "quizzes:summary", "quizzes:flag",
     "rollout_admin:import_job", "rollout_admin:import_progress", "rollout_admin:import_template",
     "quizzes_admin:import_job", "quizzes_admin:import_progress", "quizzes_admin:import_template",
+    "quizzes_admin:question_preview",
 }  # fmt: skip
 
 
