@@ -2,13 +2,14 @@ from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.panels import FieldPanel
+from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from lms.organisation.admin_views import DistrictScopedViewSet, SafeExportViewSet
 
 from . import admin_views
+from .admin_forms import QuestionAdminForm
 from .models import Attempt, Category, Question, QuestionBank, Quiz
 
 
@@ -43,6 +44,9 @@ class QuestionViewSet(SafeExportViewSet):
     search_fields = ["name", "text", "category__path"]
     list_export = ["name", "qtype", "category", "bank"]
     list_per_page = 50
+
+    # One form for every type, checked per type (quizzes.admin_forms.check_answers).
+    edit_handler = ObjectList(Question.panels, base_form_class=QuestionAdminForm)
 
     def get_queryset(self, request):
         return Question.objects.select_related("bank", "category")
@@ -119,6 +123,7 @@ admin_urlpatterns = (
         path("marking/", admin_views.marking_view, name="marking"),
         path("statistics/", admin_views.statistics_index, name="statistics"),
         path("statistics/<int:pk>/", admin_views.statistics_view, name="quiz_statistics"),
+        path("questions/<int:pk>/preview/", admin_views.question_preview, name="question_preview"),
     ],
     "quizzes_admin",
 )

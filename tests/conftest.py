@@ -29,6 +29,17 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _no_language_left_active():
+    """A request in English (language cookie) leaves English active in this thread
+    (LocaleMiddleware activates, nothing deactivates): reset it, so the next test (a
+    management command, a rendered e-mail) starts in the default language."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """A database rolled back between tests sends no signals: start each test with an empty
     cache, so nothing cached from another test's content (lesson snapshots, fragments) leaks."""

@@ -22,6 +22,12 @@ def publish_scheduled() -> None:
     call_command("publish_scheduled", verbosity=0)
 
 
+def purge_file_jobs() -> None:
+    """Delete expired background file jobs (imports, roster exports, certificate batches) and
+    their files (``FILE_JOB_LIFETIME_DAYS``)."""
+    call_command("purge_file_jobs", verbosity=0)
+
+
 @dataclass(frozen=True)
 class ScheduledJob:
     name: str
@@ -33,4 +39,6 @@ class ScheduledJob:
 JOBS = [
     # A page scheduled for 10:36 is live by 10:37.
     ScheduledJob("publish_scheduled", "* * * * *", publish_scheduled),
+    # Uploaded files and built exports are kept FILE_JOB_LIFETIME_DAYS, then removed at 03:17.
+    ScheduledJob("purge_file_jobs", "17 3 * * *", purge_file_jobs),
 ]

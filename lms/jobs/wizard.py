@@ -125,6 +125,17 @@ class WizardPageMixin(WizardMixin, WagtailAdminTemplateMixin):
     def get_page_title(self):
         return self.wizard.title
 
+    def get_breadcrumbs_items(self):
+        """Home → the import (→ the file): the header names the page, not just "Home"."""
+        job = getattr(self, "job", None)
+        if job is None:
+            return [*self.breadcrumbs_items, {"url": "", "label": self.wizard.title}]
+        return [
+            *self.breadcrumbs_items,
+            {"url": self.wizard.reverse(), "label": self.wizard.title},
+            {"url": "", "label": job.filename},
+        ]
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(
@@ -181,7 +192,8 @@ class ImportUploadView(WizardPageMixin, TemplateView):
 
 class ImportJobView(WizardPageMixin, TemplateView):
     def get(self, request, pk, *args, **kwargs):
-        return self.render_to_response(self.get_context_data(job=self.get_job(pk)))
+        self.job = self.get_job(pk)
+        return self.render_to_response(self.get_context_data(job=self.job))
 
     def get_context_data(self, job=None, **kwargs):
         context = super().get_context_data(**kwargs)

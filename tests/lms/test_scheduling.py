@@ -75,7 +75,9 @@ def test_rq_cron_enqueues_publish_scheduled_and_a_worker_publishes_the_page(
     settings.RQ_QUEUES = {QUEUE: {"URL": REDIS_TEST_URL}}
     scheduler = DjangoCronScheduler()
     scheduler.load_config_from_file("lms.jobs.cron")
-    [cron_job] = scheduler.get_jobs()
+    jobs = {job.name: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {job.name for job in JOBS}
+    cron_job = jobs["publish_scheduled"]
     assert cron_job.cron == "* * * * *" and cron_job.queue_name == QUEUE
     # The minute has come.
     cron_job.next_enqueue_time = cron_job.next_enqueue_time - datetime.timedelta(minutes=1)
@@ -88,6 +90,12 @@ def test_rq_cron_enqueues_publish_scheduled_and_a_worker_publishes_the_page(
     scheduled_lesson.refresh_from_db()
     assert scheduled_lesson.live
     connection.flushdb()
+
+
+def test_expired_file_jobs_are_purged_every_night():
+    [job] = [job for job in JOBS if job.name == "purge_file_jobs"]
+    assert job.cron == "17 3 * * *"
+    job.func()  # runs the command
 
 
 def test_run_scheduled_jobs_publishes_without_redis(scheduled_lesson):

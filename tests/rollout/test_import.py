@@ -186,6 +186,9 @@ def test_admin_upload_preview_confirm(client):
     assert response.status_code == 200
     job = job_of(response)
     assert job.kind == "staff_import" and job.state == FileJob.State.READY
+    # The header names the import and the file (not just "Home").
+    labels = [str(item["label"]) for item in response.context["breadcrumbs_items"]]
+    assert labels[1:] == ["导入工作人员", "staff.csv"]
     assert "确认导入" in response.content.decode()
     assert not StaffProfile.objects.filter(employee_no="D001").exists()
     response = confirm(client, job)

@@ -12,4 +12,5 @@ class Command(BaseCommand):
             job.delete_file()
             job.delete()
             count += 1
-        self.stdout.write(f"deleted {count} expired jobs")
+        if options["verbosity"]:
+            self.stdout.write(f"deleted {count} expired jobs")
