@@ -1,8 +1,10 @@
 from django.urls import include, path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, ObjectList
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
@@ -32,11 +34,24 @@ class CategoryViewSet(ModelViewSet):
     panels = [FieldPanel("bank"), FieldPanel("parent"), FieldPanel("name")]
 
 
+def preview_link(question):
+    url = reverse("quizzes_admin:question_preview", args=[question.pk])
+    return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, _("预览"))
+
+
 class QuestionViewSet(SafeExportViewSet):
     model = Question
     icon = "help"
     menu_label = _("题目")
-    list_display = ["name", "qtype", "category", "bank", "updated_at", "retired_at"]
+    list_display = [
+        "name",
+        "qtype",
+        "category",
+        "bank",
+        "updated_at",
+        "retired_at",
+        Column("preview", label=_("预览"), accessor=lambda question: preview_link(question)),
+    ]
     list_filter = ["bank", "qtype", "category"]
     # Substring matches through the ORM (pg_trgm-indexed on PostgreSQL), not the full-text
     # backend: Chinese has no spaces, and SQLite's FTS table has no ``name``/``text`` columns.
