@@ -8,7 +8,7 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from lms.organisation.admin_views import DistrictScopedViewSet, SafeExportViewSet
+from lms.organisation.admin_views import DistrictScopedViewSet, SafeExportViewSet, YesNoColumn
 
 from . import admin_views
 from .admin_forms import QuestionAdminForm
@@ -48,7 +48,7 @@ class QuestionViewSet(SafeExportViewSet):
         "qtype",
         "category",
         "bank",
-        "updated_at",
+        Column("updated_at", label=_("更新时间"), sort_key="updated_at"),
         "retired_at",
         Column("preview", label=_("预览"), accessor=lambda question: preview_link(question)),
     ]
@@ -71,7 +71,14 @@ class QuizViewSet(ModelViewSet):
     model = Quiz
     icon = "tasks"
     menu_label = _("测验")
-    list_display = ["title", "course", "bank", "pass_mark", "max_attempts", "live"]
+    list_display = [
+        "title",
+        "course",
+        "bank",
+        "pass_mark",
+        "max_attempts",
+        YesNoColumn("live", label=_("已发布")),
+    ]
     list_filter = ["live", "show_answers", "bank"]
     search_fields = ["title", "description"]
 

@@ -196,22 +196,27 @@ def roster_queryset(filt, now=None):
 
 
 def filter_status(qs, status, now):
+    """Filter roster rows by status through the row's own annotated columns (enr_course_id,
+    completed_at, due_at, passed…) with the owners' rules (``completed_q``): a lookup through
+    ``enr__…`` in ``filter()`` would join the enrollments a second time and repeat each row
+    once per enrollment of the person (finding 1 of issue 16)."""
     if not status:
         return qs
+    enrolled = Q(enr_course_id__isnull=False)
     if status == NOT_ENROLLED:
-        return qs.filter(enr__id__isnull=True)
+        return qs.filter(enr_course_id__isnull=True)
     if status == IN_PROGRESS:
         return qs.filter(
-            Q(enr__due_at__isnull=True) | Q(enr__due_at__gte=now),
-            ~completed_q("enr__"),
-            enr__id__isnull=False,
+            enrolled,
+            Q(due_at__isnull=True) | Q(due_at__gte=now),
+            ~completed_q(),
         )
     if status == OVERDUE:
-        return qs.filter(~completed_q("enr__"), enr__due_at__lt=now)
+        return qs.filter(enrolled, ~completed_q(), due_at__lt=now)
     if status == COMPLETED:
-        return qs.filter(completed_q("enr__"))
+        return qs.filter(enrolled, completed_q())
     if status == PASSED:
-        return qs.filter(passed=True, enr__id__isnull=False)
+        return qs.filter(enrolled, passed=True)
     if status == CERTIFIED:
         return qs.filter(cert_serial__isnull=False)
     if status == AUTHORISED:
