@@ -199,13 +199,14 @@ def preview_item(question, reveal: bool) -> dict:
     .html``), without an attempt: options in their stored order, named by position."""
     choices = list(question.choices.all())
     item = {
-        "response": None,
+        # No attempt: the paper's per-question buttons (flag, check) point nowhere here.
+        "response": {"position": 1, "flagged": False, "attempt_id": 0},
         "question": question,
         "number": 1 if question.is_scored else None,
         "name": "preview",
         "answer": {},
         "reveal": reveal,
-        "result": reveal,
+        "result": False,  # no result to show: the explanation is shown by the preview page
         "checked": False,
         "answered": False,
     }
@@ -256,5 +257,10 @@ def question_preview(request, pk):
     return render(
         request,
         "quizzes/admin/question_preview.html",
-        {"question": question, "item": preview_item(question, reveal), "reveal": reveal},
+        {
+            "question": question,
+            "item": preview_item(question, reveal),
+            "reveal": reveal,
+            "attempt": {"pk": 0},
+        },
     )

@@ -239,10 +239,6 @@ def tag_values(tags, prefix):
     head = prefix + ":"
     return [t[len(head) :].strip() for t in tags or [] if t.startswith(head)]
 
-    @property
-    def has_choices(self):
-        return self.qtype in (self.MULTICHOICE, self.MULTIRESPONSE)
-
 
 class Choice(Orderable):
     """An answer of a question. Its meaning depends on the question type:

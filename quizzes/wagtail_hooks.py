@@ -1,4 +1,5 @@
 from django.urls import include, path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -33,6 +34,11 @@ class CategoryViewSet(ModelViewSet):
     panels = [FieldPanel("bank"), FieldPanel("parent"), FieldPanel("name")]
 
 
+def preview_link(question):
+    url = reverse("quizzes_admin:question_preview", args=[question.pk])
+    return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, _("预览"))
+
+
 class QuestionViewSet(SafeExportViewSet):
     model = Question
     icon = "help"
@@ -44,6 +50,7 @@ class QuestionViewSet(SafeExportViewSet):
         "bank",
         Column("updated_at", label=_("更新时间"), sort_key="updated_at"),
         "retired_at",
+        Column("preview", label=_("预览"), accessor=lambda question: preview_link(question)),
     ]
     list_filter = ["bank", "qtype", "category"]
     # Substring matches through the ORM (pg_trgm-indexed on PostgreSQL), not the full-text

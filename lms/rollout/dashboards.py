@@ -92,8 +92,10 @@ def counts_by_wave(filt: RosterFilter, now=None) -> dict:
     """{wave_id: {enrolled, completed, overdue, passed, certified}} of the enrolments each wave
     created (within the filter), in one query, with the same passed/certified building blocks
     as the district counts."""
-    from django.db.models import Count, Q, Value
+    from django.db.models import Count, Q
     from django_cte import with_cte
+
+    from courses.completion import completed_q
 
     from .roster import _left_join, certified_cte, enrollment_queryset, passed_cte
 
@@ -101,20 +103,16 @@ def counts_by_wave(filt: RosterFilter, now=None) -> dict:
     qs = enrollment_queryset(filt).filter(wave_links__isnull=False)
     counts = {
         "enrolled": Count("id"),
-        "completed": Count("id", filter=Q(completed_at__isnull=False)),
-        "overdue": Count("id", filter=Q(completed_at__isnull=True, due_at__lt=now)),
+        "completed": Count("id", filter=completed_q()),
+        "overdue": Count("id", filter=~completed_q() & Q(due_at__lt=now)),
     }
     ctes = []
     for name, cte in (("passed", passed_cte()), ("certified", certified_cte(now))):
-        if cte is None:
-            counts[name] = Value(0)
-            continue
         qs = _left_join(cte, qs, user_id="user_id", course_id="course_id")
         counts[name] = Count(cte.col.user_id)
         ctes.append(cte)
     qs = qs.values("wave_links__wave_id").annotate(**counts).order_by()
-    if ctes:
-        qs = with_cte(*ctes, select=qs)
+    qs = with_cte(*ctes, select=qs)
     return {row.pop("wave_links__wave_id"): row for row in qs}
 
 
@@ -253,6 +251,8 @@ def progress_by_district(filt: RosterFilter, now=None) -> dict:
     from django.db.models import Count, F, Q
     from django_cte import CTE, with_cte
 
+    from courses.completion import completed_q
+
     from .roster import _left_join, certified_cte, enrollment_queryset
 
     now = now or timezone.now()
@@ -260,14 +260,12 @@ def progress_by_district(filt: RosterFilter, now=None) -> dict:
     certified = certified_cte(now)
     counts = {
         "n": Count("id"),
-        "done": Count("id", filter=Q(completed_at__isnull=False)),
-        "late": Count("id", filter=Q(completed_at__isnull=True, due_at__lt=now)),
+        "done": Count("id", filter=completed_q()),
+        "late": Count("id", filter=~completed_q() & Q(due_at__lt=now)),
     }
-    ctes = []
-    if certified is not None:
-        qs = _left_join(certified, qs, user_id="user_id", course_id="course_id")
-        counts["cert"] = Count(certified.col.user_id)
-        ctes.append(certified)
+    qs = _left_join(certified, qs, user_id="user_id", course_id="course_id")
+    counts["cert"] = Count(certified.col.user_id)
+    ctes = [certified]
     per_user = CTE(
         qs.values("user_id", district_id=F("user__staff_profile__district_id"))
         .annotate(**counts)
@@ -280,8 +278,7 @@ def progress_by_district(filt: RosterFilter, now=None) -> dict:
         "completed_people": Count(col.user_id, filter=Q(done=col.n)),
         "overdue_people": Count(col.user_id, filter=Q(late__gt=0)),
     }
-    if certified is not None:
-        totals["certified_people"] = Count(col.user_id, filter=Q(cert=col.n))
+    totals["certified_people"] = Count(col.user_id, filter=Q(cert=col.n))
     rows = with_cte(
         *ctes,
         per_user,

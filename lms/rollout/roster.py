@@ -9,7 +9,8 @@ building block this module composes (``tests/rollout/test_rule_owners.py`` check
 - passed and best score: ``quizzes.results.passed_attempts`` / ``graded_attempts`` /
   ``passed_pairs``;
 - valid certificate: ``Certificate.objects.valid(at)``;
-- authorised: ``certificates.authorisation.authorised_users(at)`` (active people only).
+- authorised: ``certificates.authorisation.authorised_holders(at)`` joined to active staff,
+  ``authorised_expression`` row by row (active people only).
 """
 
 from dataclasses import dataclass, field
@@ -30,7 +31,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_cte import CTE, with_cte
 
-from certificates.authorisation import authorised_expression, authorised_users, required_courses
+from certificates.authorisation import (
+    authorised_expression,
+    authorised_holders,
+    required_courses,
+)
 from certificates.models import Certificate
 from courses.completion import completed_q
 from courses.models import CoursePage, Enrollment
@@ -282,10 +287,10 @@ def certified_cte(now):
 
 
 def authorised_cte(now):
-    """A CTE of the user ids authorised at ``now`` (certificates' building block). One query
-    for the required course ids."""
-    users = authorised_users(now, required_course_ids()).order_by().values(user_id=F("pk"))
-    return CTE(users, name="authorised")
+    """A CTE of the user ids holding every required course's valid certificate at ``now``
+    (certificates' building block); joined to active staff only, it counts the authorised.
+    One query for the required course ids."""
+    return CTE(authorised_holders(now, required_course_ids()), name="authorised")
 
 
 def _left_join(cte, qs, **on):

@@ -134,9 +134,10 @@ def test_preview_shows_the_question_as_a_learner_sees_it(trainer_client, bank):
     Choice.objects.create(question=question, text="20年", fraction=1, feedback="正确，自申请日起")
     Choice.objects.create(question=question, text="10年", fraction=0)
     url = f"/admin/quiz-tools/questions/{question.pk}/preview/"
+    assert url in trainer_client.get("/admin/question/").content.decode()  # linked from the list
     html = trainer_client.get(url).content.decode()
     assert "<strong>保护期限</strong>" in html
     assert 'type="radio"' in html and "20年" in html and "10年" in html
     assert "正确答案" not in html  # no answer shown to a learner on the paper
     html = trainer_client.get(url, {"answers": "1"}).content.decode()
-    assert "正确答案" in html and "disabled" in html
+    assert "正确答案" in html and "正确，自申请日起" in html

@@ -295,7 +295,7 @@ RULES = [
         admin_view(trainer=HIDDEN, admin_hp=OK, admin_pd=HIDDEN, city_admin=HIDDEN),
     ),
     (
-        ns_view("certificates_certificate", "revoke", "reissue"),
+        ns_view("certificates_certificate", "revoke", "reissue", "reinstate"),
         _scoped_object(trainer=DENIED, admin_hp=OK, admin_pd=HIDDEN, city_admin=OK),
     ),
     (
