@@ -12,7 +12,7 @@ from wagtail.admin.widgets import ListingButton
 
 from lms.organisation.admin_views import DistrictScopedViewSet
 from lms.organisation.models import District
-from lms.organisation.roles import is_admin
+from lms.organisation.roles import admin_district_ids, is_admin
 
 from . import admin_urls
 from .forms import RolloutWaveForm, TrainingSessionForm
@@ -150,16 +150,20 @@ class WaveIndexView(IndexView):
     number of queries."""
 
     def get_base_queryset(self):
+        # A district administrator counts only their own district's people: a wave that spans
+        # several districts must not show them the others' figures.
+        mine = Q()
+        district_ids = admin_district_ids(self.request.user)
+        if district_ids is not None:
+            mine = Q(enrolment_links__enrollment__user__staff_profile__district_id__in=district_ids)
+        done = Q(enrolment_links__enrollment__completed_at__isnull=False)
         return (
             super()
             .get_base_queryset()
             .prefetch_related(Prefetch("districts", District.objects.order_by("sort_order")))
             .annotate(
-                enrolled_n=Count("enrolment_links"),
-                completed_n=Count(
-                    "enrolment_links",
-                    filter=Q(enrolment_links__enrollment__completed_at__isnull=False),
-                ),
+                enrolled_n=Count("enrolment_links", filter=mine),
+                completed_n=Count("enrolment_links", filter=mine & done),
             )
         )
 

@@ -172,3 +172,21 @@ def test_wave_list_shows_districts_enrolled_and_completion(courses, client):
     with CaptureQueriesContext(connection) as more:
         client.get(reverse("rollout_waves:index"))
     assert len(more.captured_queries) == len(few.captured_queries)
+
+
+def test_wave_list_counts_only_the_district_admins_own_people(courses, client):
+    """A wave over 黄浦 and 浦东: 黄浦's administrator sees 黄浦's figures, not the city's."""
+    hp = [make_user(district="HP") for _ in range(2)]
+    [make_user(district="PD") for _ in range(3)]
+    wave = make_wave(courses, districts=("HP", "PD"), name="第一批")
+    enrol_wave(wave)
+    Enrollment.objects.filter(user=hp[0]).update(completed_at=timezone.now())
+    admin = make_user(roles.DISTRICT_ADMIN, district="HP", username="hpadmin")
+    client.force_login(admin)
+    text = client.get(reverse("rollout_waves:index")).content.decode()
+    row = text[text.index("第一批") :]
+    row = row[: row.index("</tr>")]
+    per_person = len(courses)
+    assert re.search(rf">\s*{2 * per_person}\s*<", row), row
+    assert not re.search(rf">\s*{5 * per_person}\s*<", row)
+    assert "50%" in row
