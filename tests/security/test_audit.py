@@ -92,7 +92,7 @@ def test_city_admin_reads_and_filters_site_history(client):
     content = b"".join(export.streaming_content) if export.streaming else export.content
     assert "someone" in content.decode("utf-8-sig")
 
-    reports_menu = client.get("/admin/").content.decode()
+    reports_menu = client.get("/admin/", follow=True).content.decode()
     assert REPORT in reports_menu
 
 
