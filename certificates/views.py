@@ -21,7 +21,6 @@ from lms.organisation.roles import (
 from .authorisation import is_active_person, is_authorised
 from .lifecycle import open_renewals
 from .models import Certificate
-from .rendering import format_date_zh
 
 VERIFY_RATE_LIMIT = getattr(settings, "CERTIFICATE_VERIFY_RATE_LIMIT", 30)  # per IP per minute
 VERIFY_CODE_LENGTH = 22  # secrets.token_urlsafe(16)
@@ -308,8 +307,12 @@ def verify(request, code, fmt=None):
         "data": data,
         "label": STATUS_LABELS[data["status"]],
         "certificate": cert,
-        "issued_on": format_date_zh(cert.issued_at) if cert else "",
-        "expires_on": format_date_zh(cert.expires_at) if cert else "",
+        # Dates, not strings: the template formats them in the visitor's language.
+        "issued_on": timezone.localtime(cert.issued_at).date() if cert else None,
+        "expires_on": timezone.localtime(cert.expires_at).date() if cert else None,
+        "revoked_on": (
+            timezone.localtime(cert.revoked_at).date() if cert and data.get("revoked_at") else None
+        ),
     }
     # Unknown and malformed codes render the same page with the same status code.
     return render(request, "certificates/verify.html", context)

@@ -171,3 +171,30 @@ def test_reminders_sent_once(course):
     assert send_expiry_reminders(days=30) == 0
     assert len(mail.outbox) == 1
     assert cert.serial in mail.outbox[0].body and "到期" in mail.outbox[0].subject
+
+
+def test_verify_page_in_english_has_english_status_and_dates(client, course):
+    """Phone QA: the English verification page said "证书有效" and "2026年11月30日 until …",
+    and showed a revocation date as ISO text."""
+    from django.utils import formats, translation
+
+    codes = _states(course)
+    client.cookies["django_language"] = "en"
+    with translation.override("en"):
+        for status, label in [("valid", "Certificate valid"), ("revoked", "Certificate revoked")]:
+            cert = Certificate.objects.get(verification_code=codes[status])
+            html = client.get(f"/verify/{codes[status]}/", HTTP_ACCEPT_LANGUAGE="en").content
+            html = html.decode()
+            assert label in html
+            assert "年" not in html and "证书" not in html
+            issued = formats.date_format(timezone.localtime(cert.issued_at).date(), "DATE_FORMAT")
+            assert issued in html  # e.g. "Nov. 30, 2026"
+        revoked = Certificate.objects.get(verification_code=codes["revoked"])
+        assert (
+            formats.date_format(timezone.localtime(revoked.revoked_at).date(), "DATE_FORMAT")
+            in html
+        )
+    # Chinese stays Chinese.
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get(f"/verify/{codes['valid']}/").content.decode()
+    assert "证书有效" in html and "年" in html

@@ -121,3 +121,23 @@ def test_timer_warns_at_five_and_one_minute(open_page, learner):
     assert "还剩 1 分钟" in warning.inner_text()
     assert "timer-urgent" in page.locator(".timer").get_attribute("class")
     shot(page, "quiz-timer-1min")
+
+
+def test_radio_buttons_keep_their_size_beside_long_choices(open_page):
+    """Phone QA: a choice whose text wraps squeezed its radio button (flex shrink), so the
+    buttons of one question had different sizes at 390 px. The quiz's choice markup, styled by
+    the site's stylesheet, in a page at phone width."""
+    page = open_page(viewport=PHONE)
+    page.goto("/accounts/login/")
+    page.evaluate(
+        """() => { const f = document.createElement('fieldset'); f.className = 'question';
+        f.innerHTML = ['短', '很长的选项文字'.repeat(12)].map((t, i) =>
+          `<div class="choice"><input type="radio" name="q" id="c${i}">` +
+          `<label for="c${i}">${t}</label></div>`).join('');
+        document.querySelector('main').prepend(f); }"""
+    )
+    widths = page.eval_on_selector_all(
+        ".choice input", "els => els.map(e => Math.round(e.getBoundingClientRect().width))"
+    )
+    assert len(widths) == 2
+    assert widths[0] == widths[1], widths

@@ -140,6 +140,20 @@ def test_each_question_mode_shows_only_right_or_wrong_while_withheld(client, lea
         assert marker not in html, marker
 
 
+def test_quiz_rules_do_not_promise_the_answers_a_certificate_quiz_holds_back(client, learner):
+    """The rules card said "交卷后显示答案" while the review withheld the key (phone QA)."""
+    quiz = course_quiz()
+    client.force_login(learner)
+    html = client.get(reverse("quizzes:quiz", args=[quiz.pk])).content.decode()
+    assert "交卷后显示答案" not in html
+    assert "正确答案在通过测验或用完作答次数后公布，此前只显示各题对错" in html
+    # A quiz that shows its key at submission still says so.
+    quiz.hold_answer_key = False
+    quiz.save()
+    html = client.get(reverse("quizzes:quiz", args=[quiz.pk])).content.decode()
+    assert "交卷后显示答案" in html
+
+
 def test_landing_page_says_when_the_key_is_shown(client, learner):
     held = course_quiz()
     client.force_login(learner)
