@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -98,19 +98,19 @@ def is_active_person(user) -> bool:
     return profile is None or profile.is_active
 
 
-def authorised_users(at=None, required_ids=None):
-    """A queryset of the users authorised at ``at``: the building block of every count.
-
-    ``required_ids``: the required course ids if the caller already has them (else one query
-    fetches them now)."""
+def authorised_holders(at=None, required_ids=None):
+    """``{"user_id"}`` rows of the people holding a valid certificate at ``at`` for every
+    required course: the certificate half of the rule, for callers whose rows are already
+    active people (the roster's active staff join it as a CTE; everyone else uses
+    ``authorised_users``). ``required_ids``: the required course ids if the caller has them
+    (else one query fetches them now)."""
     from .models import Certificate
 
     if required_ids is None:
         required_ids = list(required_courses().values_list("pk", flat=True))
-    people = active_people()
-    if not required_ids:
-        return people
-    holders = (
+    if not required_ids:  # nothing required: every active person
+        return active_people().order_by().values(user_id=F("pk"))
+    return (
         Certificate.objects.valid(at)
         .filter(course_id__in=required_ids)
         .order_by()
@@ -119,7 +119,12 @@ def authorised_users(at=None, required_ids=None):
         .filter(held=len(required_ids))
         .values("user_id")
     )
-    return people.filter(pk__in=holders)
+
+
+def authorised_users(at=None, required_ids=None):
+    """A queryset of the users authorised at ``at`` (active people only): the building block
+    of every count and list."""
+    return active_people().filter(pk__in=authorised_holders(at, required_ids))
 
 
 def authorised_expression(user_ref="pk", at=None):

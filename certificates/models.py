@@ -175,6 +175,8 @@ class Certificate(models.Model):
     def get_status_display(self):
         return dict(self.STATUS_CHOICES)[self.status]
 
+    get_status_display.short_description = _("状态")  # list and export column heading
+
     @property
     def is_valid(self):
         return self.status == self.VALID

@@ -160,14 +160,22 @@ def lesson_shared(lesson, request):
         return None
     lessons = list(LessonPage.objects.child_of(course).live().defer_streamfields().order_by("path"))
     rows = [
-        {"pk": row.pk, "title": row.title, "url": row.get_url(request=request)} for row in lessons
+        {"pk": row.pk, "title": row.title, "url": row.get_url(request=request), "path": row.path}
+        for row in lessons
     ]
+    position = next((i for i, row in enumerate(rows) if row["pk"] == lesson.pk), None)
+    if position is None:
+        # The preview of a new or unpublished lesson: number it where it will stand (Wagtail
+        # gives a new page the path after its last sibling), not as lesson 1 of the others.
+        row = {"pk": lesson.pk, "title": lesson.title, "url": "", "path": lesson.path}
+        position = sum(1 for other in rows if other["path"] < lesson.path)
+        rows.insert(position, row)
     return {
         "lesson": next((row for row in lessons if row.pk == lesson.pk), None),
         "course": course,
         "course_url": course.get_url(request=request),
         "lesson_rows": rows,
-        "position": next((i for i, row in enumerate(rows) if row["pk"] == lesson.pk), None),
+        "position": position,
         "prerequisites": prerequisite_courses(course),
         "body_html": lesson_body(lesson, request),
     }

@@ -12,6 +12,7 @@ from courses import snapshots
 from courses import views as course_views
 from lms.organisation import email_change, otp_views, views
 from lms.organisation.forms import StaffPasswordResetForm
+from lms.rollout import views as rollout_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -33,6 +34,8 @@ urlpatterns = [
         name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Administrators land on their dashboard; everybody else gets Wagtail's home.
+    path("admin/", rollout_views.admin_home),
     path("admin/", include(wagtailadmin_urls)),
     # Wagtail documents are training material for signed-in staff: the download needs a login
     # on top of Wagtail's own collection-privacy check (docs/SECURITY.md).

@@ -18,8 +18,8 @@ from lms.organisation import roles
 from . import attempts as svc
 from .forms import ImportForm, MarkForm, MarkingFilterForm
 from .importing import GIFT_TEMPLATE, export_bank
-from .models import Attempt, QuestionBank, Quiz, Response
-from .statistics import item_statistics
+from .models import Attempt, Question, QuestionBank, Quiz, Response
+from .statistics import ALL, FIRST, item_statistics, statistics_xlsx
 
 
 def sees_every_learner(user):
@@ -177,9 +177,94 @@ def statistics_view(request, pk):
         # Statistics pool every district's learners: trainers and city admins only.
         raise PermissionDenied
     quiz = get_object_or_404(Quiz, pk=pk)
-    stats = item_statistics(quiz)
+    which = FIRST if request.GET.get("attempts") == FIRST else ALL
+    stats = item_statistics(quiz, attempts=which)
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(
+            statistics_xlsx(quiz, stats),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="quiz-{quiz.pk}-statistics-{which}.xlsx"'
+        )
+        return response
     return render(
         request,
         "quizzes/admin/statistics.html",
         {"quiz": quiz, "stats": stats, "index_url": reverse("quizzes_admin:statistics")},
+    )
+
+
+# --------------------------------------------------------------------------- question preview
+
+
+def preview_item(question, reveal: bool) -> dict:
+    """One question as the learner's paper shows it (``templates/quizzes/includes/question
+    .html``), without an attempt: options in their stored order, named by position."""
+    choices = list(question.choices.all())
+    item = {
+        # No attempt: the paper's per-question buttons (flag, check) point nowhere here.
+        "response": {"position": 1, "flagged": False, "attempt_id": 0},
+        "question": question,
+        "number": 1 if question.is_scored else None,
+        "name": "preview",
+        "answer": {},
+        "reveal": reveal,
+        "result": False,  # no result to show: the explanation is shown by the preview page
+        "checked": False,
+        "answered": False,
+    }
+    if question.qtype in ("multichoice", "multiresponse"):
+        item["choices"] = [
+            {
+                "id": f"c{index}",
+                "text": c.text,
+                "selected": False,
+                "fraction": c.fraction if reveal else None,
+                "correct": reveal
+                and (c.fraction >= 1 or (question.qtype == "multiresponse" and c.fraction > 0)),
+                "partial_percent": c.fraction * 100
+                if reveal and question.qtype == "multichoice" and 0 < c.fraction < 1
+                else None,
+                "feedback": c.feedback if reveal else "",
+            }
+            for index, c in enumerate(choices)
+        ]
+    elif question.qtype == "matching":
+        item["subquestions"] = [
+            {
+                "id": f"m{index}",
+                "text": c.text,
+                "selected": "",
+                "correct_match": c.match if reveal else None,
+            }
+            for index, c in enumerate(choices)
+            if c.text
+        ]
+        item["options"] = sorted({c.match for c in choices if c.match})
+    elif question.qtype == "truefalse" and reveal:
+        item["correct_value"] = question.correct_truefalse
+    elif question.qtype in ("shortanswer", "numerical") and reveal:
+        best = max((c for c in choices if c.fraction > 0), key=lambda c: c.fraction, default=None)
+        item["correct_text"] = best.text if best else ""
+    if reveal:
+        item["explanation"] = question.explanation
+    return item
+
+
+@permission_required("quizzes.view_question", raise_exception=True)
+def question_preview(request, pk):
+    """The question as a learner sees it on the paper; ``?answers=1`` as the review after
+    submission shows it (correct answers, feedback, explanation)."""
+    question = get_object_or_404(Question.objects.select_related("image"), pk=pk)
+    reveal = request.GET.get("answers") == "1"
+    return render(
+        request,
+        "quizzes/admin/question_preview.html",
+        {
+            "question": question,
+            "item": preview_item(question, reveal),
+            "reveal": reveal,
+            "attempt": {"pk": 0},
+        },
     )

@@ -114,12 +114,30 @@ def _build_paper(attempt, quiz, rng):
 # --------------------------------------------------------------------------- start
 
 
+def start_course_attempt(quiz, user, now=None):
+    """What a learner's "start" does: resume the attempt in progress, else start a new one if
+    the course's rule allows it (``courses.progress.quiz_gate``: enrolled, prerequisites
+    completed, every lesson read when the course says so). Raises :class:`AttemptError` with
+    the gate's reasons otherwise, before any attempt is used up."""
+    if quiz.course_id:
+        in_progress = Attempt.objects.filter(
+            quiz=quiz, user=user, status=Attempt.IN_PROGRESS
+        ).exists()
+        if not in_progress:
+            from courses.progress import quiz_gate
+
+            gate = quiz_gate(user, quiz.course)
+            if not gate.open:
+                raise AttemptError(" ".join(gate.reasons))
+    return start_attempt(quiz, user, now=now)
+
+
 def start_attempt(quiz, user, now=None):
     """Return the user's in-progress attempt of ``quiz`` or start a new one.
 
-    Raises :class:`AttemptError` when the quiz is closed, the course's quiz gate is shut
-    (``courses.progress.quiz_gate``: enrolment, prerequisites, lessons read), no attempts are
-    left in this cycle or the cooldown has not passed.
+    Raises :class:`AttemptError` when the quiz is closed, no attempts are left in this cycle
+    or the cooldown has not passed. Learners start through :func:`start_course_attempt`,
+    which also asks the course's quiz gate.
     """
     now = now or timezone.now()
     try:
@@ -136,12 +154,6 @@ def start_attempt(quiz, user, now=None):
                 _finish(current, now, answers=None)
             if not quiz.is_open(now):
                 raise AttemptError(_("本测验当前未开放。"))
-            if quiz.course_id:
-                from courses.progress import quiz_gate
-
-                gate = quiz_gate(user, quiz.course)
-                if not gate.open:
-                    raise AttemptError(" ".join(gate.reasons))
             attempts = list(
                 Attempt.objects.filter(quiz=quiz, user=user).values_list(
                     "number", "submitted_at", "started_at"

@@ -444,6 +444,13 @@ def run_job(job, phase):
 
 # --------------------------------------------------------------------------- course loader
 
+
+def _strict_bool(value):
+    if not isinstance(value, bool):
+        raise TypeError("not a boolean")
+    return value
+
+
 QUIZ_FIELDS = {
     "title": str,
     "pass_mark": Decimal,
@@ -452,6 +459,7 @@ QUIZ_FIELDS = {
     "max_attempts": int,
     "cooldown_minutes": int,
     "show_answers": str,
+    "hold_answer_key": _strict_bool,
 }
 QUIZ_KEYS = {*QUIZ_FIELDS, "draw"}
 

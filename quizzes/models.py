@@ -8,6 +8,7 @@ Scoring lives in ``quizzes.scoring``, the attempt life cycle in ``quizzes.attemp
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -19,6 +20,7 @@ from wagtail.models import Orderable
 from wagtail.search import index
 
 from .formats import sanitize_html
+from .widgets import FractionSelect
 
 
 class QuestionBank(models.Model):
@@ -188,6 +190,16 @@ class Question(index.Indexed, ClusterableModel):
         instance._loaded_qtype = instance.__dict__.get("qtype")
         return instance
 
+    def clean(self):
+        super().clean()
+        if self.category_id and self.bank_id and self.category.bank_id != self.bank_id:
+            raise ValidationError(
+                {
+                    "category": _("分类“%(category)s”属于题库“%(bank)s”，不属于本题的题库。")
+                    % {"category": self.category.path, "bank": self.category.bank}
+                }
+            )
+
     def save(self, *args, **kwargs):
         for field in ("text", "explanation", "true_feedback", "false_feedback"):
             setattr(self, field, sanitize_html(getattr(self, field) or ""))
@@ -227,10 +239,6 @@ def tag_values(tags, prefix):
     head = prefix + ":"
     return [t[len(head) :].strip() for t in tags or [] if t.startswith(head)]
 
-    @property
-    def has_choices(self):
-        return self.qtype in (self.MULTICHOICE, self.MULTIRESPONSE)
-
 
 class Choice(Orderable):
     """An answer of a question. Its meaning depends on the question type:
@@ -253,7 +261,13 @@ class Choice(Orderable):
 
     panels = [
         FieldPanel("text"),
-        FieldRowPanel([FieldPanel("fraction"), FieldPanel("value"), FieldPanel("tolerance")]),
+        FieldRowPanel(
+            [
+                FieldPanel("fraction", widget=FractionSelect()),
+                FieldPanel("value"),
+                FieldPanel("tolerance"),
+            ]
+        ),
         FieldPanel("match"),
         FieldPanel("feedback"),
     ]
@@ -397,6 +411,17 @@ class QuizDraw(Orderable):
         )
     ]
 
+    def clean(self):
+        super().clean()
+        quiz = getattr(self, "quiz", None)
+        if quiz is not None and self.category_id and self.category.bank_id != quiz.bank_id:
+            raise ValidationError(
+                {
+                    "category": _("分类“%(category)s”属于题库“%(bank)s”，不属于本测验的题库。")
+                    % {"category": self.category.path, "bank": self.category.bank}
+                }
+            )
+
     class Meta(Orderable.Meta):
         verbose_name = _("抽题规则")
         verbose_name_plural = _("抽题规则")
@@ -469,23 +494,27 @@ class Attempt(models.Model):
         """Are the correct answers (and feedback, explanations) withheld from the learner now?
 
         A quiz that leads to a certificate (a course quiz) with ``hold_answer_key`` shows its
-        key only once the learner has passed it or has no attempts left, and never while an
-        attempt of it is in progress: otherwise a blank first attempt would reveal the bank
-        for the next one. The learner still sees which questions were right or wrong.
+        key only once the learner has passed it or has no attempts left in their current
+        cycle of the course (a recertification or a revocation opens a new one, and an old
+        pass then no longer opens the key), and never while an attempt of it is in progress:
+        otherwise a blank first attempt would reveal the bank for the next one. The learner
+        still sees which questions were right or wrong.
         """
         quiz = self.quiz
         if not (quiz.course_id and quiz.hold_answer_key):
             return False
-        rows = list(
-            Attempt.objects.filter(quiz_id=self.quiz_id, user_id=self.user_id).values_list(
-                "status", "passed"
-            )
-        )
-        if any(status == Attempt.IN_PROGRESS for status, _passed in rows):
+        from .attempts import cycle_attempts, cycle_since
+        from .results import has_passed
+
+        mine = Attempt.objects.filter(quiz_id=self.quiz_id, user_id=self.user_id)
+        if mine.filter(status=Attempt.IN_PROGRESS).exists():
             return True
-        if any(passed for _status, passed in rows):
+        since = cycle_since(quiz, self.user)
+        if has_passed(self.user, quiz.course_id, since=since):
             return False
-        return quiz.max_attempts is None or len(rows) < quiz.max_attempts
+        if quiz.max_attempts is None:
+            return True
+        return cycle_attempts(quiz, self.user, since).count() < quiz.max_attempts
 
     def seconds_left(self, now=None):
         if self.deadline is None:

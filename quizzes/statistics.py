@@ -1,74 +1,245 @@
-"""Item statistics and score distribution of a quiz, over its graded attempts.
+"""Item statistics and score distribution of a quiz, as Moodle's quiz statistics report
+computes them (docs.moodle.org "Quiz statistics calculations"), over graded attempts: all of
+them, or each learner's first attempt only (``attempts="first"``).
 
-* facility (难度/通过率) of a question = the mean fraction earned on it (for right/wrong
-  questions, the share of attempts that answered it correctly);
-* discrimination index = facility in the upper 27% of attempts (by total score) minus
-  facility in the lower 27% (Kelley's groups; at least one attempt per group). It lies in
-  [-1, 1]; items below 0.2 discriminate poorly. Only attempts in which the question appeared
-  count, and groups are formed over all graded attempts of the quiz;
-* the score distribution counts graded attempts in ten bands 0–9, 10–19, …, 90–100.
+For question i, x_i is the mark earned on it (fraction × its mark), T the attempt's total
+mark and X_i = T − x_i the rest of the test, over the attempts in which i appeared:
+
+* facility = mean(x_i) / max mark (the share of the marks earned), as a percentage;
+* standard deviation = SD(x_i) / max mark (n − 1 in the denominator), as a percentage;
+* random guess score = the score a random answer expects (single choice: mean of the
+  options' fractions; true/false: 50 %; matching: 1 / number of answers; others 0);
+* intended weight = the question's mark / the sum of the marks; effective weight =
+  √Cov(x_i, T) / Σ_j √Cov(x_j, T) (empty when a covariance is negative);
+* discrimination index = 100 × Corr(x_i, X_i), the item–rest correlation (Moodle: above 30 %
+  good, below 0 bad);
+* discriminative efficiency = 100 × Cov(x_i, X_i) / Cov_max(x_i, X_i), Cov_max pairing the
+  sorted x_i with the sorted X_i (the highest covariance these values allow);
+* per-choice analysis: how many responses chose each option (choice questions).
+
+The score distribution counts attempts in ten bands 0–9, 10–19, …, 90–100.
 """
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import Decimal
 
-from .models import Attempt, Response
+from .models import Attempt, Choice, Question, Response
 
-GROUP_SHARE = 0.27
+ALL, FIRST = "all", "first"
 
 
-def item_statistics(quiz):
-    attempts = list(
-        Attempt.objects.filter(quiz=quiz, status=Attempt.GRADED)
-        .order_by("score", "pk")
-        .values_list("pk", "score")
-    )
-    n = len(attempts)
+def _mean(values):
+    return sum(values) / len(values) if values else None
+
+
+def _cov(xs, ys):
+    n = len(xs)
+    if n < 2:
+        return None
+    mx, my = _mean(xs), _mean(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / (n - 1)
+
+
+def _pct(value, digits=2):
+    return None if value is None else round(value * 100, digits)
+
+
+def random_guess_score(question, choices) -> float | None:
+    """Moodle's random guess score of a question, as a fraction (None: not defined)."""
+    if question.qtype == Question.MULTICHOICE:
+        return _mean([float(c.fraction) for c in choices]) if choices else None
+    if question.qtype == Question.TRUEFALSE:
+        return 0.5
+    if question.qtype == Question.MATCHING:
+        answers = {c.match for c in choices if c.match}
+        return 1 / len(answers) if answers else None
+    if question.qtype == Question.MULTIRESPONSE:
+        return None
+    return 0.0
+
+
+def item_statistics(quiz, attempts: str = ALL):
+    graded = Attempt.objects.filter(quiz=quiz, status=Attempt.GRADED)
+    if attempts == FIRST:
+        graded = graded.filter(number=1)
+    rows = list(graded.order_by("score", "pk").values_list("pk", "score"))
+    n = len(rows)
     if not n:
-        return {"attempts": 0, "items": [], "distribution": score_distribution([]), "mean": None}
-    size = max(1, math.ceil(n * GROUP_SHARE)) if n >= 2 else 0
-    lower = {pk for pk, _score in attempts[:size]}
-    upper = {pk for pk, _score in attempts[n - size :]} if size else set()
+        return {
+            "attempts": 0,
+            "items": [],
+            "distribution": score_distribution([]),
+            "mean": None,
+            "filter": attempts,
+        }
+    attempt_ids = [pk for pk, _score in rows]
 
-    per_question = defaultdict(list)
-    names = {}
-    for attempt_id, question_id, name, fraction in (
-        Response.objects.filter(attempt__quiz=quiz, attempt__status=Attempt.GRADED)
-        .exclude(question__qtype="description")
-        .values_list("attempt_id", "question_id", "question__name", "fraction")
+    marks = defaultdict(dict)  # question -> attempt -> mark earned
+    answers = defaultdict(list)  # question -> stored answers
+    for attempt_id, question_id, fraction, answer in (
+        Response.objects.filter(attempt_id__in=attempt_ids)
+        .exclude(question__qtype=Question.DESCRIPTION)
+        .values_list("attempt_id", "question_id", "fraction", "answer")
     ):
-        names[question_id] = name
-        per_question[question_id].append((attempt_id, float(fraction or 0)))
+        marks[question_id][attempt_id] = float(fraction or 0)
+        answers[question_id].append(answer or {})
+    questions = {q.pk: q for q in Question.objects.filter(pk__in=list(marks))}
+    choices = defaultdict(list)
+    for choice in Choice.objects.filter(question_id__in=list(marks)).order_by("sort_order", "pk"):
+        choices[choice.question_id].append(choice)
 
-    def mean(values):
-        return sum(values) / len(values) if values else None
+    # fractions -> marks, and each attempt's total
+    totals = defaultdict(float)
+    for question_id, per_attempt in marks.items():
+        mark = float(questions[question_id].default_mark or 1)
+        for attempt_id in per_attempt:
+            per_attempt[attempt_id] *= mark
+            totals[attempt_id] += per_attempt[attempt_id]
+    mark_sum = sum(float(q.default_mark or 1) for q in questions.values()) or 1
 
     items = []
-    for question_id, rows in per_question.items():
-        facility = mean([f for _a, f in rows])
-        up = mean([f for a, f in rows if a in upper])
-        low = mean([f for a, f in rows if a in lower])
-        discrimination = up - low if up is not None and low is not None else None
+    for question_id, per_attempt in marks.items():
+        question = questions[question_id]
+        max_mark = float(question.default_mark or 1)
+        ids = list(per_attempt)
+        xs = [per_attempt[a] for a in ids]
+        ts = [totals[a] for a in ids]
+        rest = [t - x for t, x in zip(ts, xs, strict=True)]
+        facility = _mean(xs) / max_mark
+        variance = _cov(xs, xs)
+        cov_rest = _cov(xs, rest)
+        var_rest = _cov(rest, rest)
+        discrimination = None
+        if cov_rest is not None and variance and var_rest:
+            discrimination = cov_rest / math.sqrt(variance * var_rest)
+        cov_max = _cov(sorted(xs), sorted(rest))
+        efficiency = cov_rest / cov_max if cov_rest is not None and cov_max else None
+        guess = random_guess_score(question, choices[question_id])
         items.append(
             {
                 "question_id": question_id,
-                "name": names[question_id],
-                "count": len(rows),
+                "name": question.name,
+                "qtype": question.get_qtype_display(),
+                "count": len(xs),
                 "facility": round(facility, 4),
+                "facility_percent": round(facility * 100, 2),
+                "sd_percent": None
+                if variance is None
+                else round(math.sqrt(variance) / max_mark * 100, 2),
+                "random_guess_percent": _pct(guess),
+                "intended_weight": round(max_mark / mark_sum * 100, 2),
+                "cov_total": _cov(xs, ts),
                 "discrimination": None if discrimination is None else round(discrimination, 4),
-                "facility_percent": round(facility * 100),
+                "discrimination_index": _pct(discrimination),
+                "discriminative_efficiency": _pct(efficiency),
+                "choices": choice_analysis(question, choices[question_id], answers[question_id]),
             }
         )
+    covs = [item["cov_total"] for item in items]
+    valid = all(c is not None and c >= 0 for c in covs)
+    root_sum = sum(math.sqrt(c) for c in covs) if valid else 0
+    for item in items:
+        cov = item.pop("cov_total")
+        item["effective_weight"] = (
+            round(100 * math.sqrt(cov) / root_sum, 2) if valid and root_sum else None
+        )
     items.sort(key=lambda item: item["name"])
-    scores = [score for _pk, score in attempts]
+    scores = [score for _pk, score in rows]
     return {
         "attempts": n,
-        "group_size": size,
         "items": items,
         "distribution": score_distribution(scores),
         "mean": (sum(scores, Decimal(0)) / n).quantize(Decimal("0.01")),
+        "filter": attempts,
     }
+
+
+def choice_analysis(question, choices, answers) -> list[dict]:
+    """How many responses chose each option (single/multiple choice, true/false)."""
+    if question.qtype == Question.TRUEFALSE:
+        counts = Counter(a.get("value") for a in answers)
+        total = len(answers) or 1
+        return [
+            {
+                "text": label,
+                "fraction": 1.0 if question.correct_truefalse is value else 0.0,
+                "count": counts[value],
+                "percent": round(counts[value] * 100 / total, 1),
+            }
+            for label, value in (("对", True), ("错", False))
+        ]
+    if question.qtype not in (Question.MULTICHOICE, Question.MULTIRESPONSE):
+        return []
+    counts = Counter()
+    for answer in answers:
+        chosen = set(answer.get("choices") or []) | {answer.get("choice")}
+        counts.update(pk for pk in chosen if pk is not None)
+    total = len(answers) or 1
+    return [
+        {
+            "text": choice.text,
+            "fraction": float(choice.fraction),
+            "count": counts[choice.pk],
+            "percent": round(counts[choice.pk] * 100 / total, 1),
+        }
+        for choice in choices
+    ]
+
+
+COLUMNS = [
+    ("name", "题目"),
+    ("qtype", "题型"),
+    ("count", "作答数"),
+    ("facility_percent", "难度（通过率 %）"),
+    ("sd_percent", "标准差 %"),
+    ("random_guess_percent", "随机猜测得分 %"),
+    ("intended_weight", "预期权重 %"),
+    ("effective_weight", "实际权重 %"),
+    ("discrimination_index", "区分度指数 %"),
+    ("discriminative_efficiency", "区分效率 %"),
+]
+
+
+def statistics_xlsx(quiz, stats) -> bytes:
+    """The item statistics as an XLSX workbook: one sheet of items, one of choice counts.
+    Cells are typed as strings or numbers explicitly (no formula from a question name)."""
+    from io import BytesIO
+
+    from django.utils.translation import gettext as _
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = Workbook(write_only=True)
+
+    def cell(sheet, value):
+        c = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str):
+            c.data_type = "s"  # never a formula
+        return c
+
+    items = workbook.create_sheet(_("题目统计"))
+    items.append([cell(items, _(label)) for _key, label in COLUMNS])
+    for item in stats["items"]:
+        items.append([cell(items, item[key]) for key, _label in COLUMNS])
+    analysis = workbook.create_sheet(_("选项分析"))
+    analysis.append(
+        [cell(analysis, _(h)) for h in ("题目", "选项", "得分比例 %", "选择次数", "占比 %")]
+    )
+    for item in stats["items"]:
+        for row in item["choices"]:
+            analysis.append(
+                [
+                    cell(analysis, item["name"]),
+                    cell(analysis, row["text"]),
+                    cell(analysis, round(row["fraction"] * 100, 2)),
+                    cell(analysis, row["count"]),
+                    cell(analysis, row["percent"]),
+                ]
+            )
+    out = BytesIO()
+    workbook.save(out)
+    return out.getvalue()
 
 
 def score_distribution(scores):

@@ -130,7 +130,7 @@ def _paper_size(quiz):
 def start(request, pk):
     quiz = get_object_or_404(_visible_quizzes().select_related("course"), pk=pk)
     try:
-        attempt = svc.start_attempt(quiz, request.user)
+        attempt = svc.start_course_attempt(quiz, request.user)
     except svc.AttemptError as error:
         messages.error(request, error.messages[0])
         return redirect("quizzes:quiz", pk=quiz.pk)

@@ -1,14 +1,17 @@
 from django.urls import include, path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.panels import FieldPanel
+from wagtail.admin.panels import FieldPanel, ObjectList
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from lms.organisation.admin_views import DistrictScopedViewSet, SafeExportViewSet
+from lms.organisation.admin_views import DistrictScopedViewSet, SafeExportViewSet, YesNoColumn
 
 from . import admin_views
+from .admin_forms import QuestionAdminForm
 from .models import Attempt, Category, Question, QuestionBank, Quiz
 
 
@@ -31,11 +34,24 @@ class CategoryViewSet(ModelViewSet):
     panels = [FieldPanel("bank"), FieldPanel("parent"), FieldPanel("name")]
 
 
+def preview_link(question):
+    url = reverse("quizzes_admin:question_preview", args=[question.pk])
+    return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, _("预览"))
+
+
 class QuestionViewSet(SafeExportViewSet):
     model = Question
     icon = "help"
     menu_label = _("题目")
-    list_display = ["name", "qtype", "category", "bank", "updated_at", "retired_at"]
+    list_display = [
+        "name",
+        "qtype",
+        "category",
+        "bank",
+        Column("updated_at", label=_("更新时间"), sort_key="updated_at"),
+        "retired_at",
+        Column("preview", label=_("预览"), accessor=lambda question: preview_link(question)),
+    ]
     list_filter = ["bank", "qtype", "category"]
     # Substring matches through the ORM (pg_trgm-indexed on PostgreSQL), not the full-text
     # backend: Chinese has no spaces, and SQLite's FTS table has no ``name``/``text`` columns.
@@ -43,6 +59,9 @@ class QuestionViewSet(SafeExportViewSet):
     search_fields = ["name", "text", "category__path"]
     list_export = ["name", "qtype", "category", "bank"]
     list_per_page = 50
+
+    # One form for every type, checked per type (quizzes.admin_forms.check_answers).
+    edit_handler = ObjectList(Question.panels, base_form_class=QuestionAdminForm)
 
     def get_queryset(self, request):
         return Question.objects.select_related("bank", "category")
@@ -52,7 +71,14 @@ class QuizViewSet(ModelViewSet):
     model = Quiz
     icon = "tasks"
     menu_label = _("测验")
-    list_display = ["title", "course", "bank", "pass_mark", "max_attempts", "live"]
+    list_display = [
+        "title",
+        "course",
+        "bank",
+        "pass_mark",
+        "max_attempts",
+        YesNoColumn("live", label=_("已发布")),
+    ]
     list_filter = ["live", "show_answers", "bank"]
     search_fields = ["title", "description"]
 
@@ -119,6 +145,7 @@ admin_urlpatterns = (
         path("marking/", admin_views.marking_view, name="marking"),
         path("statistics/", admin_views.statistics_index, name="statistics"),
         path("statistics/<int:pk>/", admin_views.statistics_view, name="quiz_statistics"),
+        path("questions/<int:pk>/preview/", admin_views.question_preview, name="question_preview"),
     ],
     "quizzes_admin",
 )

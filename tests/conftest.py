@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 
 def pytest_sessionstart(session):
@@ -27,6 +29,17 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _no_language_left_active():
+    """A request in English (language cookie) leaves English active in this thread
+    (LocaleMiddleware activates, nothing deactivates): reset it, so the next test (a
+    management command, a rendered e-mail) starts in the default language."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """A database rolled back between tests sends no signals: start each test with an empty
     cache, so nothing cached from another test's content (lesson snapshots, fragments) leaks."""
@@ -34,3 +47,14 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+# A longer run of the lifecycle state machine (tests/certificates/test_lifecycle_model.py):
+#   pytest tests/certificates/test_lifecycle_model.py --hypothesis-profile=lifecycle-long
+hypothesis_settings.register_profile(
+    "lifecycle-long",
+    max_examples=200,
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)

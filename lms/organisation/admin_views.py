@@ -7,6 +7,7 @@ another district is simply not found (404).
 
 from django.db.models import Q
 from django.http import Http404
+from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from .roles import scope_to_districts
@@ -107,3 +108,26 @@ class DistrictScopedViewSet(SafeExportViewSet):
 
     def edit_scope(self, queryset, user):
         return self.scope(queryset, user)
+
+
+class _YesNo:
+    """A boolean that reads 是/否 (translated) where Wagtail prints its value as text."""
+
+    def __init__(self, flag):
+        self.flag = bool(flag)
+
+    def __bool__(self):
+        return self.flag
+
+    def __str__(self):
+        from django.utils.translation import gettext
+
+        return gettext("是") if self.flag else gettext("否")
+
+
+class YesNoColumn(BooleanColumn):
+    """Wagtail's BooleanColumn (✓/✗ icon) whose accessible title is 是/否, not "True"."""
+
+    def get_value(self, instance):
+        value = super().get_value(instance)
+        return None if value is None else _YesNo(value)

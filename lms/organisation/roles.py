@@ -172,6 +172,8 @@ def can_administer_district(user, district_id):
 # Each role's rank: nobody below superuser grants a role above their own.
 # Reviewers approve what every learner reads: only city administrators grant that role.
 ROLE_RANK = {WINDOW_STAFF: 0, TRAINER: 1, DISTRICT_ADMIN: 2, REVIEWER: 3, CITY_ADMIN: 3}
+# A role missing here ranks above every other: only a superuser grants it.
+UNRANKED = 99
 
 
 def _perm_names(group):
@@ -185,10 +187,10 @@ def assignable_groups(user):
         return Group.objects.all()
     if user is None or not user.is_authenticated:
         return Group.objects.none()
-    own = max((ROLE_RANK[r] for r in ROLES if has_role(user, r)), default=-1)
+    own = max((ROLE_RANK.get(r, UNRANKED) for r in ROLES if has_role(user, r)), default=-1)
     held = user.get_all_permissions()
     candidates = Group.objects.filter(
-        name__in=[r for r in ROLES if ROLE_RANK[r] <= own]
+        name__in=[r for r in ROLES if ROLE_RANK.get(r, UNRANKED) <= own]
     ).prefetch_related("permissions__content_type")
     return Group.objects.filter(pk__in=[g.pk for g in candidates if _perm_names(g) <= held])
 

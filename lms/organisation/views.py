@@ -8,7 +8,19 @@ from django.utils.module_loading import import_string
 
 
 class LoginView(auth_views.LoginView):
+    """Login; with no ``next``, a user lands where ``settings.LOGIN_LANDING`` (a callable
+    ``(user) -> url | None`` named by a higher app, e.g. the administrators' dashboards) says,
+    else on the learner home."""
+
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        dotted = getattr(settings, "LOGIN_LANDING", None)
+        if dotted:
+            url = import_string(dotted)(self.request.user)
+            if url:
+                return url
+        return super().get_default_redirect_url()
 
 
 @login_required

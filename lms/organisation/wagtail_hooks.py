@@ -7,7 +7,7 @@ from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from . import roles
-from .admin_views import DistrictScopedViewSet
+from .admin_views import DistrictScopedViewSet, YesNoColumn
 from .forms import StaffProfileForm
 from .models import District, StaffProfile
 
@@ -54,7 +54,7 @@ class StaffProfileViewSet(DistrictScopedViewSet):
         "district",
         "service_centre",
         "job_title",
-        "is_active",
+        YesNoColumn("is_active", label=_("在岗")),  # ✓/✗, not a raw "True"
     ]
     list_filter = ["district", "is_active"]
     search_fields = ["full_name", "employee_no", "service_centre", "user__username"]

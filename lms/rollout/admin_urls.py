@@ -11,6 +11,7 @@ urlpatterns = [
         views.DistrictDashboardView.as_view(),
         name="district_dashboard",
     ),
+    path("remind-overdue/", views.RemindOverdueView.as_view(), name="remind_overdue"),
     path("roster/", views.RosterReportView.as_view(), name="roster"),
     path(
         "roster/results/", views.RosterReportView.as_view(results_only=True), name="roster_results"

@@ -67,14 +67,14 @@ def city_numbers(filt: RosterFilter, now=None):
     if filt.district_ids is not None:
         waves = waves.filter(districts__in=filt.district_ids).distinct()
     by_wave = []
+    wave_counts = counts_by_wave(filt, now)
     for wave in waves:
         line = Line(wave.name, wave)
         district_ids = {d.pk for d in wave.districts.all()} & set(by_district)
-        course_ids = {c.pk for c in wave.courses.all()}
-        for (district_id, course_id), row in counts.items():
-            if district_id in district_ids and course_id in course_ids:
-                for key in METRICS:
-                    line.numbers[key] += row[key]
+        # What the wave enrolled (its WaveEnrolment links), not every enrolment of its
+        # districts in its courses.
+        for key, value in wave_counts.get(wave.pk, {}).items():
+            line.numbers[key] += value
         for district_id in district_ids:
             for key in ("staff", "authorised"):
                 line.numbers[key] += people.get(district_id, {}).get(key, 0)
@@ -86,6 +86,34 @@ def city_numbers(filt: RosterFilter, now=None):
         "total": total,
         "weekly": weekly_completions(filt),
     }
+
+
+def counts_by_wave(filt: RosterFilter, now=None) -> dict:
+    """{wave_id: {enrolled, completed, overdue, passed, certified}} of the enrolments each wave
+    created (within the filter), in one query, with the same passed/certified building blocks
+    as the district counts."""
+    from django.db.models import Count, Q
+    from django_cte import with_cte
+
+    from courses.completion import completed_q
+
+    from .roster import _left_join, certified_cte, enrollment_queryset, passed_cte
+
+    now = now or timezone.now()
+    qs = enrollment_queryset(filt).filter(wave_links__isnull=False)
+    counts = {
+        "enrolled": Count("id"),
+        "completed": Count("id", filter=completed_q()),
+        "overdue": Count("id", filter=~completed_q() & Q(due_at__lt=now)),
+    }
+    ctes = []
+    for name, cte in (("passed", passed_cte()), ("certified", certified_cte(now))):
+        qs = _left_join(cte, qs, user_id="user_id", course_id="course_id")
+        counts[name] = Count(cte.col.user_id)
+        ctes.append(cte)
+    qs = qs.values("wave_links__wave_id").annotate(**counts).order_by()
+    qs = with_cte(*ctes, select=qs)
+    return {row.pop("wave_links__wave_id"): row for row in qs}
 
 
 def bars(lines, metric="completed", of="enrolled"):
@@ -105,37 +133,53 @@ def bars(lines, metric="completed", of="enrolled"):
     ]
 
 
-def cumulative_chart(weekly, width=640, height=180, pad=30):
-    """An SVG area/line chart of cumulative completions per week (points as strings)."""
+def cumulative_chart(weekly, width=640, height=220, left=56, right=20, top=16, bottom=44):
+    """An SVG line chart of cumulative completions per week, with a labelled y axis (ticks at
+    round values) and x axis (first, middle and last week)."""
     if not weekly:
         return None
     cumulative, total = [], 0
     for week, n in weekly:
         total += n
         cumulative.append((week, total))
-    top = max(total, 1)
+    ticks = nice_ticks(total)
+    top_value = max(ticks[-1], 1)
     steps = max(len(cumulative) - 1, 1)
-    inner_w, inner_h = width - 2 * pad, height - 2 * pad
+    inner_w, inner_h = width - left - right, height - top - bottom
+    base = top + inner_h
     points = []
     for i, (week, value) in enumerate(cumulative):
-        x = pad + inner_w * i / steps
-        y = pad + inner_h * (1 - value / top)
+        x = left + inner_w * i / steps if len(cumulative) > 1 else left + inner_w / 2
+        y = top + inner_h * (1 - value / top_value)
         points.append({"x": round(x, 1), "y": round(y, 1), "week": week, "value": value})
     line = " ".join(f"{p['x']},{p['y']}" for p in points)
-    base = pad + inner_h
     area = f"{points[0]['x']},{base} {line} {points[-1]['x']},{base}"
+    y_ticks = [
+        {"y": round(top + inner_h * (1 - t / top_value), 1), "label": t, "text_y": 0} for t in ticks
+    ]
+    for t in y_ticks:
+        t["text_y"] = t["y"] + 4
+    shown = sorted({0, len(points) // 2, len(points) - 1})
+    x_ticks = [{"x": points[i]["x"], "label": points[i]["week"]} for i in shown]
     return {
         "width": width,
         "height": height,
-        "pad": pad,
+        "left": left,
+        "right": width - right,
+        "top": top,
         "base": base,
-        "right": width - pad,
         "line": line,
         "area": area,
         "points": points,
         "total": total,
         "first": cumulative[0][0],
         "last": cumulative[-1][0],
+        "y_ticks": y_ticks,
+        "x_ticks": x_ticks,
+        "x_label_y": base + 18,
+        "x_title_y": height - 6,
+        "mid_x": left + inner_w / 2,
+        "mid_y": top + inner_h / 2,
     }
 
 
@@ -191,3 +235,163 @@ def totals_from_rows(rows):
     totals["staff"] = len(staff)
     totals["authorised"] = len(authorised)
     return dict(totals)
+
+
+# -- people, not enrolments --------------------------------------------------------------------
+
+PEOPLE_METRICS = ["enrolled_people", "completed_people", "certified_people", "overdue_people"]
+
+
+def progress_by_district(filt: RosterFilter, now=None) -> dict:
+    """{district_id: {enrolled_people, completed_people, certified_people, overdue_people}} in
+    one query: each person's enrolments (those the filter covers) are summed per person first
+    (a CTE), then people are counted per district. A person is completed when every enrolment
+    is complete, certified when every enrolled course holds a valid certificate, overdue when
+    any enrolment is past due and incomplete."""
+    from django.db.models import Count, F, Q
+    from django_cte import CTE, with_cte
+
+    from courses.completion import completed_q
+
+    from .roster import _left_join, certified_cte, enrollment_queryset
+
+    now = now or timezone.now()
+    qs = enrollment_queryset(filt)
+    certified = certified_cte(now)
+    counts = {
+        "n": Count("id"),
+        "done": Count("id", filter=completed_q()),
+        "late": Count("id", filter=~completed_q() & Q(due_at__lt=now)),
+    }
+    qs = _left_join(certified, qs, user_id="user_id", course_id="course_id")
+    counts["cert"] = Count(certified.col.user_id)
+    ctes = [certified]
+    per_user = CTE(
+        qs.values("user_id", district_id=F("user__staff_profile__district_id"))
+        .annotate(**counts)
+        .order_by(),
+        name="per_user",
+    )
+    col = per_user.col
+    totals = {
+        "enrolled_people": Count(col.user_id),
+        "completed_people": Count(col.user_id, filter=Q(done=col.n)),
+        "overdue_people": Count(col.user_id, filter=Q(late__gt=0)),
+    }
+    totals["certified_people"] = Count(col.user_id, filter=Q(cert=col.n))
+    rows = with_cte(
+        *ctes,
+        per_user,
+        select=per_user.queryset().values("district_id").annotate(**totals).order_by(),
+    )
+    result = {}
+    for row in rows:
+        district_id = row.pop("district_id")
+        row.setdefault("certified_people", 0)
+        result[district_id] = row
+    return result
+
+
+def district_table(numbers: dict, progress: dict) -> dict:
+    """The by-district table rows (people-based percentages), districts with staff first and
+    the empty ones apart (collapsed on the page), and the totals."""
+    rows, empty = [], []
+    total = dict.fromkeys(["staff", "authorised", *PEOPLE_METRICS], 0)
+    for line in numbers["by_district"]:
+        p = progress.get(line.obj.pk, {})
+        row = {
+            "line": line,
+            "district": line.obj,
+            "staff": line.numbers["staff"],
+            "authorised": line.numbers["authorised"],
+            **{k: p.get(k, 0) for k in PEOPLE_METRICS},
+        }
+        for key in total:
+            total[key] += row[key]
+        (rows if row["staff"] else empty).append(_rates(row))
+    return {"rows": rows, "empty": empty, "total": _rates(total)}
+
+
+def _pct(part, whole):
+    return round(100 * part / whole) if whole else None
+
+
+def _rates(row):
+    row["completed_pct"] = _pct(row["completed_people"], row["enrolled_people"])
+    row["certified_pct"] = _pct(row["certified_people"], row["enrolled_people"])
+    row["authorised_pct"] = _pct(row["authorised"], row["staff"])
+    return row
+
+
+SORT_KEYS = [
+    "name",
+    "staff",
+    "enrolled_people",
+    "completed_pct",
+    "certified_pct",
+    "authorised_pct",
+    "overdue_people",
+]
+
+
+def sort_rows(rows: list, key: str, descending: bool) -> list:
+    """Sort the by-district rows by a column (unknown keys: the districts' own order)."""
+    if key not in SORT_KEYS or key == "name":
+        ordered = sorted(rows, key=lambda r: r["district"].sort_order)
+        return list(reversed(ordered)) if descending and key == "name" else ordered
+    missing = -1 if descending else 10**9  # rows without a percentage go last
+    return sorted(
+        rows,
+        key=lambda r: (r[key] if r[key] is not None else missing, -r["district"].sort_order),
+        reverse=descending,
+    )
+
+
+def authorised_chart(rows: list, width=640, bar=18, gap=6, left=90, right=50, top=10):
+    """Horizontal bars of authorised % by district, x axis 0-100 % with ticks (SVG geometry).
+    ``rows`` come from district_table (districts with staff)."""
+    if not rows:
+        return None
+    inner = width - left - right
+    bottom = top + len(rows) * (bar + gap)
+    bars = []
+    for i, row in enumerate(rows):
+        pct = row["authorised_pct"] or 0
+        y = top + i * (bar + gap)
+        bars.append(
+            {
+                "label": row["district"].name_zh,
+                "pct": pct,
+                "y": y,
+                "text_y": y + bar * 0.75,
+                "w": round(inner * pct / 100, 1),
+                "value_x": round(left + inner * pct / 100 + 4, 1),
+            }
+        )
+    ticks = [
+        {"x": round(left + inner * t / 100, 1), "label": f"{t}%"} for t in (0, 25, 50, 75, 100)
+    ]
+    return {
+        "width": width,
+        "height": bottom + 40,
+        "left": left,
+        "right": width - right,
+        "top": top,
+        "bottom": bottom,
+        "bar": bar,
+        "bars": bars,
+        "ticks": ticks,
+        "axis_label_y": bottom + 34,
+        "tick_label_y": bottom + 16,
+        "mid": left + inner / 2,
+    }
+
+
+def nice_ticks(top: int, count: int = 4) -> list[int]:
+    """Round y-axis tick values from 0 to at least ``top``."""
+    if top <= 0:
+        return [0, 1]
+    raw = top / count
+    magnitude = 10 ** (len(str(int(raw))) - 1)
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    return list(range(0, int(step * count) + 1, int(step))) if step >= 1 else [0, top]

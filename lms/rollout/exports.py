@@ -1,8 +1,10 @@
 """Roster exports: CSV (UTF-8 with BOM, streamed) and XLSX (openpyxl write-only), one row per
 person and course plus one 未报名 row per active staff member with no (matching) course.
 
-Every cell that a spreadsheet would read as a formula (starting with = + - @, a tab or a
-carriage return) is prefixed with a single quote; in XLSX its type is also forced to string.
+CSV: every cell that a spreadsheet would read as a formula (starting with = + - @, a tab or a
+carriage return) is prefixed with a single quote. XLSX: cells are typed (dates, numbers, and
+text stored as strings, which Excel never evaluates), so no apostrophe is needed; a title block
+names the district, the filters and the export time; the header is frozen and filterable.
 """
 
 import csv
@@ -11,6 +13,7 @@ import tempfile
 from django.core.files import File
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django_tasks import task
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -22,62 +25,83 @@ from .models import RosterExport
 from .roster import STATUS_LABELS, RosterFilter, roster_values
 
 HEADERS = [
-    "区",
-    "姓名",
-    "工号",
-    "服务中心",
-    "课程",
-    "报名时间",
-    "完成时间",
-    "最高分",
-    "是否通过",
-    "证书编号",
-    "证书有效期至",
-    "是否具备上岗资格",
-    "状态",
+    _lazy("区"),
+    _lazy("姓名"),
+    _lazy("工号"),
+    _lazy("服务中心"),
+    _lazy("课程"),
+    _lazy("报名时间"),
+    _lazy("完成时间"),
+    _lazy("最高分"),
+    _lazy("是否通过"),
+    _lazy("证书编号"),
+    _lazy("证书有效期至"),
+    _lazy("是否具备上岗资格"),
+    _lazy("状态"),
 ]
-NOT_ENROLLED_LABEL = "未报名"
+# XLSX column widths (characters), in the order of HEADERS.
+WIDTHS = [10, 12, 12, 22, 30, 12, 12, 9, 9, 20, 13, 15, 12]
+DATE_COLUMNS = {5, 6, 10}
+SCORE_COLUMN = 7
+TITLE_ROWS = 4  # title, district, filters, export time; then a blank row and the header
+HEADER_ROW = TITLE_ROWS + 2
 
 
-def _yes_no(value):
-    return "是" if value else "否"
+def headers():
+    """The column headings in the active language."""
+    return [str(h) for h in HEADERS]
 
 
 class RowFormatter:
     """Roster rows (from roster.roster_values) as the export's lists of strings. Make one per
     export: the time zone and the status labels are resolved once, not once per cell (at
-    100,000 rows that was a third of the export's time)."""
+    100,000 rows that was a third of the export's time).
 
-    def __init__(self):
+    ``typed=True`` (XLSX) keeps dates as dates and scores as numbers, and text as it is (the
+    XLSX writer stores text cells as strings, never formulas); CSV text is neutralised."""
+
+    def __init__(self, typed=False):
         self.tz = timezone.get_current_timezone()
         self.labels = {key: str(label) for key, label in STATUS_LABELS.items()}
+        self.yes, self.no = _("是"), _("否")
+        self.not_enrolled = _("未报名")
+        self.typed = typed
+        self.text = (lambda v: v) if typed else neutralise
 
     def date(self, value):
-        return value.astimezone(self.tz).date().isoformat() if value else ""
+        if not value:
+            return None if self.typed else ""
+        local = value.astimezone(self.tz).date()
+        return local if self.typed else local.isoformat()
 
     def __call__(self, row):
         enrolled = row["enrolled"]
-        course = f"{row['course_code']} {row['course_title']}" if enrolled else NOT_ENROLLED_LABEL
+        text = self.text
+        course = f"{row['course_code']} {row['course_title']}" if enrolled else self.not_enrolled
         score = row["best_score"]
+        if score is None:
+            score = None if self.typed else ""
+        else:
+            score = float(score) if self.typed else f"{score:.2f}"
         return [
-            neutralise(row["district"] or ""),
-            neutralise(row["full_name"]),
-            neutralise(row["employee_no"]),
-            neutralise(row["service_centre"]),
-            neutralise(course),
+            text(row["district"] or ""),
+            text(row["full_name"]),
+            text(row["employee_no"]),
+            text(row["service_centre"]),
+            text(course),
             self.date(row["enrolled_at"]),
             self.date(row["completed_at"]),
-            "" if score is None else f"{score:.2f}",
-            _yes_no(row["passed"]) if enrolled else "",
-            neutralise(row["cert_serial"] or ""),
+            score,
+            (self.yes if row["passed"] else self.no) if enrolled else "",
+            text(row["cert_serial"] or ""),
             self.date(row["cert_expires_at"]),
-            _yes_no(row["authorised"]),
+            self.yes if row["authorised"] else self.no,
             self.labels[row["status"]],
         ]
 
 
-def iter_rows(filt, now=None):
-    format_row = RowFormatter()
+def iter_rows(filt, now=None, typed=False):
+    format_row = RowFormatter(typed=typed)
     for row in roster_values(filt, now=now):
         yield format_row(row)
 
@@ -90,7 +114,7 @@ class _Echo:
 def iter_csv(filt, now=None):
     """Yield the CSV as text chunks: the BOM, the header, then one line per row."""
     writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(HEADERS)
+    yield "\ufeff" + writer.writerow(headers())
     for row in iter_rows(filt, now):
         yield writer.writerow(row)
 
@@ -109,15 +133,77 @@ def string_cell(ws, value):
     return cell
 
 
+def describe_filter(filt) -> dict:
+    """The title block's lines: the district(s), the other filters, the export time."""
+    from lms.organisation.models import District
+
+    filt.resolve()
+    if filt.district_ids is None:
+        district = _("全部区")
+    else:
+        names = District.objects.filter(pk__in=filt.district_ids).order_by("sort_order")
+        district = "、".join(names.values_list("name_zh", flat=True)) or _("无")
+    parts = []
+    if filt.wave is not None:
+        parts.append(_("培训批次：%(v)s") % {"v": filt.wave.name})
+    if filt.course is not None:
+        parts.append(_("课程：%(v)s") % {"v": f"{filt.course.code} {filt.course.title}"})
+    if filt.status:
+        parts.append(_("状态：%(v)s") % {"v": STATUS_LABELS.get(filt.status, filt.status)})
+    return {
+        "title": _("培训花名册"),
+        "district": district,
+        "filters": "；".join(parts) or _("无"),
+        "exported_at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+    }
+
+
 def write_xlsx(filt, path, now=None):
-    """Write the roster to ``path`` in openpyxl's write-only mode; returns the row count."""
+    """Write the roster to ``path`` in openpyxl's write-only mode; returns the row count.
+
+    A title block (district, filters, export time), then the header row, frozen and with an
+    autofilter; dates are dates, scores numbers, text cells typed as strings (inert, with no
+    visible apostrophe)."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    info = describe_filter(filt)
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title="花名册")
-    ws.append(HEADERS)
+    ws = wb.create_sheet(title=_("花名册"))
+    for i, width in enumerate(WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = f"A{HEADER_ROW + 1}"
+    title = WriteOnlyCell(ws, value=info["title"])
+    title.font = Font(bold=True, size=14)
+    ws.append([title])
+    for label, value in (
+        (_("区"), info["district"]),
+        (_("筛选条件"), info["filters"]),
+        (_("导出时间"), info["exported_at"]),
+    ):
+        ws.append([string_cell(ws, f"{label}：{value}")])
+    ws.append([])
+    bold = Font(bold=True)
+    header = []
+    for heading in headers():
+        cell = string_cell(ws, heading)
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
     count = 0
-    for row in iter_rows(filt, now):
-        ws.append([string_cell(ws, value) for value in row])
+    for row in iter_rows(filt, now, typed=True):
+        cells = []
+        for i, value in enumerate(row):
+            cell = string_cell(ws, value)
+            if i in DATE_COLUMNS and value is not None:
+                cell.number_format = "yyyy-mm-dd"
+            elif i == SCORE_COLUMN and value is not None:
+                cell.number_format = "0.00"
+            cells.append(cell)
+        ws.append(cells)
         count += 1
+    last = get_column_letter(len(HEADERS))
+    ws.auto_filter.ref = f"A{HEADER_ROW}:{last}{HEADER_ROW + max(count, 1)}"
     wb.save(path)
     return count
 
@@ -169,6 +255,12 @@ def build_roster_export(export_id):
             if export.format == "csv":
                 with open(tmp.name, "w", encoding="utf-8", newline="") as fh:
                     count = write_csv(filt, fh)
+            elif export.format == "pdf":
+                from .pdf import render_roster_pdf
+
+                data, count = render_roster_pdf(filt)
+                with open(tmp.name, "wb") as fh:
+                    fh.write(data)
             else:
                 count = write_xlsx(filt, tmp.name)
             stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
@@ -188,5 +280,23 @@ def build_roster_export(export_id):
     return export.pk
 
 
-def export_filename(fmt):
-    return f"{_('花名册')}-{timezone.localtime():%Y%m%d-%H%M}.{fmt}"
+def export_filename(fmt, district_ids=None, when=None):
+    """ "花名册-黄浦区-20261130.xlsx" (one district) or "花名册-全市-20261130.csv"."""
+    from lms.organisation.models import District
+
+    when = timezone.localtime(when) if when else timezone.localtime()
+    place = _("全市")
+    if district_ids is not None:
+        names = list(
+            District.objects.filter(pk__in=district_ids)
+            .order_by("sort_order")
+            .values_list("name_zh", flat=True)
+        )
+        place = names[0] if len(names) == 1 else "、".join(names[:3]) or place
+    return f"{_('花名册')}-{place}-{when:%Y%m%d}.{fmt}"
+
+
+def download_name(export: RosterExport) -> str:
+    """The file name a finished export is downloaded under."""
+    ids = export.filters.get("district_ids")
+    return export_filename(export.format, ids, export.created_at)

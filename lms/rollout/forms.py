@@ -100,3 +100,20 @@ class TrainingSessionForm(WagtailAdminModelForm):
     class Meta:
         model = TrainingSession
         fields = ["wave", "district", "starts_at", "ends_at", "place", "trainer", "capacity"]
+
+
+class RolloutWaveForm(WagtailAdminModelForm):
+    """Districts and courses as checkboxes (not Ctrl-click multi-selects)."""
+
+    class Meta:
+        model = RolloutWave
+        fields = ["name", "districts", "courses", "opens_on", "due_on", "status"]
+        widgets = {
+            "districts": forms.CheckboxSelectMultiple(attrs={"class": "wave-checkboxes"}),
+            "courses": forms.CheckboxSelectMultiple(attrs={"class": "wave-checkboxes"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["districts"].queryset = District.objects.order_by("sort_order")
+        self.fields["courses"].queryset = CoursePage.objects.live().order_by("code")

@@ -252,3 +252,35 @@ class StaffImport(models.Model):
 
     def __str__(self):
         return f"{self.filename}（{self.created_at:%Y-%m-%d}）"
+
+
+class WaveEnrolment(models.Model):
+    """An enrolment that a wave created: what the wave enrolled (its numbers) and which
+    enrolments follow the wave's deadline when it moves. An enrolment that existed before the
+    wave (another wave, self-enrolment) is not the wave's."""
+
+    wagtail_reference_index_ignore = True  # a record, not content: no reference-index task
+
+    wave = models.ForeignKey(
+        RolloutWave,
+        on_delete=models.CASCADE,
+        related_name="enrolment_links",
+        verbose_name=_("培训批次"),
+    )
+    enrollment = models.ForeignKey(
+        "courses.Enrollment",
+        on_delete=models.CASCADE,
+        related_name="wave_links",
+        verbose_name=_("报名"),
+    )
+
+    class Meta:
+        verbose_name = _("批次报名")
+        verbose_name_plural = _("批次报名")
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment"], name="unique_wave_enrolment"),
+        ]
+        indexes = [models.Index(fields=["wave", "enrollment"])]
+
+    def __str__(self):
+        return f"{self.wave_id}/{self.enrollment_id}"

@@ -9,7 +9,8 @@ building block this module composes (``tests/rollout/test_rule_owners.py`` check
 - passed and best score: ``quizzes.results.passed_attempts`` / ``graded_attempts`` /
   ``passed_pairs``;
 - valid certificate: ``Certificate.objects.valid(at)``;
-- authorised: ``certificates.authorisation.authorised_users(at)`` (active people only).
+- authorised: ``certificates.authorisation.authorised_holders(at)`` joined to active staff,
+  ``authorised_expression`` row by row (active people only).
 """
 
 from dataclasses import dataclass, field
@@ -30,7 +31,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_cte import CTE, with_cte
 
-from certificates.authorisation import authorised_expression, authorised_users, required_courses
+from certificates.authorisation import (
+    authorised_expression,
+    authorised_holders,
+    required_courses,
+)
 from certificates.models import Certificate
 from courses.completion import completed_q
 from courses.models import CoursePage, Enrollment
@@ -196,22 +201,27 @@ def roster_queryset(filt, now=None):
 
 
 def filter_status(qs, status, now):
+    """Filter roster rows by status through the row's own annotated columns (enr_course_id,
+    completed_at, due_at, passed…) with the owners' rules (``completed_q``): a lookup through
+    ``enr__…`` in ``filter()`` would join the enrollments a second time and repeat each row
+    once per enrollment of the person (finding 1 of issue 16)."""
     if not status:
         return qs
+    enrolled = Q(enr_course_id__isnull=False)
     if status == NOT_ENROLLED:
-        return qs.filter(enr__id__isnull=True)
+        return qs.filter(enr_course_id__isnull=True)
     if status == IN_PROGRESS:
         return qs.filter(
-            Q(enr__due_at__isnull=True) | Q(enr__due_at__gte=now),
-            ~completed_q("enr__"),
-            enr__id__isnull=False,
+            enrolled,
+            Q(due_at__isnull=True) | Q(due_at__gte=now),
+            ~completed_q(),
         )
     if status == OVERDUE:
-        return qs.filter(~completed_q("enr__"), enr__due_at__lt=now)
+        return qs.filter(enrolled, ~completed_q(), due_at__lt=now)
     if status == COMPLETED:
-        return qs.filter(completed_q("enr__"))
+        return qs.filter(enrolled, completed_q())
     if status == PASSED:
-        return qs.filter(passed=True, enr__id__isnull=False)
+        return qs.filter(enrolled, passed=True)
     if status == CERTIFIED:
         return qs.filter(cert_serial__isnull=False)
     if status == AUTHORISED:
@@ -277,10 +287,10 @@ def certified_cte(now):
 
 
 def authorised_cte(now):
-    """A CTE of the user ids authorised at ``now`` (certificates' building block). One query
-    for the required course ids."""
-    users = authorised_users(now, required_course_ids()).order_by().values(user_id=F("pk"))
-    return CTE(users, name="authorised")
+    """A CTE of the user ids holding every required course's valid certificate at ``now``
+    (certificates' building block); joined to active staff only, it counts the authorised.
+    One query for the required course ids."""
+    return CTE(authorised_holders(now, required_course_ids()), name="authorised")
 
 
 def _left_join(cte, qs, **on):

@@ -1,27 +1,49 @@
 """Rollout actions with side effects: enrolling waves and late joiners."""
 
 import logging
+from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models.signals import post_save, pre_save
+from django.db.models import Count, Q
+from django.db.models.signals import m2m_changed, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
+from django_tasks import task
 
 from courses.enrolment import enrol_many
 from lms.organisation.models import StaffProfile
 from lms.organisation.signals import staff_joined
 
-from .models import RolloutWave
+from .models import RolloutWave, WaveEnrolment
 
 logger = logging.getLogger(__name__)
 
 
-def _enrol_many(users, courses, due_at):
-    return enrol_many(users, courses, source="wave", due_at=due_at)
+def _enrol_and_link(wave, user_ids, courses):
+    """Enrol ``user_ids`` in ``courses`` through courses' public API and record the enrolments
+    this wave created (WaveEnrolment). Returns the number created."""
+    from courses.models import Enrollment
+
+    user_ids = list(user_ids)
+    course_ids = [c.pk for c in courses]
+    if not user_ids or not course_ids:
+        return 0
+    pairs = Enrollment.objects.filter(user_id__in=user_ids, course_id__in=course_ids)
+    before = set(pairs.values_list("pk", flat=True))
+    created = enrol_many(user_ids, course_ids, source="wave", due_at=wave.due_at)
+    if created:
+        new_ids = [pk for pk in pairs.values_list("pk", flat=True) if pk not in before]
+        WaveEnrolment.objects.bulk_create(
+            [WaveEnrolment(wave=wave, enrollment_id=pk) for pk in new_ids],
+            batch_size=2000,
+            ignore_conflicts=True,
+        )
+    return created
 
 
 def wave_staff(wave, district_ids=None):
-    """The one definition of who belongs to a wave: the active staff of its districts."""
+    """The one definition of who belongs to a wave: the active staff of its districts
+    (optionally only of ``district_ids``)."""
     qs = StaffProfile.objects.active().filter(district__in=wave.districts.all())
     if district_ids is not None:
         qs = qs.filter(district_id__in=district_ids)
@@ -55,18 +77,58 @@ def enrol_wave(wave, district_ids=None):
         for user_id in user_ids.iterator(chunk_size=2000):
             batch.append(user_id)
             if len(batch) >= 2000:
-                created += _enrol_many(_users(batch), courses, wave.due_at)
+                created += _enrol_and_link(wave, batch, courses)
                 batch = []
         if batch:
-            created += _enrol_many(_users(batch), courses, wave.due_at)
+            created += _enrol_and_link(wave, batch, courses)
         RolloutWave.objects.filter(pk=wave.pk).update(last_enrolled_at=timezone.now())
     return created
 
 
-def _users(ids):
-    from django.contrib.auth import get_user_model
+@dataclass
+class EnrolmentPreview:
+    """What opening (or enrolling) a wave will do: ``people`` staff in ``courses`` courses,
+    ``new`` enrolments to create; ``empty_districts`` have no active staff yet."""
 
-    return list(get_user_model().objects.filter(pk__in=ids))
+    people: int
+    courses: int
+    new: int
+    by_district: list
+    empty_districts: list
+
+
+def enrolment_preview(wave, district_ids=None) -> EnrolmentPreview:
+    """Count what enrol_wave would do, in three queries."""
+    from courses.models import Enrollment
+    from lms.organisation.models import District
+
+    course_ids = list(wave.courses.values_list("pk", flat=True))
+    districts = District.objects.filter(pk__in=wave.districts.values("pk"))
+    if district_ids is not None:
+        districts = districts.filter(pk__in=district_ids)
+    districts = districts.annotate(
+        people=Count(
+            "staff",
+            filter=Q(staff__is_active=True, staff__user__is_active=True),
+        )
+    ).order_by("sort_order")
+    staff = wave_staff(wave, district_ids)
+    existing = (
+        Enrollment.objects.filter(
+            user_id__in=staff.values("user_id"), course_id__in=course_ids
+        ).count()
+        if course_ids
+        else 0
+    )
+    by_district = [(d, d.people) for d in districts]
+    people = sum(n for _d, n in by_district)
+    return EnrolmentPreview(
+        people=people,
+        courses=len(course_ids),
+        new=people * len(course_ids) - existing,
+        by_district=by_district,
+        empty_districts=[d for d, n in by_district if n == 0],
+    )
 
 
 def enrol_in_open_waves(profile):
@@ -80,8 +142,82 @@ def enrol_in_open_waves(profile):
     for wave in waves:
         courses = list(wave.courses.all())
         if courses:
-            created += _enrol_many([profile.user], courses, wave.due_at)
+            created += _enrol_and_link(wave, [profile.user_id], courses)
     return created
+
+
+def propagate_deadline(wave, old_due_at) -> int:
+    """The wave's deadline moved: its enrolments that still carry the old deadline follow it
+    (a deadline an administrator changed for one person is kept). Returns the number moved."""
+    from courses.models import Enrollment
+
+    return Enrollment.objects.filter(wave_links__wave=wave, due_at=old_due_at).update(
+        due_at=wave.due_at
+    )
+
+
+# -- background enrolment ----------------------------------------------------------------------
+
+
+@task()
+def enrol_wave_task(wave_id: int) -> int:
+    """Background task: enrol an open wave (queued when it opens or gains districts/courses)."""
+    wave = RolloutWave.objects.filter(pk=wave_id).first()
+    if wave is None or not wave.is_open:
+        return 0
+    created = enrol_wave(wave)
+    logger.info("wave %s: %s enrolments created", wave_id, created)
+    return created
+
+
+@task()
+def enrol_staff_task(profile_id: int) -> int:
+    """Background task: enrol a new, reactivated or moved staff member in the open waves."""
+    profile = StaffProfile.objects.select_related("user").filter(pk=profile_id).first()
+    if profile is None:
+        return 0
+    return enrol_in_open_waves(profile)
+
+
+def schedule_wave_enrolment(wave_id: int) -> None:
+    """Queue the wave's enrolment once the current transaction commits."""
+    transaction.on_commit(lambda: enrol_wave_task.enqueue(wave_id))
+
+
+@receiver(pre_save, sender=RolloutWave, dispatch_uid="rollout.wave_pre_save")
+def _remember_wave(sender, instance, raw=False, **kwargs):
+    instance._rollout_previous = (
+        None
+        if raw or not instance.pk
+        else RolloutWave.objects.filter(pk=instance.pk).values("due_on", "status").first()
+    )
+
+
+@receiver(post_save, sender=RolloutWave, dispatch_uid="rollout.wave_post_save")
+def _wave_saved(sender, instance, created, raw=False, **kwargs):
+    if raw:
+        return
+    previous = getattr(instance, "_rollout_previous", None)
+    if previous and previous["due_on"] != instance.due_on:
+        old = RolloutWave(due_on=previous["due_on"]).due_at
+        propagate_deadline(instance, old)
+    if instance.status == RolloutWave.Status.OPEN and (
+        previous is None or previous["status"] != RolloutWave.Status.OPEN or created
+    ):
+        schedule_wave_enrolment(instance.pk)
+
+
+@receiver(m2m_changed, sender=RolloutWave.districts.through, dispatch_uid="rollout.wave_d")
+@receiver(m2m_changed, sender=RolloutWave.courses.through, dispatch_uid="rollout.wave_c")
+def _wave_scope_changed(sender, instance, action, reverse=False, **kwargs):
+    """Districts or courses added to an open wave: enrol the newcomers in the background."""
+    if (
+        action == "post_add"
+        and not reverse
+        and isinstance(instance, RolloutWave)
+        and instance.status == RolloutWave.Status.OPEN
+    ):
+        schedule_wave_enrolment(instance.pk)
 
 
 # -- late joiners ------------------------------------------------------------------------------
@@ -116,8 +252,7 @@ def _profile_saved(sender, instance, created, raw=False, **kwargs):
 
 @receiver(staff_joined, dispatch_uid="rollout.staff_joined")
 def _staff_joined(sender, profile, **kwargs):
-    profile.refresh_from_db()
-    enrol_in_open_waves(profile)
+    enrol_staff_task.enqueue(profile.pk)
 
 
 def enrol_users_in_open_waves(user_ids):
@@ -145,5 +280,5 @@ def enrol_users_in_open_waves(user_ids):
         ids = [uid for d in wave.districts.all() for uid in by_district.get(d.pk, [])]
         for start in range(0, len(ids), 2000):
             if courses:
-                created += _enrol_many(_users(ids[start : start + 2000]), courses, wave.due_at)
+                created += _enrol_and_link(wave, ids[start : start + 2000], courses)
     return created

@@ -29,11 +29,11 @@ from lms.organisation.roles import (
     scope_to_districts,
 )
 
-from . import dashboards, exports, importing
+from . import dashboards, exports, importing, reminders
 from .forms import RosterFilterForm, StaffImportForm
 from .models import Attendance, RolloutWave, RosterExport, TrainingSession
 from .roster import RosterFilter, roster_queryset, roster_values
-from .services import enrol_wave
+from .services import enrol_wave, enrolment_preview
 
 
 def require_perm(user, *perms):
@@ -86,9 +86,95 @@ class AdminTemplateView(WagtailAdminTemplateMixin, TemplateView):
 # -- dashboards --------------------------------------------------------------------------------
 
 
-class CityDashboardView(AdminTemplateView):
+def landing_url(user) -> str | None:
+    """Where an administrator lands after login: the city dashboard for a city administrator,
+    their district's for a district administrator; None for everybody else."""
+    if not user.is_authenticated:
+        return None
+    if is_city_admin(user):
+        return reverse("rollout_admin:dashboard")
+    if is_district_admin(user):
+        ids = admin_district_ids(user)
+        if ids:
+            return reverse("rollout_admin:district_dashboard", args=[ids[0]])
+    return None
+
+
+def admin_home(request, *args, **kwargs):
+    """/admin/: administrators go to their dashboard; everybody else gets Wagtail's home."""
+    url = landing_url(request.user)
+    if url:
+        return redirect(url)
+    from wagtail.admin.views.home import HomeView
+
+    return HomeView.as_view()(request, *args, **kwargs)
+
+
+class DashboardMixin:
+    """The people-based numbers, the sortable by-district table, the charts and the links of
+    the tiles, for a roster filter."""
+
+    def dashboard_context(self, filt, district=None):
+        now = timezone.now()
+        numbers = dashboards.city_numbers(filt, now=now)
+        progress = dashboards.progress_by_district(filt, now=now)
+        table = dashboards.district_table(numbers, progress)
+        key = self.request.GET.get("sort", "")
+        descending = key.startswith("-")
+        key = key.lstrip("-")
+        table["rows"] = dashboards.sort_rows(table["rows"], key, descending)
+        roster = reverse("rollout_admin:roster")
+        scope = f"&district={district.pk}" if district else ""
+        staff = reverse("staffprofile:index") + (f"?district={district.pk}" if district else "")
+        links = {
+            "staff": staff,
+            "enrolled": roster + (f"?district={district.pk}" if district else ""),
+            "completed": f"{roster}?status=completed{scope}",
+            "certified": f"{roster}?status=certified{scope}",
+            "authorised": f"{roster}?status=authorised{scope}",
+            "overdue": f"{roster}?status=overdue{scope}",
+        }
+        return {
+            "numbers": numbers,
+            "table": table,
+            "sort_columns": self.sort_columns(key, descending),
+            "auth_chart": dashboards.authorised_chart(table["rows"]),
+            "chart": dashboards.cumulative_chart(numbers["weekly"]),
+            "links": links,
+            "remind_url": reverse("rollout_admin:remind_overdue"),
+        }
+
+    def sort_columns(self, key, descending):
+        labels = [
+            ("name", _("区")),
+            ("staff", _("在岗人数")),
+            ("enrolled_people", _("已报名人数")),
+            ("completed_pct", _("完成率")),
+            ("certified_pct", _("获证率")),
+            ("authorised_pct", _("上岗资格率")),
+            ("overdue_people", _("逾期人数")),
+        ]
+        query = self.request.GET.copy()
+        columns = []
+        for name, label in labels:
+            active = name == key or (not key and name == "name")
+            # First click sorts numbers high to low; a second click reverses.
+            first = name if name == "name" else f"-{name}"
+            query["sort"] = (name if descending else f"-{name}") if active else first
+            columns.append(
+                {
+                    "label": label,
+                    "active": active,
+                    "descending": descending and active,
+                    "query": query.urlencode(),
+                }
+            )
+        return columns
+
+
+class CityDashboardView(DashboardMixin, AdminTemplateView):
     template_name = "rollout/admin/city_dashboard.html"
-    page_title = gettext_lazy("培训看板")
+    page_title = gettext_lazy("全市培训看板")
 
     def dispatch(self, request, *args, **kwargs):
         require_perm(request.user, "rollout.view_dashboard")
@@ -103,18 +189,11 @@ class CityDashboardView(AdminTemplateView):
         context = super().get_context_data(**kwargs)
         form = RosterFilterForm(self.request.GET or None, user=self.request.user)
         filt = form.roster_filter()
-        numbers = dashboards.city_numbers(filt)
-        context.update(
-            form=form,
-            numbers=numbers,
-            district_bars=dashboards.bars(numbers["by_district"]),
-            chart=dashboards.cumulative_chart(numbers["weekly"]),
-            overdue_url=reverse("rollout_admin:roster") + "?status=overdue",
-        )
+        context.update(form=form, **self.dashboard_context(filt))
         return context
 
 
-class DistrictDashboardView(AdminTemplateView):
+class DistrictDashboardView(DashboardMixin, AdminTemplateView):
     template_name = "rollout/admin/district_dashboard.html"
 
     def dispatch(self, request, district_id, *args, **kwargs):
@@ -130,18 +209,54 @@ class DistrictDashboardView(AdminTemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filt = RosterFilter(district_ids=[self.district.pk])
-        numbers = dashboards.city_numbers(filt)
+        extra = self.dashboard_context(filt, district=self.district)
         matrix = dashboards.district_matrix(RosterFilter(district_ids=[self.district.pk]))
         context.update(
             district=self.district,
-            numbers=numbers,
-            chart=dashboards.cumulative_chart(numbers["weekly"]),
-            wave_bars=dashboards.bars(numbers["by_wave"]),
+            wave_bars=dashboards.bars(extra["numbers"]["by_wave"]),
             matrix=matrix,
-            overdue_url=reverse("rollout_admin:roster")
-            + f"?status=overdue&district={self.district.pk}",
+            overdue_url=extra["links"]["overdue"],
+            **extra,
         )
         return context
+
+
+class RemindOverdueView(View):
+    """ "Remind the overdue" on a dashboard: e-mails every overdue person in the
+    administrator's scope now (at most once a day each), says how many, and logs it."""
+
+    def post(self, request):
+        require_perm(request.user, "rollout.view_dashboard")
+        allowed = admin_district_ids(request.user)
+        district_id = request.POST.get("district", "")
+        ids = allowed
+        if district_id.isdigit():
+            if allowed is not None and int(district_id) not in allowed:
+                raise Http404
+            ids = [int(district_id)]
+        overdue = reminders.overdue_people(ids)
+        sent = reminders.send_overdue_reminders(district_ids=ids)
+        # The audit entry sits on each district reminded (what the district's history shows).
+        per_district = {}
+        for profile, _enrollments in overdue:
+            per_district.setdefault(profile.district, []).append(profile.employee_no)
+        for district, people in per_district.items():
+            log(
+                instance=district,
+                action="rollout.remind",
+                user=request.user,
+                data={"overdue_people": len(people), "sent_total": sent, "scope": ids},
+            )
+        skipped = len(overdue) - sent
+        message = _("已向 %(sent)s 名逾期人员发送提醒。") % {"sent": sent}
+        if skipped:
+            message += " " + _("%(skipped)s 人未发送（无邮箱或今天已提醒）。") % {
+                "skipped": skipped
+            }
+        messages.success(request, message)
+        if ids is not None and len(ids) == 1:
+            return redirect("rollout_admin:district_dashboard", ids[0])
+        return redirect("rollout_admin:dashboard")
 
 
 # -- roster report and exports -----------------------------------------------------------------
@@ -183,7 +298,7 @@ class RosterReportView(ReportView):
         now = timezone.now()
         courses = dict(CoursePage.objects.values_list("pk", "code"))
         rows = []
-        format_row = exports.RowFormatter()
+        format_row = exports.RowFormatter(typed=True)
         for values in object_list:
             row = dict(zip(ROW_KEYS, values, strict=True))
             course_id = row.pop("course_id")
@@ -199,7 +314,7 @@ class RosterReportView(ReportView):
         query = self.request.GET.urlencode()
         context.update(
             form=self.form,
-            headers=exports.HEADERS,
+            headers=exports.headers(),
             csv_url=reverse("rollout_admin:export_csv") + (f"?{query}" if query else ""),
             xlsx_url=reverse("rollout_admin:export_xlsx"),
             query=self.request.GET,
@@ -229,12 +344,15 @@ class ExportCSVView(View):
             (chunk.encode("utf-8") for chunk in exports.iter_csv(filt)),
             content_type="text/csv; charset=utf-8",
         )
-        response["Content-Disposition"] = _attachment(exports.export_filename("csv"))
+        response["Content-Disposition"] = _attachment(
+            exports.export_filename("csv", filt.district_ids)
+        )
         return response
 
 
 class ExportXLSXView(View):
-    """Queues the XLSX export as a background task (immediate in dev/tests)."""
+    """Queues the XLSX export (or the printable PDF roster, ``format=pdf``) as a background
+    task (immediate in dev/tests)."""
 
     def post(self, request):
         require_perm(request.user, "rollout.view_rosterexport", "rollout.add_rosterexport")
@@ -242,9 +360,8 @@ class ExportXLSXView(View):
             raise PermissionDenied
         form = RosterFilterForm(request.POST or None, user=request.user)
         filt = form.roster_filter().resolve()
-        export = exports.record_export(
-            request.user, filt, "xlsx", status=RosterExport.Status.PENDING
-        )
+        fmt = "pdf" if request.POST.get("format") == "pdf" else "xlsx"
+        export = exports.record_export(request.user, filt, fmt, status=RosterExport.Status.PENDING)
         transaction.on_commit(lambda: exports.build_roster_export.enqueue(export.pk))
         messages.success(request, _("导出已开始，完成后可在“我的导出”中下载。"))
         return redirect("rollout_admin:exports")
@@ -287,7 +404,7 @@ class ExportDownloadView(LoginRequiredMixin, View):
         return FileResponse(
             export.file.open("rb"),
             as_attachment=True,
-            filename=f"花名册-{export.pk}.{export.format}",
+            filename=exports.download_name(export),
         )
 
 
@@ -346,7 +463,8 @@ class EnrolWaveView(AdminTemplateView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(wave=self.wave, **kwargs)
+        preview = enrolment_preview(self.wave, admin_district_ids(self.request.user))
+        return super().get_context_data(wave=self.wave, preview=preview, **kwargs)
 
     def post(self, request):
         ids = admin_district_ids(request.user)

@@ -1,15 +1,23 @@
+from django.contrib import messages
+from django.db.models import Count, Prefetch, Q
 from django.urls import include, path, reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.generic.models import CreateView, EditView, IndexView
 from wagtail.admin.widgets import ListingButton
 
 from lms.organisation.admin_views import DistrictScopedViewSet
+from lms.organisation.models import District
 from lms.organisation.roles import is_admin
 
 from . import admin_urls
-from .forms import TrainingSessionForm
+from .forms import RolloutWaveForm, TrainingSessionForm
 from .models import RolloutWave, TrainingSession
+from .services import enrolment_preview
 from .views import editable_sessions, visible_sessions, visible_waves
 
 
@@ -78,6 +86,94 @@ class ScopedViewSet(DistrictScopedViewSet):
         self.index_view_class = IndexView
 
 
+def _wave_message(request, wave):
+    """After saving an open wave: say what the background enrolment will do, and which
+    districts have nobody to enrol yet."""
+    if wave.status != RolloutWave.Status.OPEN:
+        return
+    preview = enrolment_preview(wave)
+    if wave.is_open:
+        messages.info(
+            request,
+            ngettext(
+                "批次已开放：正在后台为 %(people)s 人报名 %(courses)s 门课程。",
+                "批次已开放：正在后台为 %(people)s 人报名 %(courses)s 门课程。",
+                preview.people,
+            )
+            % {"people": preview.people, "courses": preview.courses},
+        )
+    else:
+        messages.info(
+            request,
+            _("批次将于 %(date)s 开放，届时自动为 %(people)s 人报名 %(courses)s 门课程。")
+            % {
+                "date": wave.opens_on.isoformat(),
+                "people": preview.people,
+                "courses": preview.courses,
+            },
+        )
+    if preview.empty_districts:
+        messages.warning(
+            request,
+            _("以下区尚无在岗人员，请先导入工作人员：%(districts)s")
+            % {"districts": "、".join(d.name_zh for d in preview.empty_districts)},
+        )
+
+
+class WaveSavedMessageMixin:
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        _wave_message(self.request, self.object)
+        return response
+
+
+class WaveCreateView(WaveSavedMessageMixin, CreateView):
+    pass
+
+
+class WaveEditView(WaveSavedMessageMixin, EditView):
+    pass
+
+
+def _district_names(wave):
+    return "、".join(d.name_zh for d in wave.districts.all()) or "—"
+
+
+def _completed_rate(wave):
+    if not wave.enrolled_n:
+        return "—"
+    return f"{round(100 * wave.completed_n / wave.enrolled_n)}%"
+
+
+class WaveIndexView(IndexView):
+    """The wave list: districts, what the wave enrolled and its completion, in a constant
+    number of queries."""
+
+    def get_base_queryset(self):
+        return (
+            super()
+            .get_base_queryset()
+            .prefetch_related(Prefetch("districts", District.objects.order_by("sort_order")))
+            .annotate(
+                enrolled_n=Count("enrolment_links"),
+                completed_n=Count(
+                    "enrolment_links",
+                    filter=Q(enrolment_links__enrollment__completed_at__isnull=False),
+                ),
+            )
+        )
+
+    @cached_property
+    def columns(self):
+        columns = super().columns
+        extra = [
+            Column("districts", label=_("区"), accessor=_district_names),
+            Column("enrolled_n", label=_("已报名"), sort_key="enrolled_n"),
+            Column("completed_rate", label=_("完成率"), accessor=_completed_rate),
+        ]
+        return [*columns[:2], *extra, *columns[2:]]
+
+
 class RolloutWaveViewSet(ScopedViewSet):
     model = RolloutWave
     visible = staticmethod(_waves_for)
@@ -91,6 +187,9 @@ class RolloutWaveViewSet(ScopedViewSet):
     search_fields = ["name"]
     form_fields = ["name", "districts", "courses", "opens_on", "due_on", "status"]
     inspect_view_enabled = True
+    index_view_class = WaveIndexView
+    add_view_class = WaveCreateView
+    edit_view_class = WaveEditView
     extra_buttons = [
         (
             _("立即报名"),
@@ -99,6 +198,9 @@ class RolloutWaveViewSet(ScopedViewSet):
             lambda u: u.has_perm("rollout.enrol_rolloutwave") and is_admin(u),
         )
     ]
+
+    def get_form_class(self, for_update=False):
+        return RolloutWaveForm
 
 
 class TrainingSessionViewSet(ScopedViewSet):
@@ -197,3 +299,4 @@ def register_rollout_log_actions(actions):
     actions.register_action("rollout.import", _("导入工作人员"), _("导入了工作人员名单"))
     actions.register_action("rollout.export", _("导出花名册"), _("导出了培训花名册"))
     actions.register_action("rollout.enrol", _("批次报名"), _("为培训批次报名"))
+    actions.register_action("rollout.remind", _("提醒逾期人员"), _("向逾期人员发送了提醒"))

@@ -201,7 +201,7 @@ AXES_USERNAME_CALLABLE = "lms.organisation.security.axes_username"
 # Internationalisation: Chinese first, English second.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_overrides"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -284,6 +284,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 WAGTAIL_SITE_NAME = _("上海知识产权公共服务窗口培训平台")
 WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 SITE_URL = WAGTAILADMIN_BASE_URL
+# Certificate expiry reminders, in days before expiry (one e-mail at each stage).
+CERTIFICATE_EXPIRY_REMINDER_DAYS = [
+    int(d) for d in os.environ.get("CERTIFICATE_EXPIRY_REMINDER_DAYS", "60,30,7").split(",") if d
+]
+# The weekly digest to administrators: ISO weekday it goes out (1 = Monday).
+WEEKLY_DIGEST_WEEKDAY = int(os.environ.get("WEEKLY_DIGEST_WEEKDAY", "1"))
 # Chinese substring search on top of Wagtail's database backend (lms/search.py).
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "lms.search"}}
 WAGTAILDOCS_EXTENSIONS = [
@@ -305,6 +311,8 @@ LOGGING = {
 
 # "My training" home page sections, rendered in order: callables (request) -> dict | None
 # with a "template" key (see lms.organisation.views.home).
+# Where a user lands after login when no ``next`` is given: (user) -> url | None.
+LOGIN_LANDING = "lms.rollout.views.landing_url"
 HOME_SECTIONS = [
     "certificates.views.home_section",
     "courses.views.home_section",

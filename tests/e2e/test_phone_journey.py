@@ -90,12 +90,18 @@ def answer(page, text, label):
 
 
 def wait_for_service_worker(page):
-    assert page.evaluate(
-        "() => navigator.serviceWorker.ready.then(() => new Promise(resolve => {"
-        "  if (navigator.serviceWorker.controller) return resolve(true);"
-        "  navigator.serviceWorker.addEventListener('controllerchange', () => resolve(true));"
-        "}))"
+    """Until the offline service worker controls the page (at most 20 s)."""
+    state = page.evaluate(
+        "() => Promise.race(["
+        "  navigator.serviceWorker.ready.then(() => new Promise(resolve => {"
+        "    if (navigator.serviceWorker.controller) return resolve('controlled');"
+        "    navigator.serviceWorker.addEventListener('controllerchange',"
+        "                                            () => resolve('controlled'));"
+        "  })),"
+        "  new Promise(resolve => setTimeout(() => resolve('timed out'), 20000)),"
+        "])"
     )
+    assert state == "controlled", f"service worker: {state}"
 
 
 def test_phone_journey_with_review_links_certificate_and_offline_lesson(open_page, learner):

@@ -34,12 +34,21 @@ def result_page(client, attempt):
     return client.get(reverse("quizzes:result", args=[attempt.pk])).content.decode()
 
 
+def enrol(quiz, user):
+    from courses.models import Enrollment
+
+    Enrollment.objects.get_or_create(user=user, course=quiz.course)
+
+
 def blank_attempt(quiz, user):
+    if quiz.course_id:
+        enrol(quiz, user)
     attempt = svc.start_attempt(quiz, user)
     return svc.submit_attempt(attempt)
 
 
 def passing_attempt(quiz, user):
+    enrol(quiz, user)
     attempt = svc.start_attempt(quiz, user)
     for response in Response.objects.filter(attempt=attempt).select_related("question"):
         question = response.question
@@ -116,6 +125,7 @@ def test_configurable_per_quiz_and_only_for_certificate_quizzes(client, learner,
 
 def test_each_question_mode_shows_only_right_or_wrong_while_withheld(client, learner):
     quiz = course_quiz(show_answers="each", shuffle_questions=False)
+    enrol(quiz, learner)
     attempt = svc.start_attempt(quiz, learner)
     mc = Response.objects.get(attempt=attempt, question__name="MC")
     wrong = Choice.objects.get(question=mc.question, fraction=0).pk
@@ -128,3 +138,39 @@ def test_each_question_mode_shows_only_right_or_wrong_while_withheld(client, lea
     assert "错误" in html
     for marker in KEY_MARKERS:
         assert marker not in html, marker
+
+
+def test_landing_page_says_when_the_key_is_shown(client, learner):
+    held = course_quiz()
+    client.force_login(learner)
+    page = client.get(reverse("quizzes:quiz", args=[held.pk])).content.decode()
+    assert "正确答案在通过测验或用完作答次数后公布" in page
+    held.hold_answer_key = False
+    held.save()
+    page = client.get(reverse("quizzes:quiz", args=[held.pk])).content.decode()
+    assert "正确答案在通过测验或用完作答次数后公布" not in page
+
+
+def test_course_md_can_turn_the_hold_off():
+    from quizzes.importing import _quiz_settings
+
+    assert _quiz_settings({"quiz": {"hold_answer_key": False}}, "X")["hold_answer_key"] is False
+    assert "hold_answer_key" not in _quiz_settings({"quiz": {}}, "X")  # model default: on
+    with pytest.raises(ValueError):
+        _quiz_settings({"quiz": {"hold_answer_key": "no"}}, "X")
+
+
+def test_a_new_cycle_withholds_the_key_again(client, learner):
+    """Recertification or a revocation opens a new cycle of the course: the old pass no
+    longer opens the key, not even on the old attempts' reviews."""
+    from courses.enrolment import start_new_cycle
+    from courses.models import Enrollment
+
+    quiz = course_quiz()
+    first = blank_attempt(quiz, learner)
+    passing_attempt(quiz, learner)
+    client.force_login(learner)
+    assert_key_shown(result_page(client, first))
+    Enrollment.objects.filter(user=learner).update(completed_at=first.submitted_at)
+    start_new_cycle(learner, quiz.course)
+    assert_key_withheld(result_page(client, first))

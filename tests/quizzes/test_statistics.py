@@ -34,13 +34,86 @@ def known_data(course=None):
 def test_item_statistics_on_known_data():
     quiz, _users = known_data()
     stats = item_statistics(quiz)
-    assert stats["attempts"] == 4 and stats["group_size"] == 2
+    assert stats["attempts"] == 4
     assert stats["mean"] == Decimal("50.00")
     by_name = {item["name"]: item for item in stats["items"]}
-    assert by_name["Q000"]["facility"] == 0.5 and by_name["Q000"]["discrimination"] == 1.0
-    assert by_name["Q001"]["facility"] == 0.5 and by_name["Q001"]["discrimination"] == 0.0
+    q1, q2 = by_name["Q000"], by_name["Q001"]
+    assert q1["facility"] == 0.5 and q1["facility_percent"] == 50
+    # x1 = 1,1,0,0 and x2 = 1,0,1,0 are uncorrelated: each one's rest of the test is the
+    # other, so Moodle's discrimination index (item-rest correlation) is 0 for both -- the old
+    # top-27 % minus bottom-27 % gave Q000 1.0.
+    assert q1["discrimination_index"] == 0 and q2["discrimination_index"] == 0
+    assert q1["discriminative_efficiency"] == 0
+    assert q1["sd_percent"] == 57.74  # sqrt(1/3)
+    assert q1["random_guess_percent"] == 25  # four options, one right
+    assert q1["intended_weight"] == 50 and q1["effective_weight"] == 50
     counts = [band["count"] for band in stats["distribution"]]
     assert counts == [1, 0, 1, 0, 0, 0, 0, 1, 0, 1]
+
+
+def test_discrimination_index_is_the_item_rest_correlation(django_assert_num_queries):
+    import statistics as py_statistics
+
+    from tests.factories import make_user
+
+    bank = make_bank(text=gift_questions(3))
+    quiz = make_quiz(bank)
+    questions = list(Question.objects.filter(bank=bank).order_by("name"))
+    table = [(1, 1, 1), (1, 1, 0), (1, 0, 1), (0, 1, 0), (0, 0, 1), (0, 0, 0)]
+    for fractions in table:
+        attempt = Attempt.objects.create(
+            quiz=quiz, user=make_user("window_staff"), number=1, status="graded",
+            score=round(100 * sum(fractions) / 3), passed=False,
+        )  # fmt: skip
+        for position, (question, fraction) in enumerate(zip(questions, fractions, strict=True)):
+            right = question.choices.get(fraction=1)
+            wrong = question.choices.exclude(fraction=1).first()
+            Response.objects.create(
+                attempt=attempt, question=question, position=position, fraction=fraction,
+                answer={"choice": (right if fraction else wrong).pk},
+            )  # fmt: skip
+    with django_assert_num_queries(4):  # attempts, responses, questions, choices
+        stats = item_statistics(quiz)
+    by_name = {item["name"]: item for item in stats["items"]}
+    for i, question in enumerate(questions):
+        xs = [row[i] for row in table]
+        rest = [sum(row) - row[i] for row in table]
+        expected = round(100 * py_statistics.correlation(xs, rest), 2)
+        assert by_name[question.name]["discrimination_index"] == expected
+    # per-choice analysis: Q000 answered right by three of six
+    choices = by_name["Q000"]["choices"]
+    assert [c["count"] for c in choices if c["fraction"] == 1] == [3]
+    assert sum(c["count"] for c in choices) == 6
+
+
+def test_first_attempts_filter_and_xlsx_export(client):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from tests.factories import make_user
+
+    quiz, users = known_data()
+    q1 = Question.objects.get(bank=quiz.bank, name="Q000")
+    Question.objects.filter(pk=q1.pk).update(name="=HYPERLINK(1)")
+    second = Attempt.objects.create(
+        quiz=quiz, user=users[3], number=2, status="graded", score=100, passed=True
+    )
+    Response.objects.create(attempt=second, question=q1, position=1, fraction=1)
+    assert item_statistics(quiz)["attempts"] == 5
+    assert item_statistics(quiz, attempts="first")["attempts"] == 4
+
+    client.force_login(make_user("trainer"))
+    url = reverse("quizzes_admin:quiz_statistics", args=[quiz.pk])
+    response = client.get(url, {"attempts": "first", "format": "xlsx"})
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(BytesIO(response.content)).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "题目" and "区分度指数 %" in rows[0]
+    names = {row[0] for row in rows[1:]}
+    assert "=HYPERLINK(1)" in names  # a string, never a formula
+    assert sheet.cell(row=2, column=1).data_type == "s"
+    assert rows[1][2] == 4 or rows[2][2] == 4  # first attempts only
 
 
 def test_statistics_page_for_trainers(client):
@@ -49,7 +122,8 @@ def test_statistics_page_for_trainers(client):
     quiz, _users = known_data()
     client.force_login(make_user("trainer"))
     html = client.get(reverse("quizzes_admin:quiz_statistics", args=[quiz.pk])).content.decode()
-    assert "Q000" in html and "quiz-bar-fill" in html and "1.00" in html
+    assert "Q000" in html and "quiz-bar-fill" in html and "区分度指数" in html
+    assert "57.74" in html and "仅首次作答" in html
 
 
 def test_best_results_one_query(django_assert_num_queries):

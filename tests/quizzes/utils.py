@@ -52,5 +52,13 @@ def make_course(code="IP-T1"):
     if index is None:
         index = root.add_child(instance=TrainingIndexPage(title="培训", slug="training-t"))
     return index.add_child(
-        instance=CoursePage(title=f"课程 {code}", slug=code.lower(), code=code, summary="s")
+        # Quiz tests are not about the course's gate (tests/courses/test_quiz_gate.py): the quiz
+        # may be started before the lessons are read.
+        instance=CoursePage(
+            title=f"课程 {code}",
+            slug=code.lower(),
+            code=code,
+            summary="s",
+            quiz_after_lessons=False,
+        )
     )

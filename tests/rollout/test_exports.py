@@ -11,7 +11,7 @@ from wagtail.models import ModelLogEntry
 from courses.models import Enrollment
 from lms.organisation import roles
 from lms.organisation.models import District
-from lms.rollout.exports import HEADERS, iter_csv, neutralise, write_xlsx
+from lms.rollout.exports import HEADER_ROW, HEADERS, iter_csv, neutralise, write_xlsx
 from lms.rollout.models import RosterExport
 from lms.rollout.roster import RosterFilter
 from tests.factories import make_user
@@ -72,10 +72,10 @@ def test_xlsx_cells_are_strings_not_formulas(people, tmp_path):
     count = write_xlsx(RosterFilter(), path)
     assert count == 5
     ws = load_workbook(path).active
-    rows = list(ws.iter_rows())
+    rows = list(ws.iter_rows(min_row=HEADER_ROW))
     assert [c.value for c in rows[0]] == HEADERS
     cell = rows[1][1]
-    assert cell.value == '\'=HYPERLINK("http://x")'
+    assert cell.value == '=HYPERLINK("http://x")'  # typed as text: inert, no apostrophe
     assert cell.data_type == "s"
     assert all(c.data_type != "f" for row in rows for c in row)
 
@@ -102,7 +102,7 @@ def test_export_command(people, tmp_path):
     assert text.startswith("\ufeff区,姓名")
     assert "PD0001" not in text
     call_command("export_roster", "--format", "xlsx", "-o", str(tmp_path / "r.xlsx"))
-    assert load_workbook(tmp_path / "r.xlsx").active.max_row == 6
+    assert load_workbook(tmp_path / "r.xlsx").active.max_row == HEADER_ROW + 5
     assert ModelLogEntry.objects.filter(action="rollout.export").count() == 2
 
 
@@ -127,7 +127,7 @@ def test_background_xlsx_and_download(people, client, django_capture_on_commit_c
     response = client.get(reverse("rollout:export_download", args=[export.pk]))
     assert response.status_code == 200
     wb = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-    assert {row[0].value for row in wb.active.iter_rows(min_row=2)} == {"黄浦区"}
+    assert {row[0].value for row in wb.active.iter_rows(min_row=HEADER_ROW + 1)} == {"黄浦区"}
     # Another district admin cannot download it.
     client.force_login(make_user(roles.DISTRICT_ADMIN, district="PD", username="pdadmin"))
     assert client.get(reverse("rollout:export_download", args=[export.pk])).status_code == 404
@@ -153,10 +153,10 @@ def test_dates_are_shanghai_calendar_dates_and_statuses_translated(courses):
     Enrollment.objects.create(user=user, course=courses[0], enrolled_at=late, completed_at=late)
     Enrollment.objects.filter(user=user).update(enrolled_at=late)  # not auto_now_add
 
+    keys = [str(h) for h in HEADERS]  # the Chinese headings, as keys in both languages
+
     def exported():
-        rows = [
-            dict(zip(HEADERS, r, strict=True)) for r in parse("".join(iter_csv(RosterFilter())))
-        ]
+        rows = [dict(zip(keys, r, strict=True)) for r in parse("".join(iter_csv(RosterFilter())))]
         return next(r for r in rows if r["工号"] == "HP0009")
 
     row = exported()

@@ -70,7 +70,7 @@ def test_roster_imports_the_owners_building_blocks():
         "quizzes.results.passed_attempts",
         "quizzes.results.passed_pairs",
         "courses.completion.completed_q",
-        "certificates.authorisation.authorised_users",
+        "certificates.authorisation.authorised_holders",
         "certificates.authorisation.authorised_expression",
     } <= imported
 

@@ -168,6 +168,8 @@ def build_world(tmp_path):
     enrol(learner_pd, w.course, source="self")
     complete_lesson(learner, w.lessons[0], course=w.course)
     w.progress = LessonProgress.objects.get(user=learner, lesson=w.lessons[0])
+    # The quiz opens once every lesson is read (courses' gate).
+    complete_lesson(learner, w.lessons[1], course=w.course)
 
     # Attempt 1: submitted unanswered (fails); attempt 2: in progress.
     first = start_attempt(w.quiz, learner)
@@ -175,6 +177,10 @@ def build_world(tmp_path):
     w.attempt_open = start_attempt(w.quiz, learner)
     assert w.attempt_open.pk != w.attempt_done.pk
 
+    # A certificate needs a completed enrolment (certificates.issuing.issue); the attempts
+    # above stay as they are (the one in progress is a target of the matrix).
+    w.enrollment.completed_at = timezone.now()
+    w.enrollment.save(update_fields=["completed_at"])
     w.certificate = issue(learner, w.course)
     if not w.certificate.pdf:
         from certificates.issuing import store_pdf

@@ -55,7 +55,8 @@ def test_city_admin_form_offers_no_superuser_field_and_only_role_groups(client, 
     form = page.context["form"]
     assert "is_superuser" not in form.fields and "is_staff" not in form.fields
     offered = set(form.fields["groups"].queryset.values_list("name", flat=True))
-    assert offered == set(roles.ROLES)  # not Wagtail's "Editors"/"Moderators"
+    # Every role (city ranks highest), never Wagtail's "Editors"/"Moderators".
+    assert offered == set(roles.ROLES)
     assert 'name="is_superuser"' not in page.content.decode()
 
 

@@ -14,7 +14,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--expiry-days", type=int, default=30)
+        parser.add_argument("--expiry-days", type=int, default=None)
 
     def handle(self, *args, **options):
         overdue = send_overdue_reminders()

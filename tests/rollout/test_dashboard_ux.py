@@ -1,0 +1,153 @@
+"""Dashboards that read at a glance: landing after login, titles that name the district,
+people-based numbers by district (sortable, empty districts collapsed), charts with labelled
+axes and their tables, tiles that link to the lists behind them, and "remind the overdue"."""
+
+import datetime
+import re
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from wagtail.models import ModelLogEntry
+
+from courses.models import Enrollment
+from lms.organisation import roles
+from lms.organisation.models import District
+from lms.rollout import dashboards
+from lms.rollout.roster import RosterFilter
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+DAY = datetime.timedelta(days=1)
+PASSWORD = "Pass-word-123"
+
+
+@pytest.fixture
+def city(db):
+    return make_user(roles.CITY_ADMIN, district=None, username="city")
+
+
+@pytest.fixture
+def world(courses):
+    """HP: 3 staff (one finished both courses, one overdue on one course, one not enrolled);
+    PD: 1 staff finished one of two courses."""
+    now = timezone.now()
+    done = make_user(district="HP", full_name="甲")
+    late = make_user(district="HP", full_name="乙")
+    make_user(district="HP", full_name="丙")
+    pd = make_user(district="PD", full_name="丁")
+    for course in courses:
+        Enrollment.objects.create(user=done, course=course, completed_at=now)
+        Enrollment.objects.create(user=late, course=course, due_at=now - DAY)
+    Enrollment.objects.create(user=pd, course=courses[0], completed_at=now)
+    Enrollment.objects.create(user=pd, course=courses[1], due_at=now + DAY)
+    return {"late": late, "done": done}
+
+
+@pytest.mark.parametrize(
+    "role,district,target",
+    [
+        (roles.CITY_ADMIN, None, "rollout_admin:dashboard"),
+        (roles.DISTRICT_ADMIN, "HP", "rollout_admin:district_dashboard"),
+        (roles.WINDOW_STAFF, "HP", "home"),
+    ],
+)
+def test_login_lands_on_the_right_page(client, role, district, target):
+    user = make_user(role, district=district, username="who")
+    response = client.post(reverse("login"), {"username": "who", "password": PASSWORD})
+    assert response.status_code == 302
+    args = [District.objects.get(code="HP").pk] if target.endswith("district_dashboard") else []
+    assert response["Location"] == reverse(target, args=args)
+    if role != roles.WINDOW_STAFF:
+        assert client.get("/admin/")["Location"] == reverse(target, args=args)
+    assert user
+
+
+def test_trainer_keeps_the_wagtail_home(client):
+    client.force_login(make_user(roles.TRAINER, district=None, username="t"))
+    assert client.get("/admin/").status_code == 200
+
+
+def test_titles_name_the_place(world, client, city):
+    client.force_login(city)
+    html = client.get(reverse("rollout_admin:dashboard")).content.decode()
+    assert re.search(r"<title>[^<]*全市培训看板", html)
+    hp = District.objects.get(code="HP")
+    html = client.get(reverse("rollout_admin:district_dashboard", args=[hp.pk])).content.decode()
+    assert re.search(r"<title>[^<]*黄浦区培训看板", html)
+
+
+def test_people_numbers_by_district(world):
+    filt = RosterFilter()
+    numbers = dashboards.city_numbers(filt)
+    table = dashboards.district_table(numbers, dashboards.progress_by_district(filt))
+    rows = {r["district"].code: r for r in table["rows"]}
+    assert set(rows) == {"HP", "PD"}
+    hp, pd = rows["HP"], rows["PD"]
+    assert (hp["staff"], hp["enrolled_people"], hp["overdue_people"]) == (3, 2, 1)
+    assert hp["completed_pct"] == 50  # one of two enrolled people completed everything
+    assert pd["completed_pct"] == 0 and pd["overdue_people"] == 0
+    assert hp["authorised_pct"] == 0
+    assert len(table["empty"]) == District.objects.count() - 2
+    assert table["total"]["overdue_people"] == 1  # people, not the two overdue enrolments
+
+
+def test_city_dashboard_table_sorting_collapse_tiles_and_charts(world, client, city):
+    client.force_login(city)
+    url = reverse("rollout_admin:dashboard")
+    html = client.get(url, {"sort": "-completed_pct"}).content.decode()
+    table = html[html.index("data-district-table") :]
+    table = table[: table.index("</table>")]
+    assert table.index("黄浦区") < table.index("浦东新区")  # 50 % before 0 %
+    assert 'aria-sort="descending"' in table
+    assert "徐汇区" not in table  # empty districts are collapsed apart
+    empty = html[html.index("<details data-empty-districts") :]
+    assert "徐汇区" in empty[: empty.index("</details>")]
+    html_asc = client.get(url, {"sort": "completed_pct"}).content.decode()
+    t = html_asc[html_asc.index("data-district-table") :]
+    assert t.index("浦东新区") < t.index("黄浦区")
+    # Tiles link to the lists behind them, in people.
+    kpis = html[html.index("data-kpis") :]
+    kpis = kpis[: kpis.index("</div>")]
+    assert reverse("rollout_admin:roster") + "?status=overdue" in kpis
+    assert reverse("staffprofile:index") in kpis
+    # Charts: labelled axes and a table for screen readers each.
+    assert html.count('data-axis="x"') >= 2 and 'data-axis="y"' in html
+    assert 'id="authorised-table"' in html and 'id="progress-table"' in html
+    assert "0%" in html and "100%" in html
+
+
+def test_dashboard_queries_do_not_grow_with_districts(world, client, city, courses):
+    client.force_login(city)
+    url = reverse("rollout_admin:dashboard")
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for code in ("XH", "JA", "CN"):
+        user = make_user(district=code)
+        Enrollment.objects.create(user=user, course=courses[0])
+    with CaptureQueriesContext(connection) as more:
+        client.get(url)
+    assert len(more.captured_queries) == len(few.captured_queries)
+
+
+def test_remind_the_overdue_sends_now_with_count_and_audit(world, client):
+    hp_admin = make_user(roles.DISTRICT_ADMIN, district="HP", username="hpadmin")
+    client.force_login(hp_admin)
+    hp = District.objects.get(code="HP")
+    html = client.get(reverse("rollout_admin:district_dashboard", args=[hp.pk])).content.decode()
+    assert "立即提醒 1 名逾期人员" in html
+    response = client.post(
+        reverse("rollout_admin:remind_overdue"), {"district": hp.pk}, follow=True
+    )
+    assert "已向 1 名逾期人员发送提醒" in response.content.decode()
+    assert [m.to for m in mail.outbox] == [[world["late"].email]]
+    entry = ModelLogEntry.objects.get(action="rollout.remind")
+    assert entry.user_id == hp_admin.pk and entry.data["overdue_people"] == 1
+    assert entry.object_id == str(hp.pk)
+    pd = District.objects.get(code="PD")
+    assert (
+        client.post(reverse("rollout_admin:remind_overdue"), {"district": pd.pk}).status_code == 404
+    )

@@ -1,0 +1,128 @@
+"""Reminders that reach their readers: every link in every e-mail opens (200) for its
+recipient; expiry reminders at 60, 30 and 7 days with the right number of days left; a weekly
+digest for district and city administrators, queued through django_tasks."""
+
+import datetime
+import re
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+from wagtail.models import Site
+
+from certificates.issuing import issue
+from certificates.models import Certificate
+from certificates.reminders import send_expiry_reminders
+from courses.models import Enrollment
+from lms.organisation import roles
+from lms.rollout.models import ReminderLog
+from lms.rollout.reminders import enqueue_scheduled, send_weekly_summaries
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+DAY = datetime.timedelta(days=1)
+
+
+@pytest.fixture
+def site_courses(courses, training_index):
+    Site.objects.filter(is_default_site=True).update(root_page=training_index)
+    return courses
+
+
+@pytest.fixture
+def world(site_courses):
+    now = timezone.now()
+    late = make_user(district="HP", full_name="王小明", username="late")
+    Enrollment.objects.create(user=late, course=site_courses[0], due_at=now - DAY)
+    holder = make_user(district="HP", full_name="李证书", username="holder")
+    cert = issue(holder, site_courses[1])
+    Certificate.objects.filter(pk=cert.pk).update(
+        expires_at=now + 10 * DAY - datetime.timedelta(minutes=5)
+    )
+    hp_admin = make_user(roles.DISTRICT_ADMIN, district="HP", username="hpadmin")
+    city = make_user(roles.CITY_ADMIN, district=None, username="cityadmin")
+    return {"late": late, "holder": holder, "cert": cert, "hp_admin": hp_admin, "city": city}
+
+
+def _links(body):
+    base = settings.SITE_URL.rstrip("/")
+    urls = re.findall(r"https?://[^\s，。）)]+", body)
+    assert urls, body
+    for url in urls:
+        assert url.startswith(base), url
+    return [url[len(base) :] or "/" for url in urls]
+
+
+def test_every_link_in_every_email_opens_for_its_recipient(world, client):
+    call_command("send_reminders")
+    recipients = {m.to[0] for m in mail.outbox}
+    users = {u.email: u for u in get_user_model().objects.filter(email__in=recipients)}
+    assert {world[k].email for k in ("late", "holder", "hp_admin", "city")} <= recipients
+    checked = 0
+    for message in mail.outbox:
+        client.force_login(users[message.to[0]])
+        for path in _links(message.body):
+            response = client.get(path, follow=True)
+            assert response.status_code == 200, (message.subject, path)
+            checked += 1
+    assert checked >= 6
+
+
+def test_expiry_reminders_at_60_30_and_7_days(site_courses):
+    holder = make_user(district="HP", username="h")
+    cert = issue(holder, site_courses[0])
+    expires = timezone.now() + 400 * DAY
+    Certificate.objects.filter(pk=cert.pk).update(expires_at=expires)
+    sent = []
+    for days_before in (90, 61, 59, 58, 31, 30, 29, 8, 7, 6, 1):
+        now = expires - days_before * DAY + datetime.timedelta(hours=1)
+        sent.append((days_before, send_expiry_reminders(now=now)))
+    assert [d for d, n in sent if n] == [59, 30, 7]
+    assert len(mail.outbox) == 3
+
+
+def test_configurable_stages(site_courses, settings):
+    settings.CERTIFICATE_EXPIRY_REMINDER_DAYS = [14]
+    holder = make_user(district="HP", username="h")
+    cert = issue(holder, site_courses[0])
+    expires = timezone.now() + 400 * DAY
+    Certificate.objects.filter(pk=cert.pk).update(expires_at=expires)
+    assert send_expiry_reminders(now=expires - 30 * DAY) == 0
+    assert send_expiry_reminders(now=expires - 13 * DAY) == 1
+
+
+def test_ten_days_left_says_ten(world):
+    send_expiry_reminders()
+    (message,) = [m for m in mail.outbox if world["holder"].email in m.to]
+    assert "还有 10 天" in message.body
+
+
+def test_weekly_digest_for_district_and_city_admins(world):
+    assert send_weekly_summaries() == 2
+    by_to = {m.to[0]: m for m in mail.outbox}
+    district = by_to[world["hp_admin"].email]
+    assert "黄浦区" in district.subject
+    assert "王小明" in district.body  # overdue person
+    assert "李证书" in district.body and "还有 10 天" in district.body  # expiring certificate
+    city = by_to[world["city"].email]
+    assert "全市" in city.subject
+    assert "黄浦区" in city.body and "徐汇区" not in city.body  # districts without staff left out
+    assert "逾期未完成人数：1" in city.body
+    assert send_weekly_summaries() == 0  # once in seven days
+    assert ReminderLog.objects.filter(kind="summary").count() == 2
+
+
+def test_run_schedule_queues_the_digest_on_its_weekday(world, settings):
+    today = timezone.localdate()
+    settings.WEEKLY_DIGEST_WEEKDAY = (today.isoweekday() % 7) + 1  # tomorrow
+    queued = enqueue_scheduled()
+    assert "weekly_digest" not in queued and "daily_reminders" in queued
+    assert {world["late"].email, world["holder"].email} <= {m.to[0] for m in mail.outbox}
+    assert world["hp_admin"].email not in {m.to[0] for m in mail.outbox}
+    settings.WEEKLY_DIGEST_WEEKDAY = today.isoweekday()
+    call_command("run_schedule")
+    assert world["hp_admin"].email in {m.to[0] for m in mail.outbox}
