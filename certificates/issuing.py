@@ -233,6 +233,10 @@ def reinstate(certificate, actor=None, reason=""):
     reason = (reason or "").strip()
     if not reason:
         raise ValueError(gettext("请填写恢复原因。"))
+    if actor is not None and getattr(actor, "pk", None) == certificate.user_id:
+        # A district administrator holds a certificate of their own district: undoing a
+        # revocation of it (e.g. for cheating) would authorise themselves.
+        raise ValueError(gettext("不能恢复本人的证书，请由其他管理员处理。"))
     with transaction.atomic():
         cert = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if cert.revoked_at is None:

@@ -97,12 +97,16 @@ def marking_view(request):
                 ).exclude(attempt__status=Attempt.IN_PROGRESS),
                 pk=form.cleaned_data["response"],
             )
-            attempt = svc.mark_response(
-                response,
-                form.cleaned_data["percent"] / 100,
-                request.user,
-                form.cleaned_data["comment"],
-            )
+            try:
+                attempt = svc.mark_response(
+                    response,
+                    form.cleaned_data["percent"] / 100,
+                    request.user,
+                    form.cleaned_data["comment"],
+                )
+            except svc.AttemptError as error:
+                messages.error(request, error.messages[0])
+                return redirect(request.get_full_path())
             messages.success(
                 request,
                 _("已批阅：%(user)s 第 %(n)d 次作答，当前状态 %(status)s。")

@@ -527,6 +527,9 @@ def mark_response(response, fraction, marker, comment="", now=None):
         )
         if attempt.status == Attempt.IN_PROGRESS:
             raise AttemptError(_("该作答尚未交卷。"))
+        if marker is not None and getattr(marker, "pk", None) == attempt.user_id:
+            # A trainer who takes a course quiz must not mark their own essay into a pass.
+            raise AttemptError(_("不能批阅本人的作答。"))
         response = Response.objects.select_related("question").get(pk=response.pk)
         old = response.fraction
         response.fraction = fraction

@@ -76,3 +76,45 @@ class UserViewSet(wagtail_users.UserViewSet):
 
     def get_form_class(self, for_update=False):
         return LimitedUserEditForm if for_update else LimitedUserCreationForm
+
+
+# --- Wagtail's user bulk actions (users listing: "Assign role", "Set active state", "Delete")
+# They bypass the edit/delete views above: Wagtail checks only ``auth.change_user`` /
+# ``auth.delete_user`` and offers every group. A city administrator could deactivate or
+# delete a superuser and give themselves Wagtail's "Moderators" group. Each action here
+# applies only to accounts ``roles.can_manage_user`` allows, and "Assign role" offers only
+# ``roles.assignable_groups``. Registered after Wagtail's own (hook order), same action types,
+# so they replace them (lms.organisation.wagtail_hooks).
+
+from wagtail.users.views.bulk_actions.assign_role import AssignRoleBulkAction  # noqa: E402
+from wagtail.users.views.bulk_actions.delete import DeleteBulkAction  # noqa: E402
+from wagtail.users.views.bulk_actions.set_active_state import (  # noqa: E402
+    SetActiveStateBulkAction,
+)
+
+
+class ManagedUsersBulkMixin:
+    def check_perm(self, obj):
+        return super().check_perm(obj) and roles.can_manage_user(self.request.user, obj)
+
+
+class LimitedAssignRoleBulkAction(ManagedUsersBulkMixin, AssignRoleBulkAction):
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.fields["role"].queryset = roles.assignable_groups(self.request.user)
+        return form
+
+
+class LimitedSetActiveStateBulkAction(ManagedUsersBulkMixin, SetActiveStateBulkAction):
+    pass
+
+
+class LimitedDeleteBulkAction(ManagedUsersBulkMixin, DeleteBulkAction):
+    pass
+
+
+USER_BULK_ACTIONS = [
+    LimitedAssignRoleBulkAction,
+    LimitedSetActiveStateBulkAction,
+    LimitedDeleteBulkAction,
+]

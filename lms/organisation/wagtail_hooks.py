@@ -145,3 +145,15 @@ def restrict_site_history_report(request, menu_items):
                 order=1000,
             )
         )
+
+
+# Wagtail's user bulk actions limited to the accounts the editor may manage (user_admin);
+# order=1 registers them after Wagtail's own, which they replace (same action types).
+def _register_user_bulk_actions():
+    from .user_admin import USER_BULK_ACTIONS
+
+    for action_class in USER_BULK_ACTIONS:
+        hooks.register("register_bulk_action", action_class, order=1)
+
+
+_register_user_bulk_actions()

@@ -35,7 +35,12 @@ from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
 
 from lms.organisation.models import District, StaffProfile
-from lms.organisation.roles import WINDOW_STAFF, admin_district_ids
+from lms.organisation.roles import (
+    WINDOW_STAFF,
+    admin_district_ids,
+    can_edit_person,
+    is_privileged,
+)
 from lms.organisation.uploads import read_table as read_upload_table
 
 from .models import StaffImport
@@ -274,6 +279,12 @@ def _changes(row, mapping):
     return changes
 
 
+def _may_change(user, person):
+    """Whether the import run by ``user`` (None: a command, city level) may change ``person``:
+    ``roles.can_edit_person`` (district administrators: window staff only)."""
+    return user is None or can_edit_person(user, person)
+
+
 def preview(data, filename, user=None, district_code=None, deactivate_missing=False, progress=None):
     """Read and validate a staff file. ``user`` (a district administrator) or ``district_code``
     restrict the rows to some districts: rows of other districts are errors. ``progress``,
@@ -382,6 +393,30 @@ def preview(data, filename, user=None, district_code=None, deactivate_missing=Fa
                 )
             elif not row.errors:
                 row.changes = _changes(row, mapping)
+                # The staff editor's rule (hole 8 of issue 15), which an import must not
+                # bypass: only people the importer may edit change, and the e-mail of a
+                # privileged account changes only with that person's confirmation.
+                if row.changes and not _may_change(user, profile.user):
+                    row.errors.append(
+                        RowError(
+                            row.line,
+                            "工号",
+                            _("工号“%(v)s”的账号拥有管理权限，不能通过导入修改") % {"v": number},
+                        )
+                    )
+                elif any(key == "email" for key, _o, _n in row.changes) and is_privileged(
+                    profile.user
+                ):
+                    row.errors.append(
+                        RowError(
+                            row.line,
+                            "邮箱",
+                            _(
+                                "工号“%(v)s”的账号拥有管理权限，邮箱须由本人确认后更改，不能通过导入修改"
+                            )
+                            % {"v": number},
+                        )
+                    )
         elif key in taken:
             row.errors.append(
                 RowError(row.line, "工号", _("登录名“%(v)s”已被其他账号使用") % {"v": number})
@@ -401,7 +436,7 @@ def preview(data, filename, user=None, district_code=None, deactivate_missing=Fa
             for p in StaffProfile.objects.filter(district__in=result.districts, is_active=True)
             .select_related("user", "district")
             .order_by("district__sort_order", "employee_no")
-            if number_key(p.employee_no) not in keys
+            if number_key(p.employee_no) not in keys and _may_change(user, p.user)
         ]
     if not result.rows:
         result.errors.append(RowError(0, "", _("文件中没有数据行。")))
