@@ -28,6 +28,14 @@ def purge_file_jobs() -> None:
     call_command("purge_file_jobs", verbosity=0)
 
 
+def issue_missing_certificates() -> None:
+    """Issue the certificates that completions still lack. The certificate is normally issued by
+    a background task right after the pass; if that task failed (a locked database, a worker
+    that died), this sweep issues it within minutes. Revoked or expired certificates are never
+    re-issued without a new pass (``certificates.issuing``)."""
+    call_command("issue_certificates", verbosity=0)
+
+
 @dataclass(frozen=True)
 class ScheduledJob:
     name: str
@@ -41,4 +49,6 @@ JOBS = [
     ScheduledJob("publish_scheduled", "* * * * *", publish_scheduled),
     # Uploaded files and built exports are kept FILE_JOB_LIFETIME_DAYS, then removed at 03:17.
     ScheduledJob("purge_file_jobs", "17 3 * * *", purge_file_jobs),
+    # A pass whose certificate task failed still gets its certificate within five minutes.
+    ScheduledJob("issue_missing_certificates", "*/5 * * * *", issue_missing_certificates),
 ]

@@ -206,3 +206,30 @@ def test_admin_reinstate_view_needs_a_reason_and_logs_it(certified, client):
     assert client.post(url, {"reason": "x"}).status_code in (403, 404)
     cert.refresh_from_db()
     assert cert.revoked_at is not None
+
+
+def test_a_pass_whose_certificate_task_failed_is_certified_by_the_scheduled_sweep(
+    training_index, run_commits
+):
+    """The issuing task can fail (a locked database, a dead worker): the learner must not be
+    left with a completed course and no certificate. The scheduled sweep issues it."""
+    from certificates import tasks
+    from lms.jobs.scheduling import JOBS
+
+    course = course_with_quiz(training_index, "IP-101")
+    user = make_user(full_name="李小红")
+    from courses.completion import course_completed
+
+    course_completed.disconnect(dispatch_uid="certificates.issue_on_completion")
+    try:
+        run_commits(read_all, user, course)
+        run_commits(take_quiz, user, course)
+    finally:
+        course_completed.connect(
+            tasks.on_course_completed, dispatch_uid="certificates.issue_on_completion"
+        )
+    assert Enrollment.objects.get(user=user, course=course).completed_at is not None
+    assert not Certificate.objects.filter(user=user, course=course).exists()
+    sweep = next(job for job in JOBS if job.name == "issue_missing_certificates")
+    sweep.func()
+    assert Certificate.objects.get(user=user, course=course).is_valid
