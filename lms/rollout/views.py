@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
+from wagtail.admin.auth import require_admin_access
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.reports import ReportView
 from wagtail.log_actions import log
@@ -105,8 +106,13 @@ def landing_url(user) -> str | None:
     return None
 
 
+@require_admin_access
 def admin_home(request, *args, **kwargs):
-    """/admin/: administrators go to their dashboard; everybody else gets Wagtail's home."""
+    """/admin/: administrators go to their dashboard; everybody else gets Wagtail's home.
+
+    Wrapped in Wagtail's ``require_admin_access`` like every view of ``wagtailadmin_urls``:
+    this pattern shadows Wagtail's own home, so without it anybody (a learner, even an
+    anonymous visitor) would get the admin home page."""
     url = landing_url(request.user)
     if url:
         return redirect(url)
