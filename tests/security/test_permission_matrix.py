@@ -168,6 +168,10 @@ def ns_is(*namespaces):
     return lambda e: e.namespace in namespaces
 
 
+def route_is(*routes):
+    return lambda e: e.route in routes
+
+
 def ns_view(namespace, *url_names):
     return lambda e: e.namespace == namespace and e.url_name in url_names
 
@@ -230,6 +234,19 @@ RULES = [
         front(learner=HIDDEN, learner_pd=HIDDEN, trainer=HIDDEN, admin_pd=HIDDEN),
     ),
     # --- rollout admin views --------------------------------------------------------------
+    # /admin/ (lms.rollout.views.admin_home, unnamed, in front of Wagtail's home): city and
+    # district administrators are sent on to their dashboard; trainers get Wagtail's home;
+    # nobody without admin access gets anything (require_admin_access).
+    (
+        route_is("admin/"),
+        admin_view(trainer=OK, admin_hp=REDIRECT, admin_pd=REDIRECT, city_admin=REDIRECT),
+    ),
+    # POST; reminds the overdue people of the administrator's own scope, then back to the
+    # dashboard (another district's id is a 404, covered in tests/rollout).
+    (
+        ns_view("rollout_admin", "remind_overdue"),
+        admin_view(trainer=DENIED, admin_hp=REDIRECT, admin_pd=REDIRECT, city_admin=REDIRECT),
+    ),
     (
         ns_view("rollout_admin", "dashboard"),
         admin_view(trainer=DENIED, admin_hp=REDIRECT, admin_pd=REDIRECT, city_admin=OK),
@@ -401,8 +418,9 @@ RULES = [
 T = {"trainer": OK}
 WAGTAIL_ADMIN = {
     # label: (path for the world, expectations by role)
+    # The same path as the "admin/" rule: administrators are sent on to their dashboard.
     "wagtail:home": (lambda w: reverse("wagtailadmin_home"), admin_view(
-        trainer=OK, admin_hp=OK, admin_pd=OK, city_admin=OK)),
+        trainer=OK, admin_hp=REDIRECT, admin_pd=REDIRECT, city_admin=REDIRECT)),
     # Trainers are sent on to the training tree they may edit.
     "wagtail:explore_root": (
         lambda w: reverse("wagtailadmin_explore_root"), admin_view(trainer=REDIRECT)),
