@@ -13,7 +13,7 @@ import tempfile
 from django.core.files import File
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django_tasks import task
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -25,19 +25,19 @@ from .models import RosterExport
 from .roster import STATUS_LABELS, RosterFilter, roster_values
 
 HEADERS = [
-    _lazy("区"),
-    _lazy("姓名"),
-    _lazy("工号"),
-    _lazy("服务中心"),
-    _lazy("课程"),
-    _lazy("报名时间"),
-    _lazy("完成时间"),
-    _lazy("最高分"),
-    _lazy("是否通过"),
-    _lazy("证书编号"),
-    _lazy("证书有效期至"),
-    _lazy("是否具备上岗资格"),
-    _lazy("状态"),
+    gettext_lazy("区"),
+    gettext_lazy("姓名"),
+    gettext_lazy("工号"),
+    gettext_lazy("服务中心"),
+    gettext_lazy("课程"),
+    gettext_lazy("报名时间"),
+    gettext_lazy("完成时间"),
+    gettext_lazy("最高分"),
+    gettext_lazy("是否通过"),
+    gettext_lazy("证书编号"),
+    gettext_lazy("证书有效期至"),
+    gettext_lazy("是否具备上岗资格"),
+    gettext_lazy("状态"),
 ]
 # XLSX column widths (characters), in the order of HEADERS.
 WIDTHS = [10, 12, 12, 22, 30, 12, 12, 9, 9, 20, 13, 15, 12]
