@@ -11,6 +11,14 @@ def test_anonymous_verification_shows_valid_then_revoked(browser_page, learner, 
     from certificates.issuing import issue, revoke
 
     page = browser_page
+    from django.utils import timezone
+
+    from courses.models import Enrollment
+
+    # A certificate needs a completed enrolment (certificates.issuing).
+    Enrollment.objects.update_or_create(
+        user=learner, course=curriculum, defaults={"completed_at": timezone.now()}
+    )
     certificate = issue(learner, curriculum)
 
     page.goto(certificate.verify_path)
