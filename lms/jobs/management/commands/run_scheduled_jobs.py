@@ -10,7 +10,7 @@ from datetime import datetime
 
 from croniter import croniter
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from lms.jobs.scheduling import JOBS
@@ -41,10 +41,17 @@ class Command(BaseCommand):
                     due[job.name] = croniter(job.cron, now).get_next(datetime)
 
     def run(self, job):
-        close_old_connections()
+        _close_old_connections()
         try:
             job.func()
         except Exception:  # one failing run must not stop the timetable
             logger.exception("scheduled job %s failed", job.name)
         finally:
-            close_old_connections()
+            _close_old_connections()
+
+
+def _close_old_connections():
+    """Drop stale connections between runs, as a request cycle does; never inside a transaction
+    (a caller's atomic block, e.g. a test case on PostgreSQL, would lose its connection)."""
+    if not connection.in_atomic_block:
+        close_old_connections()
