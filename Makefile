@@ -53,7 +53,8 @@ demo: demo-data ## Set up and run the platform with demo data on http://127.0.0.
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 test: setup ## Run the whole test suite (DATABASE_URL selects PostgreSQL)
-	$(VENV)/bin/pytest -n 2
+	$(VENV)/bin/pytest -n 2 -m "not migration"
+	$(VENV)/bin/pytest -m migration
 
 lint: venv ## ruff lint and format check
 	$(VENV)/bin/ruff check .

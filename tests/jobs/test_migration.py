@@ -18,6 +18,10 @@ AFTER = [
     ("certificates", "0003_certificate_batch_as_file_job"),
 ]
 
+# Run in a process of its own (make test): migrating back and forth in a shared test database
+# leaves state that broke later transactional tests on the same worker.
+pytestmark = pytest.mark.migration
+
 
 def migrate(targets):
     executor = MigrationExecutor(connection)
