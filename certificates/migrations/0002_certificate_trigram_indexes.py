@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from lms.search import trigram_indexes
+from lms.organisation.search import trigram_indexes
 
 
 class Migration(migrations.Migration):

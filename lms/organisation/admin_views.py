@@ -47,7 +47,7 @@ class TermSearchMixin:
     (as a substring, ``icontains``) in one of ``search_fields``. Wagtail's own ORM search looks
     for the whole query as one substring, so "续展 有效期" found nothing. Chinese words are
     found inside names and text on SQLite and PostgreSQL alike (pg_trgm indexes there,
-    ``lms.search.trigram_indexes``)."""
+    ``lms.organisation.search.trigram_indexes``)."""
 
     def search_queryset(self, queryset):
         if not self.is_searching or self.search_backend_name:

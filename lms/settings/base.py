@@ -290,8 +290,8 @@ CERTIFICATE_EXPIRY_REMINDER_DAYS = [
 ]
 # The weekly digest to administrators: ISO weekday it goes out (1 = Monday).
 WEEKLY_DIGEST_WEEKDAY = int(os.environ.get("WEEKLY_DIGEST_WEEKDAY", "1"))
-# Chinese substring search on top of Wagtail's database backend (lms/search.py).
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "lms.search"}}
+# Chinese substring search on top of Wagtail's database backend (lms/organisation/search.py).
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "lms.organisation.search"}}
 WAGTAILDOCS_EXTENSIONS = [
     "csv", "docx", "mp4", "odt", "pdf", "pptx", "txt", "webm", "xlsx", "zip"
 ]  # fmt: skip

@@ -18,7 +18,7 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "lms.search"}}
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "lms.organisation.search"}}
 AXES_ENABLED = True
 # Tests that log into /admin/ with client.force_login need no TOTP device; the 2FA tests in
 # tests/security turn this on with the ``settings`` fixture.

@@ -1,5 +1,6 @@
 """Chinese search in the admin listings (questions, pages, staff, certificates), on SQLite and
-PostgreSQL alike (lms/search.py; run with DATABASE_URL=postgres://... for PostgreSQL)."""
+PostgreSQL alike (lms/organisation/search.py; run with DATABASE_URL=postgres://... for
+PostgreSQL)."""
 
 import pytest
 from django.core.management import call_command

@@ -1,10 +1,10 @@
 from django.db import migrations
 
-from lms.search import trigram_indexes
+from lms.organisation.search import trigram_indexes
 
 
 class Migration(migrations.Migration):
-    """pg_trgm indexes for Chinese substring search (see lms/search.py); no-op on SQLite."""
+    """pg_trgm indexes for Chinese substring search (see lms/organisation/search.py); no-op on SQLite."""
 
     dependencies = [
         ("lms", "0003_roles"),

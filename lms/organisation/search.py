@@ -14,7 +14,7 @@ substring a trainer can type, runs the same on SQLite and PostgreSQL, and on Pos
 served by ``pg_trgm`` GIN indexes (migration ``lms.0004_search_trigram_indexes``; the same
 extension also indexes the plain ``icontains`` searches of the admin listings).
 
-Use it with ``WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "lms.search"}}``.
+Use it with ``WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "lms.organisation.search"}}``.
 """
 
 import re
