@@ -15,7 +15,8 @@ class Command(BaseCommand):
     help = (
         "Check the curriculum folder: lesson sources and check dates, question tags (lesson, "
         "rule), unofficial sources as keys, topic coverage of the draws, bank size and scenario "
-        "share, option lengths that give the key away. Lists stale lessons. Names file and line for each problem; fails on errors."
+        "share, option lengths that give the key away. Lists stale lessons. Names file and line "
+        "for each problem; fails on errors."
     )
 
     def add_arguments(self, parser):
@@ -37,7 +38,7 @@ class Command(BaseCommand):
             default=getattr(
                 settings, "CURRICULUM_CHECK_MAX_LONGEST_KEY_SHARE", DEFAULT_MAX_LONGEST_KEY_SHARE
             ),
-            help="highest share of single-choice questions whose key is the uniquely longest option",
+            help="highest share of single-choice questions whose key is the longest option",
         )
 
     def handle(
