@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
+from wagtail.admin import messages as admin_messages
 from wagtail.admin.views import generic
 
 from lms.jobs.wizard import ImportWizard
@@ -296,7 +297,7 @@ class VersionedSaveMixin:
             return response
         stale = stale_responses(question, target).count()
         if stale and target.content["qtype"] not in (Question.ESSAY, Question.DESCRIPTION):
-            messages.warning(
+            admin_messages.warning(
                 self.request,
                 ngettext(
                     "本题的答案或分值已修改：%(n)d 次已交卷的作答仍按旧答案评分。",
@@ -305,7 +306,7 @@ class VersionedSaveMixin:
                 )
                 % {"n": stale},
                 buttons=[
-                    messages.button(
+                    admin_messages.button(
                         reverse("quizzes_admin:regrade", args=[question.pk]), _("重新评分")
                     )
                 ],
@@ -365,7 +366,7 @@ def regrade_view(request, pk):
             "question": question,
             "plan": plan,
             "summary": regrade_summary(plan),
-            "edit_url": reverse("quizzes_question:edit", args=[question.pk]),
+            "edit_url": reverse("question:edit", args=[question.pk]),
         },
     )
 
