@@ -128,7 +128,10 @@ def record_version(question, choices=None, user=None):
     """The version of ``question`` as it is now: the newest one if its content is unchanged,
     else a new one (by ``user``). ``choices``: the question's choices if already loaded."""
     if choices is None:
-        choices = list(question.choices.all())
+        from .models import Choice
+
+        # From the database, not a (possibly stale) prefetch cache of the question.
+        choices = list(Choice.objects.filter(question_id=question.pk))
     content = snapshot(question, choices)
     latest = latest_versions([question.pk]).get(question.pk)
     if latest is not None and latest.content_hash == digest(content):

@@ -390,3 +390,23 @@ def test_enrolment_is_reopened_when_the_completion_had_no_certificate_yet(regrad
     enrollment = Enrollment.objects.get(user=passer.user, course=course)
     assert enrollment.completed_at is None and enrollment.previous_completed_at is not None
     enrol(passer.user, course)  # idempotent, still enrolled
+
+
+def test_the_data_migration_versions_existing_questions_and_pins_their_responses(learner):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("quizzes.migrations.0007_question_versions_data")
+    quiz = make_quiz(make_bank(text=gift_questions(2)))
+    attempt = svc.submit_attempt(svc.start_attempt(quiz, learner))
+    # As before versions existed.
+    Response.objects.update(version=None, graded_version=None)
+    QuestionVersion.objects.all().delete()
+    migration.create_versions(apps, None)
+    assert QuestionVersion.objects.count() == 2
+    for r in Response.objects.filter(attempt=attempt).select_related("version"):
+        assert r.version.number == 1 and r.graded_version_id == r.version_id
+        assert r.version.question_id == r.question_id
+    migration.create_versions(apps, None)  # idempotent
+    assert QuestionVersion.objects.count() == 2
