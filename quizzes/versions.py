@@ -233,7 +233,8 @@ def for_response(response, key_version=None) -> VersionedQuestion:
     version = response.version
     if version is None:
         content = snapshot(question, question.choices.all())
-        return VersionedQuestion(question, content)
+        key = key_version or response.graded_version
+        return VersionedQuestion(question, content, key.content if key else None)
     key = key_version or response.graded_version or version
     return VersionedQuestion(question, version.content, key.content, version=version)
 
