@@ -62,6 +62,9 @@ class QuestionViewSet(SafeExportViewSet):
 
     # One form for every type, checked per type (quizzes.admin_forms.check_answers).
     edit_handler = ObjectList(Question.panels, base_form_class=QuestionAdminForm)
+    # Saves record the question's versions (quizzes.versions) and offer a regrade.
+    add_view_class = admin_views.QuestionCreateView
+    edit_view_class = admin_views.QuestionEditView
 
     def get_queryset(self, request):
         return Question.objects.select_related("bank", "category")
@@ -146,6 +149,7 @@ admin_urlpatterns = (
         path("statistics/", admin_views.statistics_index, name="statistics"),
         path("statistics/<int:pk>/", admin_views.statistics_view, name="quiz_statistics"),
         path("questions/<int:pk>/preview/", admin_views.question_preview, name="question_preview"),
+        path("questions/<int:pk>/regrade/", admin_views.regrade_view, name="regrade"),
     ],
     "quizzes_admin",
 )
@@ -202,3 +206,7 @@ def register_statistics_menu_item():
 def register_quiz_log_actions(actions):
     actions.register_action("quizzes.mark", _("批阅论述题"), _("批阅论述题并更新成绩"))
     actions.register_action("quizzes.import", _("导入题目"), _("导入题目到题库"))
+    actions.register_action("quizzes.regrade", _("重新评分"), _("更正答案后重新评分本次作答"))
+    actions.register_action(
+        "quizzes.regrade_question", _("重新评分"), _("更正答案后重新评分本题的作答")
+    )
