@@ -74,7 +74,8 @@ def roster_context(filt: RosterFilter, now=None) -> dict:
         if len(rows) > MAX_ROWS:
             raise RosterTooLarge(MAX_ROWS)
     columns = headers()
-    keep = [0, 1, 2, 3, 4, 6, 7, 10, 11, 12]  # district … status; no enrolment date, serial
+    # district … status and attendance; no enrolment date, serial
+    keep = [0, 1, 2, 3, 4, 6, 7, 10, 11, 12, 13]
     return {
         **info,
         "headers": [columns[i] for i in keep],

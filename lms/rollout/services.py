@@ -337,26 +337,35 @@ def attended_course(user, course, since=None) -> bool:
 def upcoming_sessions(profile, now=None):
     """Sessions ahead (not yet ended) that ``profile`` is expected at, each annotated with
     ``booked_n`` (seats taken) and ``mine`` (booked by ``profile``); one query."""
-    from django.db.models import Exists, OuterRef
+    from django.db.models import Exists, IntegerField, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
 
     now = now or timezone.now()
     if profile is None or not profile.is_active or not profile.district_id:
         return TrainingSession.objects.none()
-    expected = Q(district_id=profile.district_id) | Q(
-        district__isnull=True, wave__districts=profile.district_id
+    wave_covers = RolloutWave.districts.through.objects.filter(
+        rolloutwave_id=OuterRef("wave_id"), district_id=profile.district_id
     )
+    expected = Q(district_id=profile.district_id) | Q(district__isnull=True) & Exists(wave_covers)
     not_over = Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=now - _SESSION_GRACE)
+    booked = (
+        Attendance.objects.booked()
+        .filter(session=OuterRef("pk"))
+        .order_by()
+        .values("session")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     mine = Attendance.objects.booked().filter(session=OuterRef("pk"), staff=profile)
     return (
         TrainingSession.objects.filter(expected, not_over)
         .exclude(wave__status=RolloutWave.Status.DRAFT)
         .select_related("course", "wave")
         .annotate(
-            booked_n=Count("attendance", filter=Q(attendance__booked_at__isnull=False)),
+            booked_n=Coalesce(Subquery(booked, output_field=IntegerField()), 0),
             mine=Exists(mine),
         )
         .order_by("starts_at")
-        .distinct()
     )
 
 

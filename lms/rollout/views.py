@@ -164,6 +164,7 @@ class DashboardMixin:
             ("certified_pct", _("获证率")),
             ("authorised_pct", _("上岗资格率")),
             ("overdue_people", _("逾期人数")),
+            ("attended_pct", _("现场出勤")),
         ]
         query = self.request.GET.copy()
         columns = []
