@@ -8,7 +8,6 @@ import re
 import threading
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -213,7 +212,7 @@ def test_home_page_in_english_formats_dates_in_english(course, client):
     client.cookies["django_language"] = "en"
     page = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     local = timezone.localtime(session.starts_at)
-    assert "In-person sessions" in page
+    assert "My in-person sessions" in page
     assert local.strftime("%Y年") not in page
     assert str(local.year) in page and "seats left" in page
 
