@@ -376,7 +376,8 @@ def book_session(session_id, profile, now=None) -> "Attendance":
     now = now or timezone.now()
     with transaction.atomic():
         session = TrainingSession.objects.select_for_update().get(pk=session_id)
-        if not session.is_expected(profile):
+        draft = RolloutWave.objects.filter(pk=session.wave_id, status=RolloutWave.Status.DRAFT)
+        if not session.is_expected(profile) or draft.exists():
             raise NotExpected
         record = Attendance.objects.filter(session=session, staff=profile).first()
         if record is not None and record.booked_at is not None:
