@@ -8,6 +8,7 @@ import re
 import threading
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -148,7 +149,7 @@ def test_last_seat_goes_to_one_booking_only(course):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="row locks: PostgreSQL")
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL")
 def test_two_bookings_racing_for_the_last_seat(training_index):
     from django.db import connections
 
