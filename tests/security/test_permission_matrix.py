@@ -643,7 +643,8 @@ def unverified(expected_for_learner):
 
 
 # Front-end views that answer by the person's own district, not by a permission (booking a
-# session of one's district): an account without its second factor gets what it gets with it.
+# session of one's district): an account without its second factor gets what it gets with it,
+# a refusal sending it to the second-factor page.
 BY_OWN_DISTRICT = {"rollout:book_session"}
 
 
@@ -669,7 +670,7 @@ def run_role(role, w, entries, verified=True):
         expected = rule_for(entry)[role]
         if not verified:
             expected = (
-                rule_for(entry)[role]
+                unverified(rule_for(entry)[role])
                 if entry.name in BY_OWN_DISTRICT
                 else unverified(rule_for(entry)["learner_pd"])
             )
