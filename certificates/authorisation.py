@@ -44,9 +44,17 @@ class Missing:
 
     course: object
     reason: str
+    # What registered requirements still miss (courses.completion.unmet_requirements), e.g.
+    # "须参加现场培训", for a course still being learnt.
+    details: list = field(default_factory=list)
 
     @property
     def label(self):
+        if self.details:
+            return _("%(reason)s（%(details)s）") % {
+                "reason": REASON_LABELS[self.reason],
+                "details": "；".join(str(d) for d in self.details),
+            }
         return REASON_LABELS[self.reason]
 
     # Templates and callers written for a list of courses keep working.
@@ -185,6 +193,7 @@ def is_authorised(user, at=None):
 
 
 def _reasons(user, courses, at):
+    from courses.completion import unmet_requirements
     from courses.models import Enrollment
 
     from .models import Certificate
@@ -213,7 +222,10 @@ def _reasons(user, courses, at):
             reason = NOT_ENROLLED
         else:
             reason = LEARNING
-        result.append(Missing(course, reason))
+        details = []
+        if reason == LEARNING:
+            details = unmet_requirements(user, course, since=enrollment.cycle_started_at)
+        result.append(Missing(course, reason, details))
     return result
 
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
+from courses.completion import unmet_requirements
 from courses.enrolment import cycle_start
 from courses.models import Enrollment
 from courses.prerequisites import missing_prerequisites
@@ -115,6 +116,8 @@ def _missing_for_certificate(user, course, enrollment):
             missing.append(gettext("等待培训师批阅测验中的论述题"))
         else:
             missing.append(gettext("通过结业测验"))
+    # Requirements higher floors register (e.g. the rollout's "须参加现场培训").
+    missing.extend(str(label) for label in unmet_requirements(user, course, since=since))
     if not missing and enrollment is not None:
         if enrollment.completed_at is not None:
             missing.append(gettext("证书正在颁发，请稍后刷新"))

@@ -21,15 +21,36 @@ from django.utils import timezone
 course_completed = Signal()
 
 _requirements = []
+_missing_labels = {}
 
 
-def register_requirement(func):
+def register_requirement(func, missing=None):
     """``func(user, course, since=None) -> bool``: an extra condition for completing a course;
     ``since`` is the start of the enrolment's current cycle (what happened before does not
-    count)."""
+    count). ``missing``: what a learner is told is still missing while ``func`` does not hold
+    (e.g. "须参加现场培训"); requirements whose owner says it in its own words (the quiz) pass
+    none. A requirement that does not apply to a course should answer without a query."""
     if func not in _requirements:
         _requirements.append(func)
+    if missing is not None:
+        _missing_labels[func] = missing
     return func
+
+
+def unregister_requirement(func):
+    if func in _requirements:
+        _requirements.remove(func)
+    _missing_labels.pop(func, None)
+
+
+def unmet_requirements(user, course, since=None) -> list:
+    """What the labelled registered requirements still miss for ``user`` in ``course``: their
+    ``missing`` labels (lazy strings), in registration order."""
+    return [
+        label
+        for func, label in _missing_labels.items()
+        if func in _requirements and not func(user, course, since=since)
+    ]
 
 
 def completed_q(prefix=""):

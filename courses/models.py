@@ -127,6 +127,11 @@ class CoursePage(LearnerPageMixin, LoadedFromSourceMixin, Page):
         default=True,
         help_text=_("开启后，学员须读完本课程全部课文才能开始结业测验。"),
     )
+    attendance_required = models.BooleanField(
+        _("须参加现场培训"),
+        default=False,
+        help_text=_("开启后，学员须出席本课程的一次现场培训（签到）才能完成课程。"),
+    )
     certificate_validity_days = models.PositiveIntegerField(_("证书有效期（天）"), default=730)
     certificate_language = models.CharField(
         _("证书语言"), max_length=10, choices=CERTIFICATE_LANGUAGES, default="zh"
@@ -156,6 +161,7 @@ class CoursePage(LearnerPageMixin, LoadedFromSourceMixin, Page):
                 FieldPanel("required_for_authorisation"),
                 FieldPanel("prerequisites"),
                 FieldPanel("quiz_after_lessons"),
+                FieldPanel("attendance_required"),
                 FieldPanel("certificate_validity_days"),
                 FieldPanel("certificate_language"),
                 FieldPanel("cover_image"),

@@ -22,4 +22,10 @@ urlpatterns = [
     *views.staff_import_wizard.urlpatterns(),
     path("waves/<int:pk>/enrol/", views.EnrolWaveView.as_view(), name="enrol_wave"),
     path("sessions/<int:pk>/attendance/", views.AttendanceView.as_view(), name="attendance"),
+    path(
+        "sessions/<int:pk>/sign-in-sheet.pdf",
+        views.SignInSheetView.as_view(),
+        name="sign_in_sheet",
+    ),
+    path("sessions/<int:pk>/checkin/", views.CheckinScreenView.as_view(), name="checkin_screen"),
 ]

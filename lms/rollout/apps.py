@@ -62,3 +62,9 @@ class RolloutConfig(AppConfig):
 
         register("staff_import", "lms.rollout.importing.run_job")
         register_population("wave", services.wave_population)
+
+        # A course with ``attendance_required`` completes only after its learner was present
+        # at one of its sessions (courses' completion rule; lower floors never import this).
+        from courses.completion import register_requirement
+
+        register_requirement(services.attended_course, missing=_("须参加现场培训"))

@@ -18,6 +18,8 @@ from .roster import (
 )
 
 METRICS = ["enrolled", "completed", "overdue", "passed", "certified"]
+# Enrolment counts only the by-district numbers have (counts_by_district_course).
+SESSION_METRICS = ["attended", "with_sessions"]
 PEOPLE = ["staff", "authorised", "not_enrolled"]
 
 
@@ -25,7 +27,9 @@ PEOPLE = ["staff", "authorised", "not_enrolled"]
 class Line:
     label: str
     obj: object = None
-    numbers: dict = field(default_factory=lambda: dict.fromkeys(METRICS + PEOPLE, 0))
+    numbers: dict = field(
+        default_factory=lambda: dict.fromkeys(METRICS + SESSION_METRICS + PEOPLE, 0)
+    )
 
     @property
     def completion_rate(self):
@@ -52,7 +56,7 @@ def city_numbers(filt: RosterFilter, now=None):
         line = by_district.get(district_id)
         if line is None:
             continue
-        for key in METRICS:
+        for key in METRICS + SESSION_METRICS:
             line.numbers[key] += row[key]
             total.numbers[key] += row[key]
     for district_id, row in people.items():
@@ -296,7 +300,7 @@ def district_table(numbers: dict, progress: dict) -> dict:
     """The by-district table rows (people-based percentages), districts with staff first and
     the empty ones apart (collapsed on the page), and the totals."""
     rows, empty = [], []
-    total = dict.fromkeys(["staff", "authorised", *PEOPLE_METRICS], 0)
+    total = dict.fromkeys(["staff", "authorised", *SESSION_METRICS, *PEOPLE_METRICS], 0)
     for line in numbers["by_district"]:
         p = progress.get(line.obj.pk, {})
         row = {
@@ -304,6 +308,7 @@ def district_table(numbers: dict, progress: dict) -> dict:
             "district": line.obj,
             "staff": line.numbers["staff"],
             "authorised": line.numbers["authorised"],
+            **{k: line.numbers[k] for k in SESSION_METRICS},
             **{k: p.get(k, 0) for k in PEOPLE_METRICS},
         }
         for key in total:
@@ -320,6 +325,8 @@ def _rates(row):
     row["completed_pct"] = _pct(row["completed_people"], row["enrolled_people"])
     row["certified_pct"] = _pct(row["certified_people"], row["enrolled_people"])
     row["authorised_pct"] = _pct(row["authorised"], row["staff"])
+    # Enrolments in courses with sessions whose learner was present (None: no sessions).
+    row["attended_pct"] = _pct(row["attended"], row["with_sessions"])
     return row
 
 
@@ -331,6 +338,7 @@ SORT_KEYS = [
     "certified_pct",
     "authorised_pct",
     "overdue_people",
+    "attended_pct",
 ]
 
 

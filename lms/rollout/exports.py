@@ -38,9 +38,10 @@ HEADERS = [
     gettext_lazy("证书有效期至"),
     gettext_lazy("是否具备上岗资格"),
     gettext_lazy("状态"),
+    gettext_lazy("出勤"),
 ]
 # XLSX column widths (characters), in the order of HEADERS.
-WIDTHS = [10, 12, 12, 22, 30, 12, 12, 9, 9, 20, 13, 15, 12]
+WIDTHS = [10, 12, 12, 22, 30, 12, 12, 9, 9, 20, 13, 15, 12, 8]
 DATE_COLUMNS = {5, 6, 10}
 SCORE_COLUMN = 7
 TITLE_ROWS = 4  # title, district, filters, export time; then a blank row and the header
@@ -97,7 +98,14 @@ class RowFormatter:
             self.date(row["cert_expires_at"]),
             self.yes if row["authorised"] else self.no,
             self.labels[row["status"]],
+            self.attendance(row),
         ]
+
+    def attendance(self, row):
+        """出勤: 是/否 for a course with in-person sessions, — otherwise."""
+        if not row["enrolled"] or not row.get("has_sessions"):
+            return "—"
+        return self.yes if row.get("attended") else self.no
 
 
 def iter_rows(filt, now=None, typed=False):

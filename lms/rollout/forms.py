@@ -99,7 +99,16 @@ class TrainingSessionForm(WagtailAdminModelForm):
 
     class Meta:
         model = TrainingSession
-        fields = ["wave", "district", "starts_at", "ends_at", "place", "trainer", "capacity"]
+        fields = [
+            "wave",
+            "course",
+            "district",
+            "starts_at",
+            "ends_at",
+            "place",
+            "trainer",
+            "capacity",
+        ]
 
 
 class RolloutWaveForm(WagtailAdminModelForm):

@@ -92,6 +92,15 @@ class TrainingSession(models.Model):
         verbose_name=_("区"),
         help_text=_("留空表示批次内所有区的人员。"),
     )
+    course = models.ForeignKey(
+        "courses.CoursePage",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="training_sessions",
+        verbose_name=_("课程"),
+        help_text=_("本次现场培训所对应的课程。"),
+    )
     starts_at = models.DateTimeField(_("开始时间"))
     ends_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     place = models.CharField(_("地点"), max_length=200)
@@ -114,6 +123,18 @@ class TrainingSession(models.Model):
         local = timezone.localtime(self.starts_at)
         return f"{self.wave} · {local:%Y-%m-%d %H:%M} · {self.place}"
 
+    @property
+    def local_date(self) -> datetime.date:
+        return timezone.localtime(self.starts_at).date()
+
+    def is_expected(self, profile) -> bool:
+        """Is ``profile`` (a StaffProfile) among the session's expected staff?"""
+        if profile is None or not profile.is_active:
+            return False
+        if self.district_id:
+            return profile.district_id == self.district_id
+        return self.wave.districts.filter(pk=profile.district_id).exists()
+
     def expected_staff(self):
         from lms.organisation.models import StaffProfile
 
@@ -130,7 +151,20 @@ class TrainingSession(models.Model):
         )
 
 
+class AttendanceQuerySet(models.QuerySet):
+    def booked(self):
+        return self.filter(booked_at__isnull=False)
+
+    def present(self):
+        return self.filter(present=True)
+
+
 class Attendance(models.Model):
+    """One person at one session: a booking (``booked_at``) made by the learner on their home
+    page, and/or the attendance taken on the day (``present``: ticked on the sheet or scanned
+    in with the QR code). One row per (session, person), so a booking becomes the attendance
+    record it is checked against."""
+
     wagtail_reference_index_ignore = True  # a record, not content: no reference-index task
 
     session = models.ForeignKey(
@@ -155,6 +189,9 @@ class Attendance(models.Model):
         verbose_name=_("记录人"),
     )
     taken_at = models.DateTimeField(_("记录时间"), null=True, blank=True)
+    booked_at = models.DateTimeField(_("预约时间"), null=True, blank=True)
+
+    objects = AttendanceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("出勤")

@@ -5,6 +5,7 @@ and the pre-subset CJK font."""
 import threading
 
 from django.template.loader import render_to_string
+from django.utils import timezone
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
@@ -17,24 +18,33 @@ from .roster import RosterFilter, roster_values
 TEMPLATE = "rollout/pdf/roster.html"
 MAX_ROWS = 5000  # a larger roster is a spreadsheet, not a sign-off sheet
 
+SHEET_TEMPLATE = "rollout/pdf/sign_in_sheet.html"
+
 _lock = threading.Lock()
 _font_config = None
 _stylesheet = None
+_sheet_stylesheet = None
+
+
+def _font_face():
+    subset = fonts.build_subset_font().resolve().as_uri()
+    family = f'"{fonts.SUBSET_FAMILY}", "{fonts.SYSTEM_CJK_FAMILY}", sans-serif'
+    return (
+        f'@font-face {{ font-family: "{fonts.SUBSET_FAMILY}"; src: url("{subset}"); }}\n'
+        f"body {{ font-family: {family}; }}\n"
+    )
 
 
 def _css():
     global _font_config, _stylesheet
     if _stylesheet is None:
-        _font_config = FontConfiguration()
-        subset = fonts.build_subset_font().resolve().as_uri()
-        family = f'"{fonts.SUBSET_FAMILY}", "{fonts.SYSTEM_CJK_FAMILY}", sans-serif'
+        _font_config = _font_config or FontConfiguration()
         _stylesheet = CSS(
             string=(
-                f'@font-face {{ font-family: "{fonts.SUBSET_FAMILY}"; src: url("{subset}"); }}\n'
-                "@page { size: A4 landscape; margin: 12mm 10mm 14mm;"
+                _font_face() + "@page { size: A4 landscape; margin: 12mm 10mm 14mm;"
                 " @bottom-right { content: counter(page) ' / ' counter(pages);"
                 " font-size: 8pt; } }\n"
-                f"body {{ font-family: {family}; font-size: 8.5pt; }}\n"
+                "body { font-size: 8.5pt; }\n"
                 "h1 { font-size: 14pt; margin: 0 0 2mm; }\n"
                 ".meta { margin: 0 0 3mm; color: #333; }\n"
                 "table { width: 100%; border-collapse: collapse; }\n"
@@ -64,7 +74,8 @@ def roster_context(filt: RosterFilter, now=None) -> dict:
         if len(rows) > MAX_ROWS:
             raise RosterTooLarge(MAX_ROWS)
     columns = headers()
-    keep = [0, 1, 2, 3, 4, 6, 7, 10, 11, 12]  # district … status; no enrolment date, serial
+    # district … status and attendance; no enrolment date, serial
+    keep = [0, 1, 2, 3, 4, 6, 7, 10, 11, 12, 13]
     return {
         **info,
         "headers": [columns[i] for i in keep],
@@ -83,3 +94,68 @@ def render_roster_pdf(filt: RosterFilter, now=None) -> tuple[bytes, int]:
             string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=SafeURLFetcher()
         ).render(stylesheets=[stylesheet], font_config=_font_config)
         return document.write_pdf(), context["count"]
+
+
+def _sheet_css():
+    global _font_config, _sheet_stylesheet
+    if _sheet_stylesheet is None:
+        _font_config = _font_config or FontConfiguration()
+        _sheet_stylesheet = CSS(
+            string=(
+                _font_face() + "@page { size: A4; margin: 14mm 12mm 16mm;"
+                " @bottom-right { content: counter(page) ' / ' counter(pages);"
+                " font-size: 8pt; } }\n"
+                "body { font-size: 10pt; }\n"
+                "h1 { font-size: 15pt; margin: 0 0 3mm; }\n"
+                "dl { margin: 0 0 4mm; display: grid; }\n"
+                ".meta { margin: 0 0 1mm; }\n"
+                "table { width: 100%; border-collapse: collapse; }\n"
+                "thead { display: table-header-group; }\n"
+                "tr { page-break-inside: avoid; }\n"
+                "th, td { border: 0.5pt solid #555; padding: 1.5mm 2mm; text-align: left; }\n"
+                "th { background: #eee; }\n"
+                "td.no { width: 8mm; text-align: right; }\n"
+                "td.sign { width: 40mm; height: 9mm; }\n"
+                ".foot { margin-top: 6mm; }\n"
+            ),
+            font_config=_font_config,
+            url_fetcher=SafeURLFetcher(),
+        )
+    return _sheet_stylesheet
+
+
+def sign_in_sheet_context(session) -> dict:
+    """The sheet's rows: the people booked for the session, then (when nobody booked, or for
+    walk-ins) the rest of its expected staff — every expected person has a line to sign."""
+    from .services import booked_staff
+
+    booked = list(booked_staff(session))
+    booked_ids = {p.pk for p in booked}
+    others = [p for p in session.expected_staff() if p.pk not in booked_ids]
+    return {
+        "session": session,
+        "starts_at": timezone.localtime(session.starts_at),
+        "ends_at": timezone.localtime(session.ends_at) if session.ends_at else None,
+        "trainer": _trainer_name(session.trainer),
+        "booked": booked,
+        "others": others,
+        "printed_at": timezone.localtime(),
+    }
+
+
+def _trainer_name(user):
+    if user is None:
+        return ""
+    profile = getattr(user, "staff_profile", None)
+    return (profile.full_name if profile else "") or user.get_full_name() or user.username
+
+
+def render_sign_in_sheet(session) -> bytes:
+    """The session's sign-in sheet as A4 PDF bytes (the same safe fetcher and subset font)."""
+    html = render_to_string(SHEET_TEMPLATE, sign_in_sheet_context(session))
+    with _lock:
+        stylesheet = _sheet_css()
+        document = HTML(
+            string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=SafeURLFetcher()
+        ).render(stylesheets=[stylesheet], font_config=_font_config)
+        return document.write_pdf()

@@ -10,7 +10,9 @@ building block this module composes (``tests/rollout/test_rule_owners.py`` check
   ``passed_pairs``;
 - valid certificate: ``Certificate.objects.valid(at)``;
 - authorised: ``certificates.authorisation.authorised_holders(at)`` joined to active staff,
-  ``authorised_expression`` row by row (active people only).
+  ``authorised_expression`` row by row (active people only);
+- attended a session of the course: ``lms.rollout.services.attended_pairs``, and which courses
+  hold sessions at all, ``session_course_ids``.
 """
 
 from dataclasses import dataclass, field
@@ -41,6 +43,8 @@ from courses.completion import completed_q
 from courses.models import CoursePage, Enrollment
 from lms.organisation.models import District, StaffProfile
 from quizzes.results import graded_attempts, passed_attempts, passed_pairs
+
+from .services import attended_pairs, session_course_ids
 
 NOT_ENROLLED = "not_enrolled"
 IN_PROGRESS = "in_progress"
@@ -123,6 +127,16 @@ def certificate_subquery(user_ref, course_ref, now, column):
     return Subquery(certs.order_by("-issued_at").values(column)[:1])
 
 
+def attended_expr(user_ref, course_ref):
+    return Exists(
+        attended_pairs().filter(user_id=OuterRef(user_ref), course_id=OuterRef(course_ref))
+    )
+
+
+def has_sessions_expr(course_ref):
+    return Exists(session_course_ids().filter(course_id=OuterRef(course_ref)))
+
+
 def required_course_ids():
     """One query; passed to the authorisation building blocks so they need none."""
     return list(required_courses().values_list("pk", flat=True))
@@ -144,6 +158,8 @@ ROW_FIELDS = [
     "cert_serial",
     "cert_expires_at",
     "authorised",
+    "attended",
+    "has_sessions",
     "staff_profile__phone",
 ]
 ROW_KEYS = [
@@ -160,6 +176,8 @@ ROW_KEYS = [
     "cert_serial",
     "cert_expires_at",
     "authorised",
+    "attended",
+    "has_sessions",
     "phone",
 ]
 
@@ -193,6 +211,8 @@ def roster_queryset(filt, now=None):
         cert_serial=certificate_subquery("pk", "enr__course_id", now, "serial"),
         cert_expires_at=certificate_subquery("pk", "enr__course_id", now, "expires_at"),
         authorised=authorised_expression("pk", now),
+        attended=attended_expr("pk", "enr__course_id"),
+        has_sessions=has_sessions_expr("enr__course_id"),
     )
     qs = filter_status(qs, filt.status, now)
     return qs.order_by(
@@ -286,6 +306,11 @@ def certified_cte(now):
     return CTE(pairs, name="certified")
 
 
+def attended_cte():
+    """A CTE of the distinct (user_id, course_id) present at a session of the course."""
+    return CTE(attended_pairs(), name="attended")
+
+
 def authorised_cte(now):
     """A CTE of the user ids holding every required course's valid certificate at ``now``
     (certificates' building block); joined to active staff only, it counts the authorised.
@@ -298,10 +323,12 @@ def _left_join(cte, qs, **on):
 
 
 def counts_by_district_course(filt, now=None):
-    """{(district_id, course_id): {enrolled, completed, passed, certified, overdue}}, one query.
+    """{(district_id, course_id): {enrolled, completed, passed, certified, overdue, attended,
+    with_sessions}}, one query.
 
-    The enrollments LEFT JOIN the distinct passed and certified (user, course) pairs, each
-    computed once (hash joins), rather than two correlated subqueries per enrollment."""
+    The enrollments LEFT JOIN the distinct passed, certified and attended (user, course) pairs
+    and the courses holding sessions, each computed once (hash joins), rather than correlated
+    subqueries per enrollment."""
     now = now or timezone.now()
     qs = enrollment_queryset(filt)
     counts = {
@@ -310,10 +337,19 @@ def counts_by_district_course(filt, now=None):
         "overdue": Count("id", filter=~completed_q() & Q(due_at__lt=now)),
     }
     ctes = []
-    for name, cte in (("passed", passed_cte()), ("certified", certified_cte(now))):
+    for name, cte in (
+        ("passed", passed_cte()),
+        ("certified", certified_cte(now)),
+        ("attended", attended_cte()),
+    ):
         qs = _left_join(cte, qs, user_id="user_id", course_id="course_id")
         counts[name] = Count(cte.col.user_id)
         ctes.append(cte)
+    # Enrolments in courses that hold in-person sessions: what attendance is a share of.
+    sessions = CTE(session_course_ids(), name="session_courses")
+    qs = _left_join(sessions, qs, course_id="course_id")
+    counts["with_sessions"] = Count(sessions.col.course_id)
+    ctes.append(sessions)
     qs = qs.values("user__staff_profile__district_id", "course_id").annotate(**counts).order_by()
     qs = with_cte(*ctes, select=qs)
     return {(row.pop("user__staff_profile__district_id"), row.pop("course_id")): row for row in qs}

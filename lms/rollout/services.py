@@ -1,5 +1,6 @@
 """Rollout actions with side effects: enrolling waves and late joiners."""
 
+import datetime
 import logging
 from dataclasses import dataclass
 
@@ -14,9 +15,12 @@ from courses.enrolment import enrol_many
 from lms.organisation.models import StaffProfile
 from lms.organisation.signals import staff_joined
 
-from .models import RolloutWave, WaveEnrolment
+from .models import Attendance, RolloutWave, TrainingSession, WaveEnrolment
 
 logger = logging.getLogger(__name__)
+
+# A session without an end time counts as ahead until this long after its start.
+_SESSION_GRACE = datetime.timedelta(hours=4)
 
 
 def _enrol_and_link(wave, user_ids, courses):
@@ -282,3 +286,166 @@ def enrol_users_in_open_waves(user_ids):
             if courses:
                 created += _enrol_and_link(wave, ids[start : start + 2000], courses)
     return created
+
+
+# -- sessions: bookings, attendance and the attendance requirement -----------------------------
+
+
+class SessionFull(Exception):
+    """The session has no seat left."""
+
+
+class NotExpected(Exception):
+    """The person is not among the session's expected staff."""
+
+
+def attended_pairs(since=None):
+    """Distinct ``(user_id, course_id)`` of people marked present at a session of a course
+    (optionally at sessions starting at or after ``since``): the one building block of "attended
+    a session of this course", for the completion requirement, the roster and the dashboards."""
+    from django.db.models import F
+
+    qs = Attendance.objects.present().filter(session__course__isnull=False)
+    if since is not None:
+        qs = qs.filter(session__starts_at__gte=since)
+    return (
+        qs.order_by()
+        .values(user_id=F("staff__user_id"), course_id=F("session__course_id"))
+        .distinct()
+    )
+
+
+def session_course_ids():
+    """Distinct ids of the courses that have in-person sessions."""
+    return (
+        TrainingSession.objects.filter(course__isnull=False)
+        .order_by()
+        .values("course_id")
+        .distinct()
+    )
+
+
+def attended_course(user, course, since=None) -> bool:
+    """The completion requirement registered with courses (``RolloutConfig.ready``): a course
+    that requires attendance needs the learner present at one of its sessions in the current
+    cycle. No query for a course that does not require it."""
+    if not getattr(course, "attendance_required", False):
+        return True
+    return attended_pairs(since).filter(user_id=user.pk, course_id=course.pk).exists()
+
+
+def upcoming_sessions(profile, now=None):
+    """Sessions ahead (not yet ended) that ``profile`` is expected at, each annotated with
+    ``booked_n`` (seats taken) and ``mine`` (booked by ``profile``); one query."""
+    from django.db.models import Exists, IntegerField, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    now = now or timezone.now()
+    if profile is None or not profile.is_active or not profile.district_id:
+        return TrainingSession.objects.none()
+    wave_covers = RolloutWave.districts.through.objects.filter(
+        rolloutwave_id=OuterRef("wave_id"), district_id=profile.district_id
+    )
+    expected = Q(district_id=profile.district_id) | Q(district__isnull=True) & Exists(wave_covers)
+    not_over = Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=now - _SESSION_GRACE)
+    booked = (
+        Attendance.objects.booked()
+        .filter(session=OuterRef("pk"))
+        .order_by()
+        .values("session")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    mine = Attendance.objects.booked().filter(session=OuterRef("pk"), staff=profile)
+    return (
+        TrainingSession.objects.filter(expected, not_over)
+        .exclude(wave__status=RolloutWave.Status.DRAFT)
+        .select_related("course", "wave")
+        .annotate(
+            booked_n=Coalesce(Subquery(booked, output_field=IntegerField()), 0),
+            mine=Exists(mine),
+        )
+        .order_by("starts_at")
+    )
+
+
+def book_session(session_id, profile, now=None) -> "Attendance":
+    """Book a seat for ``profile``; the session row is locked so two people can never take the
+    last seat together. Idempotent for a person already booked. Raises SessionFull or
+    NotExpected."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = TrainingSession.objects.select_for_update().get(pk=session_id)
+        draft = RolloutWave.objects.filter(pk=session.wave_id, status=RolloutWave.Status.DRAFT)
+        if not session.is_expected(profile) or draft.exists():
+            raise NotExpected
+        record = Attendance.objects.filter(session=session, staff=profile).first()
+        if record is not None and record.booked_at is not None:
+            return record
+        if Attendance.objects.booked().filter(session=session).count() >= session.capacity:
+            raise SessionFull
+        if record is None:
+            return Attendance.objects.create(session=session, staff=profile, booked_at=now)
+        record.booked_at = now
+        record.save(update_fields=["booked_at"])
+        return record
+
+
+def cancel_booking(session_id, profile) -> bool:
+    """Give the seat back (a person already marked present keeps the record)."""
+    with transaction.atomic():
+        record = (
+            Attendance.objects.select_for_update()
+            .filter(session_id=session_id, staff=profile, booked_at__isnull=False)
+            .first()
+        )
+        if record is None:
+            return False
+        if record.present or record.taken_at:
+            record.booked_at = None
+            record.save(update_fields=["booked_at"])
+        else:
+            record.delete()
+    return True
+
+
+def booked_staff(session):
+    """The people booked for ``session`` (StaffProfiles, in sheet order)."""
+    from lms.organisation.models import StaffProfile
+
+    return (
+        StaffProfile.objects.filter(
+            attendance__session=session, attendance__booked_at__isnull=False
+        )
+        .select_related("district")
+        .order_by("district__sort_order", "service_centre", "employee_no")
+    )
+
+
+def evaluate_attendance(session, staff_ids) -> int:
+    """After people were marked present: re-evaluate completion of the session's course for
+    each (a learner who already passed the quiz completes and is certified). Returns the
+    number of completions."""
+    from courses.completion import evaluate
+
+    if not session.course_id or not staff_ids:
+        return 0
+    course = session.course
+    users = StaffProfile.objects.filter(pk__in=staff_ids).select_related("user")
+    return sum(1 for profile in users if evaluate(profile.user, course))
+
+
+def check_in(session, profile, by=None, now=None) -> bool:
+    """Record ``profile`` present at ``session`` (QR check-in). Idempotent; returns True when
+    newly marked present. The caller has checked the token, the day and the person."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        record, _created = Attendance.objects.select_for_update().get_or_create(
+            session=session, staff=profile
+        )
+        if record.present:
+            return False
+        record.present, record.taken_by, record.taken_at = True, by, now
+        record.save(update_fields=["present", "taken_by", "taken_at"])
+    evaluate_attendance(session, [profile.pk])
+    return True

@@ -6,8 +6,8 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import FileResponse, Http404, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,11 +30,11 @@ from lms.organisation.roles import (
     scope_to_districts,
 )
 
-from . import dashboards, exports, importing, reminders
+from . import checkin, dashboards, exports, importing, pdf, reminders, services
 from .forms import RosterFilterForm, StaffImportForm
 from .models import Attendance, RolloutWave, RosterExport, TrainingSession
 from .roster import RosterFilter, roster_queryset, roster_values
-from .services import enrol_wave, enrolment_preview
+from .services import enrol_wave, enrolment_preview, evaluate_attendance
 
 
 def require_perm(user, *perms):
@@ -164,6 +164,7 @@ class DashboardMixin:
             ("certified_pct", _("获证率")),
             ("authorised_pct", _("上岗资格率")),
             ("overdue_people", _("逾期人数")),
+            ("attended_pct", _("现场出勤")),
         ]
         query = self.request.GET.copy()
         columns = []
@@ -419,10 +420,10 @@ class ExportDownloadView(LoginRequiredMixin, View):
         )
 
 
-def _attachment(filename):
+def _attachment(filename, fallback="roster.csv"):
     from urllib.parse import quote
 
-    return f"attachment; filename=\"roster.csv\"; filename*=UTF-8''{quote(filename)}"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
 
 
 # -- staff import ------------------------------------------------------------------------------
@@ -515,12 +516,14 @@ class AttendanceView(AdminTemplateView):
         )
 
     def get_context_data(self, **kwargs):
-        present = set(
-            Attendance.objects.filter(session=self.session, present=True).values_list(
-                "staff_id", flat=True
-            )
+        records = Attendance.objects.filter(session=self.session).values_list(
+            "staff_id", "present", "booked_at"
         )
-        rows = [{"staff": s, "present": s.pk in present} for s in self.staff()]
+        present = {staff_id for staff_id, is_present, _b in records if is_present}
+        booked = {staff_id for staff_id, _p, booked_at in records if booked_at}
+        rows = [
+            {"staff": s, "present": s.pk in present, "booked": s.pk in booked} for s in self.staff()
+        ]
         return super().get_context_data(session=self.session, rows=rows, **kwargs)
 
     def post(self, request):
@@ -547,6 +550,8 @@ class AttendanceView(AdminTemplateView):
                     changed.append(record)
             Attendance.objects.bulk_create(new, ignore_conflicts=True)
             Attendance.objects.bulk_update(changed, ["present", "taken_by", "taken_at"])
+        newly_present = [a.staff_id for a in [*new, *changed] if a.present]
+        evaluate_attendance(self.session, newly_present)
         messages.success(request, _("考勤已保存。"))
         return redirect("rollout_admin:attendance", self.session.pk)
 
@@ -554,3 +559,134 @@ class AttendanceView(AdminTemplateView):
 def roster_rows(filt):
     """Convenience for tests and commands."""
     return list(roster_values(filt))
+
+
+# -- sessions: the sign-in sheet and the trainer's check-in screen ------------------------------
+
+
+class SignInSheetView(View):
+    """The printable sign-in sheet (A4 PDF) of a session the user may see."""
+
+    def get(self, request, pk):
+        require_perm(request.user, "rollout.view_attendance")
+        session = get_object_or_404(visible_sessions(request.user).select_related("course"), pk=pk)
+        data = pdf.render_sign_in_sheet(session)
+        local = timezone.localtime(session.starts_at)
+        name = _("签到表") + f"-{local:%Y%m%d-%H%M}-{session.pk}.pdf"
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = _attachment(name, fallback="sign-in-sheet.pdf")
+        return response
+
+
+class CheckinScreenView(View):
+    """The trainer's full-screen check-in page: a QR code of the rotating check-in URL
+    (``checkin``); static/rollout/checkin.js fetches a fresh code every 30 s."""
+
+    def dispatch(self, request, pk, *args, **kwargs):
+        require_perm(request.user, "rollout.change_attendance")
+        self.session = get_object_or_404(
+            visible_sessions(request.user).select_related("course"), pk=pk
+        )
+        return super().dispatch(request, *args, **kwargs)
+
+    def code(self):
+        url = self.request.build_absolute_uri(checkin.checkin_path(self.session.pk))
+        present = Attendance.objects.present().filter(session=self.session).count()
+        return {
+            "url": url,
+            "svg": checkin.qr_svg(url),
+            "seconds": checkin.seconds_left(),
+            "present": present,
+        }
+
+    def get(self, request):
+        code = self.code()
+        if request.GET.get("format") == "json":
+            return JsonResponse(code)
+        return render(
+            request,
+            "rollout/admin/checkin_screen.html",
+            {
+                "session": self.session,
+                "code": code,
+                "json_url": reverse("rollout_admin:checkin_screen", args=[self.session.pk])
+                + "?format=json",
+                "is_today": checkin.is_session_day(self.session),
+            },
+        )
+
+
+# -- learners: upcoming sessions on the home page, booking, QR check-in ------------------------
+
+
+def _profile(user):
+    return getattr(user, "staff_profile", None) if user.is_authenticated else None
+
+
+def home_section(request):
+    """ "My training" home page section: the learner's upcoming in-person sessions."""
+    profile = _profile(request.user)
+    if profile is None:
+        return None
+    sessions = list(services.upcoming_sessions(profile))
+    if not sessions:
+        return None
+    rows = [
+        {
+            "session": s,
+            "seats_left": max(s.capacity - s.booked_n, 0),
+            "booked": s.mine,
+        }
+        for s in sessions
+    ]
+    return {"template": "rollout/home_section.html", "rows": rows}
+
+
+class BookSessionView(LoginRequiredMixin, View):
+    """POST: book a seat (``action=book``) or give it back (``action=cancel``)."""
+
+    def post(self, request, pk):
+        profile = _profile(request.user)
+        if profile is None:
+            raise Http404
+        session = get_object_or_404(TrainingSession, pk=pk)
+        if request.POST.get("action") == "cancel":
+            if services.cancel_booking(session.pk, profile):
+                messages.success(request, _("已取消预约。"))
+            return redirect("home")
+        if session.starts_at < timezone.now():
+            messages.error(request, _("该场培训已开始，不能再预约。"))
+            return redirect("home")
+        try:
+            services.book_session(session.pk, profile)
+        except services.SessionFull:
+            messages.error(request, _("该场培训已满员，请选择其他场次。"))
+        except services.NotExpected:
+            raise Http404 from None
+        else:
+            messages.success(request, _("预约成功。"))
+        return redirect("home")
+
+
+class CheckinView(LoginRequiredMixin, View):
+    """Where the QR code leads: records the signed-in learner present at the session when the
+    token is current, it is the session's day and they are among its expected staff."""
+
+    template_name = "rollout/checkin.html"
+
+    def get(self, request, pk, token):
+        session = get_object_or_404(TrainingSession.objects.select_related("course"), pk=pk)
+        profile = _profile(request.user)
+        error = None
+        if not checkin.token_is_valid(session.pk, token):
+            error = _("签到码已过期，请重新扫描培训师屏幕上的二维码。")
+        elif not checkin.is_session_day(session):
+            error = _("只能在培训当天签到。")
+        elif profile is None or not session.is_expected(profile):
+            error = _("你不在本场培训的参训名单中。")
+        if error:
+            return render(
+                request, self.template_name, {"session": session, "error": error}, status=403
+            )
+        services.check_in(session, profile, by=request.user)
+        return render(request, self.template_name, {"session": session, "ok": True})

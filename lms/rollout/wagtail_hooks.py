@@ -218,15 +218,31 @@ class TrainingSessionViewSet(ScopedViewSet):
     url_prefix = "rollout/sessions"
     name = "rollout_sessions"
     add_to_admin_menu = False
-    list_display = ["__str__", "district", "trainer", "capacity"]
+    list_display = ["__str__", "course", "district", "trainer", "capacity"]
     list_filter = ["wave", "district"]
-    form_fields = ["wave", "district", "starts_at", "ends_at", "place", "trainer", "capacity"]
+    form_fields = [
+        "wave",
+        "course",
+        "district",
+        "starts_at",
+        "ends_at",
+        "place",
+        "trainer",
+        "capacity",
+    ]
 
     def get_form_class(self, for_update=False):
         return TrainingSessionForm
 
     extra_buttons = [
-        (_("考勤"), "rollout_admin:attendance", "tasks", perm("rollout.view_attendance"))
+        (_("考勤"), "rollout_admin:attendance", "tasks", perm("rollout.view_attendance")),
+        (_("签到表"), "rollout_admin:sign_in_sheet", "doc-full", perm("rollout.view_attendance")),
+        (
+            _("扫码签到屏幕"),
+            "rollout_admin:checkin_screen",
+            "mobile-alt",
+            perm("rollout.change_attendance"),
+        ),
     ]
 
 

@@ -315,6 +315,7 @@ LOGGING = {
 LOGIN_LANDING = "lms.rollout.views.landing_url"
 HOME_SECTIONS = [
     "certificates.views.home_section",
+    "lms.rollout.views.home_section",
     "courses.views.home_section",
 ]
 # Sections higher apps add to a course page: callables (request, course) -> dict | None.

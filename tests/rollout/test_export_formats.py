@@ -60,7 +60,7 @@ def test_xlsx_is_typed_titled_frozen_filtered(roster, tmp_path):
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", title[3])
     assert [c.value for c in ws[HEADER_ROW]] == headers()
     assert ws.freeze_panes == f"A{HEADER_ROW + 1}"
-    assert ws.auto_filter.ref == f"A{HEADER_ROW}:M{HEADER_ROW + 1}"
+    assert ws.auto_filter.ref == f"A{HEADER_ROW}:N{HEADER_ROW + 1}"  # 出勤 is column N
     assert ws.column_dimensions["E"].width >= 20
     row = ws[HEADER_ROW + 1]
     assert row[1].value == "=SUM(1,2)" and row[1].data_type == "s"  # inert, no apostrophe

@@ -1,0 +1,25 @@
+// The trainer's check-in screen: fetches a fresh QR code (its token rotates every 30 s) when
+// the current one is about to change, and the number of people checked in so far.
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-checkin-json]");
+  if (!box) return;
+  var url = box.getAttribute("data-checkin-json");
+  var qr = box.querySelector("[data-checkin-qr]");
+  var link = box.querySelector("[data-checkin-link]");
+  var present = document.querySelector("[data-checkin-present]");
+  function refresh() {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.json(); })
+      .then(function (code) {
+        qr.innerHTML = code.svg;
+        link.href = code.url;
+        link.textContent = code.url;
+        if (present) present.textContent = code.present;
+        window.setTimeout(refresh, Math.max(code.seconds, 1) * 1000 + 200);
+      })
+      .catch(function () { window.setTimeout(refresh, 5000); });
+  }
+  var first = parseInt(box.getAttribute("data-checkin-seconds"), 10) || 30;
+  window.setTimeout(refresh, first * 1000 + 200);
+})();
