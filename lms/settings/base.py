@@ -198,6 +198,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "lms.organisation.security.axes_username"
+# Per-account cap across addresses (lms.organisation.security.LoginAttemptHandler).
+AXES_HANDLER = "lms.organisation.security.LoginAttemptHandler"
+LMS_ACCOUNT_FAILURE_LIMIT = int(os.environ.get("LMS_ACCOUNT_FAILURE_LIMIT", "20"))
+LMS_ACCOUNT_LOCKOUT_MINUTES = int(os.environ.get("LMS_ACCOUNT_LOCKOUT_MINUTES", "60"))
+LMS_KNOWN_ADDRESS_DAYS = int(os.environ.get("LMS_KNOWN_ADDRESS_DAYS", "30"))
 
 # Internationalisation: Chinese first, English second.
 LANGUAGE_CODE = "zh-hans"
