@@ -340,6 +340,10 @@ COURSE_STANDING = "certificates.standing.course_standing"
 # withholds every permission from an unverified session (on every URL) and sends it to the
 # enrolment (QR code) or verification page.
 LMS_REQUIRE_2FA = env_bool("LMS_REQUIRE_2FA", True)
+# The first enrolment needs a one-time link (lms.organisation.otp_enrolment): its lifetime when
+# issued by the operator (manage.py issue_2fa_enrolment) and when the person has it mailed.
+LMS_2FA_ENROLMENT_LINK_HOURS = int(os.environ.get("LMS_2FA_ENROLMENT_LINK_HOURS", "72"))
+LMS_2FA_ENROLMENT_EMAIL_HOURS = int(os.environ.get("LMS_2FA_ENROLMENT_EMAIL_HOURS", "24"))
 OTP_TOTP_ISSUER = "IP-Window-Training"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
