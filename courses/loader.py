@@ -55,6 +55,8 @@ LOADER_VERSION = "2"
 
 INDEX_TITLE = "培训课程"
 INDEX_SLUG = "training"
+# The page wagtailcore's migration 0002 creates as the first site root (a plain Page).
+WAGTAIL_WELCOME_TITLE = "Welcome to your new Wagtail site!"
 
 COURSE_REQUIRED = ["code", "title", "slug", "summary"]
 LESSON_REQUIRED = ["title", "slug"]
@@ -812,8 +814,31 @@ def ensure_training_index():
     elif site.root_page_id != index.pk:
         site.root_page = index
         site.save()
+    remove_wagtail_welcome_page()
     ensure_trainer_permissions(index)
     return index
+
+
+def remove_wagtail_welcome_page() -> int:
+    """Delete Wagtail's stock "Welcome to your new Wagtail site!" page, so the page tree holds
+    only the training home. Only the untouched stock page goes: a plain ``Page`` at depth 2
+    with that title, no children, and no Site rooted at it. Returns the number deleted.
+    (Migration ``courses.0006_remove_wagtail_welcome_page`` does the same for databases whose
+    curriculum was loaded before.)"""
+    from django.contrib.contenttypes.models import ContentType
+
+    rooted = Site.objects.values("root_page_id")
+    stock = Page.objects.filter(
+        content_type=ContentType.objects.get_for_model(Page),
+        depth=2,
+        numchild=0,
+        title=WAGTAIL_WELCOME_TITLE,
+    ).exclude(pk__in=rooted)
+    deleted = 0
+    for page in stock:
+        page.delete()
+        deleted += 1
+    return deleted
 
 
 def ensure_trainer_permissions(index):

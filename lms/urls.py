@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/2fa/setup/", otp_views.otp_setup, name="otp_setup"),
     path("accounts/2fa/verify/", otp_views.otp_verify, name="otp_verify"),
+    path("accounts/2fa/enrol/<str:token>/", otp_views.otp_enrol, name="otp_enrol"),
     path(
         "accounts/email/confirm/<str:token>/",
         email_change.confirm_email_change,

@@ -12,6 +12,7 @@
 * Role changes (``User.groups``) are written to Wagtail's audit log as ``lms.role_change``.
 """
 
+from axes.handlers.database import AxesDatabaseHandler
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -350,7 +351,102 @@ def axes_cool_off(request):
         ).count()
         limit = max(int(getattr(settings, "AXES_FAILURE_LIMIT", 5)), 1)
         minutes = LOCKOUT_BASE_MINUTES * 2 ** max(0, failures // limit - 1)
+        if account_locked(request, getattr(request, "axes_credentials", None)):
+            minutes = max(minutes, account_lockout_minutes())
     return datetime.timedelta(minutes=min(minutes, LOCKOUT_MAX))
+
+
+# Per-account cap across addresses: the lock above is per username + address, so an attacker
+# rotating addresses had unlimited guesses at one account. ``LMS_ACCOUNT_FAILURE_LIMIT``
+# failures within ``LMS_ACCOUNT_LOCKOUT_MINUTES``, from any mix of addresses, lock the account
+# for that long after the last failure -- except from an address where it signed in
+# successfully within ``LMS_KNOWN_ADDRESS_DAYS`` (so an attacker cannot lock a person out of
+# their usual office or home). The threshold is four times the per-address one, so a typing
+# person never reaches it; ``axes_reset_username`` lifts it at once.
+
+
+def account_failure_limit() -> int:
+    return max(int(getattr(settings, "LMS_ACCOUNT_FAILURE_LIMIT", 20)), 1)
+
+
+def account_lockout_minutes() -> int:
+    return max(int(getattr(settings, "LMS_ACCOUNT_LOCKOUT_MINUTES", 60)), 1)
+
+
+def account_failures(username: str) -> int:
+    """Failed sign-ins on ``username`` from every address within the account window, as
+    django-axes still holds them (``axes_reset_username`` clears them)."""
+    import datetime
+
+    from axes.models import AccessAttempt
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    since = timezone.now() - datetime.timedelta(minutes=account_lockout_minutes())
+    total = AccessAttempt.objects.filter(username=username, attempt_time__gte=since).aggregate(
+        total=Sum("failures_since_start")
+    )["total"]
+    return total or 0
+
+
+def is_known_address(username: str, address: str) -> bool:
+    """Whether ``username`` signed in successfully from ``address`` recently."""
+    import datetime
+
+    from axes.models import AccessLog
+    from django.utils import timezone
+
+    days = int(getattr(settings, "LMS_KNOWN_ADDRESS_DAYS", 30))
+    since = timezone.now() - datetime.timedelta(days=days)
+    return AccessLog.objects.filter(
+        username=username, ip_address=address, attempt_time__gte=since
+    ).exists()
+
+
+def account_locked(request, credentials=None) -> bool:
+    """The account-wide lock applies to this sign-in attempt."""
+    if request is None:
+        return False
+    username = axes_username(request, credentials)
+    if not username or account_failures(username) < account_failure_limit():
+        return False
+    return not is_known_address(username, client_ip(request))
+
+
+class LoginAttemptHandler(AxesDatabaseHandler):
+    """django-axes' database handler (``AXES_HANDLER``) with the per-account cap on top of
+    the per username + address lock of ``AXES_LOCKOUT_PARAMETERS``.
+
+    axes itself can combine ``["username"]`` with ``[["username", "ip_address"]]`` in
+    ``AXES_LOCKOUT_PARAMETERS``, but with one ``AXES_FAILURE_LIMIT`` for both: five failures
+    from anywhere would lock anyone's account for everyone. Here the account counts with its
+    own, higher limit and spares known addresses."""
+
+    def get_failures(self, request, credentials=None) -> int:
+        failures = super().get_failures(request, credentials)
+        if account_locked(request, credentials):
+            from axes.helpers import get_failure_limit
+
+            return max(failures, get_failure_limit(request, credentials))
+        return failures
+
+    def user_login_failed(self, sender, credentials, request=None, **kwargs):
+        super().user_login_failed(sender, credentials, request=request, **kwargs)
+        if request is None:
+            return
+        username = axes_username(request, credentials)
+        if username and account_failures(username) >= account_failure_limit():
+            # Keep every failure of the account for the whole lock (each record would expire
+            # on its own address's shorter cool-off and the count would drop below the cap).
+            import datetime
+
+            from axes.models import AccessAttemptExpiration
+            from django.utils import timezone
+
+            until = timezone.now() + datetime.timedelta(minutes=account_lockout_minutes())
+            AccessAttemptExpiration.objects.filter(
+                access_attempt__username=username, expires_at__lt=until
+            ).update(expires_at=until)
 
 
 def lockout_response(request, original_response, credentials):

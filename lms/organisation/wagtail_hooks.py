@@ -126,6 +126,9 @@ def register_security_log_actions(actions):
     actions.register_action("lms.otp_enrol", _("启用双重验证"), _("已启用双重验证"))
     actions.register_action("lms.otp_reset", _("重置双重验证"), _("已重置双重验证"))
     actions.register_action(
+        "lms.otp_enrol_link", _("发放双重验证启用链接"), _("已发放双重验证启用链接")
+    )
+    actions.register_action(
         "lms.email_change_requested", _("请求变更邮箱"), _("已请求变更邮箱（待本人确认）")
     )
     actions.register_action("lms.email_change", _("变更邮箱"), _("本人已确认邮箱变更"))

@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "lms.organisation.security.TwoFactorMiddleware",
+    "lms.organisation.middleware.AdminLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -197,6 +198,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "lms.organisation.security.axes_username"
+# Per-account cap across addresses (lms.organisation.security.LoginAttemptHandler).
+AXES_HANDLER = "lms.organisation.security.LoginAttemptHandler"
+LMS_ACCOUNT_FAILURE_LIMIT = int(os.environ.get("LMS_ACCOUNT_FAILURE_LIMIT", "20"))
+LMS_ACCOUNT_LOCKOUT_MINUTES = int(os.environ.get("LMS_ACCOUNT_LOCKOUT_MINUTES", "60"))
+LMS_KNOWN_ADDRESS_DAYS = int(os.environ.get("LMS_KNOWN_ADDRESS_DAYS", "30"))
 
 # Internationalisation: Chinese first, English second.
 LANGUAGE_CODE = "zh-hans"
@@ -335,6 +341,10 @@ COURSE_STANDING = "certificates.standing.course_standing"
 # withholds every permission from an unverified session (on every URL) and sends it to the
 # enrolment (QR code) or verification page.
 LMS_REQUIRE_2FA = env_bool("LMS_REQUIRE_2FA", True)
+# The first enrolment needs a one-time link (lms.organisation.otp_enrolment): its lifetime when
+# issued by the operator (manage.py issue_2fa_enrolment) and when the person has it mailed.
+LMS_2FA_ENROLMENT_LINK_HOURS = int(os.environ.get("LMS_2FA_ENROLMENT_LINK_HOURS", "72"))
+LMS_2FA_ENROLMENT_EMAIL_HOURS = int(os.environ.get("LMS_2FA_ENROLMENT_EMAIL_HOURS", "24"))
 OTP_TOTP_ISSUER = "IP-Window-Training"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -30,3 +30,13 @@ def login_with_otp(client, user):
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return device
+
+
+def open_enrolment_link(client, user, **extra):
+    """Issue a two-factor enrolment link for ``user`` (as an administrator would) and open it in
+    ``client``'s session (signed in as ``user``): the setup page then shows the QR code."""
+    from lms.organisation.otp_enrolment import issue_enrolment_link
+
+    url = issue_enrolment_link(user)
+    path = url.split("://", 1)[-1].split("/", 1)[1]
+    return client.get("/" + path, **extra)

@@ -121,10 +121,11 @@ def test_audit_log_records_the_client_address(client, behind_proxy):
     from wagtail.models import ModelLogEntry
 
     from lms.organisation import roles
-    from tests.security.helpers import current_token
+    from tests.security.helpers import current_token, open_enrolment_link
 
     user = make_user(roles.TRAINER, None, username="trainer_ip")
     client.force_login(user)
+    open_enrolment_link(client, user, **via_proxy("203.0.113.44"))
     client.get(reverse("otp_setup"), **via_proxy("203.0.113.44"))
     device = TOTPDevice.objects.get(user=user)
     response = client.post(

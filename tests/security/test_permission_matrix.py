@@ -200,6 +200,9 @@ RULES = [
     (name_is("otp_setup", "otp_verify"), front(**{r: {"200", "otp"} for r in ROLES[1:]})),
     # Hole 8: only the account's owner with a valid signed token (the world's token is bad).
     (name_is("confirm_email_change"), front(**dict.fromkeys(ROLES[1:], HIDDEN))),
+    # 2FA enrolment link (the world's token is bad): refused, or on to the code page for an
+    # account that has a device already.
+    (name_is("otp_enrol"), front(**{r: {"400", "otp"} for r in ROLES[1:]})),
     # Hole 3: our user editor (lms.organisation.user_admin) -- city administrators edit
     # accounts they may manage; nobody below superuser deletes.
     (
@@ -574,6 +577,7 @@ def _by_name(w):
         "certificates_batch_download": {"pk": w.batch_hp.pk},
         "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
         "confirm_email_change": {"token": "not-a-signed-token"},
+        "otp_enrol": {"token": "not-a-signed-token"},
     }
 
 
@@ -729,7 +733,7 @@ _BY_NAME_KEYS = {
     "quizzes:summary", "quizzes:flag",
     "rollout_admin:import_job", "rollout_admin:import_progress", "rollout_admin:import_template",
     "quizzes_admin:import_job", "quizzes_admin:import_progress", "quizzes_admin:import_template",
-    "quizzes_admin:question_preview", "quizzes_admin:regrade",
+    "quizzes_admin:question_preview", "quizzes_admin:regrade", "otp_enrol",
 }  # fmt: skip
 
 

@@ -7,7 +7,12 @@ from wagtail.models import ModelLogEntry
 
 from lms.organisation import roles
 from tests.factories import make_user
-from tests.security.helpers import confirmed_device, current_token, login_with_otp
+from tests.security.helpers import (
+    confirmed_device,
+    current_token,
+    login_with_otp,
+    open_enrolment_link,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +60,7 @@ def test_window_staff_is_not_affected(client):
 def test_enrolment_shows_inline_qr_and_confirms_device(client):
     user = make_user(roles.TRAINER, username="trainer2fa")
     client.force_login(user)
+    open_enrolment_link(client, user)  # tests/security/test_two_factor_enrolment.py
     page = client.get(reverse("otp_setup") + "?next=/admin/pages/")
     body = page.content.decode()
     assert page.status_code == 200

@@ -1,5 +1,6 @@
 """Demo accounts for each role in two districts, printed with their passwords."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -52,6 +53,30 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo accounts:"))
         for role_label, district, username, password in rows:
             self.stdout.write(f"  {role_label:<8} {str(district):<6} {username:<12} {password}")
+        if getattr(settings, "LMS_REQUIRE_2FA", True):
+            self.enrolment_links(User)
+
+    def enrolment_links(self, User):
+        """With two-factor login on, the admin accounts need an enrolment link for their first
+        TOTP device (lms.organisation.otp_enrolment): print one for each that has none."""
+        from django_otp import user_has_device
+
+        from lms.organisation.otp_enrolment import issue_enrolment_link
+        from lms.organisation.roles import is_privileged
+
+        usernames = [row[0] for row in DEMO_ACCOUNTS]
+        links = [
+            (user.username, issue_enrolment_link(user))
+            for user in User.objects.filter(username__in=usernames).order_by("pk")
+            if is_privileged(user) and not user_has_device(user, confirmed=True)
+        ]
+        if links:
+            self.stdout.write(
+                "Two-factor enrolment links (sign in as the account, then open its link; "
+                "each works once):"
+            )
+        for username, url in links:
+            self.stdout.write(f"  {username:<12} {url}")
 
     def after_accounts(self):
         """Hook for the rollout: enrol the demo learners (see rollout.demo)."""
