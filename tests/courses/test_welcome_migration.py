@@ -1,11 +1,11 @@
-"""Migration courses.0005 removes Wagtail's stock welcome page from a database whose training
+"""Migration courses.0006 removes Wagtail's stock welcome page from a database whose training
 home exists already, and points the default Site at the training home."""
 
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("courses", "0004_enrollment_cycle_and_quiz_after_lessons")]
+BEFORE = [("courses", "0005_course_attendance_required")]
 AFTER = [("courses", "0006_remove_wagtail_welcome_page")]
 WELCOME = "Welcome to your new Wagtail site!"
 
