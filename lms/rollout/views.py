@@ -152,7 +152,11 @@ class DashboardMixin:
             "auth_chart": dashboards.authorised_chart(table["rows"]),
             "chart": dashboards.cumulative_chart(numbers["weekly"]),
             "links": links,
-            "remind_url": reverse("rollout_admin:remind_overdue"),
+            "remind_url": (
+                reverse("rollout_admin:remind_overdue")
+                if self.request.user.has_perm("rollout.send_reminders")
+                else ""
+            ),
         }
 
     def sort_columns(self, key, descending):
@@ -237,7 +241,7 @@ class RemindOverdueView(View):
     administrator's scope now (at most once a day each), says how many, and logs it."""
 
     def post(self, request):
-        require_perm(request.user, "rollout.view_dashboard")
+        require_perm(request.user, "rollout.view_dashboard", "rollout.send_reminders")
         allowed = admin_district_ids(request.user)
         district_id = request.POST.get("district", "")
         ids = allowed
