@@ -446,6 +446,7 @@ class StaffImportWizard(ImportWizard):
     preview_template = "rollout/admin/_import_preview.html"
     result_template = "rollout/admin/_import_result.html"
     template_formats = ("xlsx", "csv")
+    template_ascii_name = "staff-import-template"
 
     def has_permission(self, user):
         return user.has_perm("rollout.import_staff") and admin_district_ids(user) != []
@@ -455,7 +456,7 @@ class StaffImportWizard(ImportWizard):
 
     def template_file(self, fmt):
         data = importing.template_xlsx() if fmt == "xlsx" else importing.template_csv()
-        return data, f"{_('人员导入模板')}.{fmt}"
+        return data, f"{_('工作人员导入模板')}.{fmt}"
 
 
 staff_import_wizard = StaffImportWizard()
