@@ -436,6 +436,6 @@ def test_template_download_has_a_meaningful_translated_file_name(client, fmt, la
     url = reverse("rollout_admin:import_template", args=[fmt])
     response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
     assert response["Content-Disposition"] == (
-        f"attachment; filename=\"staff-import-template.{fmt}\"; "
+        f'attachment; filename="staff-import-template.{fmt}"; '
         f"filename*=UTF-8''{quote(f'{name}.{fmt}', safe='')}"
     )

@@ -4,14 +4,23 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('rollout', '0003_wave_enrolment'),
+        ("rollout", "0003_wave_enrolment"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='rolloutwave',
-            options={'ordering': ['-opens_on', 'name'], 'permissions': [('enrol_rolloutwave', '可为培训批次报名'), ('import_staff', '可导入工作人员'), ('view_dashboard', '可查看培训看板'), ('send_reminders', '可立即提醒逾期人员')], 'verbose_name': '培训批次', 'verbose_name_plural': '培训批次'},
+            name="rolloutwave",
+            options={
+                "ordering": ["-opens_on", "name"],
+                "permissions": [
+                    ("enrol_rolloutwave", "可为培训批次报名"),
+                    ("import_staff", "可导入工作人员"),
+                    ("view_dashboard", "可查看培训看板"),
+                    ("send_reminders", "可立即提醒逾期人员"),
+                ],
+                "verbose_name": "培训批次",
+                "verbose_name_plural": "培训批次",
+            },
         ),
     ]
