@@ -236,9 +236,7 @@ class RosterSpreadsheetMixin(SpreadsheetExportMixin):
 
     def _disposition(self, fmt):
         when = timezone.localtime(self.export_now) if self.export_now else timezone.localtime()
-        return attachment_disposition(
-            f"{self.get_filename()}.{fmt}", f"roster-{when:%Y%m%d}.{fmt}"
-        )
+        return attachment_disposition(f"{self.get_filename()}.{fmt}", f"roster-{when:%Y%m%d}.{fmt}")
 
     def write_csv_response(self, queryset):
         response = StreamingHttpResponse(

@@ -60,10 +60,9 @@ class RosterFilterSet(WagtailFilterSet):
         data = self.form.cleaned_data if self.is_valid() else {}
         district = data.get("district")
         allowed = admin_district_ids(self.request.user)
+        ids = list(allowed) if allowed is not None else None
         if district is not None:
-            ids = [district.pk]
-        else:
-            ids = None if allowed is None else list(allowed)
+            ids = [district.pk]  # one of ``allowed`` (the choices are scoped)
         return RosterFilter(
             district_ids=ids,
             wave=data.get("wave"),
