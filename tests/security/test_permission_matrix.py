@@ -262,7 +262,6 @@ RULES = [
             "rollout_admin",
             "roster",
             "roster_results",
-            "export_csv",
             "exports",
             "import",
             "import_template",
@@ -908,8 +907,8 @@ def test_district_admin_listings_and_exports_hold_only_their_district(world):
     pd_no = w.profile_pd.employee_no
 
     # ?district=<HP> is ignored or refused for a PD administrator: no HP row in the CSV.
-    for query in ("", f"?district={w.hp.pk}"):
-        response = admin_pd.get(reverse("rollout_admin:export_csv") + query)
+    for query in ("", f"&district={w.hp.pk}"):
+        response = admin_pd.get(reverse("rollout_admin:roster") + "?export=csv" + query)
         assert response.status_code == 200
         body = b"".join(response.streaming_content).decode("utf-8-sig")
         rows = list(csv.reader(io.StringIO(body)))
