@@ -237,3 +237,23 @@ def test_dates_are_shanghai_calendar_dates_and_statuses_translated(courses):
     assert row["状态"] == "已完成"
     with translation.override("en"):
         assert exported()["状态"] == "Completed"
+
+
+def test_roster_report_queries_do_not_grow_with_the_rows(people, client, courses):
+    """The roster report (filters, page, formatted rows) costs the same number of queries for
+    4 people as for 14."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(make_user(roles.CITY_ADMIN, district=None, username="city"))
+    url = reverse("rollout_admin:roster")
+    client.get(url, {"status": "in_progress"})  # warm caches (site, permissions)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url, {"status": "in_progress"}).status_code == 200
+    for i in range(10):
+        person = make_user(district="HP", username=f"more{i}", employee_no=f"HPX{i:03}")
+        Enrollment.objects.create(user=person, course=courses[i % 2])
+    with CaptureQueriesContext(connection) as more:
+        response = client.get(url, {"status": "in_progress"})
+    assert "HPX009" in response.content.decode()
+    assert len(more.captured_queries) == len(few.captured_queries)
