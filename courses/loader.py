@@ -54,6 +54,7 @@ from .models import CoursePage, LessonPage, TrainingIndexPage
 LOADER_VERSION = "2"
 
 INDEX_TITLE = "培训课程"
+SITE_NAME = "上海知识产权窗口培训"  # the Wagtail site's name (lms migration 0006_site_name)
 INDEX_SLUG = "training"
 # The page wagtailcore's migration 0002 creates as the first site root (a plain Page).
 WAGTAIL_WELCOME_TITLE = "Welcome to your new Wagtail site!"
@@ -811,9 +812,13 @@ def ensure_training_index():
             is_default_site=True,
             site_name=INDEX_TITLE,
         )
-    elif site.root_page_id != index.pk:
+    else:
+        changed = site.root_page_id != index.pk or not site.site_name
         site.root_page = index
-        site.save()
+        # Wagtail's home and title show the host name ("localhost") for a nameless site.
+        site.site_name = site.site_name or SITE_NAME
+        if changed:
+            site.save()
     remove_wagtail_welcome_page()
     ensure_trainer_permissions(index)
     return index

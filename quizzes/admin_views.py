@@ -59,6 +59,7 @@ class QuestionImportWizard(ImportWizard):
     preview_template = "quizzes/admin/_import_preview.html"
     result_template = "quizzes/admin/_import_result.html"
     template_formats = ("gift",)
+    template_ascii_name = "question-bank-template"
 
     def has_permission(self, user):
         return user.has_perm("quizzes.add_question")

@@ -36,6 +36,14 @@ def issue_missing_certificates() -> None:
     call_command("issue_certificates", verbosity=0)
 
 
+def weekly_digest() -> None:
+    """The weekly digest to district administrators (their district's overdue people and
+    expiring certificates) and city administrators (every district): ``run_schedule
+    --digest-only`` queues it (once in seven days per administrator, so a second run is
+    harmless)."""
+    call_command("run_schedule", digest_only=True, verbosity=0)
+
+
 @dataclass(frozen=True)
 class ScheduledJob:
     name: str
@@ -51,4 +59,7 @@ JOBS = [
     ScheduledJob("purge_file_jobs", "17 3 * * *", purge_file_jobs),
     # A pass whose certificate task failed still gets its certificate within five minutes.
     ScheduledJob("issue_missing_certificates", "*/5 * * * *", issue_missing_certificates),
+    # Administrators read the week's digest on Monday morning (cron times are local:
+    # Django sets the process time zone to TIME_ZONE, Asia/Shanghai).
+    ScheduledJob("weekly_digest", "0 8 * * 1", weekly_digest, timeout=900),
 ]

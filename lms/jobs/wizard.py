@@ -24,6 +24,7 @@ from django.views import View
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from lms.organisation.spreadsheets import attachment_disposition
 from lms.organisation.uploads import extension, validate_upload
 
 from .models import FileJob
@@ -57,6 +58,9 @@ class ImportWizard:
     preview_template: str = ""
     result_template: str = ""
     template_formats: tuple = ()  # downloadable template files
+    # The ASCII file name of the template (without extension) for clients that ignore the
+    # translated RFC 5987 name ``template_file`` gives, e.g. "staff-import-template".
+    template_ascii_name: str = "import-template"
 
     def has_permission(self, user) -> bool:
         raise NotImplementedError
@@ -252,9 +256,7 @@ class TemplateDownloadView(WizardMixin, View):
         response = HttpResponse(
             data, content_type=TEMPLATE_TYPES.get(fmt, "application/octet-stream")
         )
-        from urllib.parse import quote
-
-        response["Content-Disposition"] = (
-            f"attachment; filename=\"template.{fmt}\"; filename*=UTF-8''{quote(filename)}"
+        response["Content-Disposition"] = attachment_disposition(
+            filename, f"{self.wizard.template_ascii_name}.{fmt}"
         )
         return response

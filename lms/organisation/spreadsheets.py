@@ -18,6 +18,16 @@ def neutralise(value):
     return value
 
 
+def attachment_disposition(filename: str, fallback: str) -> str:
+    """A ``Content-Disposition`` for a download with a translated (often Chinese) file name:
+    an ASCII ``filename`` for old clients and the real name as RFC 5987 ``filename*``
+    (UTF-8, percent-encoded), which every current browser prefers (RFC 6266)."""
+    from urllib.parse import quote
+
+    ascii_name = fallback.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 def local_naive(value: datetime.datetime) -> datetime.datetime:
     """An aware datetime as the local wall-clock time, without microseconds."""
     if timezone.is_aware(value):

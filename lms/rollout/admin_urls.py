@@ -16,7 +16,6 @@ urlpatterns = [
     path(
         "roster/results/", views.RosterReportView.as_view(results_only=True), name="roster_results"
     ),
-    path("roster/export.csv", views.ExportCSVView.as_view(), name="export_csv"),
     path("roster/export-xlsx/", views.ExportXLSXView.as_view(), name="export_xlsx"),
     path("exports/", views.ExportListView.as_view(), name="exports"),
     *views.staff_import_wizard.urlpatterns(),

@@ -33,6 +33,8 @@ class RolloutConfig(AppConfig):
             "rollout.view_dashboard",
             # "Enrol now" for their own district's part of a wave (scoped in the view).
             "rollout.enrol_rolloutwave",
+            # "Remind the overdue now" on the dashboard (their district's people only).
+            "rollout.send_reminders",
         ],
         "city_admin": [
             "rollout.view_rolloutwave",
@@ -51,6 +53,7 @@ class RolloutConfig(AppConfig):
             "rollout.add_rosterexport",
             "rollout.import_staff",
             "rollout.view_dashboard",
+            "rollout.send_reminders",
         ],
     }
 

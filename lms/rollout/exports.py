@@ -9,20 +9,30 @@ names the district, the filters and the export time; the header is frozen and fi
 
 import csv
 import tempfile
+from io import BytesIO
 
 from django.core.files import File
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import task
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from wagtail.admin.views.mixins import SpreadsheetExportMixin
 from wagtail.log_actions import log
 
-from lms.organisation.spreadsheets import neutralise
+from lms.organisation.spreadsheets import attachment_disposition, neutralise
 
 from .models import RosterExport
-from .roster import STATUS_LABELS, RosterFilter, roster_values
+from .roster import (
+    ROW_FIELDS,
+    STATUS_LABELS,
+    RosterFilter,
+    roster_queryset,
+    roster_rows,
+    roster_values,
+)
 
 HEADERS = [
     gettext_lazy("区"),
@@ -108,10 +118,25 @@ class RowFormatter:
         return self.yes if row.get("attended") else self.no
 
 
-def iter_rows(filt, now=None, typed=False):
-    format_row = RowFormatter(typed=typed)
-    for row in roster_values(filt, now=now):
-        yield format_row(row)
+# -- the roster as a spreadsheet: one implementation on Wagtail's SpreadsheetExportMixin --------
+
+#: the export's columns (``list_export``), in the order of ``HEADERS``
+COLUMNS = [
+    "district",
+    "full_name",
+    "employee_no",
+    "service_centre",
+    "course",
+    "enrolled_at",
+    "completed_at",
+    "best_score",
+    "passed",
+    "cert_serial",
+    "cert_expires_at",
+    "authorised",
+    "status",
+    "attended",
+]
 
 
 class _Echo:
@@ -119,12 +144,162 @@ class _Echo:
         return value
 
 
+class RosterSpreadsheetMixin(SpreadsheetExportMixin):
+    """The roster on Wagtail's ``SpreadsheetExportMixin`` hooks: ``list_export`` and
+    ``export_headings`` name and head the columns; ``to_row_dict`` formats a roster row once per
+    export format (``RowFormatter``: typed cells for XLSX and PDF, neutralised text for CSV);
+    ``stream_csv`` adds the BOM; ``write_xlsx`` the title block, frozen header, autofilter and
+    widths; ``get_filename`` the district and date. ``RosterReportView`` serves it
+    (``?export=csv|xlsx|pdf``); ``RosterExporter`` runs the same code without a request (the
+    background export, ``export_roster``, the benchmark).
+
+    A subclass sets ``roster_filter`` (a resolved ``RosterFilter``) before exporting; the
+    ``queryset`` handed to the hooks is ``roster_queryset(...).values_list(*ROW_FIELDS)``."""
+
+    FORMAT_PDF = "pdf"
+    FORMATS = (SpreadsheetExportMixin.FORMAT_XLSX, SpreadsheetExportMixin.FORMAT_CSV, FORMAT_PDF)
+    list_export = COLUMNS
+    export_headings = dict(zip(COLUMNS, HEADERS, strict=True))
+    roster_filter: RosterFilter | None = None
+    export_now = None
+    row_formatter = None
+    exported_rows = 0
+
+    def get_heading(self, queryset, field):
+        return str(self.export_headings[field])
+
+    def get_filename(self):
+        """The file name without its extension: 花名册-黄浦区-20261130."""
+        return export_filename(None, self.roster_filter.district_ids, self.export_now)
+
+    def export_rows(self, queryset, export_format):
+        """The row dicts of an export, streamed from the database (memory flat in rows)."""
+        self.row_formatter = RowFormatter(typed=export_format != self.FORMAT_CSV)
+        self.exported_rows = 0
+        for row in roster_rows(queryset, now=self.export_now):
+            self.exported_rows += 1
+            yield self.to_row_dict(row)
+
+    def to_row_dict(self, item):
+        return dict(zip(self.list_export, self.row_formatter(item), strict=True))
+
+    # CSV: the cells are final (neutralised text, ISO dates in local time): no per-cell
+    # preprocessing, a plain csv.writer over the values.
+    def write_csv_row(self, writer, row_dict):
+        return writer.writerow(row_dict.values())
+
+    def stream_csv(self, queryset):
+        """Yield the CSV as text chunks: the BOM, the header, then one line per row."""
+        writer = csv.writer(_Echo())
+        yield "\ufeff" + writer.writerow([self.get_heading(queryset, f) for f in COLUMNS])
+        for row_dict in self.export_rows(queryset, self.FORMAT_CSV):
+            yield self.write_csv_row(writer, row_dict)
+
+    def generate_xlsx_row(self, worksheet, row_dict, date_format=None):
+        for i, value in enumerate(row_dict.values()):
+            cell = string_cell(worksheet, value)
+            if i in DATE_COLUMNS and value is not None:
+                cell.number_format = "yyyy-mm-dd"
+            elif i == SCORE_COLUMN and value is not None:
+                cell.number_format = "0.00"
+            yield cell
+
+    def write_xlsx(self, queryset, output):
+        """The roster in openpyxl's write-only mode: a title block (district, filters, export
+        time), then the header row, frozen and with an autofilter; dates are dates, scores
+        numbers, text cells typed as strings (inert, with no visible apostrophe)."""
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+
+        info = describe_filter(self.roster_filter)
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet(title=_("花名册"))
+        for i, width in enumerate(WIDTHS, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = width
+        ws.freeze_panes = f"A{HEADER_ROW + 1}"
+        title = WriteOnlyCell(ws, value=info["title"])
+        title.font = Font(bold=True, size=14)
+        ws.append([title])
+        for label, value in (
+            (_("区"), info["district"]),
+            (_("筛选条件"), info["filters"]),
+            (_("导出时间"), info["exported_at"]),
+        ):
+            ws.append([string_cell(ws, f"{label}：{value}")])
+        ws.append([])
+        bold = Font(bold=True)
+        header = []
+        for field in COLUMNS:
+            cell = string_cell(ws, self.get_heading(queryset, field))
+            cell.font = bold
+            header.append(cell)
+        ws.append(header)
+        for row_dict in self.export_rows(queryset, self.FORMAT_XLSX):
+            ws.append(self.generate_xlsx_row(ws, row_dict))
+        last = get_column_letter(len(COLUMNS))
+        ws.auto_filter.ref = f"A{HEADER_ROW}:{last}{HEADER_ROW + max(self.exported_rows, 1)}"
+        wb.save(output)
+        return self.exported_rows
+
+    # -- responses: translated file names (RFC 5987) with an ASCII fallback ------------------
+
+    def _disposition(self, fmt):
+        when = timezone.localtime(self.export_now) if self.export_now else timezone.localtime()
+        return attachment_disposition(f"{self.get_filename()}.{fmt}", f"roster-{when:%Y%m%d}.{fmt}")
+
+    def write_csv_response(self, queryset):
+        response = StreamingHttpResponse(
+            self.stream_csv(queryset), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = self._disposition(self.FORMAT_CSV)
+        return response
+
+    def write_xlsx_response(self, queryset):
+        output = BytesIO()
+        self.write_xlsx(queryset, output)
+        response = HttpResponse(output.getvalue(), content_type=XLSX_TYPE)
+        response["Content-Disposition"] = self._disposition(self.FORMAT_XLSX)
+        return response
+
+    def write_pdf_response(self, queryset):
+        from .pdf import render_roster_pdf
+
+        data, _count = render_roster_pdf(self.roster_filter, now=self.export_now)
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = self._disposition(self.FORMAT_PDF)
+        return response
+
+    def as_spreadsheet(self, queryset, spreadsheet_format):
+        if spreadsheet_format == self.FORMAT_PDF:
+            return self.write_pdf_response(queryset)
+        return super().as_spreadsheet(queryset, spreadsheet_format)
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class RosterExporter(RosterSpreadsheetMixin):
+    """The roster export without a request: the background export, ``export_roster``, tests
+    and the benchmark run exactly the code the report view serves."""
+
+    def __init__(self, filt: RosterFilter, now=None):
+        self.roster_filter = filt.resolve()
+        self.export_now = now or timezone.now()
+
+    def queryset(self):
+        return roster_queryset(self.roster_filter, self.export_now).values_list(*ROW_FIELDS)
+
+
 def iter_csv(filt, now=None):
-    """Yield the CSV as text chunks: the BOM, the header, then one line per row."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(headers())
-    for row in iter_rows(filt, now):
-        yield writer.writerow(row)
+    """Yield the roster CSV as text chunks: the BOM, the header, then one line per row."""
+    exporter = RosterExporter(filt, now)
+    return exporter.stream_csv(exporter.queryset())
+
+
+def iter_rows(filt, now=None, typed=False):
+    format_row = RowFormatter(typed=typed)
+    for row in roster_values(filt, now=now):
+        yield format_row(row)
 
 
 def write_csv(filt, fileobj, now=None):
@@ -167,53 +342,10 @@ def describe_filter(filt) -> dict:
 
 
 def write_xlsx(filt, path, now=None):
-    """Write the roster to ``path`` in openpyxl's write-only mode; returns the row count.
-
-    A title block (district, filters, export time), then the header row, frozen and with an
-    autofilter; dates are dates, scores numbers, text cells typed as strings (inert, with no
-    visible apostrophe)."""
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    info = describe_filter(filt)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=_("花名册"))
-    for i, width in enumerate(WIDTHS, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = f"A{HEADER_ROW + 1}"
-    title = WriteOnlyCell(ws, value=info["title"])
-    title.font = Font(bold=True, size=14)
-    ws.append([title])
-    for label, value in (
-        (_("区"), info["district"]),
-        (_("筛选条件"), info["filters"]),
-        (_("导出时间"), info["exported_at"]),
-    ):
-        ws.append([string_cell(ws, f"{label}：{value}")])
-    ws.append([])
-    bold = Font(bold=True)
-    header = []
-    for heading in headers():
-        cell = string_cell(ws, heading)
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
-    count = 0
-    for row in iter_rows(filt, now, typed=True):
-        cells = []
-        for i, value in enumerate(row):
-            cell = string_cell(ws, value)
-            if i in DATE_COLUMNS and value is not None:
-                cell.number_format = "yyyy-mm-dd"
-            elif i == SCORE_COLUMN and value is not None:
-                cell.number_format = "0.00"
-            cells.append(cell)
-        ws.append(cells)
-        count += 1
-    last = get_column_letter(len(HEADERS))
-    ws.auto_filter.ref = f"A{HEADER_ROW}:{last}{HEADER_ROW + max(count, 1)}"
-    wb.save(path)
-    return count
+    """Write the roster XLSX to ``path`` (a file name or a binary file); returns the row
+    count."""
+    exporter = RosterExporter(filt, now)
+    return exporter.write_xlsx(exporter.queryset(), path)
 
 
 def filter_from_dict(data):
@@ -289,7 +421,8 @@ def build_roster_export(export_id):
 
 
 def export_filename(fmt, district_ids=None, when=None):
-    """ "花名册-黄浦区-20261130.xlsx" (one district) or "花名册-全市-20261130.csv"."""
+    """ "花名册-黄浦区-20261130.xlsx" (one district) or "花名册-全市-20261130.csv"; without
+    an extension when ``fmt`` is None."""
     from lms.organisation.models import District
 
     when = timezone.localtime(when) if when else timezone.localtime()
@@ -301,7 +434,8 @@ def export_filename(fmt, district_ids=None, when=None):
             .values_list("name_zh", flat=True)
         )
         place = names[0] if len(names) == 1 else "、".join(names[:3]) or place
-    return f"{_('花名册')}-{place}-{when:%Y%m%d}.{fmt}"
+    name = f"{_('花名册')}-{place}-{when:%Y%m%d}"
+    return f"{name}.{fmt}" if fmt else name
 
 
 def download_name(export: RosterExport) -> str:

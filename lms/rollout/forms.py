@@ -7,49 +7,6 @@ from lms.organisation.models import District
 from lms.organisation.roles import admin_district_ids
 
 from .models import RolloutWave, TrainingSession
-from .roster import STATUS_CHOICES, RosterFilter
-
-
-class RosterFilterForm(forms.Form):
-    """Roster/dashboard filters; a district administrator's choices are their district only."""
-
-    district = forms.ModelChoiceField(
-        District.objects.all(), label=_("区"), required=False, empty_label=_("全部区")
-    )
-    wave = forms.ModelChoiceField(
-        RolloutWave.objects.all(), label=_("培训批次"), required=False, empty_label=_("全部批次")
-    )
-    course = forms.ModelChoiceField(
-        CoursePage.objects.all(), label=_("课程"), required=False, empty_label=_("全部课程")
-    )
-    status = forms.ChoiceField(
-        choices=[("", _("全部状态")), *STATUS_CHOICES], label=_("状态"), required=False
-    )
-
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-        self.allowed = admin_district_ids(user) if user is not None else None
-        if self.allowed is not None:
-            self.fields["district"].queryset = District.objects.filter(pk__in=self.allowed)
-            self.fields["wave"].queryset = RolloutWave.objects.filter(
-                districts__in=self.allowed
-            ).distinct()
-
-    def roster_filter(self):
-        """The RosterFilter, forced to the user's districts (invalid input → their scope)."""
-        data = self.cleaned_data if self.is_valid() else {}
-        district = data.get("district")
-        if district is not None:
-            ids = [district.pk]
-        else:
-            ids = None if self.allowed is None else list(self.allowed)
-        return RosterFilter(
-            district_ids=ids,
-            wave=data.get("wave"),
-            course=data.get("course"),
-            status=data.get("status") or "",
-        )
 
 
 class StaffImportForm(forms.Form):

@@ -55,6 +55,7 @@ class RolloutWave(models.Model):
             ("enrol_rolloutwave", _("可为培训批次报名")),
             ("import_staff", _("可导入工作人员")),
             ("view_dashboard", _("可查看培训看板")),
+            ("send_reminders", _("可立即提醒逾期人员")),
         ]
 
     def __str__(self):

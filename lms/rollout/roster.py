@@ -265,8 +265,18 @@ def roster_values(filt, now=None, chunk_size=2000):
     """Yield a dict per roster row, streaming from one query (memory flat in rows)."""
     now = now or timezone.now()
     qs = roster_queryset(filt, now).values_list(*ROW_FIELDS)
+    return roster_rows(qs, now=now, chunk_size=chunk_size)
+
+
+def roster_rows(values_qs, now=None, chunk_size=2000):
+    """The row dicts of ``roster_queryset(...).values_list(*ROW_FIELDS)`` (a queryset, streamed
+    with ``iterator``, or a page of it already fetched): course code and title, enrolled,
+    status. One query for the courses, then the rows."""
+    now = now or timezone.now()
     courses = {c.pk: c for c in CoursePage.objects.only("pk", "code", "title")}
-    for values in qs.iterator(chunk_size=chunk_size):
+    if hasattr(values_qs, "iterator"):
+        values_qs = values_qs.iterator(chunk_size=chunk_size)
+    for values in values_qs:
         row = dict(zip(ROW_KEYS, values, strict=True))
         course = courses.get(row.pop("course_id"))
         enrolled = course is not None

@@ -2,14 +2,16 @@
 export download view. Every view checks the user's districts (lms.organisation.roles): an
 object of another district is a 404."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -17,6 +19,7 @@ from django.views.generic import TemplateView
 from wagtail.admin.auth import require_admin_access
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.reports import ReportView
+from wagtail.admin.widgets import Button
 from wagtail.log_actions import log
 
 from lms.jobs.wizard import ImportWizard
@@ -31,9 +34,10 @@ from lms.organisation.roles import (
 )
 
 from . import checkin, dashboards, exports, importing, pdf, reminders, services
-from .forms import RosterFilterForm, StaffImportForm
+from .filters import RosterFilterSet
+from .forms import StaffImportForm
 from .models import Attendance, RolloutWave, RosterExport, TrainingSession
-from .roster import RosterFilter, roster_queryset, roster_values
+from .roster import ROW_FIELDS, RosterFilter, roster_queryset, roster_rows
 from .services import enrol_wave, enrolment_preview, evaluate_attendance
 
 
@@ -152,7 +156,11 @@ class DashboardMixin:
             "auth_chart": dashboards.authorised_chart(table["rows"]),
             "chart": dashboards.cumulative_chart(numbers["weekly"]),
             "links": links,
-            "remind_url": reverse("rollout_admin:remind_overdue"),
+            "remind_url": (
+                reverse("rollout_admin:remind_overdue")
+                if self.request.user.has_perm("rollout.send_reminders")
+                else ""
+            ),
         }
 
     def sort_columns(self, key, descending):
@@ -199,9 +207,9 @@ class CityDashboardView(DashboardMixin, AdminTemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        form = RosterFilterForm(self.request.GET or None, user=self.request.user)
-        filt = form.roster_filter()
-        context.update(form=form, **self.dashboard_context(filt))
+        filters = RosterFilterSet(data=self.request.GET, request=self.request)
+        filt = filters.roster_filter()
+        context.update(form=filters.form, **self.dashboard_context(filt))
         return context
 
 
@@ -238,7 +246,7 @@ class RemindOverdueView(View):
     administrator's scope now (at most once a day each), says how many, and logs it."""
 
     def post(self, request):
-        require_perm(request.user, "rollout.view_dashboard")
+        require_perm(request.user, "rollout.view_dashboard", "rollout.send_reminders")
         allowed = admin_district_ids(request.user)
         district_id = request.POST.get("district", "")
         ids = allowed
@@ -274,92 +282,87 @@ class RemindOverdueView(View):
 # -- roster report and exports -----------------------------------------------------------------
 
 
-class RosterReportView(ReportView):
-    """The roster as a Wagtail report; its export buttons go to the streaming CSV and the
-    background XLSX endpoints (so a large export never sits in memory)."""
+class RosterReportView(exports.RosterSpreadsheetMixin, ReportView):
+    """The roster as a Wagtail report: ``filterset_class`` (district, wave, course, status;
+    district-scoped) and ``list_export`` through ``RosterSpreadsheetMixin`` (``?export=csv``
+    streams CSV with BOM; ``?export=xlsx`` the typed workbook with its title block;
+    ``?export=pdf`` the printable sign-off roster). An XLSX or PDF of more than
+    ``ROSTER_SYNC_EXPORT_ROWS`` rows is built in the background instead (``RosterExport``,
+    listed under "花名册导出")."""
 
     page_title = gettext_lazy("培训花名册")
     header_icon = "table"
     index_url_name = "rollout_admin:roster"
     index_results_url_name = "rollout_admin:roster_results"
-    template_name = "rollout/admin/roster.html"
     results_template_name = "rollout/admin/roster_results.html"
+    filterset_class = RosterFilterSet
     paginate_by = 100
 
     def dispatch(self, request, *args, **kwargs):
         require_perm(request.user, "rollout.view_rosterexport")
         if not is_admin(request.user):
             raise PermissionDenied
-        self.form = RosterFilterForm(request.GET or None, user=request.user)
+        if self.is_export:
+            require_perm(request.user, "rollout.add_rosterexport")
+        self.export_now = timezone.now()
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
-        from .roster import ROW_FIELDS
-
-        self.roster_filter = self.form.roster_filter()
-        return roster_queryset(self.roster_filter).values_list(*ROW_FIELDS)
+        # The filters shape the query itself (which enrolments join, see roster_queryset), so
+        # they are applied here, once, rather than by filtering a base queryset.
+        self.roster_filter = self.filters.roster_filter().resolve()
+        return roster_queryset(self.roster_filter, self.export_now).values_list(*ROW_FIELDS)
 
     def get_filtered_queryset(self):
         return self.get_queryset()
 
     def decorate_paginated_queryset(self, object_list):
-        from courses.models import CoursePage
-
-        from .roster import ROW_KEYS, row_status
-
-        now = timezone.now()
-        courses = dict(CoursePage.objects.values_list("pk", "code"))
-        rows = []
+        if self.is_export:
+            return object_list  # streamed by the export hooks
         format_row = exports.RowFormatter(typed=True)
-        for values in object_list:
-            row = dict(zip(ROW_KEYS, values, strict=True))
-            course_id = row.pop("course_id")
-            row["enrolled"] = course_id is not None
-            row["course_code"] = courses.get(course_id, "")
-            row["course_title"] = ""
-            row["status"] = row_status(row["completed_at"], row["due_at"], row["enrolled"], now)
-            rows.append(format_row(row))
-        return rows
+        return [format_row(row) for row in roster_rows(object_list, now=self.export_now)]
 
     def get_context_data(self, *args, **kwargs):
         context = super().get_context_data(*args, **kwargs)
-        query = self.request.GET.urlencode()
-        context.update(
-            form=self.form,
-            headers=exports.headers(),
-            csv_url=reverse("rollout_admin:export_csv") + (f"?{query}" if query else ""),
-            xlsx_url=reverse("rollout_admin:export_xlsx"),
-            query=self.request.GET,
-        )
+        context["headers"] = exports.headers()
         return context
 
-    def render_to_response(self, context, **response_kwargs):
-        if self.is_export:  # Wagtail's ?export=csv|xlsx: stream CSV; XLSX is queued by POST
-            query = self.request.GET.copy()
-            fmt = query.pop("export", ["csv"])[0]
-            name = "rollout_admin:export_csv" if fmt == "csv" else "rollout_admin:roster"
-            return redirect(reverse(name) + (f"?{query.urlencode()}" if query else ""))
-        return super().render_to_response(context, **response_kwargs)
-
-
-class ExportCSVView(View):
-    """Streams the roster as CSV (UTF-8 with BOM), memory flat in the number of rows."""
-
-    def get(self, request):
-        require_perm(request.user, "rollout.view_rosterexport", "rollout.add_rosterexport")
-        if not is_admin(request.user):
-            raise PermissionDenied
-        form = RosterFilterForm(request.GET or None, user=request.user)
-        filt = form.roster_filter()
-        exports.record_export(request.user, filt, "csv")
-        response = StreamingHttpResponse(
-            (chunk.encode("utf-8") for chunk in exports.iter_csv(filt)),
-            content_type="text/csv; charset=utf-8",
+    @cached_property
+    def header_more_buttons(self):
+        buttons = super().header_more_buttons.copy()
+        buttons.append(
+            Button(
+                _("打印版 PDF（签字）"),
+                url=self.get_export_url(self.FORMAT_PDF),
+                icon_name="doc-full",
+                priority=110,
+            )
         )
-        response["Content-Disposition"] = _attachment(
-            exports.export_filename("csv", filt.district_ids)
+        return buttons
+
+    def as_spreadsheet(self, queryset, spreadsheet_format):
+        if spreadsheet_format != self.FORMAT_CSV:
+            from .pdf import MAX_ROWS
+
+            count = queryset.count()
+            if spreadsheet_format == self.FORMAT_PDF and count > MAX_ROWS:
+                messages.error(
+                    self.request,
+                    _("打印版最多 %(n)s 行，请先筛选（或导出 XLSX）。") % {"n": MAX_ROWS},
+                )
+                return redirect(self.request.get_full_path().replace("export=pdf", "export="))
+            if count > settings.ROSTER_SYNC_EXPORT_ROWS:
+                return self.export_in_background(spreadsheet_format)
+        exports.record_export(self.request.user, self.roster_filter, spreadsheet_format)
+        return super().as_spreadsheet(queryset, spreadsheet_format)
+
+    def export_in_background(self, fmt):
+        export = exports.record_export(
+            self.request.user, self.roster_filter, fmt, status=RosterExport.Status.PENDING
         )
-        return response
+        transaction.on_commit(lambda: exports.build_roster_export.enqueue(export.pk))
+        messages.success(self.request, _("导出已开始，完成后可在“我的导出”中下载。"))
+        return redirect("rollout_admin:exports")
 
 
 class ExportXLSXView(View):
@@ -370,8 +373,7 @@ class ExportXLSXView(View):
         require_perm(request.user, "rollout.view_rosterexport", "rollout.add_rosterexport")
         if not is_admin(request.user):
             raise PermissionDenied
-        form = RosterFilterForm(request.POST or None, user=request.user)
-        filt = form.roster_filter().resolve()
+        filt = RosterFilterSet(data=request.POST, request=request).roster_filter().resolve()
         fmt = "pdf" if request.POST.get("format") == "pdf" else "xlsx"
         export = exports.record_export(request.user, filt, fmt, status=RosterExport.Status.PENDING)
         transaction.on_commit(lambda: exports.build_roster_export.enqueue(export.pk))
@@ -443,6 +445,7 @@ class StaffImportWizard(ImportWizard):
     preview_template = "rollout/admin/_import_preview.html"
     result_template = "rollout/admin/_import_result.html"
     template_formats = ("xlsx", "csv")
+    template_ascii_name = "staff-import-template"
 
     def has_permission(self, user):
         return user.has_perm("rollout.import_staff") and admin_district_ids(user) != []
@@ -452,7 +455,7 @@ class StaffImportWizard(ImportWizard):
 
     def template_file(self, fmt):
         data = importing.template_xlsx() if fmt == "xlsx" else importing.template_csv()
-        return data, f"{_('人员导入模板')}.{fmt}"
+        return data, f"{_('工作人员导入模板')}.{fmt}"
 
 
 staff_import_wizard = StaffImportWizard()
@@ -554,11 +557,6 @@ class AttendanceView(AdminTemplateView):
         evaluate_attendance(self.session, newly_present)
         messages.success(request, _("考勤已保存。"))
         return redirect("rollout_admin:attendance", self.session.pk)
-
-
-def roster_rows(filt):
-    """Convenience for tests and commands."""
-    return list(roster_values(filt))
 
 
 # -- sessions: the sign-in sheet and the trainer's check-in screen ------------------------------

@@ -260,6 +260,9 @@ UPLOAD_LIMITS = {
 MAX_UPLOAD_COMPRESSION_RATIO = 100  # ZIP members (XLSX, DOCX…) inflating more are refused
 MAX_UPLOAD_UNCOMPRESSED = 50 * 1024 * 1024
 FILE_JOB_LIFETIME_DAYS = 7  # background file jobs (imports, exports): manage.py purge_file_jobs
+# The roster report builds an XLSX or PDF of up to this many rows while the administrator waits
+# (about 2-3 s at 7,000-11,000 rows/s); a larger one goes to the background (RosterExport).
+ROSTER_SYNC_EXPORT_ROWS = int(os.environ.get("ROSTER_SYNC_EXPORT_ROWS", "20000"))
 
 # Background tasks (django_tasks): run immediately unless an environment chooses a worker.
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate")

@@ -1,4 +1,5 @@
-"""Roster CSV export (lms.rollout.exports.iter_csv) of ~100,000 rows.
+"""Roster CSV export of ~100,000 rows: ``lms.rollout.exports.iter_csv``, i.e. the roster
+ReportView's own export hooks (``RosterSpreadsheetMixin.stream_csv``) run without a request.
 
 - throughput against PostgreSQL's own ``COPY (<the same roster query>) TO STDOUT (FORMAT csv)``
   read by the same process (target: at least 0.25× COPY's rows/s, i.e. export time ≤ 4×);

@@ -1,10 +1,12 @@
 import csv
 import datetime
 import io
+import re
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 from wagtail.models import ModelLogEntry
 
@@ -108,11 +110,82 @@ def test_export_command(people, tmp_path):
 
 def test_streaming_csv_view_and_audit(people, client):
     client.force_login(make_user(roles.CITY_ADMIN, district=None, username="city"))
-    response = client.get(reverse("rollout_admin:export_csv"))
+    response = client.get(reverse("rollout_admin:roster"), {"export": "csv"})
     assert response.status_code == 200 and response.streaming
     text = b"".join(response.streaming_content).decode("utf-8")
     assert text.startswith("\ufeff区")
     assert ModelLogEntry.objects.filter(action="rollout.export").exists()
+
+
+def _disposition_name(response):
+    from urllib.parse import unquote
+
+    return unquote(response["Content-Disposition"].split("filename*=UTF-8''")[1])
+
+
+def test_report_view_exports_are_the_roster_exports(people, client):
+    """Issue 16: the roster is a Wagtail ReportView whose filterset_class and list_export
+    serve the exports: ?export=csv|xlsx|pdf with the report's filters, in the district
+    administrator's scope, each with its district-and-date file name and an audit entry."""
+    hp = District.objects.get(code="HP")
+    client.force_login(make_user(roles.DISTRICT_ADMIN, district="HP", username="hpadmin"))
+    url = reverse("rollout_admin:roster")
+    today = timezone.localdate().strftime("%Y%m%d")
+    # Another district asked for: the filter is invalid for this user, the scope holds.
+    response = client.get(url, {"export": "csv", "district": District.objects.get(code="PD").pk})
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert "PD0001" not in text and "HP0001" in text
+    assert _disposition_name(response) == f"花名册-黄浦区-{today}.csv"
+    assert 'filename="roster-' in response["Content-Disposition"]
+
+    response = client.get(url, {"export": "xlsx", "status": "not_enrolled"})
+    assert response.status_code == 200
+    assert _disposition_name(response) == f"花名册-黄浦区-{today}.xlsx"
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet["A1"].value == "培训花名册" and sheet["A2"].value == "区：黄浦区"
+    assert "状态：未报名" in sheet["A3"].value
+    assert sheet.freeze_panes == f"A{HEADER_ROW + 1}"
+    assert sheet.auto_filter.ref.startswith(f"A{HEADER_ROW}:M")
+    assert [c.value for c in sheet[HEADER_ROW]] == [str(h) for h in HEADERS]
+    rows = list(sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=True))
+    assert rows and {r[0] for r in rows} == {"黄浦区"} and {r[-1] for r in rows} == {"未报名"}
+
+    response = client.get(url, {"export": "pdf"})
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert _disposition_name(response) == f"花名册-黄浦区-{today}.pdf"
+    assert ModelLogEntry.objects.filter(action="rollout.export").count() == 3
+    assert hp.pk in RosterExport.objects.latest("pk").filters["district_ids"]
+
+
+def test_report_view_sends_a_big_xlsx_to_the_background(
+    people, client, settings, django_capture_on_commit_callbacks
+):
+    settings.ROSTER_SYNC_EXPORT_ROWS = 1
+    client.force_login(make_user(roles.CITY_ADMIN, district=None, username="city"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(reverse("rollout_admin:roster"), {"export": "xlsx"})
+    assert response.status_code == 302 and response["Location"] == reverse("rollout_admin:exports")
+    export = RosterExport.objects.get()
+    assert export.status == "done" and export.format == "xlsx" and export.row_count > 1
+
+
+def test_report_view_filters_are_a_wagtail_filterset_in_the_users_scope(people, client):
+    client.force_login(make_user(roles.DISTRICT_ADMIN, district="HP", username="hpadmin"))
+    response = client.get(reverse("rollout_admin:roster"))
+    filters = response.context["view"].filters
+    assert type(filters).__name__ == "RosterFilterSet"
+    assert list(filters.form.fields["district"].queryset) == [District.objects.get(code="HP")]
+    assert 'name="status"' in response.content.decode()
+
+
+def test_english_csv_export_has_english_headers(people, client):
+    client.force_login(make_user(roles.CITY_ADMIN, district=None, username="city"))
+    client.cookies["django_language"] = "en"
+    response = client.get(
+        reverse("rollout_admin:roster"), {"export": "csv"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    header = b"".join(response.streaming_content).decode("utf-8").splitlines()[0]
+    assert header.startswith("\ufeffDistrict,") and not re.search(r"[\u4e00-\u9fff]", header)
 
 
 def test_background_xlsx_and_download(people, client, django_capture_on_commit_callbacks):
@@ -164,3 +237,23 @@ def test_dates_are_shanghai_calendar_dates_and_statuses_translated(courses):
     assert row["状态"] == "已完成"
     with translation.override("en"):
         assert exported()["状态"] == "Completed"
+
+
+def test_roster_report_queries_do_not_grow_with_the_rows(people, client, courses):
+    """The roster report (filters, page, formatted rows) costs the same number of queries for
+    4 people as for 14."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(make_user(roles.CITY_ADMIN, district=None, username="city"))
+    url = reverse("rollout_admin:roster")
+    client.get(url, {"status": "in_progress"})  # warm caches (site, permissions)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url, {"status": "in_progress"}).status_code == 200
+    for i in range(10):
+        person = make_user(district="HP", username=f"more{i}", employee_no=f"HPX{i:03}")
+        Enrollment.objects.create(user=person, course=courses[i % 2])
+    with CaptureQueriesContext(connection) as more:
+        response = client.get(url, {"status": "in_progress"})
+    assert "HPX009" in response.content.decode()
+    assert len(more.captured_queries) == len(few.captured_queries)

@@ -419,3 +419,23 @@ def test_expired_jobs_are_purged_with_their_files(client):
     call_command("purge_file_jobs")
     assert not FileJob.objects.filter(pk=job.pk).exists()
     assert not storage.exists(name)
+
+
+@pytest.mark.parametrize(
+    ("language", "name"), [("zh-hans", "工作人员导入模板"), ("en", "staff-import-template")]
+)
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_template_download_has_a_meaningful_translated_file_name(client, fmt, language, name):
+    """Issue 16: the template came as "template.xlsx". The file name is translated (RFC 5987
+    ``filename*``, percent-encoded UTF-8) with a meaningful ASCII fallback."""
+    from urllib.parse import quote
+
+    admin = make_user(roles.CITY_ADMIN, district=None, username="city")
+    client.force_login(admin)
+    client.cookies["django_language"] = language
+    url = reverse("rollout_admin:import_template", args=[fmt])
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="staff-import-template.{fmt}"; '
+        f"filename*=UTF-8''{quote(f'{name}.{fmt}', safe='')}"
+    )

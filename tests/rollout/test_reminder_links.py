@@ -126,3 +126,25 @@ def test_run_schedule_queues_the_digest_on_its_weekday(world, settings):
     settings.WEEKLY_DIGEST_WEEKDAY = today.isoweekday()
     call_command("run_schedule")
     assert world["hp_admin"].email in {m.to[0] for m in mail.outbox}
+
+
+def test_weekly_digest_is_a_scheduled_job_that_sends_the_digests(world):
+    """Issue 16: the digest existed but nothing ran it. It is on the one timetable (RQ's cron in
+    production, run_scheduled_jobs in demo): Monday 08:00 Shanghai time, and running the job
+    sends the district and city digests (once in seven days)."""
+    from croniter import croniter
+
+    from lms.jobs.scheduling import JOBS
+
+    [job] = [job for job in JOBS if job.name == "weekly_digest"]
+    assert job.cron == "0 8 * * 1"
+    sunday = timezone.make_aware(datetime.datetime(2026, 11, 29, 20, 0))
+    fires = croniter(job.cron, timezone.localtime(sunday)).get_next(datetime.datetime)
+    assert (fires.isoweekday(), fires.hour, fires.minute) == (1, 8, 0)
+    job.func()
+    recipients = {m.to[0] for m in mail.outbox}
+    assert {world["hp_admin"].email, world["city"].email} <= recipients
+    assert world["late"].email not in recipients  # the digest only, not the daily reminders
+    sent = len(mail.outbox)
+    job.func()
+    assert len(mail.outbox) == sent

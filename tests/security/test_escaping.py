@@ -274,7 +274,7 @@ def _assert_neutralised(value, where):
 
 def test_roster_csv_neutralises_formulas(client, world):
     client.force_login(world["admin"])
-    response = client.get(reverse("rollout_admin:export_csv"))
+    response = client.get(reverse("rollout_admin:roster"), {"export": "csv"})
     assert response.status_code == 200
     text = b"".join(response.streaming_content).decode("utf-8")
     assert text.startswith("\ufeff")

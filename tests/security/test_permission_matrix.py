@@ -252,7 +252,9 @@ RULES = [
         admin_view(trainer=OK, admin_hp=REDIRECT, admin_pd=REDIRECT, city_admin=REDIRECT),
     ),
     # POST; reminds the overdue people of the administrator's own scope, then back to the
-    # dashboard (another district's id is a 404, covered in tests/rollout).
+    # dashboard (another district's id is a 404, covered in tests/rollout). Its own
+    # permission, rollout.send_reminders (city and district administrators): a dashboard viewer
+    # without it is refused (test_remind_overdue_needs_its_own_permission).
     (
         ns_view("rollout_admin", "remind_overdue"),
         admin_view(trainer=DENIED, admin_hp=REDIRECT, admin_pd=REDIRECT, city_admin=REDIRECT),
@@ -270,7 +272,6 @@ RULES = [
             "rollout_admin",
             "roster",
             "roster_results",
-            "export_csv",
             "exports",
             "import",
             "import_template",
@@ -937,8 +938,8 @@ def test_district_admin_listings_and_exports_hold_only_their_district(world):
     pd_no = w.profile_pd.employee_no
 
     # ?district=<HP> is ignored or refused for a PD administrator: no HP row in the CSV.
-    for query in ("", f"?district={w.hp.pk}"):
-        response = admin_pd.get(reverse("rollout_admin:export_csv") + query)
+    for query in ("", f"&district={w.hp.pk}"):
+        response = admin_pd.get(reverse("rollout_admin:roster") + "?export=csv" + query)
         assert response.status_code == 200
         body = b"".join(response.streaming_content).decode("utf-8-sig")
         rows = list(csv.reader(io.StringIO(body)))
@@ -986,3 +987,40 @@ def test_district_admin_cannot_create_a_session_in_another_district(world):
     )
     assert response.status_code in (200, 403, 404)
     assert not TrainingSession.objects.filter(place="越权创建").exists()
+
+
+def test_remind_overdue_needs_its_own_permission(world):
+    """Issue 16: "立即提醒 N 名逾期人员" had no permission of its own (whoever could read a
+    dashboard could e-mail a district's staff). ``rollout.send_reminders`` is held by the city
+    and district administrator roles only; a dashboard reader without it sees no button and is
+    refused on POST."""
+    from django.contrib.auth.models import Group, Permission
+    from wagtail.models import ModelLogEntry
+
+    from lms.organisation import roles
+
+    declared = roles.declared_permissions()
+    holders = {role for role, perms in declared.items() if "rollout.send_reminders" in perms}
+    assert holders == {roles.DISTRICT_ADMIN, roles.CITY_ADMIN}
+    for role in holders:
+        assert Group.objects.get(name=role).permissions.filter(codename="send_reminders").exists()
+    w = world
+    assert w.user("admin_hp").has_perm("rollout.send_reminders")
+
+    reader = w.user("admin_hp")
+    reader.groups.clear()
+    group = Group.objects.create(name="dashboard_reader")
+    group.permissions.set(
+        Permission.objects.filter(
+            codename__in=["access_admin", "view_dashboard", "view_staffprofile"]
+        )
+    )
+    reader.groups.add(group)
+    client = _client(reader)
+    dashboard = reverse("rollout_admin:district_dashboard", args=[w.hp.pk])
+    html = client.get(dashboard).content.decode()
+    assert "data-remind" not in html
+    response = client.post(reverse("rollout_admin:remind_overdue"), {"district": w.hp.pk})
+    # Wagtail's admin URLs turn PermissionDenied into "permission denied" + redirect home.
+    assert (response.status_code, response.get("Location")) in {(403, None), (302, "/admin/")}
+    assert not ModelLogEntry.objects.filter(action="rollout.remind").exists()

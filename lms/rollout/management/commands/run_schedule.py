@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from lms.rollout.reminders import enqueue_scheduled
+from lms.rollout.reminders import enqueue_scheduled, weekly_digest_task
 
 
 class Command(BaseCommand):
@@ -12,7 +12,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--digest", action="store_true", help="queue the digest today")
+        parser.add_argument(
+            "--digest-only",
+            action="store_true",
+            help="queue the weekly digest and nothing else (the scheduled weekly_digest job)",
+        )
 
     def handle(self, *args, **options):
-        queued = enqueue_scheduled(force_digest=options["digest"])
-        self.stdout.write("queued: " + ", ".join(queued))
+        if options["digest_only"]:
+            weekly_digest_task.enqueue()
+            queued = ["weekly_digest"]
+        else:
+            queued = enqueue_scheduled(force_digest=options["digest"])
+        if options["verbosity"]:
+            self.stdout.write("queued: " + ", ".join(queued))
