@@ -44,6 +44,14 @@ def weekly_digest() -> None:
     call_command("run_schedule", digest_only=True, verbosity=0)
 
 
+def reminders_and_enrolment() -> None:
+    """The daily reminders (overdue learners; certificates expiring in 60, 30 and 7 days, to
+    the holder and their district's administrators) and the enrolment of open waves' new
+    staff: ``run_schedule --no-digest`` queues them; each task is idempotent, so running it
+    every hour only picks up what is new."""
+    call_command("run_schedule", no_digest=True, verbosity=0)
+
+
 @dataclass(frozen=True)
 class ScheduledJob:
     name: str
@@ -62,4 +70,7 @@ JOBS = [
     # Administrators read the week's digest on Monday morning (cron times are local:
     # Django sets the process time zone to TIME_ZONE, Asia/Shanghai).
     ScheduledJob("weekly_digest", "0 8 * * 1", weekly_digest, timeout=900),
+    # Staff added to an open wave's district are enrolled within the hour; reminders go out
+    # once (the tasks remember what they sent).
+    ScheduledJob("reminders_and_enrolment", "7 * * * *", reminders_and_enrolment, timeout=900),
 ]

@@ -266,10 +266,11 @@ def weekly_digest_task() -> int:
     return send_weekly_summaries()
 
 
-def enqueue_scheduled(now=None, force_digest=False) -> list[str]:
+def enqueue_scheduled(now=None, force_digest=False, digest=True) -> list[str]:
     """Queue what is due now: the daily reminders every time (they are idempotent), the
-    open waves' enrolment, and the weekly digest on ``WEEKLY_DIGEST_WEEKDAY``. Run by
-    ``manage.py run_schedule`` from cron (see README). Returns the names queued."""
+    open waves' enrolment, and (unless ``digest=False``: the scheduler runs the digest as a
+    job of its own) the weekly digest on ``WEEKLY_DIGEST_WEEKDAY``. Run by
+    ``manage.py run_schedule`` (see README). Returns the names queued."""
     from .models import RolloutWave
     from .services import enrol_wave_task
 
@@ -280,7 +281,7 @@ def enqueue_scheduled(now=None, force_digest=False) -> list[str]:
         enrol_wave_task.enqueue(wave_id)
         queued.append(f"enrol_wave:{wave_id}")
     weekday = getattr(settings, "WEEKLY_DIGEST_WEEKDAY", 1)
-    if force_digest or timezone.localdate(now).isoweekday() == weekday:
+    if force_digest or (digest and timezone.localdate(now).isoweekday() == weekday):
         weekly_digest_task.enqueue()
         queued.append("weekly_digest")
     return queued

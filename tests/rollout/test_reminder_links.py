@@ -148,3 +148,21 @@ def test_weekly_digest_is_a_scheduled_job_that_sends_the_digests(world):
     sent = len(mail.outbox)
     job.func()
     assert len(mail.outbox) == sent
+
+
+def test_daily_reminders_and_wave_enrolment_run_by_themselves(world, settings):
+    """The overdue and expiry reminders and the enrolment of open waves were only queued by a
+    hand-run ``run_schedule``: they are a job on the one timetable (hourly), which sends each
+    reminder once and never the digest."""
+    from lms.jobs.scheduling import JOBS
+
+    [job] = [job for job in JOBS if job.name == "reminders_and_enrolment"]
+    assert job.cron == "7 * * * *"
+    settings.WEEKLY_DIGEST_WEEKDAY = timezone.localdate().isoweekday()  # digest day: still none
+    job.func()
+    recipients = [m.to[0] for m in mail.outbox]
+    assert {world["late"].email, world["holder"].email} <= set(recipients)
+    assert world["hp_admin"].email not in recipients and world["city"].email not in recipients
+    sent = len(mail.outbox)
+    job.func()  # an hour later: nothing new
+    assert len(mail.outbox) == sent

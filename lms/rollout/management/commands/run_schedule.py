@@ -17,12 +17,19 @@ class Command(BaseCommand):
             action="store_true",
             help="queue the weekly digest and nothing else (the scheduled weekly_digest job)",
         )
+        parser.add_argument(
+            "--no-digest",
+            action="store_true",
+            help="queue the reminders and wave enrolment only (the scheduled daily job)",
+        )
 
     def handle(self, *args, **options):
         if options["digest_only"]:
             weekly_digest_task.enqueue()
             queued = ["weekly_digest"]
         else:
-            queued = enqueue_scheduled(force_digest=options["digest"])
+            queued = enqueue_scheduled(
+                force_digest=options["digest"], digest=not options["no_digest"]
+            )
         if options["verbosity"]:
             self.stdout.write("queued: " + ", ".join(queued))
