@@ -7,6 +7,7 @@ lesson (a message) and on every quiz result (``settings.COURSE_STANDING`` names
 from dataclasses import dataclass, field
 
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
@@ -20,6 +21,10 @@ from .authorisation import is_authorised
 from .models import Certificate
 
 
+def _date(value) -> str:
+    return date_format(timezone.localtime(value), "DATE_FORMAT")
+
+
 @dataclass
 class Standing:
     course: object
@@ -29,6 +34,7 @@ class Standing:
     authorised: bool = False
     left: bool = False
     recertifying: bool = False
+    revoked: object = None  # the latest certificate, when it was revoked and nothing replaced it
 
     @property
     def certificate_url(self):
@@ -43,6 +49,11 @@ class Standing:
                 % {"title": self.course.title, "serial": self.certificate.serial}
             )
         elif self.missing:
+            if self.revoked is not None:
+                parts.append(
+                    gettext("《%(title)s》证书已于 %(date)s 撤销，须重新通过考核。")
+                    % {"title": self.course.title, "date": _date(self.revoked.revoked_at)}
+                )
             parts.append(
                 gettext("取得《%(title)s》证书还需：%(items)s。")
                 % {"title": self.course.title, "items": "；".join(self.missing)}
@@ -85,6 +96,12 @@ def course_standing(user, course, at=None) -> Standing:
     )
     if standing.certificate is not None and not standing.recertifying:
         return standing
+    if standing.certificate is None:
+        latest = (
+            Certificate.objects.filter(user=user, course=course).order_by("-issued_at").first()
+        )
+        if latest is not None and latest.revoked_at is not None:
+            standing.revoked = latest
     standing.missing = _missing_for_certificate(user, course, enrollment)
     return standing
 

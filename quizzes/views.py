@@ -26,6 +26,7 @@ from courses.learning import standing_for
 from . import attempts as svc
 from . import tokens
 from .models import Attempt, Choice, Quiz, Response
+from .results import has_passed
 
 
 def _visible_quizzes():
@@ -79,7 +80,14 @@ def quiz_status(quiz, user):
     left = svc.attempts_left(
         quiz, user, used=len([a for a in rows if since is None or a.started_at >= since])
     )
-    graded = [a for a in rows if a.score is not None]
+    # Results of the current cycle only: after a revocation or in a recertification cycle an
+    # old pass (and its score) is history, not where the learner stands.
+    current = [a for a in rows if since is None or (a.submitted_at and a.submitted_at >= since)]
+    graded = [a for a in current if a.score is not None]
+    if quiz.course_id:
+        passed = has_passed(user, quiz.course_id, since=since)  # the owner of "passed"
+    else:
+        passed = any(a.passed for a in rows)
     gate = _gate(user, quiz)
     enrolled = gate is None or gate.enrolled
     can_start = (
@@ -98,10 +106,19 @@ def quiz_status(quiz, user):
         "cooldown_seconds": int((cooldown - now).total_seconds()) if cooldown else 0,
         "cooldown_wait": wait_phrase((cooldown - now).total_seconds()) if cooldown else "",
         "best_score": max((a.score for a in graded), default=None),
-        "passed": any(a.passed for a in rows),
+        "passed": passed,
+        "cycle_attempts": len(current),
+        # An earlier cycle was passed (revoked or recertifying): a new pass is needed.
+        "passed_before": since is not None
+        and not passed
+        and any(a.passed for a in rows if a.submitted_at and a.submitted_at < since),
         "is_open": quiz.is_open(now),
         "enrolled": enrolled,
         "gate_reasons": gate.reasons if gate is not None else [],
+        "gate_open": gate is None or gate.open,
+        "gate_unread": gate.unread_lessons if gate is not None else [],
+        "gate_prerequisites": gate.missing_prerequisites if gate is not None else [],
+        "gate_not_enrolled": gate is not None and not gate.enrolled,
         "can_start": can_start,
         "url": reverse("quizzes:quiz", args=[quiz.pk]),
     }

@@ -1,0 +1,112 @@
+"""The phone walk-through of issue 14: what the course page, the home banner and the result
+page say after a revocation, while the quiz is locked, and while only some items are missing."""
+
+import re
+
+import pytest
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from certificates import revoke
+from certificates.models import Certificate
+from courses.models import CoursePage, LessonPage
+from tests.certificates.lifecycle_helpers import (
+    course_with_quiz,
+    read_all,
+    site_training_index,
+    take_quiz,
+)
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def training_index(db):
+    return site_training_index("training-walk")
+
+
+@pytest.fixture
+def commits(django_capture_on_commit_callbacks):
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def _section(html, testid):
+    match = re.search(rf'<section[^>]*data-testid="{testid}".*?</section>', html, re.S)
+    assert match, f"no {testid} section"
+    return match.group(0)
+
+
+def test_course_page_after_a_revocation_does_not_present_the_old_pass(
+    training_index, client, commits
+):
+    course = course_with_quiz(training_index, "IP-101", lessons=1)
+    user = make_user()
+    with commits():
+        read_all(user, course)
+        take_quiz(user, course)
+    cert = Certificate.objects.get(user=user, course=course)
+    client.force_login(user)
+    quiz_box = _section(client.get(course.url).content.decode(), "course-quiz")
+    assert "已通过" in quiz_box and "最高分 100" in quiz_box  # before: a current pass
+    revoke(cert, reason="考核作弊")
+    cert.refresh_from_db()
+    html = client.get(course.url).content.decode()
+    quiz_box = _section(html, "course-quiz")
+    assert "已通过" not in quiz_box and "最高分" not in quiz_box
+    assert "须重新通过" in quiz_box
+    standing = _section(html, "course-standing")
+    revoked_on = date_format(timezone.localtime(cert.revoked_at), "DATE_FORMAT")
+    assert "证书已撤销" in standing and revoked_on in standing
+    assert "通过结业测验" in standing  # what is still missing
+    # A pass after the revocation is current again.
+    with commits():
+        take_quiz(user, course)
+    quiz_box = _section(client.get(course.url).content.decode(), "course-quiz")
+    assert "已通过" in quiz_box and "须重新通过" not in quiz_box
+
+
+def test_locked_quiz_shows_no_primary_button_but_the_reason_with_links(
+    training_index, client, commits
+):
+    course = course_with_quiz(training_index, "IP-101", lessons=3)
+    user = make_user()
+    lessons = list(LessonPage.objects.child_of(course).order_by("path"))
+    with commits():
+        read_all(user, course)  # enrols and reads all three ...
+    from courses.models import LessonProgress
+
+    LessonProgress.objects.filter(user=user, lesson__in=lessons[1:]).delete()  # ... but one
+    client.force_login(user)
+    quiz_box = _section(client.get(course.url).content.decode(), "course-quiz")
+    assert "btn-primary" not in quiz_box and "进入测验" not in quiz_box
+    assert "disabled" in quiz_box and "测验尚未开放" in quiz_box
+    assert "还有 2 讲未学习" in quiz_box
+    for lesson in lessons[1:]:
+        assert f'href="{lesson.url}"' in quiz_box and lesson.title in quiz_box
+    # Prerequisites: a locked course names (and links) the course to finish first.
+    other = course_with_quiz(training_index, "IP-201", lessons=1)
+    other.prerequisites.add(course)
+    other.save()
+    with commits():
+        read_all(user, other)
+    quiz_box = _section(client.get(other.url).content.decode(), "course-quiz")
+    assert "btn-primary" not in quiz_box and "请先完成先修课程" in quiz_box
+    assert f'href="{course.url}"' in quiz_box
+    # Once every lesson is read the quiz opens: a primary button.
+    with commits():
+        read_all(user, course)
+    quiz_box = _section(client.get(course.url).content.decode(), "course-quiz")
+    assert "btn-primary" in quiz_box and "进入测验" in quiz_box
+
+
+def test_course_quiz_flag_off_does_not_lock(training_index, client):
+    course = course_with_quiz(training_index, "IP-101", lessons=2)
+    CoursePage.objects.filter(pk=course.pk).update(quiz_after_lessons=False)
+    user = make_user()
+    from courses.enrolment import enrol
+
+    enrol(user, course)
+    client.force_login(user)
+    quiz_box = _section(client.get(course.url).content.decode(), "course-quiz")
+    assert "进入测验" in quiz_box and "测验尚未开放" not in quiz_box
