@@ -7,8 +7,8 @@ lesson (a message) and on every quiz result (``settings.COURSE_STANDING`` names
 from dataclasses import dataclass, field
 
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 
 from courses.enrolment import cycle_start
@@ -97,9 +97,7 @@ def course_standing(user, course, at=None) -> Standing:
     if standing.certificate is not None and not standing.recertifying:
         return standing
     if standing.certificate is None:
-        latest = (
-            Certificate.objects.filter(user=user, course=course).order_by("-issued_at").first()
-        )
+        latest = Certificate.objects.filter(user=user, course=course).order_by("-issued_at").first()
         if latest is not None and latest.revoked_at is not None:
             standing.revoked = latest
     standing.missing = _missing_for_certificate(user, course, enrollment)

@@ -110,3 +110,34 @@ def test_course_quiz_flag_off_does_not_lock(training_index, client):
     client.force_login(user)
     quiz_box = _section(client.get(course.url).content.decode(), "course-quiz")
     assert "进入测验" in quiz_box and "测验尚未开放" not in quiz_box
+
+
+# --- finding 7: the first certificate held SQLite's write lock while fonts were built -------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fonts_are_prepared_before_the_write_transaction_opens(monkeypatch):
+    """The certificate fonts are built (minutes, once per machine) and loaded before
+    ``issue`` opens its transaction: inside it, on SQLite, every other writer (the scheduler's
+    jobs, other learners' submits) waited on the write lock and failed "database is locked"."""
+    from django.db import connection
+
+    from certificates import fonts
+    from certificates.issuing import issue
+    from tests.certificates.conftest import add_course, complete
+
+    index = site_training_index("training-fonts")
+    course = add_course(index, "IP-701")
+    user = make_user(full_name="王小明")
+    complete(user, course)
+    real_cmap = fonts.subset_cmap
+    in_transaction = []
+
+    def cmap():
+        in_transaction.append(connection.in_atomic_block)
+        return real_cmap()
+
+    monkeypatch.setattr(fonts, "subset_cmap", cmap)
+    cert = issue(user, course)
+    assert cert.pdf_sha256 and in_transaction
+    assert in_transaction[0] is False, "font work began inside the write transaction"
