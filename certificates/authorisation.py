@@ -44,6 +44,9 @@ class Missing:
 
     course: object
     reason: str
+    # What exactly is still to do (sentences), filled in by ``certificates.standing.explain``
+    # for the pages that show it (the home banner); empty otherwise.
+    details: list = field(default_factory=list)
 
     @property
     def label(self):

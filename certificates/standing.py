@@ -136,3 +136,21 @@ def _missing_for_certificate(user, course, enrollment):
         else:
             missing.append(gettext("证书将在课程完成后自动颁发"))
     return missing
+
+
+def explain(user, status):
+    """Fill ``details`` of each course still being learnt in ``status.missing`` (from
+    ``authorisation.is_authorised``): which lessons, the quiz, marking pending, prerequisites.
+    A few queries per such course (required courses are few)."""
+    from .authorisation import LEARNING
+
+    learning = [item for item in status.missing if item.reason == LEARNING]
+    if not learning:
+        return status
+    enrollments = {
+        e.course_id: e
+        for e in Enrollment.objects.filter(user=user, course_id__in=[i.pk for i in learning])
+    }
+    for item in learning:
+        item.details = _missing_for_certificate(user, item.course, enrollments.get(item.pk))
+    return status

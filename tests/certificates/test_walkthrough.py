@@ -141,3 +141,27 @@ def test_fonts_are_prepared_before_the_write_transaction_opens(monkeypatch):
     cert = issue(user, course)
     assert cert.pdf_sha256 and in_transaction
     assert in_transaction[0] is False, "font work began inside the write transaction"
+
+
+# --- finding 3: the home banner lists what exactly is missing --------------------------------
+
+
+def test_home_banner_lists_the_precise_missing_items(training_index, client, commits):
+    quiz_only = course_with_quiz(training_index, "IP-101", lessons=1)
+    lessons_too = course_with_quiz(training_index, "IP-102", lessons=2)
+    user = make_user()
+    with commits():
+        read_all(user, quiz_only)  # every lesson read, only the quiz is missing
+        read_all(user, lessons_too)
+    from courses.models import LessonProgress
+
+    unread = LessonPage.objects.child_of(lessons_too).order_by("path").last()
+    LessonProgress.objects.filter(user=user, lesson=unread).delete()
+    client.force_login(user)
+    html = client.get("/").content.decode()
+    items = dict(re.findall(r'<li data-course="([^"]+)" data-reason="learning">(.*?)</li>', html))
+    assert set(items) == {"IP-101", "IP-102"}, html
+    assert "尚未完成学习和考核" not in html
+    assert "通过结业测验" in items["IP-101"] and "课文" not in items["IP-101"]
+    assert "读完 1 篇课文" in items["IP-102"] and unread.title in items["IP-102"]
+    assert "通过结业测验" in items["IP-102"]
