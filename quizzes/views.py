@@ -456,6 +456,23 @@ def autosave(request, pk):
 # --------------------------------------------------------------------------- results
 
 
+def retry_after_fail(attempt, user, attempts_left) -> dict | None:
+    """After a failed (graded) attempt: when the learner may try again, or that they cannot.
+    ``{"exhausted": True}``, ``{"wait": "约 10 分钟", "until": datetime}`` or ``{"now": True}``;
+    None after a pass, while marking is pending, or when the course is passed anyway."""
+    quiz = attempt.quiz
+    if attempt.status != Attempt.GRADED or attempt.passed:
+        return None
+    if quiz.course_id and has_passed(user, quiz.course_id, since=svc.cycle_since(quiz, user)):
+        return None
+    if attempts_left == 0:
+        return {"exhausted": True}
+    until = svc.cooldown_until(quiz, user)
+    if until is not None:
+        return {"wait": wait_phrase((until - timezone.now()).total_seconds()), "until": until}
+    return {"now": True}
+
+
 @login_required
 def result(request, pk):
     attempt = _own_attempt(request, pk)
@@ -469,13 +486,15 @@ def result(request, pk):
         from .review import attach_lessons
 
         attach_lessons(items, attempt.quiz, request)
+    attempts_left = svc.attempts_left(attempt.quiz, request.user)
     context = {
         "attempt": attempt,
         "quiz": attempt.quiz,
         "reveal": reveal,
         "key_withheld": reveal and not key,
         "items": items,
-        "attempts_left": svc.attempts_left(attempt.quiz, request.user),
+        "attempts_left": attempts_left,
+        "retry": retry_after_fail(attempt, request.user, attempts_left),
         # What the certificate and authorisation still need, and the certificate once issued.
         "standing": standing_for(request.user, attempt.quiz.course)
         if attempt.quiz.course_id

@@ -165,3 +165,89 @@ def test_home_banner_lists_the_precise_missing_items(training_index, client, com
     assert "通过结业测验" in items["IP-101"] and "课文" not in items["IP-101"]
     assert "读完 1 篇课文" in items["IP-102"] and unread.title in items["IP-102"]
     assert "通过结业测验" in items["IP-102"]
+
+
+# --- finding 5: a failed result says when a retry is possible --------------------------------
+
+
+def test_failed_result_says_when_to_retry_or_that_no_attempt_is_left(
+    training_index, client, commits
+):
+    from quizzes.models import Quiz
+
+    course = course_with_quiz(training_index, "IP-101", lessons=1, max_attempts=2)
+    Quiz.objects.filter(course=course).update(cooldown_minutes=30)
+    user = make_user()
+    with commits():
+        read_all(user, course)
+        first = take_quiz(user, course, correct=False)
+    client.force_login(user)
+    html = client.get(f"/quiz/attempt/{first.pk}/result/").content.decode()
+    assert "可于约 30 分钟后重新作答" in html, html
+    Quiz.objects.filter(course=course).update(cooldown_minutes=0)
+    with commits():
+        second = take_quiz(user, course, correct=False)
+    html = client.get(f"/quiz/attempt/{second.pk}/result/").content.decode()
+    assert "已无剩余作答次数，请联系培训管理员" in html and "重新作答（" not in html
+
+
+# --- finding 8: result page and lessons say what is missing ----------------------------------
+
+
+def _lesson_message(client, lesson):
+    from django.contrib.messages import get_messages
+
+    response = client.post(f"/learn/lessons/{lesson.pk}/complete/")
+    return " ".join(str(m) for m in get_messages(response.wsgi_request))
+
+
+def test_essay_pending_marking_is_named_on_the_result_page_and_after_a_lesson(
+    training_index, client, commits
+):
+    from quizzes import attempts as svc
+    from quizzes.models import Quiz
+    from tests.certificates.conftest import add_course
+    from tests.certificates.lifecycle_helpers import add_lesson
+    from tests.quizzes.test_attempts import answer_all_correct
+    from tests.quizzes.utils import gift_questions, make_bank, make_quiz
+
+    course = add_course(training_index, "IP-105")
+    lesson = add_lesson(course)
+    bank = make_bank("论述题库", gift_questions(1) + "\n\n::E1::谈谈窗口服务的意义。{}")
+    make_quiz(bank, course=course, pass_mark=50)
+    user = make_user()
+    with commits():
+        read_all(user, course)
+        attempt = svc.start_course_attempt(Quiz.objects.get(course=course), user)
+        attempt = svc.submit_attempt(attempt, answers=answer_all_correct(attempt))
+    assert attempt.status == "pending"
+    client.force_login(user)
+    html = client.get(f"/quiz/attempt/{attempt.pk}/result/").content.decode()
+    standing = html.split('data-testid="result-standing"')[1][:1500]
+    assert "等待培训师批阅测验中的论述题" in standing and "通过结业测验" not in standing
+    assert 'data-testid="retry"' not in html  # nothing to retry while marking is pending
+    message = _lesson_message(client, lesson)
+    assert "等待培训师批阅测验中的论述题" in message
+
+
+def test_revoked_certificate_is_named_on_the_result_page_and_after_a_lesson(
+    training_index, client, commits
+):
+    course = course_with_quiz(training_index, "IP-101", lessons=1)
+    user = make_user()
+    with commits():
+        read_all(user, course)
+        take_quiz(user, course)
+    cert = Certificate.objects.get(user=user, course=course)
+    revoke(cert, reason="考核作弊")
+    cert.refresh_from_db()
+    revoked_on = date_format(timezone.localtime(cert.revoked_at), "DATE_FORMAT")
+    client.force_login(user)
+    message = _lesson_message(client, LessonPage.objects.child_of(course).first())
+    assert "撤销" in message and revoked_on in message and "通过结业测验" in message
+    with commits():
+        failed = take_quiz(user, course, correct=False)
+    html = client.get(f"/quiz/attempt/{failed.pk}/result/").content.decode()
+    standing = html.split('data-testid="result-standing"')[1][:1500]
+    assert "证书已撤销" in standing and revoked_on in standing and "通过结业测验" in standing
+    assert "/certificates/" not in standing
