@@ -251,3 +251,92 @@ def test_revoked_certificate_is_named_on_the_result_page_and_after_a_lesson(
     standing = html.split('data-testid="result-standing"')[1][:1500]
     assert "证书已撤销" in standing and revoked_on in standing and "通过结业测验" in standing
     assert "/certificates/" not in standing
+
+
+# --- finding 4: the trainer is warned before and after changing a quiz's rules ---------------
+
+
+def _form_data(form):
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None or value is False:
+            continue
+        if isinstance(value, list | tuple):
+            data[name] = [str(v) for v in value]
+        else:
+            data[name] = "on" if value is True else str(value)
+    for formset in getattr(form, "formsets", {}).values():  # inline panels (none filled in)
+        for key, value in formset.management_form.initial.items():
+            data[f"{formset.prefix}-{key}"] = str(value)
+    return data
+
+
+def test_quiz_edit_warns_how_many_learners_a_rule_change_concerns(training_index, client, commits):
+    from django.contrib.auth import get_user_model
+    from django.contrib.messages import get_messages
+    from django.urls import reverse
+
+    from quizzes.models import Quiz
+
+    course = course_with_quiz(training_index, "IP-101", lessons=1)
+    done, learning, starting = make_user(), make_user(), make_user()
+    with commits():
+        read_all(done, course)
+        take_quiz(done, course)
+        read_all(learning, course)
+        read_all(starting, course)
+    quiz = Quiz.objects.get(course=course)
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "x-Pass-123")
+    client.force_login(admin)
+    url = reverse("quiz:edit", args=[quiz.pk])
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "正在学习的 2 名学员须按新规则通过测验" in html and "已完成的 1 名学员保留" in html
+    data = _form_data(response.context["form"])
+    data["pass_mark"] = "90"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["form"].errors
+    quiz.refresh_from_db()
+    assert quiz.pass_mark == 90
+    text = " ".join(str(m) for m in get_messages(response.wsgi_request))
+    assert "已修改及格分" in text and "正在学习的 2 名学员" in text and "已完成的 1 名学员" in text
+    client.get(response.url)  # the messages are shown (and used up)
+    # Another save that leaves the rules alone says nothing about learners.
+    data["title"] = "新的标题"
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert not any("已修改" in str(m) for m in get_messages(response.wsgi_request))
+
+
+# --- finding 6: "2 credit hours", "1 credit hour" --------------------------------------------
+
+
+def test_credit_hours_in_english_drop_the_point_zero_and_use_plural_forms(
+    training_index, client, settings
+):
+    from certificates.issuing import issue
+    from tests.certificates.conftest import add_course, complete
+
+    two = add_course(training_index, "IP-601")  # hours=8 in the fixture
+    CoursePage.objects.filter(pk=two.pk).update(hours=2)
+    one = add_course(training_index, "IP-602")
+    CoursePage.objects.filter(pk=one.pk).update(hours=1)
+    half = add_course(training_index, "IP-603")
+    CoursePage.objects.filter(pk=half.pk).update(hours="1.5")
+    user = make_user(full_name="王小明")
+    client.force_login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "2 credit hours" in client.get(two.url).content.decode()
+    html = client.get(one.url).content.decode()
+    assert "1 credit hour<" in html and "1.0" not in html
+    assert "1.5 credit hours" in client.get(half.url).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    assert "2 学时" in client.get(two.url).content.decode()
+    one.refresh_from_db()
+    complete(user, one)
+    cert = issue(user, one)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(cert.verify_url.replace(settings.SITE_URL.rstrip("/"), "")).content.decode()
+    assert "1 credit hour" in html and "Credit hours" not in html and "1.0" not in html
