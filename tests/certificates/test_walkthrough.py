@@ -115,7 +115,9 @@ def test_course_quiz_flag_off_does_not_lock(training_index, client):
 # --- finding 7: the first certificate held SQLite's write lock while fonts were built -------
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after a transactional test would delete the migrations' data
+# (Site, groups) that later tests on this worker need (PostgreSQL runs showed it).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_fonts_are_prepared_before_the_write_transaction_opens(monkeypatch):
     """The certificate fonts are built (minutes, once per machine) and loaded before
     ``issue`` opens its transaction: inside it, on SQLite, every other writer (the scheduler's
