@@ -45,6 +45,8 @@ migrate: setup ## Apply database migrations
 demo-data: migrate ## Load the curriculum and create the demo accounts
 	$(MANAGE) load_curriculum
 	$(MANAGE) seed_demo
+	@# The certificate font subset takes minutes to build once: not during a learner's first pass.
+	$(MANAGE) build_certificate_font
 
 demo: demo-data ## Set up and run the platform with demo data on http://127.0.0.1:8000
 	@echo "Platform: http://$(HOST):$(PORT)/   admin: http://$(HOST):$(PORT)/admin/"

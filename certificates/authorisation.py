@@ -44,8 +44,10 @@ class Missing:
 
     course: object
     reason: str
-    # What registered requirements still miss (courses.completion.unmet_requirements), e.g.
-    # "须参加现场培训", for a course still being learnt.
+    # For a course still being learnt: what registered requirements still miss
+    # (courses.completion.unmet_requirements, e.g. "须参加现场培训"); the pages that show
+    # everything still to do (the home banner) replace it with the full list from
+    # ``certificates.standing.explain`` (lessons, quiz, marking, and those requirements).
     details: list = field(default_factory=list)
 
     @property

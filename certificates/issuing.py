@@ -76,11 +76,24 @@ def store_pdf(certificate, pdf_bytes=None):
     return certificate
 
 
-def _create(user, course, *, issued_at=None, expires_at=None, snapshot=None):
-    issued_at = issued_at or timezone.now()
-    snapshot = snapshot or holder_snapshot(user)
+def _prepare(user):
+    """What must happen BEFORE the write transaction opens: the holder's details, and the
+    certificate fonts (built once per machine, which takes minutes the first time, then
+    loaded into this process) with the check that the name can be printed. On SQLite the
+    transaction holds the database's one write lock, so font work inside it made every other
+    writer (the scheduler, other learners) wait and fail with "database is locked", and the
+    learner's submit hang (issue 14, walk-through finding 7)."""
+    snapshot = holder_snapshot(user)
     # Fail before consuming a serial if the name cannot be printed faithfully.
     rendering.fonts_check_text(snapshot["holder_name"])
+    return snapshot
+
+
+def _create(user, course, *, issued_at=None, expires_at=None, snapshot=None):
+    issued_at = issued_at or timezone.now()
+    if snapshot is None:
+        snapshot = holder_snapshot(user)
+        rendering.fonts_check_text(snapshot["holder_name"])
     serial = next_serial(timezone.localtime(issued_at).year, snapshot["holder_district_code"])
     certificate = Certificate.objects.create(
         serial=serial,
@@ -136,6 +149,7 @@ def issue(user, course, actor=None):
             return existing
         if not (enrollment is None and latest is None):
             raise NotEligible(_not_eligible_message(enrollment, latest))
+    snapshot = _prepare(user)
     try:
         with transaction.atomic():
             old = None
@@ -146,7 +160,7 @@ def issue(user, course, actor=None):
                 else:
                     old.superseded_at = timezone.now()
                     old.save(update_fields=["superseded_at"])
-            certificate = _create(user, course)
+            certificate = _create(user, course, snapshot=snapshot)
             if old is not None:
                 old.superseded_by = certificate
                 old.save(update_fields=["superseded_by"])
@@ -180,13 +194,14 @@ def _not_eligible_message(enrollment, latest):
 
 def reissue(certificate, actor=None):
     """Replace ``certificate``: new serial, current holder details, same expiry."""
+    snapshot = _prepare(certificate.user)
     with transaction.atomic():
         old = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if old.revoked_at or old.superseded_at:
             raise ValueError("只能重新颁发当前有效的证书。")
         old.superseded_at = timezone.now()
         old.save(update_fields=["superseded_at"])
-        new = _create(old.user, old.course, expires_at=old.expires_at)
+        new = _create(old.user, old.course, expires_at=old.expires_at, snapshot=snapshot)
         old.superseded_by = new
         old.save(update_fields=["superseded_by"])
         log(

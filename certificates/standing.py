@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 
 from courses.completion import unmet_requirements
@@ -21,6 +22,10 @@ from .authorisation import is_authorised
 from .models import Certificate
 
 
+def _date(value) -> str:
+    return date_format(timezone.localtime(value), "DATE_FORMAT")
+
+
 @dataclass
 class Standing:
     course: object
@@ -30,6 +35,7 @@ class Standing:
     authorised: bool = False
     left: bool = False
     recertifying: bool = False
+    revoked: object = None  # the latest certificate, when it was revoked and nothing replaced it
 
     @property
     def certificate_url(self):
@@ -44,6 +50,11 @@ class Standing:
                 % {"title": self.course.title, "serial": self.certificate.serial}
             )
         elif self.missing:
+            if self.revoked is not None:
+                parts.append(
+                    gettext("《%(title)s》证书已于 %(date)s 撤销，须重新通过考核。")
+                    % {"title": self.course.title, "date": _date(self.revoked.revoked_at)}
+                )
             parts.append(
                 gettext("取得《%(title)s》证书还需：%(items)s。")
                 % {"title": self.course.title, "items": "；".join(self.missing)}
@@ -86,6 +97,10 @@ def course_standing(user, course, at=None) -> Standing:
     )
     if standing.certificate is not None and not standing.recertifying:
         return standing
+    if standing.certificate is None:
+        latest = Certificate.objects.filter(user=user, course=course).order_by("-issued_at").first()
+        if latest is not None and latest.revoked_at is not None:
+            standing.revoked = latest
     standing.missing = _missing_for_certificate(user, course, enrollment)
     return standing
 
@@ -124,3 +139,21 @@ def _missing_for_certificate(user, course, enrollment):
         else:
             missing.append(gettext("证书将在课程完成后自动颁发"))
     return missing
+
+
+def explain(user, status):
+    """Fill ``details`` of each course still being learnt in ``status.missing`` (from
+    ``authorisation.is_authorised``): which lessons, the quiz, marking pending, prerequisites.
+    A few queries per such course (required courses are few)."""
+    from .authorisation import LEARNING
+
+    learning = [item for item in status.missing if item.reason == LEARNING]
+    if not learning:
+        return status
+    enrollments = {
+        e.course_id: e
+        for e in Enrollment.objects.filter(user=user, course_id__in=[i.pk for i in learning])
+    }
+    for item in learning:
+        item.details = _missing_for_certificate(user, item.course, enrollments.get(item.pk))
+    return status

@@ -33,8 +33,11 @@ def home_section(request):
     """The "My training" banner: authorised or not, and what is missing."""
     if not request.user.is_authenticated:
         return None
+    from .standing import explain
+
     open_renewals(user=request.user)
-    return {"template": "certificates/home_section.html", "status": is_authorised(request.user)}
+    status = explain(request.user, is_authorised(request.user))
+    return {"template": "certificates/home_section.html", "status": status}
 
 
 def course_page_section(request, course):

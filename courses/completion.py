@@ -113,6 +113,14 @@ def affected_by_new_lesson(course):
     """``(still_learning, completed)``: how many enrolments of ``course`` a lesson published now
     would concern (learners still learning, including recertification cycles, must read it;
     completed ones keep their completion). One query."""
+    return affected_by_change(course)
+
+
+def affected_by_change(course):
+    """``(still_learning, completed)`` for any change of ``course``'s requirements (a new
+    lesson, a higher pass mark, fewer attempts, another paper size): learners still learning
+    (including recertification cycles) finish under the new rules; completed enrolments keep
+    their completion and certificate (the policy above). One query."""
     from django.db.models import Count
 
     from .models import Enrollment

@@ -26,6 +26,7 @@ from courses.learning import standing_for
 from . import attempts as svc
 from . import tokens, versions
 from .models import Attempt, Quiz, Response
+from .results import has_passed
 from .versions import RESPONSE_RELATED
 
 
@@ -80,7 +81,14 @@ def quiz_status(quiz, user):
     left = svc.attempts_left(
         quiz, user, used=len([a for a in rows if since is None or a.started_at >= since])
     )
-    graded = [a for a in rows if a.score is not None]
+    # Results of the current cycle only: after a revocation or in a recertification cycle an
+    # old pass (and its score) is history, not where the learner stands.
+    current = [a for a in rows if since is None or (a.submitted_at and a.submitted_at >= since)]
+    graded = [a for a in current if a.score is not None]
+    if quiz.course_id:
+        passed = has_passed(user, quiz.course_id, since=since)  # the owner of "passed"
+    else:
+        passed = any(a.passed for a in rows)
     gate = _gate(user, quiz)
     enrolled = gate is None or gate.enrolled
     can_start = (
@@ -99,10 +107,19 @@ def quiz_status(quiz, user):
         "cooldown_seconds": int((cooldown - now).total_seconds()) if cooldown else 0,
         "cooldown_wait": wait_phrase((cooldown - now).total_seconds()) if cooldown else "",
         "best_score": max((a.score for a in graded), default=None),
-        "passed": any(a.passed for a in rows),
+        "passed": passed,
+        "cycle_attempts": len(current),
+        # An earlier cycle was passed (revoked or recertifying): a new pass is needed.
+        "passed_before": since is not None
+        and not passed
+        and any(a.passed for a in rows if a.submitted_at and a.submitted_at < since),
         "is_open": quiz.is_open(now),
         "enrolled": enrolled,
         "gate_reasons": gate.reasons if gate is not None else [],
+        "gate_open": gate is None or gate.open,
+        "gate_unread": gate.unread_lessons if gate is not None else [],
+        "gate_prerequisites": gate.missing_prerequisites if gate is not None else [],
+        "gate_not_enrolled": gate is not None and not gate.enrolled,
         "can_start": can_start,
         "url": reverse("quizzes:quiz", args=[quiz.pk]),
     }
@@ -442,6 +459,23 @@ def autosave(request, pk):
 # --------------------------------------------------------------------------- results
 
 
+def retry_after_fail(attempt, user, attempts_left) -> dict | None:
+    """After a failed (graded) attempt: when the learner may try again, or that they cannot.
+    ``{"exhausted": True}``, ``{"wait": "约 10 分钟", "until": datetime}`` or ``{"now": True}``;
+    None after a pass, while marking is pending, or when the course is passed anyway."""
+    quiz = attempt.quiz
+    if attempt.status != Attempt.GRADED or attempt.passed:
+        return None
+    if quiz.course_id and has_passed(user, quiz.course_id, since=svc.cycle_since(quiz, user)):
+        return None
+    if attempts_left == 0:
+        return {"exhausted": True}
+    until = svc.cooldown_until(quiz, user)
+    if until is not None:
+        return {"wait": wait_phrase((until - timezone.now()).total_seconds()), "until": until}
+    return {"now": True}
+
+
 @login_required
 def result(request, pk):
     attempt = _own_attempt(request, pk)
@@ -455,13 +489,15 @@ def result(request, pk):
         from .review import attach_lessons
 
         attach_lessons(items, attempt.quiz, request)
+    attempts_left = svc.attempts_left(attempt.quiz, request.user)
     context = {
         "attempt": attempt,
         "quiz": attempt.quiz,
         "reveal": reveal,
         "key_withheld": reveal and not key,
         "items": items,
-        "attempts_left": svc.attempts_left(attempt.quiz, request.user),
+        "attempts_left": attempts_left,
+        "retry": retry_after_fail(attempt, request.user, attempts_left),
         # What the certificate and authorisation still need, and the certificate once issued.
         "standing": standing_for(request.user, attempt.quiz.course)
         if attempt.quiz.course_id

@@ -1,10 +1,13 @@
+from django.contrib import messages
 from django.urls import include, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.generic import EditView
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
@@ -70,9 +73,55 @@ class QuestionViewSet(SafeExportViewSet):
         return Question.objects.select_related("bank", "category")
 
 
+#: The quiz settings that decide who passes: changing one concerns learners still learning.
+RULE_FIELDS = ("pass_mark", "max_attempts", "questions_per_attempt")
+
+
+def _affected_text(quiz):
+    from courses.completion import affected_by_change
+
+    learning, completed = affected_by_change(quiz.course)
+    return {"course": quiz.course.title, "learning": learning, "completed": completed}
+
+
+class QuizEditView(EditView):
+    """The quiz form warns the trainer, before and after a change of the pass mark, the number
+    of attempts or the paper size, how many learners it concerns (``courses.completion``:
+    learners still learning need a pass under the new rules; completions are kept)."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        if self.object.course_id:
+            messages.warning(
+                request,
+                gettext(
+                    "修改及格分、作答次数或每次抽题数：《%(course)s》正在学习的 %(learning)d 名"
+                    "学员须按新规则通过测验；已完成的 %(completed)d 名学员保留其完成记录和证书。"
+                )
+                % _affected_text(self.object),
+            )
+        return response
+
+    def form_valid(self, form):
+        changed = [name for name in RULE_FIELDS if name in form.changed_data]
+        response = super().form_valid(form)
+        if changed and self.object.course_id:
+            fields = "、".join(str(Quiz._meta.get_field(name).verbose_name) for name in changed)
+            messages.warning(
+                self.request,
+                gettext(
+                    "已修改%(fields)s：《%(course)s》正在学习的 %(learning)d 名学员须按新规则通过"
+                    "测验；已完成的 %(completed)d 名学员保留其完成记录和证书。"
+                )
+                % {"fields": fields, **_affected_text(self.object)},
+            )
+        return response
+
+
 class QuizViewSet(ModelViewSet):
     model = Quiz
     icon = "tasks"
+    edit_view_class = QuizEditView
     menu_label = _("测验")
     list_display = [
         "title",

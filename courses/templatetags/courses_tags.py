@@ -1,5 +1,8 @@
+from decimal import Decimal, InvalidOperation
+
 from django import template
 from django.utils.safestring import mark_safe
+from django.utils.translation import ngettext
 
 from courses.markdown import table_to_html
 
@@ -10,3 +13,21 @@ register = template.Library()
 def markdown_table(text):
     """Render a table block's Markdown; the output is sanitised by nh3 (courses.markdown)."""
     return mark_safe(table_to_html(text or ""))  # noqa: S308
+
+
+def format_credit_hours(value) -> str:
+    """ "2 学时" / "2 credit hours", "1 credit hour", "1.5 credit hours": no trailing ".0"."""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if number == number.to_integral():
+        text = f"{number.normalize():f}"
+    else:
+        text = f"{number:f}".rstrip("0").rstrip(".")
+    return ngettext("%(hours)s 学时", "%(hours)s 学时", 1 if number == 1 else 2) % {"hours": text}
+
+
+@register.filter
+def credit_hours(value) -> str:
+    return format_credit_hours(value)
