@@ -54,6 +54,8 @@ ROLE_PERMISSIONS = {
         "lms.view_staffprofile",
         "lms.add_staffprofile",
         "lms.change_staffprofile",
+        # Activation slips for their own district's window staff (lms.rollout.slips).
+        "lms.issue_activation_slip",
     ],
     CITY_ADMIN: [
         ADMIN_ACCESS,
@@ -63,6 +65,7 @@ ROLE_PERMISSIONS = {
         "lms.add_staffprofile",
         "lms.change_staffprofile",
         "lms.delete_staffprofile",
+        "lms.issue_activation_slip",
         "lms.view_all_districts",
         "auth.view_user",
         "auth.add_user",
