@@ -281,7 +281,7 @@ def test_selection_is_capped(client, hp_admin, settings):
     people = [imported(username=f"HP90{i}") for i in range(2)]
     client.force_login(hp_admin)
     url = slips_url([u.staff_profile.pk for u in people])
-    assert "一次最多打印 1 人" in client.get(url).content.decode()
+    assert "最多 1 人" in client.get(url).content.decode()
     response = client.post(url)
     assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
     assert not ActivationCode.objects.exists()
