@@ -66,6 +66,14 @@ def test_district_admin_prints_slips_and_staff_activates_on_a_phone(open_page, t
     code = CODE.search(slip).group(0)
     assert sum(len(page.images) for page in reader.pages) == 2  # one QR code per slip
 
+    # The staff listing: Wagtail's bulk-action checkboxes, "打印激活单" in the footer.
+    admin.goto("/admin/staffprofile/?q=HP91002")
+    row = admin.locator("tr", has_text="李四月")
+    row.locator("input.bulk-action-checkbox").check()
+    admin.locator(".bulk-actions-buttons a", has_text="打印激活单").click()
+    expect(admin.locator("[data-slip-people]")).to_contain_text("李四月（HP91002）")
+    expect(admin.locator("[data-slip-people]")).not_to_contain_text("孙三木")
+
     # On a phone: the login page's link, then the activation form.
     phone = open_page(viewport=PHONE)
     phone.goto("/accounts/login/")
