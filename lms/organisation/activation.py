@@ -29,7 +29,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from wagtail.log_actions import log
 
 from .models import ActivationCode
-from .roles import is_privileged
+from .roles import is_privileged, privileged_user_ids
 from .security import unwrap_user
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -88,7 +88,9 @@ def issue_codes(users, created_by=None, now=None) -> list[IssuedCode]:
     """A new code for each of ``users`` (privileged accounts are skipped); their earlier unused
     codes are revoked. Logged as ``lms.activation_slip`` on each person."""
     now = now or timezone.now()
-    users = [u for u in users if may_activate(u)]
+    users = list(users)
+    privileged = privileged_user_ids(u.pk for u in users)
+    users = [u for u in users if u.is_active and u.pk not in privileged]
     if not users:
         return []
     actor = unwrap_user(created_by) if created_by is not None else None

@@ -215,6 +215,25 @@ def is_privileged(user):
     return bool(user.is_superuser or user.is_staff or user.get_all_permissions())
 
 
+def privileged_user_ids(user_ids) -> set:
+    """``is_privileged`` for many accounts in one query: the ids among ``user_ids`` that are
+    superusers, staff or hold any permission (directly or through a group)."""
+    from django.contrib.auth import get_user_model
+
+    return set(
+        get_user_model()
+        .objects.filter(pk__in=list(user_ids))
+        .filter(
+            Q(is_superuser=True)
+            | Q(is_staff=True)
+            | Q(user_permissions__isnull=False)
+            | Q(groups__permissions__isnull=False)
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
 def can_edit_person(actor, target):
     """Whether ``actor`` may change the account ``target`` through the staff editor (name,
     login, e-mail, active flag). District administrators: only people whose highest role is

@@ -4,7 +4,7 @@ page for the people they name.
 
 Who: holders of ``lms.issue_activation_slip`` (district and city administrators); a district
 administrator only for their own district (the staff listing's district scope: another
-district's people are not found, 404) and only for window staff (``roles.can_edit_person``;
+district's people are not found, 404) and only for window staff (``roles.privileged_user_ids``;
 privileged accounts never get a slip). The confirmation page lists the people; confirming
 issues new codes (revoking their earlier unused ones) and returns the PDF at once.
 """
@@ -23,7 +23,7 @@ from wagtail.admin import messages
 from wagtail.admin.views.bulk_action import BulkAction
 
 from lms.organisation.models import StaffProfile
-from lms.organisation.roles import can_edit_person, is_privileged, scope_to_districts
+from lms.organisation.roles import privileged_user_ids, scope_to_districts
 
 from .slips import max_per_pdf, print_slips
 
@@ -37,14 +37,11 @@ def scoped_profiles(user):
     return scope_to_districts(StaffProfile.objects.all(), user)
 
 
-def may_print_for(actor, profile) -> bool:
+def may_print_for(profile, privileged_ids) -> bool:
+    """Active window staff only: never an account holding a permission (trainers,
+    administrators), staff or superuser (``roles.privileged_user_ids``, one query for all)."""
     user = profile.user
-    return (
-        profile.is_active
-        and user.is_active
-        and not is_privileged(user)
-        and can_edit_person(actor, user)
-    )
+    return profile.is_active and user.is_active and user.pk not in privileged_ids
 
 
 def slips_url(profile_ids, next_url="") -> str:
@@ -82,13 +79,14 @@ class PrintSlipsBulkAction(BulkAction):
         )
         if not objects:
             raise Http404
+        self.privileged_ids = privileged_user_ids(p.user_id for p in objects)
         return objects
 
     def get_all_objects_in_listing_query(self, parent_id):
         return scoped_profiles(self.request.user).values_list("pk", flat=True)
 
     def check_perm(self, obj):
-        return may_print_for(self.request.user, obj)
+        return may_print_for(obj, self.privileged_ids)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

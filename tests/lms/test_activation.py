@@ -294,3 +294,29 @@ def test_staff_listing_offers_the_bulk_action(client, hp_admin):
     assert "print_activation_slips" in html and "bulk-action-checkbox" in html
     trainer_like = make_user(roles.TRAINER, username="t2")
     StaffProfile.objects.filter(user=trainer_like)  # trainers do not see the staff listing
+
+
+def test_slips_confirmation_queries_do_not_grow_with_people(client, hp_admin):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    few = [imported(username=f"HP80{i}").staff_profile.pk for i in range(2)]
+    more = few + [imported(username=f"HP81{i}").staff_profile.pk for i in range(6)]
+    client.force_login(hp_admin)
+    client.get(slips_url(few))  # warm caches (content types, sessions)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(slips_url(few)).status_code == 200
+    with CaptureQueriesContext(connection) as large:
+        assert client.get(slips_url(more)).status_code == 200
+    assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_remind_page_queries_are_pinned(client, hp_admin, django_assert_max_num_queries):
+    from lms.organisation.models import District
+
+    hp = District.objects.get(code="HP")
+    client.force_login(hp_admin)
+    url = reverse("rollout_admin:remind_overdue") + f"?district={hp.pk}"
+    client.get(url)
+    with django_assert_max_num_queries(12):
+        assert client.get(url).status_code == 200
