@@ -198,6 +198,14 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "lms.organisation.security.axes_username"
 
+# Activation slips for staff without e-mail (lms.organisation.activation, lms.rollout.slips):
+# codes stay valid to the end of the local day this many days after printing; the activation
+# page allows this many POSTs per client address / per username (django-ratelimit).
+ACTIVATION_CODE_DAYS = int(os.environ.get("ACTIVATION_CODE_DAYS", 14))
+ACTIVATION_RATE_LIMIT_IP = "30/h"  # a training room shares one address
+ACTIVATION_RATE_LIMIT_USERNAME = "10/h"
+SLIPS_MAX_PER_PDF = 100  # rendered in the request; the PDF (plain codes) is never stored
+
 # Internationalisation: Chinese first, English second.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
