@@ -21,6 +21,7 @@ urlpatterns = [
     path("offline/", course_views.offline, name="offline"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/activate/", views.activate, name="activate"),
     path("accounts/2fa/setup/", otp_views.otp_setup, name="otp_setup"),
     path("accounts/2fa/verify/", otp_views.otp_verify, name="otp_verify"),
     path("accounts/2fa/enrol/<str:token>/", otp_views.otp_enrol, name="otp_enrol"),

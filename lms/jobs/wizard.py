@@ -75,6 +75,10 @@ class ImportWizard:
         """Extra context of the upload page (for ``help_template``)."""
         return {}
 
+    def result_context(self, request, job: FileJob) -> dict:
+        """Extra context of the result page (for ``result_template``)."""
+        return {}
+
     def template_file(self, fmt: str) -> tuple[bytes, str]:
         """``(data, filename)`` of the template in ``fmt``."""
         raise Http404
@@ -217,6 +221,8 @@ class ImportJobView(WizardPageMixin, TemplateView):
             can_confirm=job.state == FileJob.State.READY
             and job.result.get("preview", {}).get("ok", False),
         )
+        if applied:
+            context.update(self.wizard.result_context(self.request, job))
         return context
 
     def post(self, request, pk, *args, **kwargs):

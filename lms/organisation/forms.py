@@ -122,3 +122,67 @@ class DocumentForm(BaseDocumentForm):
         if isinstance(file, UploadedFile):
             validate_upload(file, "document")
         return file
+
+
+class ActivationForm(forms.Form):
+    """First sign-in with an activation slip: username, the one-time code, a new password twice
+    (Django's password validators). One generic error for every wrong username/code, so the
+    form tells nobody which accounts exist or hold a code."""
+
+    error_messages = {
+        "invalid": _("登录名或激活码不正确，或激活码已使用、已过期。请核对激活单或联系区管理员。"),
+    }
+
+    username = forms.CharField(
+        label=_("登录名"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    code = forms.CharField(
+        label=_("激活码"),
+        max_length=20,
+        help_text=_("激活单上的 10 位激活码，如 K7QM-4XPA-9R（可不输入短横线）。"),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}
+        ),
+    )
+    new_password1 = forms.CharField(
+        label=_("新密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password2 = forms.CharField(
+        label=_("确认新密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = None
+        self.record = None
+
+    def clean(self):
+        from django.contrib.auth import password_validation
+
+        from . import activation
+
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        user = activation.find_user(cleaned["username"])
+        record = activation.check_code(user, cleaned["code"])
+        if record is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        password1, password2 = cleaned["new_password1"], cleaned["new_password2"]
+        if password1 != password2:
+            self.add_error("new_password2", _("两次输入的密码不一致。"))
+            return cleaned
+        try:
+            password_validation.validate_password(password1, user)
+        except forms.ValidationError as exc:
+            self.add_error("new_password1", exc)
+            return cleaned
+        record.user = user  # the instance whose password is set and logged in
+        self.user, self.record = user, record
+        return cleaned

@@ -108,3 +108,53 @@ class StaffProfile(models.Model):
     @property
     def masked_phone(self):
         return f"{self.phone[:3]}****{self.phone[-4:]}" if len(self.phone) >= 8 else ""
+
+
+class ActivationCodeQuerySet(models.QuerySet):
+    def usable(self, now=None):
+        """Neither used, revoked nor expired at ``now``."""
+        from django.utils import timezone
+
+        return self.filter(
+            used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now or timezone.now()
+        )
+
+
+class ActivationCode(models.Model):
+    """A one-time code printed on an activation slip: the first sign-in of a person without an
+    e-mail address sets their password with it (``lms.organisation.activation``). Only a keyed
+    hash of the code is stored; the plain code exists on the printed slip alone."""
+
+    wagtail_reference_index_ignore = True  # a record, not content: no reference-index task
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="activation_codes",
+        verbose_name=_("用户"),
+    )
+    code_hash = models.CharField(_("激活码摘要"), max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("签发人"),
+    )
+    created_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("有效期至"))
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+
+    objects = ActivationCodeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("激活码")
+        verbose_name_plural = _("激活码")
+        permissions = [("issue_activation_slip", _("可打印账号激活单"))]
+        indexes = [models.Index(fields=["user", "used_at", "revoked_at"])]
+
+    def __str__(self):
+        return f"{self.user} · {self.created_at:%Y-%m-%d}"

@@ -54,6 +54,8 @@ ROLE_PERMISSIONS = {
         "lms.view_staffprofile",
         "lms.add_staffprofile",
         "lms.change_staffprofile",
+        # Activation slips for their own district's window staff (lms.rollout.slips).
+        "lms.issue_activation_slip",
     ],
     CITY_ADMIN: [
         ADMIN_ACCESS,
@@ -63,6 +65,7 @@ ROLE_PERMISSIONS = {
         "lms.add_staffprofile",
         "lms.change_staffprofile",
         "lms.delete_staffprofile",
+        "lms.issue_activation_slip",
         "lms.view_all_districts",
         "auth.view_user",
         "auth.add_user",
@@ -210,6 +213,25 @@ def is_privileged(user):
     """Holds more than window staff: any permission (from a role or granted directly), staff
     status or superuser. Window staff hold no permission at all."""
     return bool(user.is_superuser or user.is_staff or user.get_all_permissions())
+
+
+def privileged_user_ids(user_ids) -> set:
+    """``is_privileged`` for many accounts in one query: the ids among ``user_ids`` that are
+    superusers, staff or hold any permission (directly or through a group)."""
+    from django.contrib.auth import get_user_model
+
+    return set(
+        get_user_model()
+        .objects.filter(pk__in=list(user_ids))
+        .filter(
+            Q(is_superuser=True)
+            | Q(is_staff=True)
+            | Q(user_permissions__isnull=False)
+            | Q(groups__permissions__isnull=False)
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
 
 
 def can_edit_person(actor, target):

@@ -5,6 +5,9 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.module_loading import import_string
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
 
 
 class LoginView(auth_views.LoginView):
@@ -42,3 +45,63 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+# -- account activation with a printed slip (lms.organisation.activation) ----------------------
+
+ACTIVATION_RATE_IP = "30/h"  # a training room shares one address
+ACTIVATION_RATE_USERNAME = "10/h"
+
+
+def _activation_limited(request, username):
+    """django-ratelimit, per client address and per (case-folded) username; counts POSTs."""
+    from django_ratelimit.core import is_ratelimited
+
+    by_ip = is_ratelimited(
+        request,
+        group="lms.activate.ip",
+        key="ip",
+        rate=getattr(settings, "ACTIVATION_RATE_LIMIT_IP", ACTIVATION_RATE_IP),
+        method="POST",
+        increment=True,
+    )
+    by_user = is_ratelimited(
+        request,
+        group="lms.activate.username",
+        key=lambda group, request: username.strip().casefold()[:150],
+        rate=getattr(settings, "ACTIVATION_RATE_LIMIT_USERNAME", ACTIVATION_RATE_USERNAME),
+        method="POST",
+        increment=True,
+    )
+    return by_ip or by_user
+
+
+@never_cache
+@sensitive_post_parameters("code", "new_password1", "new_password2")
+@csrf_protect
+def activate(request):
+    """``/accounts/activate/``: username + activation code + new password → signed in."""
+    from django.contrib.auth import login
+    from django.shortcuts import redirect
+
+    from .activation import use_code
+    from .forms import ActivationForm
+
+    if request.user.is_authenticated:
+        return redirect("home")
+    if request.method == "POST":
+        if _activation_limited(request, request.POST.get("username", "")):
+            response = render(request, "registration/activate_limited.html", status=429)
+            response["Retry-After"] = "3600"
+            return response
+        form = ActivationForm(request.POST)
+        if form.is_valid():
+            if use_code(form.record, form.cleaned_data["new_password1"]):
+                login(
+                    request, form.record.user, backend="lms.organisation.auth.ProfileModelBackend"
+                )
+                return redirect("home")
+            form.add_error(None, ActivationForm.error_messages["invalid"])
+    else:
+        form = ActivationForm(initial={"username": request.GET.get("u", "")[:150]})
+    return render(request, "registration/activate.html", {"form": form})

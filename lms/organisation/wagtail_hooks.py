@@ -1,7 +1,9 @@
 from django.core.exceptions import PermissionDenied
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel
+from wagtail.admin.ui.tables import BulkActionsCheckboxColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -42,8 +44,37 @@ class PersonDeleteView(PersonObjectMixin, generic.DeleteView):
     pass
 
 
+class StaffIndexView(generic.IndexView):
+    """The staff listing with Wagtail's bulk-action checkboxes for whoever may print
+    activation slips (the action itself: lms.rollout.slip_actions)."""
+
+    template_name = "lms/admin/staff_index.html"
+
+    @cached_property
+    def can_print_slips(self):
+        return self.request.user.has_perm("lms.issue_activation_slip")
+
+    @cached_property
+    def columns(self):
+        columns = super().columns
+        if not self.can_print_slips:
+            return columns
+        return [BulkActionsCheckboxColumn("bulk_actions", obj_type="staffprofile"), *columns]
+
+    def _get_title_column(self, *args, **kwargs):
+        return super()._get_title_column(
+            *args, **kwargs, get_title_id=lambda instance: f"staffprofile_{instance.pk}_title"
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_print_slips"] = self.can_print_slips
+        return context
+
+
 class StaffProfileViewSet(DistrictScopedViewSet):
     model = StaffProfile
+    index_view_class = StaffIndexView
     edit_view_class = PersonEditView
     delete_view_class = PersonDeleteView
     icon = "user"
@@ -132,6 +163,8 @@ def register_security_log_actions(actions):
         "lms.email_change_requested", _("请求变更邮箱"), _("已请求变更邮箱（待本人确认）")
     )
     actions.register_action("lms.email_change", _("变更邮箱"), _("本人已确认邮箱变更"))
+    actions.register_action("lms.activation_slip", _("打印激活单"), _("已签发激活码（激活单）"))
+    actions.register_action("lms.activate", _("激活账号"), _("本人已用激活码激活账号"))
 
 
 @hooks.register("construct_reports_menu")

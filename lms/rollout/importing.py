@@ -461,7 +461,7 @@ def apply(result, user=None, progress=None):
     done = 0
 
     # New people: accounts (unusable password), the window_staff group, profiles.
-    joined = []
+    joined, created_ids = [], []
     for batch in _chunks(new_rows, BATCH):
         accounts = []
         for row in batch:
@@ -497,6 +497,7 @@ def apply(result, user=None, progress=None):
             profiles.append(profile)
         StaffProfile.objects.bulk_create(profiles)
         joined.extend(ids[a.username] for a in accounts)
+        created_ids.extend(ids[a.username] for a in accounts)
         done += len(batch)
         if progress is not None:
             progress(done, total)
@@ -545,6 +546,7 @@ def apply(result, user=None, progress=None):
         updated=len(changed_rows),
         deactivated=deactivated,
     )
+    record.created_user_ids = created_ids  # for the result page's "print activation slips"
     log(
         instance=record,
         action="rollout.import",
@@ -606,6 +608,7 @@ def run_job(job, phase):
         "updated": record.updated,
         "deactivated": record.deactivated,
         "unchanged": result.unchanged,
+        "new_user_ids": getattr(record, "created_user_ids", []),
     }
     job.finish(result={**job.result, "applied": summary})
     job.delete_file()

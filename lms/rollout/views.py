@@ -241,19 +241,52 @@ class DistrictDashboardView(DashboardMixin, AdminTemplateView):
         return context
 
 
-class RemindOverdueView(View):
+class RemindOverdueView(AdminTemplateView):
     """ "Remind the overdue" on a dashboard: e-mails every overdue person in the
-    administrator's scope now (at most once a day each), says how many, and logs it."""
+    administrator's scope now (at most once a day each), says how many, and logs it. The page
+    it returns to (GET) names the overdue people without e-mail -- they get no reminder -- with
+    a link to print their activation slips."""
 
-    def post(self, request):
+    template_name = "rollout/admin/remind_overdue.html"
+    page_title = gettext_lazy("提醒逾期人员")
+
+    def district_ids(self, request, value):
+        # Its own permission: reading a dashboard is not enough to e-mail a district's staff.
         require_perm(request.user, "rollout.view_dashboard", "rollout.send_reminders")
         allowed = admin_district_ids(request.user)
-        district_id = request.POST.get("district", "")
-        ids = allowed
-        if district_id.isdigit():
-            if allowed is not None and int(district_id) not in allowed:
+        if allowed == []:
+            raise PermissionDenied
+        if value.isdigit():
+            if allowed is not None and int(value) not in allowed:
                 raise Http404
-            ids = [int(district_id)]
+            return [int(value)]
+        return allowed
+
+    def get(self, request, *args, **kwargs):
+        self.ids = self.district_ids(request, request.GET.get("district", ""))
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        from .slip_actions import PERMISSION, slips_url
+
+        context = super().get_context_data(**kwargs)
+        without = [
+            profile
+            for profile, _enrollments in reminders.overdue_people(self.ids)
+            if not profile.user.email
+        ]
+        context.update(without_email=without, district_ids=self.ids)
+        if without and self.request.user.has_perm(PERMISSION):
+            context["slips_url"] = slips_url([p.pk for p in without], self.request.get_full_path())
+        if self.ids is not None and len(self.ids) == 1:
+            context["back_url"] = reverse("rollout_admin:district_dashboard", args=[self.ids[0]])
+        else:
+            context["back_url"] = reverse("rollout_admin:dashboard")
+        return context
+
+    def post(self, request):
+        district_id = request.POST.get("district", "")
+        ids = self.district_ids(request, district_id)
         overdue = reminders.overdue_people(ids)
         sent = reminders.send_overdue_reminders(district_ids=ids)
         # The audit entry sits on each district reminded (what the district's history shows).
@@ -274,9 +307,10 @@ class RemindOverdueView(View):
                 "skipped": skipped
             }
         messages.success(request, message)
+        url = reverse("rollout_admin:remind_overdue")
         if ids is not None and len(ids) == 1:
-            return redirect("rollout_admin:district_dashboard", ids[0])
-        return redirect("rollout_admin:dashboard")
+            url += f"?district={ids[0]}"
+        return redirect(url)
 
 
 # -- roster report and exports -----------------------------------------------------------------
@@ -452,6 +486,25 @@ class StaffImportWizard(ImportWizard):
 
     def job_params(self, form):
         return {"deactivate_missing": form.cleaned_data["deactivate_missing"]}
+
+    def result_context(self, request, job):
+        """ "Print activation slips" for the people this import created who still have no
+        usable password (they cannot sign in otherwise)."""
+        from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+
+        from .slip_actions import PERMISSION, scoped_profiles, slips_url
+
+        ids = job.result.get("applied", {}).get("new_user_ids") or []
+        if not ids or not request.user.has_perm(PERMISSION):
+            return {}
+        pks = list(
+            scoped_profiles(request.user)
+            .filter(user_id__in=ids, user__password__startswith=UNUSABLE_PASSWORD_PREFIX)
+            .values_list("pk", flat=True)
+        )
+        if not pks:
+            return {}
+        return {"slips_count": len(pks), "slips_url": slips_url(pks, self.reverse("job", job.pk))}
 
     def template_file(self, fmt):
         data = importing.template_xlsx() if fmt == "xlsx" else importing.template_csv()

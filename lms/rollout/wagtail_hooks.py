@@ -320,3 +320,9 @@ def register_rollout_log_actions(actions):
     actions.register_action("rollout.export", _("导出花名册"), _("导出了培训花名册"))
     actions.register_action("rollout.enrol", _("批次报名"), _("为培训批次报名"))
     actions.register_action("rollout.remind", _("提醒逾期人员"), _("向逾期人员发送了提醒"))
+
+
+# "Print activation slips" on the staff listing (lms.rollout.slip_actions).
+from .slip_actions import PrintSlipsBulkAction  # noqa: E402
+
+hooks.register("register_bulk_action", PrintSlipsBulkAction)

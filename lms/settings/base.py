@@ -204,6 +204,14 @@ LMS_ACCOUNT_FAILURE_LIMIT = int(os.environ.get("LMS_ACCOUNT_FAILURE_LIMIT", "20"
 LMS_ACCOUNT_LOCKOUT_MINUTES = int(os.environ.get("LMS_ACCOUNT_LOCKOUT_MINUTES", "60"))
 LMS_KNOWN_ADDRESS_DAYS = int(os.environ.get("LMS_KNOWN_ADDRESS_DAYS", "30"))
 
+# Activation slips for staff without e-mail (lms.organisation.activation, lms.rollout.slips):
+# codes stay valid to the end of the local day this many days after printing; the activation
+# page allows this many POSTs per client address / per username (django-ratelimit).
+ACTIVATION_CODE_DAYS = int(os.environ.get("ACTIVATION_CODE_DAYS", 14))
+ACTIVATION_RATE_LIMIT_IP = "30/h"  # a training room shares one address
+ACTIVATION_RATE_LIMIT_USERNAME = "10/h"
+SLIPS_MAX_PER_PDF = 100  # rendered in the request; the PDF (plain codes) is never stored
+
 # Internationalisation: Chinese first, English second.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -168,3 +168,24 @@ def test_remind_the_overdue_sends_now_with_count_and_audit(world, client):
     assert (
         client.post(reverse("rollout_admin:remind_overdue"), {"district": pd.pk}).status_code == 404
     )
+
+
+def test_remind_page_names_the_overdue_without_email_with_a_slips_link(world, client):
+    """Issue 16: people without e-mail get no reminder; the page names them (name, employee
+    number) and links to their activation slips instead of only counting them."""
+    from django.contrib.auth import get_user_model
+
+    hp_admin = make_user(roles.DISTRICT_ADMIN, district="HP", username="hpadmin")
+    late = world["late"]
+    get_user_model().objects.filter(pk=late.pk).update(email="")
+    client.force_login(hp_admin)
+    hp = District.objects.get(code="HP")
+    response = client.post(reverse("rollout_admin:remind_overdue"), {"district": hp.pk})
+    assert response.status_code == 302
+    html = client.get(response["Location"]).content.decode()
+    profile = late.staff_profile
+    assert "1 名逾期人员没有邮箱" in html
+    assert profile.full_name in html and profile.employee_no in html
+    assert "data-print-slips" in html and "print_activation_slips" in html
+    assert f"id={profile.pk}" in html
+    assert mail.outbox == []

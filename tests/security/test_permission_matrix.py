@@ -192,6 +192,8 @@ RULES = [
         ),
         roles_(OK),
     ),
+    # Activation with a printed slip (issue 16): public; signed-in users are sent home.
+    (name_is("activate"), roles_(REDIRECT, anonymous=OK)),
     # Logged-in users are sent on from the login page (redirect_authenticated_user).
     (name_is("login"), roles_(REDIRECT, anonymous=OK)),
     (name_is("logout"), roles_(LOGIN)),  # LOGOUT_REDIRECT_URL = "login"
@@ -251,13 +253,13 @@ RULES = [
         route_is("admin/"),
         admin_view(trainer=OK, admin_hp=REDIRECT, admin_pd=REDIRECT, city_admin=REDIRECT),
     ),
-    # POST; reminds the overdue people of the administrator's own scope, then back to the
-    # dashboard (another district's id is a 404, covered in tests/rollout). Its own
-    # permission, rollout.send_reminders (city and district administrators): a dashboard viewer
-    # without it is refused (test_remind_overdue_needs_its_own_permission).
+    # GET: the overdue people of the administrator's own scope without e-mail (issue 16);
+    # POST reminds them and comes back here (another district's id is a 404, tests/rollout).
+    # Its own permission, rollout.send_reminders (city and district administrators): a
+    # dashboard viewer without it is refused (test_remind_overdue_needs_its_own_permission).
     (
         ns_view("rollout_admin", "remind_overdue"),
-        admin_view(trainer=DENIED, admin_hp=REDIRECT, admin_pd=REDIRECT, city_admin=REDIRECT),
+        admin_view(trainer=DENIED, admin_hp=OK, admin_pd=OK, city_admin=OK),
     ),
     (
         ns_view("rollout_admin", "dashboard"),
@@ -1024,3 +1026,33 @@ def test_remind_overdue_needs_its_own_permission(world):
     # Wagtail's admin URLs turn PermissionDenied into "permission denied" + redirect home.
     assert (response.status_code, response.get("Location")) in {(403, None), (302, "/admin/")}
     assert not ModelLogEntry.objects.filter(action="rollout.remind").exists()
+
+
+# Activation slips (issue 16): Wagtail's bulk-action URL is Wagtail's own (not collected above),
+# so the "print activation slips" action on learner A's (HP) profile is checked here per role.
+SLIP_EXPECTED = {
+    "anonymous": ADMIN_LOGIN,
+    "learner": NOT_ADMIN,
+    "learner_pd": NOT_ADMIN,
+    "trainer": DENIED,
+    "admin_hp": OK,
+    "admin_pd": HIDDEN,
+    "city_admin": OK,
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_activation_slips_action(role, world):
+    from lms.organisation.models import ActivationCode
+    from lms.rollout.slip_actions import slips_url
+
+    url = slips_url([world.profile_hp.pk])
+    client = _client(world.user(role)) if role != "anonymous" else Client()
+    response = client.get(url)
+    assert outcome(response) in SLIP_EXPECTED[role], (role, response.status_code)
+    response = client.post(url)
+    issued = ActivationCode.objects.filter(user=world.profile_hp.user).exists()
+    if SLIP_EXPECTED[role] == OK:
+        assert response["Content-Type"] == "application/pdf" and issued
+    else:
+        assert outcome(response) in SLIP_EXPECTED[role] and not issued

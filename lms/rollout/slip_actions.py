@@ -1,0 +1,119 @@
+""" "Print activation slips" (打印激活单): a Wagtail bulk action on the staff listing
+(Organisation → Staff), also linked from the staff import's result and the overdue reminders'
+page for the people they name.
+
+Who: holders of ``lms.issue_activation_slip`` (district and city administrators); a district
+administrator only for their own district (the staff listing's district scope: another
+district's people are not found, 404) and only for window staff (``roles.privileged_user_ids``;
+privileged accounts never get a slip). The confirmation page lists the people; confirming
+issues new codes (revoking their earlier unused ones) and returns the PDF at once.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from wagtail.admin import messages
+from wagtail.admin.views.bulk_action import BulkAction
+
+from lms.organisation.models import StaffProfile
+from lms.organisation.roles import privileged_user_ids, scope_to_districts
+
+from .slips import max_per_pdf, print_slips
+
+PERMISSION = "lms.issue_activation_slip"
+
+
+def scoped_profiles(user):
+    """The staff profiles ``user`` may print slips for (before the per-person checks)."""
+    if not user.has_perms([PERMISSION, "lms.view_staffprofile"]):
+        return StaffProfile.objects.none()
+    return scope_to_districts(StaffProfile.objects.all(), user)
+
+
+def may_print_for(profile, privileged_ids) -> bool:
+    """Active window staff only: never an account holding a permission (trainers,
+    administrators), staff or superuser (``roles.privileged_user_ids``, one query for all)."""
+    user = profile.user
+    return profile.is_active and user.is_active and user.pk not in privileged_ids
+
+
+def slips_url(profile_ids, next_url="") -> str:
+    """The bulk action's URL for these staff profiles (import result, reminders page)."""
+    query = [("id", pk) for pk in profile_ids]
+    if next_url:
+        query.append(("next", next_url))
+    base = reverse(
+        "wagtail_bulk_action", args=["lms", "staffprofile", PrintSlipsBulkAction.action_type]
+    )
+    return f"{base}?{urlencode(query)}"
+
+
+class PrintSlipsBulkAction(BulkAction):
+    display_name = _("打印激活单")
+    action_type = "print_activation_slips"
+    aria_label = _("为所选人员打印账号激活单")
+    template_name = "rollout/admin/confirm_print_slips.html"
+    action_priority = 10
+    models = [StaffProfile]
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perms([PERMISSION, "lms.view_staffprofile"]):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self, model, object_ids):
+        # Out of scope = not found (404), as everywhere in the district-scoped admin.
+        ids = [pk for pk in object_ids if str(pk).isdigit()]
+        objects = list(
+            scoped_profiles(self.request.user)
+            .filter(pk__in=ids)
+            .select_related("user", "district")
+            .order_by("district__sort_order", "employee_no")
+        )
+        if not objects:
+            raise Http404
+        self.privileged_ids = privileged_user_ids(p.user_id for p in objects)
+        return objects
+
+    def get_all_objects_in_listing_query(self, parent_id):
+        return scoped_profiles(self.request.user).values_list("pk", flat=True)
+
+    def check_perm(self, obj):
+        return may_print_for(obj, self.privileged_ids)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(max_per_pdf=max_per_pdf(), too_many=len(context["items"]) > max_per_pdf())
+        return context
+
+    def prepare_action(self, objects, objects_without_access):
+        if not objects:
+            raise Http404
+        if len(objects) > max_per_pdf():
+            messages.error(
+                self.request,
+                ngettext(
+                    "一次最多打印 %(max)s 人的激活单，请缩小选择范围。",
+                    "一次最多打印 %(max)s 人的激活单，请缩小选择范围。",
+                    max_per_pdf(),
+                )
+                % {"max": max_per_pdf()},
+            )
+            return self.form_invalid(self.get_form())
+        pdf, count = print_slips(objects, self.request.user)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="activation-slips-{stamp}.pdf"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @classmethod
+    def execute_action(cls, objects, **kwargs):  # pragma: no cover - prepare_action answers
+        return len(objects), 0
