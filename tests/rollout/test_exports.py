@@ -145,7 +145,7 @@ def test_report_view_exports_are_the_roster_exports(people, client):
     assert sheet["A1"].value == "培训花名册" and sheet["A2"].value == "区：黄浦区"
     assert "状态：未报名" in sheet["A3"].value
     assert sheet.freeze_panes == f"A{HEADER_ROW + 1}"
-    assert sheet.auto_filter.ref.startswith(f"A{HEADER_ROW}:M")
+    assert sheet.auto_filter.ref.startswith(f"A{HEADER_ROW}:N")
     assert [c.value for c in sheet[HEADER_ROW]] == [str(h) for h in HEADERS]
     rows = list(sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=True))
     assert rows and {r[0] for r in rows} == {"黄浦区"} and {r[-1] for r in rows} == {"未报名"}
