@@ -57,7 +57,7 @@ def bank():
 def test_single_choice_needs_exactly_one_full_mark_option(trainer_client, bank):
     two_right = [choice("20年", "1.00000"), choice("10年", "1.00000"), choice("50年", "0.00000")]
     response = trainer_client.post(
-        "/admin/question/new/", question_form(bank, "multichoice", two_right)
+        "/admin/question/new/?type=multichoice", question_form(bank, "multichoice", two_right)
     )
     assert response.status_code == 200
     assert "单选题必须恰好有一个满分选项" in response.content.decode()
@@ -65,7 +65,7 @@ def test_single_choice_needs_exactly_one_full_mark_option(trainer_client, bank):
 
     one_right = [choice("20年", "1.00000"), choice("10年", "-0.50000"), choice("50年", "0.00000")]
     response = trainer_client.post(
-        "/admin/question/new/", question_form(bank, "multichoice", one_right)
+        "/admin/question/new/?type=multichoice", question_form(bank, "multichoice", one_right)
     )
     assert response.status_code == 302
     question = Question.objects.get()
@@ -93,7 +93,7 @@ def test_each_type_is_checked_with_a_translated_message(
     trainer_client, bank, qtype, choices, fields, message
 ):
     response = trainer_client.post(
-        "/admin/question/new/", question_form(bank, qtype, choices, **fields)
+        f"/admin/question/new/?type={qtype}", question_form(bank, qtype, choices, **fields)
     )
     assert response.status_code == 200
     assert message in response.content.decode()
