@@ -3,6 +3,7 @@ Draftail for the stem, explanation and feedback), and the checks of each type's 
 saving, with the messages a trainer understands (Moodle's rules for the same types)."""
 
 import json
+import re
 from decimal import Decimal
 from functools import cache
 
@@ -108,9 +109,18 @@ FEEDBACK_FEATURES = ["bold", "italic", "link"]
 OPTION_FEATURES = ["bold", "italic"]
 
 
+#: Void elements of the sanitised subset; stored as ``<br>``, ``<img …>`` (nh3's output).
+_VOID_RE = re.compile(r"<(br|col|embed|hr|img)\b([^>]*?)\s*/?>")
+
+
 class QuestionRichTextArea(DraftailRichTextArea):
-    """Draftail for question texts. A value that is not the editor's JSON (a script or an
-    old form posting HTML) is taken as HTML; either way the model sanitises it on save."""
+    """Draftail for question texts. Stored HTML (imported or written before the editor) is
+    read back with its void elements closed (``<br/>``: Wagtail's converter expects XHTML).
+    A posted value that is not the editor's JSON (a script, an old form posting HTML) is
+    taken as HTML; either way the model sanitises it on save."""
+
+    def format_value(self, value):
+        return super().format_value(_VOID_RE.sub(r"<\1\2/>", value) if value else value)
 
     def value_from_datadict(self, data, files, name):
         raw = data.get(name)
