@@ -32,6 +32,12 @@ class CertificatesConfig(AppConfig):
         course_completed.connect(
             on_course_completed, dispatch_uid="certificates.issue_on_completion"
         )
+        # A regrade that withdraws a pass withdraws the certificate resting on it.
+        from quizzes.signals import pass_withdrawn
+
+        from .lifecycle import on_pass_withdrawn
+
+        pass_withdrawn.connect(on_pass_withdrawn, dispatch_uid="certificates.regrade_withdrawal")
         # Mark certified courses in the learner's course list (courses' status registry).
         from courses import progress
 

@@ -20,6 +20,9 @@ from courses.enrolment import start_new_cycle
 from .authorisation import EXPIRING_DAYS
 from .models import Certificate
 
+#: The revocation reason recorded when a regrade withdraws the pass a certificate rests on.
+REGRADE_REVOCATION_REASON = "重新评分后未通过"
+
 
 def renewals_due(at=None):
     """Complete enrolments whose current certificate (issued for this completion) is expiring
@@ -59,3 +62,33 @@ def open_renewals(at=None, user=None, course=None) -> int:
             due_at=cert.expires_at if cert else None,  # recertify before the old one lapses
         )
     return opened
+
+
+def withdraw_unfounded_completion(user, course, actor=None):
+    """After a regrade turned a pass of ``course``'s quiz into a fail: if the enrolment's
+    current completion no longer rests on a pass in its cycle (no other attempt of that cycle
+    passed), its certificate is revoked with :data:`REGRADE_REVOCATION_REASON` (which opens a
+    new cycle: only a pass after it certifies again), or, when no certificate was issued for
+    that completion yet, the enrolment re-opens a new cycle. A completion still resting on
+    another pass, or a certificate of an earlier cycle, is kept. Returns the revoked
+    certificate, or None."""
+    from courses.models import Enrollment
+    from quizzes.results import course_quiz_passed
+
+    from .issuing import current_certificate, revoke
+
+    enrollment = Enrollment.objects.filter(user=user, course=course).first()
+    if enrollment is None or enrollment.completed_at is None:
+        return None
+    if course_quiz_passed(user, course, since=enrollment.cycle_started_at):
+        return None
+    certificate = current_certificate(user, course)
+    if certificate is not None and certificate.issued_at >= enrollment.completed_at:
+        return revoke(certificate, actor=actor, reason=REGRADE_REVOCATION_REASON)
+    start_new_cycle(user, course)
+    return None
+
+
+def on_pass_withdrawn(sender, user=None, course=None, actor=None, **kwargs):
+    """Receiver of ``quizzes.signals.pass_withdrawn`` (sent after commit)."""
+    withdraw_unfounded_completion(user, course, actor=actor)

@@ -11,10 +11,11 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
+from wagtail.admin import messages as admin_messages
 from wagtail.admin.utils import set_query_params
-from wagtail.admin.views.generic import CreateView, EditView
+from wagtail.admin.views import generic
 
 from lms.jobs.wizard import ImportWizard
 from lms.organisation import roles
@@ -23,8 +24,10 @@ from . import attempts as svc
 from .admin_forms import question_edit_handler
 from .forms import ImportForm, MarkForm, MarkingFilterForm
 from .importing import GIFT_TEMPLATE, export_bank
-from .models import Attempt, Question, QuestionBank, Quiz, Response
+from .models import Attempt, Question, QuestionBank, QuestionVersion, Quiz, Response
+from .regrading import INLINE_LIMIT, apply_regrade, plan_regrade, stale_responses
 from .statistics import ALL, FIRST, item_statistics, statistics_xlsx
+from .versions import latest_versions, record_version
 
 
 def sees_every_learner(user):
@@ -275,6 +278,103 @@ def question_preview(request, pk):
     )
 
 
+# --------------------------------------------------------------------------- versions & regrade
+
+
+class VersionedSaveMixin:
+    """The question editor's create/edit views: each save that changes the question records a
+    version by its author (``quizzes.versions``); an edit that changed the key of answered
+    questions offers the regrade."""
+
+    def save_instance(self):
+        instance = super().save_instance()
+        record_version(instance, user=self.request.user)
+        return instance
+
+    def save_action(self):
+        response = super().save_action()
+        if getattr(self, "expects_json_response", False):
+            return response
+        question = self.object
+        target = latest_versions([question.pk]).get(question.pk)
+        if target is None or not self.request.user.has_perm("quizzes.regrade_attempts"):
+            return response
+        stale = stale_responses(question, target).count()
+        if stale and target.content["qtype"] not in (Question.ESSAY, Question.DESCRIPTION):
+            admin_messages.warning(
+                self.request,
+                ngettext(
+                    "本题的答案或分值已修改：%(n)d 次已交卷的作答仍按旧答案评分。",
+                    "本题的答案或分值已修改：%(n)d 次已交卷的作答仍按旧答案评分。",
+                    stale,
+                )
+                % {"n": stale},
+                buttons=[
+                    admin_messages.button(
+                        reverse("quizzes_admin:regrade", args=[question.pk]), _("重新评分")
+                    )
+                ],
+            )
+        return response
+
+
+def regrade_summary(plan) -> str:
+    """ "将改变 N 次作答的得分，其中 M 人的通过结果会改变" (plural forms for English)."""
+    attempts = ngettext(
+        "将改变 %(n)d 次作答的得分", "将改变 %(n)d 次作答的得分", plan.attempts_changed
+    ) % {"n": plan.attempts_changed}
+    people = ngettext(
+        "其中 %(m)d 人的通过结果会改变", "其中 %(m)d 人的通过结果会改变", plan.people_pass_changed
+    ) % {"m": plan.people_pass_changed}
+    return _("%(attempts)s，%(people)s。") % {"attempts": attempts, "people": people}
+
+
+@permission_required("quizzes.regrade_attempts", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def regrade_view(request, pk):
+    """Regrade the past attempts of a question against its newest version's key: GET is the
+    dry run (counts and the list of attempts whose score changes), POST applies it (inline, or
+    as a background task above ``INLINE_LIMIT`` responses)."""
+    question = get_object_or_404(Question, pk=pk)
+    url = reverse("quizzes_admin:regrade", args=[question.pk])
+    if request.method == "POST":
+        target = get_object_or_404(
+            QuestionVersion, pk=request.POST.get("version") or 0, question=question
+        )
+        newest = record_version(question)
+        if newest.pk != target.pk:
+            messages.error(request, _("题目在预览后又被修改，请核对新的预览后再重新评分。"))
+            return redirect(url)
+        if stale_responses(question, target).count() > INLINE_LIMIT:
+            from .tasks import regrade_question_task
+
+            regrade_question_task.enqueue(question.pk, target.pk, request.user.pk)
+            messages.success(request, _("重新评分已在后台开始，完成后本页不再列出需要改变的作答。"))
+        else:
+            plan = apply_regrade(question, request.user, target=target)
+            messages.success(
+                request,
+                ngettext(
+                    "已重新评分：%(n)d 次作答的得分已改变。",
+                    "已重新评分：%(n)d 次作答的得分已改变。",
+                    plan.attempts_changed,
+                )
+                % {"n": plan.attempts_changed},
+            )
+        return redirect(url)
+    plan = plan_regrade(question)
+    return render(
+        request,
+        "quizzes/admin/regrade.html",
+        {
+            "question": question,
+            "plan": plan,
+            "summary": regrade_summary(plan),
+            "edit_url": reverse("question:edit", args=[question.pk]),
+        },
+    )
+
+
 # --------------------------------------------------------------------------- question editor
 
 
@@ -282,7 +382,7 @@ def _qtype_or_none(value) -> str | None:
     return value if value in dict(Question.QTYPE_CHOICES) else None
 
 
-class QuestionCreateView(CreateView):
+class QuestionCreateView(VersionedSaveMixin, generic.CreateView):
     """New question: the type is chosen first (``?type=multichoice``, offered by a chooser
     page), then the form of that type only (``quizzes.admin_forms.question_edit_handler``)."""
 
@@ -332,7 +432,7 @@ class QuestionCreateView(CreateView):
         )
 
 
-class QuestionEditView(EditView):
+class QuestionEditView(VersionedSaveMixin, generic.EditView):
     """An existing question: the form of its type only."""
 
     def get_panel(self):

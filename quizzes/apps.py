@@ -27,7 +27,12 @@ class QuizzesConfig(AppConfig):
     # Synchronised onto the role groups by lms.organisation.roles after migrate.
     role_permissions = {
         "trainer": _QUESTION_ADMIN
-        + ["quizzes.view_attempt", "quizzes.view_all_results", "quizzes.mark_attempt"],
+        + [
+            "quizzes.view_attempt",
+            "quizzes.view_all_results",
+            "quizzes.mark_attempt",
+            "quizzes.regrade_attempts",
+        ],
         # District admins see results of their own district's learners only.
         "district_admin": ["quizzes.view_attempt", "quizzes.view_all_results"],
         "city_admin": _QUESTION_ADMIN
@@ -37,6 +42,7 @@ class QuizzesConfig(AppConfig):
             "quizzes.view_attempt",
             "quizzes.view_all_results",
             "quizzes.mark_attempt",
+            "quizzes.regrade_attempts",
         ],
     }
 

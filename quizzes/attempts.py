@@ -26,13 +26,13 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import scoring
 from .drawing import draw_question_ids
-from .models import Attempt, Choice, Question, Quiz, Response
+from .models import Attempt, Question, Quiz, Response
+from .versions import RESPONSE_RELATED, current_versions, for_response
 
 LATE_GRACE = timedelta(seconds=30)
 
@@ -96,17 +96,23 @@ def draw_questions(quiz, rng):
 
 def _build_paper(attempt, quiz, rng):
     ids = draw_questions(quiz, rng)
-    choices = {}
-    for choice in Choice.objects.filter(question_id__in=ids).order_by("sort_order", "pk"):
-        choices.setdefault(choice.question_id, []).append(choice.pk)
+    # The current version of each drawn question (recorded now if it changed since): the
+    # paper shows it and scores by it, whatever later edits do (quizzes.versions).
+    versions = current_versions(ids)
     rows = []
     for position, question_id in enumerate(ids, start=1):
-        order = list(choices.get(question_id, []))
+        version = versions[question_id]
+        order = [c["id"] for c in version.content["choices"]]
         if quiz.shuffle_choices:
             rng.shuffle(order)
         rows.append(
             Response(
-                attempt=attempt, question_id=question_id, position=position, choice_order=order
+                attempt=attempt,
+                question_id=question_id,
+                position=position,
+                choice_order=order,
+                version=version,
+                graded_version=version,
             )
         )
     Response.objects.bulk_create(rows)
@@ -305,7 +311,7 @@ def answers_from_post(responses, post):
     out = {}
     for response in responses:
         prefix = f"q{response.position}"
-        qtype = response.question.qtype
+        qtype = shown_qtype(response)
         if qtype == "multiresponse":
             data = {"choices": post.getlist(prefix)}
         elif qtype == "multichoice":
@@ -330,6 +336,11 @@ def answers_from_post(responses, post):
     return out
 
 
+def shown_qtype(response) -> str:
+    """The type of the question as the response's paper showed it."""
+    return response.version.content["qtype"] if response.version_id else response.question.qtype
+
+
 def _apply_answers(answers, now):
     """Normalise ``{response: data}`` onto the responses; returns the changed ones."""
     changed = []
@@ -337,7 +348,7 @@ def _apply_answers(answers, now):
         if response.checked:
             continue  # "answers after each question": a checked answer is final.
         try:
-            value = normalize_answer(response.question, response.choice_order, data)
+            value = normalize_answer(for_response(response), response.choice_order, data)
         except (TypeError, ValueError):
             continue
         if value != response.answer:
@@ -358,7 +369,7 @@ def save_answer(attempt, position, data, now=None, check=False, decode=None):
         if attempt.status != Attempt.IN_PROGRESS or is_overdue(attempt, now):
             raise AttemptError(_("本次作答已结束，答案未保存。"))
         response = (
-            Response.objects.select_related("question")
+            Response.objects.select_related(*RESPONSE_RELATED)
             .filter(attempt=attempt, position=position)
             .first()
         )
@@ -369,7 +380,7 @@ def save_answer(attempt, position, data, now=None, check=False, decode=None):
         try:
             if decode is not None:
                 data = decode(response, data)
-            value = normalize_answer(response.question, response.choice_order, data)
+            value = normalize_answer(for_response(response), response.choice_order, data)
         except (TypeError, ValueError):
             raise AttemptError(_("答案格式不正确。"))
         response.answer = value
@@ -393,7 +404,7 @@ def save_answers(attempt, answers, now=None):
             return 0
         responses = {
             r.position: r
-            for r in Response.objects.filter(attempt=attempt).select_related("question")
+            for r in Response.objects.filter(attempt=attempt).select_related(*RESPONSE_RELATED)
         }
         changed = _apply_answers(
             {responses[p]: d for p, d in answers.items() if p in responses}, now
@@ -449,18 +460,16 @@ def paper_summary(attempt):
 def _responses_for_grading(attempt):
     return list(
         Response.objects.filter(attempt=attempt)
-        .select_related("question")
-        .prefetch_related(
-            Prefetch("question__choices", queryset=Choice.objects.order_by("sort_order", "pk"))
-        )
+        .select_related(*RESPONSE_RELATED)
         .order_by("position")
     )
 
 
 def _grade(attempt, responses, now):
-    """Score every response (one bulk update) and set the attempt's status and score."""
+    """Score every response (one bulk update) and set the attempt's status and score, each
+    by the version of its question the paper showed (its graded version)."""
     for response in responses:
-        question = response.question
+        question = for_response(response)
         if not question.is_scored:
             response.fraction = None
             response.needs_marking = False
@@ -472,18 +481,21 @@ def _grade(attempt, responses, now):
                 response.fraction = None if text else scoring.ZERO
                 response.needs_marking = bool(text)
             continue
-        response.fraction = scoring.grade_response(
-            question, list(question.choices.all()), response.answer
-        )
+        response.fraction = scoring.grade_response(question, question.choices, response.answer)
         response.needs_marking = False
     Response.objects.bulk_update(responses, ["answer", "answered_at", "fraction", "needs_marking"])
     _set_result(attempt, responses, now)
 
 
+def score_of(responses):
+    """The attempt's percentage from its responses (``RESPONSE_RELATED`` loaded), each
+    question weighted by the mark of its graded version; None while one awaits marking."""
+    questions = [(for_response(r), r) for r in responses]
+    return scoring.attempt_score((q.default_mark, r.fraction) for q, r in questions if q.is_scored)
+
+
 def _set_result(attempt, responses, now):
-    score = scoring.attempt_score(
-        (r.question.default_mark, r.fraction) for r in responses if r.question.is_scored
-    )
+    score = score_of(responses)
     if score is None:
         attempt.status = Attempt.PENDING
         attempt.score = None
@@ -587,7 +599,7 @@ def mark_response(response, fraction, marker, comment="", now=None):
             update_fields=["fraction", "needs_marking", "marked_by", "marked_at", "marker_comment"]
         )
         old_score = attempt.score
-        responses = list(Response.objects.filter(attempt=attempt).select_related("question"))
+        responses = list(Response.objects.filter(attempt=attempt).select_related(*RESPONSE_RELATED))
         _set_result(attempt, responses, attempt.graded_at or now)
         if attempt.status == Attempt.GRADED and old_score != attempt.score:
             attempt.graded_at = now

@@ -11,12 +11,17 @@ Question banks (here), for every course with a ``questions.gift``:
   least 1; without it ``questions_per_attempt`` is at least the number of topics; a draw
   never asks for more questions than a topic can give once exclusion groups are respected;
 * a bank has at least ``min_questions`` questions and at least ``min_scenario`` of them are
-  scenario items (tag ``scenario``).
+  scenario items (tag ``scenario``);
+* option length gives nothing away: at most ``max_longest_key_share`` of the single-choice
+  questions have their key as the uniquely longest option (each such question is named when
+  the share is exceeded), and "always pick the longest option" scores below the course's
+  pass mark on the single-choice questions of the bank.
 """
 
 from __future__ import annotations
 
 import datetime
+import html
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -33,6 +38,11 @@ from .models import tag_values
 DEFAULT_MAX_AGE_DAYS = 180
 DEFAULT_MIN_QUESTIONS = 30
 DEFAULT_MIN_SCENARIO = 0.4
+#: Highest share of single-choice questions whose key may be the uniquely longest option
+#: (setting ``CURRICULUM_CHECK_MAX_LONGEST_KEY_SHARE``). With four options chance is 0.25.
+DEFAULT_MAX_LONGEST_KEY_SHARE = 0.35
+#: Pass mark of a quiz whose ``course.md`` names none (``Quiz.pass_mark``'s default).
+DEFAULT_PASS_MARK = 60
 
 _LAW_NOISE = re.compile(r"[《》〈〉（）()\s]|中华人民共和国")
 
@@ -58,11 +68,86 @@ def matching_sources(rule: str, sources: list[dict]) -> list[dict]:
     return found
 
 
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
+def option_length(text: str) -> int:
+    """Length of an option as the learner reads it: tags removed, entities decoded."""
+    return len(_SPACE.sub(" ", html.unescape(_TAG.sub("", text or ""))).strip())
+
+
+def longest_option_stats(question) -> tuple[bool, float]:
+    """``(key is the uniquely longest option, expected fraction when picking the longest)``.
+
+    Ties for the longest option are broken at random, so the expected fraction is the mean
+    of the tied options' fractions (negative fractions count as 0).
+    """
+    lengths = [option_length(answer.text) for answer in question.answers]
+    longest = max(lengths)
+    tied = [a for a, length in zip(question.answers, lengths, strict=True) if length == longest]
+    best = max(answer.fraction for answer in question.answers)
+    unique_key = len(tied) == 1 and best > 0 and tied[0].fraction == best
+    return unique_key, sum(max(a.fraction, 0) for a in tied) / len(tied)
+
+
+def check_option_lengths(course, path, questions, max_share: float) -> list[Problem]:
+    """The right answer must not be findable by length (penetration test, issue 19)."""
+    single = [q for q in questions if q.qtype == "multichoice" and len(q.answers) > 1]
+    if not single:
+        return []
+    problems = []
+    stats = [(q, *longest_option_stats(q)) for q in single]
+    giveaways = [q for q, unique_key, _score in stats if unique_key]
+    share = len(giveaways) / len(single)
+    if share > max_share:
+        for question in giveaways:
+            problems.append(
+                Problem(
+                    path,
+                    question.line,
+                    _(
+                        "题目“%(name)s”的正确答案是唯一最长的选项：本题库有 %(count)s/%(total)s"
+                        " 道单选题如此（%(share).0f%%），超过上限 %(max).0f%%。请把错误选项写得同样"
+                        "具体，或精简正确答案。"
+                    )
+                    % {
+                        "name": question.name,
+                        "count": len(giveaways),
+                        "total": len(single),
+                        "share": 100 * share,
+                        "max": 100 * max_share,
+                    },
+                )
+            )
+    quiz = course.meta.get("quiz") or {}
+    pass_mark = float(quiz.get("pass_mark") or DEFAULT_PASS_MARK)
+    score = 100 * sum(score for _q, _unique, score in stats) / len(single)
+    if score >= pass_mark:
+        problems.append(
+            Problem(
+                path,
+                1,
+                _(
+                    "单选题总是选最长的选项可得 %(score).1f 分，达到了及格分 %(pass_mark)s"
+                    "（course.md 的 quiz.pass_mark）：选项长度泄露了答案。"
+                )
+                % {"score": score, "pass_mark": f"{pass_mark:g}"},
+            )
+        )
+    return problems
+
+
 def _course_md_line(course, key="quiz"):
     return course.key_lines.get(key, 1)
 
 
-def check_bank(course, min_questions, min_scenario) -> list[Problem]:
+def check_bank(
+    course,
+    min_questions: int,
+    min_scenario: float,
+    max_longest_key_share: float = DEFAULT_MAX_LONGEST_KEY_SHARE,
+) -> list[Problem]:
     path = course.dir / "questions.gift"
     if not path.exists():
         return []
@@ -155,6 +240,7 @@ def check_bank(course, min_questions, min_scenario) -> list[Problem]:
                 },
             )
         )
+    problems += check_option_lengths(course, path, scored, max_longest_key_share)
     problems += _check_draw(course, scored)
     return problems
 
@@ -239,6 +325,7 @@ def check_curriculum(
     max_age_days: int = DEFAULT_MAX_AGE_DAYS,
     min_questions: int = DEFAULT_MIN_QUESTIONS,
     min_scenario: float = DEFAULT_MIN_SCENARIO,
+    max_longest_key_share: float = DEFAULT_MAX_LONGEST_KEY_SHARE,
 ) -> list[Problem]:
     """Every problem of the curriculum at ``root`` (format errors included), in file order."""
     today = today or datetime.date.today()
@@ -248,5 +335,5 @@ def check_curriculum(
         return [Problem(e.path, e.line, e.message) for e in invalid.errors]
     problems = check_lessons(courses, today, max_age_days)
     for course in courses:
-        problems += check_bank(course, min_questions, min_scenario)
+        problems += check_bank(course, min_questions, min_scenario, max_longest_key_share)
     return sorted(problems, key=lambda p: (str(p.path), p.line))

@@ -29,6 +29,7 @@ from .formats import (
     parse_gift,
 )
 from .models import Category, Choice, Question, QuestionBank, Quiz, QuizDraw
+from .versions import record_version
 
 logger = logging.getLogger(__name__)
 
@@ -276,6 +277,7 @@ def import_questions(bank, questions, user=None, progress=None):
                 _apply(question, parsed, category)
                 question.save()
                 _write_choices(question, parsed.answers, [])
+                record_version(question, user=user)
                 result.created.append(question)
                 continue
             choices = sorted(question.choices.all(), key=lambda c: (c.sort_order or 0, c.pk))
@@ -285,6 +287,7 @@ def import_questions(bank, questions, user=None, progress=None):
             _apply(question, parsed, category)
             question.save()
             _write_choices(question, parsed.answers, choices)
+            record_version(question, user=user)
             result.updated.append(question)
         if user is not None and (result.created or result.updated):
             log(
@@ -583,6 +586,7 @@ def sync_course_questions(bank, questions, path, force=False, report=None):
             _apply(question, parsed, category)
             question.save()
             _write_choices(question, parsed.answers, [])
+            record_version(question)
             _count(report, "questions", "created")
             continue
         choices = sorted(question.choices.all(), key=lambda c: (c.sort_order or 0, c.pk))
@@ -615,6 +619,7 @@ def sync_course_questions(bank, questions, path, force=False, report=None):
         question.from_loader = True
         question.loader_hash = wanted
         question.save()
+        record_version(question)
         _count(report, "questions", "restored" if restored else "updated")
     names = {parsed.name for parsed in questions}
     for question in existing.values():

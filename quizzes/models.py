@@ -262,6 +262,47 @@ class Choice(Orderable):
         super().save(*args, **kwargs)
 
 
+class QuestionVersion(models.Model):
+    """An immutable snapshot of what a learner sees of a question and how it is scored
+    (Moodle's ``question_versions``). ``content`` is ``quizzes.versions.snapshot``: the stem,
+    image id, explanation, feedback, type settings, mark and the choices with their ids (the
+    per-attempt option tokens are derived from them). Created by ``quizzes.versions``
+    whenever a save changes the content; never edited afterwards."""
+
+    wagtail_reference_index_ignore = True
+
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="versions", verbose_name=_("题目")
+    )
+    number = models.PositiveIntegerField(_("版本"))
+    content = models.JSONField(_("内容"))
+    content_hash = models.CharField(max_length=64, editable=False)
+    # Fingerprint of what scoring reads (type, mark, key): differs = a regrade may be needed.
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("创建人"),
+    )
+
+    class Meta:
+        verbose_name = _("题目版本")
+        verbose_name_plural = _("题目版本")
+        ordering = ["question", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "number"], name="quizzes_unique_question_version"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.question_id} v{self.number}"
+
+
 class Quiz(ClusterableModel):
     SHOW_EACH = "each"
     SHOW_END = "end"
@@ -443,6 +484,7 @@ class Attempt(models.Model):
         permissions = [
             ("view_all_results", _("可查看他人的测验成绩")),
             ("mark_attempt", _("可批阅论述题")),
+            ("regrade_attempts", _("可在更正答案后重新评分")),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -506,6 +548,14 @@ class Response(models.Model):
 
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="responses")
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="responses")
+    # The version of the question the paper showed (filled when the paper is drawn), and the
+    # version whose answer key scored it (the same, until a regrade to a corrected key).
+    version = models.ForeignKey(
+        "QuestionVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    graded_version = models.ForeignKey(
+        "QuestionVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     position = models.PositiveIntegerField()
     choice_order = models.JSONField(default=list, blank=True)
     answer = models.JSONField(null=True, blank=True)

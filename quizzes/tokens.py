@@ -75,6 +75,9 @@ def decoder(attempt):
     """A ``decode(response, data)`` callable for :func:`quizzes.attempts.save_answer`."""
 
     def decode(response, data):
-        return answer_to_internal(attempt, response.question.qtype, response.choice_order, data)
+        # The type the paper showed (the response's question version), not today's.
+        version = response.version if response.version_id else None
+        qtype = version.content["qtype"] if version is not None else response.question.qtype
+        return answer_to_internal(attempt, qtype, response.choice_order, data)
 
     return decode

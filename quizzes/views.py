@@ -12,7 +12,7 @@ import math
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Avg, Count, Max, Prefetch
+from django.db.models import Avg, Count, Max
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,8 +24,9 @@ from django.views.decorators.http import require_POST
 from courses.learning import standing_for
 
 from . import attempts as svc
-from . import tokens
-from .models import Attempt, Choice, Quiz, Response
+from . import tokens, versions
+from .models import Attempt, Quiz, Response
+from .versions import RESPONSE_RELATED
 
 
 def _visible_quizzes():
@@ -165,15 +166,16 @@ def _paper(attempt, reveal, key=True):
     feedback and explanations too (``Attempt.answer_key_withheld``)."""
     responses = list(
         Response.objects.filter(attempt=attempt)
-        .select_related("question", "question__image", "question__category")
-        .prefetch_related(Prefetch("question__choices", queryset=Choice.objects.all()))
+        .select_related(*RESPONSE_RELATED, "question__category")
         .order_by("position")
     )
+    # Each question as this paper showed it (its version), never as edited since.
+    questions = [versions.for_response(response) for response in responses]
+    versions.attach_images(questions)
     items = []
     number = 0
-    for response in responses:
-        question = response.question
-        by_id = {c.pk: c for c in question.choices.all()}
+    for response, question in zip(responses, questions, strict=True):
+        by_id = {c.pk: c for c in question.choices}
         # Options are named by per-attempt tokens, never by database ids (quizzes.tokens).
         token = {pk: tokens.choice_token(attempt, pk) for pk in response.choice_order}
         ordered = [by_id[pk] for pk in response.choice_order if pk in by_id]
@@ -217,7 +219,7 @@ def _paper(attempt, reveal, key=True):
             pairs = answer.get("pairs") or {}
             # The answer options in an order of their own (sorted), never the sub-questions'
             # order: otherwise option k would give away the match of sub-question k.
-            options = sorted({c.match for c in ordered if c.match})
+            options = sorted({c.shown_match for c in ordered if c.shown_match})
             item["subquestions"] = [
                 {
                     "id": token[c.pk],
@@ -295,7 +297,9 @@ def _answers_from_request(request, attempt):
     into choice ids; an answer naming an option that is not this attempt's is left out (not
     saved) and its position is listed in ``rejected``."""
     responses = list(
-        Response.objects.filter(attempt=attempt).select_related("question").order_by("position")
+        Response.objects.filter(attempt=attempt)
+        .select_related(*RESPONSE_RELATED)
+        .order_by("position")
     )
     decode = tokens.decoder(attempt)
     out, rejected = {}, set()
@@ -387,15 +391,14 @@ def check(request, pk, position):
                 svc.save_answer(attempt, pos, data)
         svc.save_answer(attempt, position, answers.get(position, {}), check=True)
         # Grade the checked question now so its review shows a result.
-        response = Response.objects.select_related("question").get(
+        response = Response.objects.select_related(*RESPONSE_RELATED).get(
             attempt=attempt, position=position
         )
         from .scoring import grade_response
 
-        if response.question.qtype not in ("essay", "description"):
-            response.fraction = grade_response(
-                response.question, list(response.question.choices.all()), response.answer
-            )
+        question = versions.for_response(response)
+        if question.qtype not in ("essay", "description"):
+            response.fraction = grade_response(question, question.choices, response.answer)
             response.save(update_fields=["fraction"])
     except svc.AttemptError as error:
         messages.error(request, error.messages[0])

@@ -185,6 +185,7 @@ admin_urlpatterns = (
         path("statistics/<int:pk>/", admin_views.statistics_view, name="quiz_statistics"),
         path("questions/<int:pk>/preview/", admin_views.question_preview, name="question_preview"),
         path("quizzes/<int:pk>/try/", admin_views.try_quiz, name="try_quiz"),
+        path("questions/<int:pk>/regrade/", admin_views.regrade_view, name="regrade"),
     ],
     "quizzes_admin",
 )
@@ -241,6 +242,10 @@ def register_statistics_menu_item():
 def register_quiz_log_actions(actions):
     actions.register_action("quizzes.mark", _("批阅论述题"), _("批阅论述题并更新成绩"))
     actions.register_action("quizzes.import", _("导入题目"), _("导入题目到题库"))
+    actions.register_action("quizzes.regrade", _("重新评分"), _("更正答案后重新评分本次作答"))
+    actions.register_action(
+        "quizzes.regrade_question", _("重新评分"), _("更正答案后重新评分本题的作答")
+    )
 
 
 @hooks.register("register_page_header_buttons")

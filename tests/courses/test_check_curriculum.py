@@ -144,3 +144,67 @@ def test_command_fails_on_a_planted_bad_file(tmp_path, capsys):
         call_command("check_curriculum", str(tmp_path), min_questions=3, min_scenario=0.5)
     err = capsys.readouterr().err
     assert "questions.gift 第 7 行：题目“Q2”没有 lesson 标签" in err
+
+
+# Option lengths (issue 19, penetration test): the right answer must not be the longest option.
+LONGEST_GIFT = """\
+$CATEGORY: 课程/备案
+
+// [tag:lesson:filing] [tag:rule:62号令第12条] [tag:scenario]
+::Q1::材料不全怎么办{=先收件，出具收件凭证，一次性告知补正 ~拒收 ~请他改天再来}
+
+// [tag:lesson:filing] [tag:rule:62号令第5条] [tag:scenario]
+::Q2::备案期限{=合同生效之日起3个月内 ~6个月 ~1年}
+
+$CATEGORY: 课程/咨询
+
+// [tag:lesson:filing] [tag:rule:62号令第9条]
+::Q3::合同内容{=专利号 ~注册资本}
+
+// [tag:lesson:filing] [tag:rule:62号令第9条]
+::Q4::合同还要写什么{=许可的种类和期限 ~<b>印章</b> ~地址}
+"""
+
+
+def test_keys_that_are_the_longest_option_are_named_with_file_and_line(tmp_path):
+    course_dir = write(tmp_path, gift=LONGEST_GIFT)
+    problems = [p for p in run(tmp_path) if p.path.name == "questions.gift"]
+    lines = {p.line for p in problems if "唯一最长的选项" in p.message}
+    # Q1, Q2 and Q4 (line 10, tags excluded from the length) give their key away; Q3 not.
+    assert lines == {4, 7, 15}
+    text = "\n".join(str(p) for p in problems)
+    assert "3/4 道单选题如此（75%），超过上限 35%" in text
+    # Always picking the longest option: 3 of 4 right = 75 < 80, so no score problem yet.
+    assert "总是选最长的选项" not in text
+    assert all(p.path == course_dir / "questions.gift" for p in problems)
+
+
+def test_the_share_is_configurable_and_the_longest_strategy_must_stay_below_the_pass_mark(
+    tmp_path, capsys
+):
+    write(tmp_path, course=COURSE.replace("pass_mark: 80", "pass_mark: 70"), gift=LONGEST_GIFT)
+    problems = run(tmp_path, max_longest_key_share=0.8)
+    text = "\n".join(str(p) for p in problems)
+    assert "唯一最长的选项" not in text
+    # 3 of 4 right when always picking the longest = 75 ≥ the pass mark 70.
+    assert "questions.gift 第 1 行：单选题总是选最长的选项可得 75.0 分，达到了及格分 70" in text
+    options = {"min_questions": 3, "min_scenario": 0.5}
+    with pytest.raises(CommandError):
+        call_command("check_curriculum", str(tmp_path), **options)
+    assert "第 15 行：题目“Q4”的正确答案是唯一最长的选项" in capsys.readouterr().err
+
+
+def test_ties_for_the_longest_option_count_half_in_the_longest_strategy(tmp_path):
+    gift = GIFT.replace("{=先收件 ~拒收}", "{=先收件 ~不收件}").replace(
+        "{=专利号 ~注册资本}", "{=专利号 ~注册号}"
+    )
+    write(tmp_path, course=COURSE.replace("pass_mark: 80", "pass_mark: 50"), gift=gift)
+    text = "\n".join(str(p) for p in run(tmp_path))
+    # No key is *uniquely* longest, yet guessing among the longest scores 50 = the pass mark.
+    assert "唯一最长的选项" not in text
+    assert "总是选最长的选项可得 50.0 分，达到了及格分 50" in text
+
+
+def test_shipped_banks_do_not_give_the_key_away_by_length():
+    problems = check_curriculum(CONTENT, max_longest_key_share=0.3)
+    assert not [p for p in problems if "最长的选项" in p.message]

@@ -292,6 +292,7 @@ RULES = [
             "question_preview",
             # 试做 (try this quiz): whoever may change quizzes or questions, never a learner.
             "try_quiz",
+            "regrade",
         ),
         admin_view(trainer=OK, city_admin=OK),
     ),
@@ -561,6 +562,7 @@ def _by_name(w):
         "quizzes_admin:quiz_statistics": {"pk": w.quiz.pk},
         "quizzes_admin:question_preview": {"pk": w.question.pk},
         "quizzes_admin:try_quiz": {"pk": w.quiz.pk},
+        "quizzes_admin:regrade": {"pk": w.question.pk},
         "certificates_batch_download": {"pk": w.batch_hp.pk},
         "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
         "confirm_email_change": {"token": "not-a-signed-token"},
@@ -708,6 +710,7 @@ _BY_NAME_KEYS = {
     "rollout_admin:import_job", "rollout_admin:import_progress", "rollout_admin:import_template",
     "quizzes_admin:import_job", "quizzes_admin:import_progress", "quizzes_admin:import_template",
     "quizzes_admin:question_preview", "quizzes_admin:try_quiz",
+    "quizzes_admin:regrade",
 }  # fmt: skip
 
 

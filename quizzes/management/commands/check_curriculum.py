@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 
 from quizzes.curriculum_checks import (
     DEFAULT_MAX_AGE_DAYS,
+    DEFAULT_MAX_LONGEST_KEY_SHARE,
     DEFAULT_MIN_QUESTIONS,
     DEFAULT_MIN_SCENARIO,
     check_curriculum,
@@ -14,7 +15,8 @@ class Command(BaseCommand):
     help = (
         "Check the curriculum folder: lesson sources and check dates, question tags (lesson, "
         "rule), unofficial sources as keys, topic coverage of the draws, bank size and scenario "
-        "share. Lists stale lessons. Names file and line for each problem; fails on errors."
+        "share, option lengths that give the key away. Lists stale lessons. Names file and line "
+        "for each problem; fails on errors."
     )
 
     def add_arguments(self, parser):
@@ -30,13 +32,32 @@ class Command(BaseCommand):
         )
         parser.add_argument("--min-questions", type=int, default=DEFAULT_MIN_QUESTIONS)
         parser.add_argument("--min-scenario", type=float, default=DEFAULT_MIN_SCENARIO)
+        parser.add_argument(
+            "--max-longest-key-share",
+            type=float,
+            default=getattr(
+                settings, "CURRICULUM_CHECK_MAX_LONGEST_KEY_SHARE", DEFAULT_MAX_LONGEST_KEY_SHARE
+            ),
+            help="highest share of single-choice questions whose key is the longest option",
+        )
 
-    def handle(self, *args, path, max_age_days, fail_stale, min_questions, min_scenario, **kw):
+    def handle(
+        self,
+        *args,
+        path,
+        max_age_days,
+        fail_stale,
+        min_questions,
+        min_scenario,
+        max_longest_key_share,
+        **kw,
+    ):
         problems = check_curriculum(
             path,
             max_age_days=max_age_days,
             min_questions=min_questions,
             min_scenario=min_scenario,
+            max_longest_key_share=max_longest_key_share,
         )
         errors = [p for p in problems if not p.stale or fail_stale]
         stale = [p for p in problems if p.stale]

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("quizzes", "0006_question_rich_text_rubric"),
+        ("quizzes", "0008_question_rich_text_rubric"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("quizzes", "0005_response_flagged"),
+        ("quizzes", "0007_question_versions_data"),
     ]
 
     operations = [
