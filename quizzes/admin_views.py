@@ -1,7 +1,9 @@
-"""Views in the Wagtail admin: question import (the shared import wizard), bank export,
-essay marking and item statistics. Registered in wagtail_hooks.register_admin_urls."""
+"""Views in the Wagtail admin: the question editor's create/edit views (one form per type),
+question import (the shared import wizard), bank export, essay marking, item statistics,
+question preview and "try this quiz". Registered in wagtail_hooks.register_admin_urls."""
 
 from django.contrib import messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -12,12 +14,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 from wagtail.admin import messages as admin_messages
+from wagtail.admin.utils import set_query_params
 from wagtail.admin.views import generic
 
 from lms.jobs.wizard import ImportWizard
 from lms.organisation import roles
 
 from . import attempts as svc
+from .admin_forms import question_edit_handler
 from .forms import ImportForm, MarkForm, MarkingFilterForm
 from .importing import GIFT_TEMPLATE, export_bank
 from .models import Attempt, Question, QuestionBank, QuestionVersion, Quiz, Response
@@ -96,7 +100,7 @@ def marking_view(request):
         if form.is_valid():
             response = get_object_or_404(
                 scope_attempts(
-                    Response.objects.filter(question__qtype="essay"),
+                    Response.objects.filter(question__qtype="essay", attempt__is_trial=False),
                     request.user,
                     "attempt__user__staff_profile__district",
                 ).exclude(attempt__status=Attempt.IN_PROGRESS),
@@ -127,7 +131,7 @@ def marking_view(request):
 
     filters = MarkingFilterForm(request.GET or None)
     responses = (
-        Response.objects.filter(question__qtype="essay")
+        Response.objects.filter(question__qtype="essay", attempt__is_trial=False)
         .exclude(attempt__status=Attempt.IN_PROGRESS)
         .select_related("attempt", "attempt__quiz", "attempt__user", "question", "marked_by")
         .order_by("attempt__submitted_at", "position")
@@ -372,9 +376,98 @@ def regrade_view(request, pk):
     )
 
 
+# --------------------------------------------------------------------------- question editor
+
+
+def _qtype_or_none(value) -> str | None:
+    return value if value in dict(Question.QTYPE_CHOICES) else None
+
+
 class QuestionCreateView(VersionedSaveMixin, generic.CreateView):
-    pass
+    """New question: the type is chosen first (``?type=multichoice``, offered by a chooser
+    page), then the form of that type only (``quizzes.admin_forms.question_edit_handler``)."""
+
+    def setup(self, request, *args, **kwargs):
+        # The type from the URL (the chooser's links) or, from a script, the posted ``qtype``.
+        self.qtype = _qtype_or_none(request.GET.get("type") or request.POST.get("qtype"))
+        super().setup(request, *args, **kwargs)
+
+    def get_panel(self):
+        return question_edit_handler(self.qtype or Question.MULTICHOICE)
+
+    def get_form_class(self):
+        return self.panel.get_form_class()
+
+    def get_initial_form_instance(self):
+        return Question(qtype=self.qtype or Question.MULTICHOICE)
+
+    def get_add_url(self):
+        return set_query_params(super().get_add_url(), {"type": self.qtype})
+
+    def get_page_subtitle(self):
+        return dict(Question.QTYPE_CHOICES).get(self.qtype) or super().get_page_subtitle()
+
+    def get(self, request, *args, **kwargs):
+        if self.qtype is None:
+            return self.type_chooser(request)
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if self.qtype is None:
+            return self.type_chooser(request)
+        return super().post(request, *args, **kwargs)
+
+    def type_chooser(self, request):
+        base = reverse(self.add_url_name)
+        types = [
+            {
+                "url": set_query_params(base, {"type": value}),
+                "label": _("添加%(qtype)s") % {"qtype": label},
+            }
+            for value, label in Question.QTYPE_CHOICES
+        ]
+        return render(
+            request,
+            "quizzes/admin/question_type_chooser.html",
+            {"types": types, "index_url": reverse(self.index_url_name)},
+        )
 
 
 class QuestionEditView(VersionedSaveMixin, generic.EditView):
-    pass
+    """An existing question: the form of its type only."""
+
+    def get_panel(self):
+        qtype = (
+            Question.objects.filter(pk=unquote(str(self.kwargs["pk"])))
+            .values_list("qtype", flat=True)
+            .first()
+        )
+        return question_edit_handler(qtype or Question.MULTICHOICE)
+
+    def get_form_class(self):
+        return self.panel.get_form_class()
+
+
+# --------------------------------------------------------------------------- try this quiz
+
+
+def can_try_quizzes(user) -> bool:
+    """Trainers (whoever may change quizzes or questions) may try any quiz."""
+    return user.has_perm("quizzes.change_quiz") or user.has_perm("quizzes.change_question")
+
+
+@require_http_methods(["GET", "POST"])
+def try_quiz(request, pk):
+    """ "Try this quiz" (试做): a trainer takes the quiz on the learner's paper without
+    enrolling and outside the course's rules; the attempt is a trial and counts nowhere."""
+    if not can_try_quizzes(request.user):
+        raise PermissionDenied
+    quiz = get_object_or_404(Quiz.objects.select_related("bank", "course"), pk=pk)
+    if request.method == "POST":
+        try:
+            attempt = svc.start_trial_attempt(quiz, request.user)
+        except svc.AttemptError as error:
+            messages.error(request, error.messages[0])
+            return redirect("quizzes_admin:try_quiz", pk=quiz.pk)
+        return redirect("quizzes:attempt", pk=attempt.pk)
+    return render(request, "quizzes/admin/try_quiz.html", {"quiz": quiz})

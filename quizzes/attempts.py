@@ -55,7 +55,8 @@ def cycle_since(quiz, user):
 
 
 def cycle_attempts(quiz, user, since=None):
-    qs = Attempt.objects.filter(quiz=quiz, user=user)
+    """The user's attempts that count in this cycle (never trials: ``is_trial``)."""
+    qs = Attempt.objects.filter(quiz=quiz, user=user, is_trial=False)
     return qs.filter(started_at__gte=since) if since is not None else qs
 
 
@@ -73,7 +74,7 @@ def cooldown_until(quiz, user, last_submitted=None):
         return None
     if last_submitted is None:
         last_submitted = (
-            Attempt.objects.filter(quiz=quiz, user=user, submitted_at__isnull=False)
+            Attempt.objects.filter(quiz=quiz, user=user, submitted_at__isnull=False, is_trial=False)
             .order_by("-submitted_at")
             .values_list("submitted_at", flat=True)
             .first()
@@ -155,21 +156,22 @@ def start_attempt(quiz, user, now=None):
                 .first()
             )
             if current is not None:
-                if not is_overdue(current, now):
+                if not current.is_trial and not is_overdue(current, now):
                     return current
+                # An overdue attempt, or a trial left open: graded as it stands.
                 _finish(current, now, answers=None)
             if not quiz.is_open(now):
                 raise AttemptError(_("本测验当前未开放。"))
             attempts = list(
                 Attempt.objects.filter(quiz=quiz, user=user).values_list(
-                    "number", "submitted_at", "started_at"
+                    "number", "submitted_at", "started_at", "is_trial"
                 )
             )
             since = cycle_since(quiz, user)
-            used = [a for a in attempts if since is None or a[2] >= since]
+            used = [a for a in attempts if not a[3] and (since is None or a[2] >= since)]
             if quiz.max_attempts is not None and len(used) >= quiz.max_attempts:
                 raise AttemptError(_("作答次数已用完。"))
-            last = max((s for _n, s, _st in used if s is not None), default=None)
+            last = max((s for _n, s, _st, _t in used if s is not None), default=None)
             if quiz.cooldown_minutes and last is not None:
                 until = last + timedelta(minutes=quiz.cooldown_minutes)
                 if until > now:
@@ -177,20 +179,64 @@ def start_attempt(quiz, user, now=None):
                         _("请在 %(time)s 之后再次作答。")
                         % {"time": timezone.localtime(until).strftime("%H:%M:%S")}
                     )
-            number = max((n for n, _s, _st in attempts), default=0) + 1
+            number = max((n for n, _s, _st, _t in attempts), default=0) + 1
             deadline = now + quiz.time_limit if quiz.time_limit else None
             if quiz.available_until and (deadline is None or deadline > quiz.available_until):
                 deadline = quiz.available_until
-            seed = random.SystemRandom().randrange(1, 2**62)
-            attempt = Attempt.objects.create(
-                quiz=quiz, user=user, number=number, started_at=now, deadline=deadline, seed=seed
-            )
-            # A reproducible shuffle (not security-sensitive): the seed is stored on the attempt.
-            _build_paper(attempt, quiz, random.Random(seed))  # noqa: S311
-            return attempt
+            return _create_attempt(quiz, user, number, now, deadline)
     except IntegrityError:
         # Another request created it between our checks (no row lock on some backends).
         current = Attempt.objects.filter(quiz=quiz, user=user, status=Attempt.IN_PROGRESS).first()
+        if current is None:
+            raise
+        return current
+
+
+def _create_attempt(quiz, user, number, now, deadline, is_trial=False):
+    seed = random.SystemRandom().randrange(1, 2**62)
+    attempt = Attempt.objects.create(
+        quiz=quiz,
+        user=user,
+        number=number,
+        started_at=now,
+        deadline=deadline,
+        seed=seed,
+        is_trial=is_trial,
+    )
+    # A reproducible shuffle (not security-sensitive): the seed is stored on the attempt.
+    _build_paper(attempt, quiz, random.Random(seed))  # noqa: S311
+    return attempt
+
+
+def start_trial_attempt(quiz, user, now=None):
+    """ "Try this quiz" (试做) for a trainer: the learner's paper of any quiz (published or
+    not, open or not), without enrolment, the course's gate, attempt limit or cooldown. The
+    attempt is marked ``is_trial`` and counts nowhere (``quizzes.results``, statistics,
+    completion, attempts left). Resumes the user's trial in progress; the caller checks the
+    permission (``quizzes.admin_views.can_try_quizzes``)."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+            current = (
+                Attempt.objects.select_for_update()
+                .filter(quiz=quiz, user=user, status=Attempt.IN_PROGRESS)
+                .first()
+            )
+            if current is not None:
+                if not is_overdue(current, now):
+                    if current.is_trial:
+                        return current
+                    raise AttemptError(_("你有一次正式作答尚未交卷，请先交卷再试做。"))
+                _finish(current, now, answers=None)
+            last = Attempt.objects.filter(quiz=quiz, user=user).order_by("-number").first()
+            number = (last.number if last else 0) + 1
+            deadline = now + quiz.time_limit if quiz.time_limit else None
+            return _create_attempt(quiz, user, number, now, deadline, is_trial=True)
+    except IntegrityError:
+        current = Attempt.objects.filter(
+            quiz=quiz, user=user, status=Attempt.IN_PROGRESS, is_trial=True
+        ).first()
         if current is None:
             raise
         return current
@@ -470,7 +516,7 @@ def _set_result(attempt, responses, now):
             "late_submission_ignored",
         ]
     )
-    if attempt.passed and attempt.quiz.course_id:
+    if attempt.passed and attempt.quiz.course_id and not attempt.is_trial:
         _after_commit_evaluate(attempt)
 
 

@@ -20,7 +20,6 @@ from wagtail.models import Orderable
 from wagtail.search import index
 
 from .formats import sanitize_html
-from .widgets import FractionSelect
 
 
 class QuestionBank(models.Model):
@@ -111,7 +110,9 @@ class Question(index.Indexed, ClusterableModel):
     )
     name = models.CharField(_("题目名称"), max_length=255)
     qtype = models.CharField(_("题型"), max_length=20, choices=QTYPE_CHOICES, default=MULTICHOICE)
-    text = models.TextField(_("题干（HTML）"), help_text=_("保存时清理不安全的 HTML。"))
+    # Rich text (Draftail in the admin; Wagtail's image embeds), sanitised on save and shown
+    # through ``quizzes.formats.display_html``.
+    text = models.TextField(_("题干"))
     text_format = models.CharField(max_length=10, default="html", editable=False)
     image = models.ForeignKey(
         "wagtailimages.Image",
@@ -121,13 +122,16 @@ class Question(index.Indexed, ClusterableModel):
         related_name="+",
         verbose_name=_("配图"),
     )
-    explanation = models.TextField(_("解析（HTML）"), blank=True)
+    explanation = models.TextField(_("解析"), blank=True)
     missing_word = models.BooleanField(_("填空形式"), default=False)
     correct_truefalse = models.BooleanField(_("判断题正确答案"), null=True, blank=True)
     true_feedback = models.TextField(_("选“对”时的反馈"), blank=True)
     false_feedback = models.TextField(_("选“错”时的反馈"), blank=True)
     case_sensitive = models.BooleanField(_("区分大小写"), default=False)
     default_mark = models.DecimalField(_("分值"), max_digits=5, decimal_places=2, default=1)
+    rubric = models.TextField(
+        _("评分要点"), blank=True, help_text=_("论述题：给阅卷人看的评分标准，学员看不到。")
+    )
     # Moodle 4 tags (GIFT ``// [tag:…]``): ``lesson:<slug>``, ``rule:<citation>``, ``scenario``,
     # ``exclude:<group>`` (questions sharing a group are never drawn into one paper).
     tags = models.JSONField(_("标签"), default=list, blank=True)
@@ -144,24 +148,7 @@ class Question(index.Indexed, ClusterableModel):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    panels = [
-        FieldRowPanel([FieldPanel("bank"), FieldPanel("category")]),
-        FieldRowPanel([FieldPanel("name"), FieldPanel("qtype"), FieldPanel("default_mark")]),
-        FieldPanel("text"),
-        FieldPanel("image"),
-        FieldPanel("explanation"),
-        MultiFieldPanel(
-            [
-                FieldPanel("correct_truefalse"),
-                FieldPanel("true_feedback"),
-                FieldPanel("false_feedback"),
-                FieldPanel("case_sensitive"),
-                FieldPanel("missing_word"),
-            ],
-            heading=_("题型设置"),
-        ),
-        InlinePanel("choices", heading=_("选项 / 答案"), label=_("选项")),
-    ]
+    # The editor's panels are per type: quizzes.admin_forms.question_edit_handler.
     search_fields = [
         index.SearchField("name"),
         index.SearchField("text"),
@@ -201,7 +188,7 @@ class Question(index.Indexed, ClusterableModel):
             )
 
     def save(self, *args, **kwargs):
-        for field in ("text", "explanation", "true_feedback", "false_feedback"):
+        for field in ("text", "explanation", "true_feedback", "false_feedback", "rubric"):
             setattr(self, field, sanitize_html(getattr(self, field) or ""))
         loaded = getattr(self, "_loaded_qtype", None)
         super().save(*args, **kwargs)
@@ -258,19 +245,6 @@ class Choice(Orderable):
     value = models.FloatField(_("数值"), null=True, blank=True)
     tolerance = models.FloatField(_("误差"), default=0)
     match = models.CharField(_("配对答案"), max_length=255, blank=True)
-
-    panels = [
-        FieldPanel("text"),
-        FieldRowPanel(
-            [
-                FieldPanel("fraction", widget=FractionSelect()),
-                FieldPanel("value"),
-                FieldPanel("tolerance"),
-            ]
-        ),
-        FieldPanel("match"),
-        FieldPanel("feedback"),
-    ]
 
     class Meta(Orderable.Meta):
         verbose_name = _("选项")
@@ -499,6 +473,9 @@ class Attempt(models.Model):
     submitted_at = models.DateTimeField(_("交卷时间"), null=True, blank=True)
     graded_at = models.DateTimeField(_("评分时间"), null=True, blank=True)
     late_submission_ignored = models.BooleanField(default=False, editable=False)
+    # "Try this quiz" from the admin (quizzes.attempts.start_trial_attempt): a trainer's
+    # attempt outside the rules, never counted (results, statistics, completion, attempts left).
+    is_trial = models.BooleanField(_("试做"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("作答记录")
@@ -543,12 +520,12 @@ class Attempt(models.Model):
         still sees which questions were right or wrong.
         """
         quiz = self.quiz
-        if not (quiz.course_id and quiz.hold_answer_key):
+        if self.is_trial or not (quiz.course_id and quiz.hold_answer_key):
             return False
         from .attempts import cycle_attempts, cycle_since
         from .results import has_passed
 
-        mine = Attempt.objects.filter(quiz_id=self.quiz_id, user_id=self.user_id)
+        mine = Attempt.objects.filter(quiz_id=self.quiz_id, user_id=self.user_id, is_trial=False)
         if mine.filter(status=Attempt.IN_PROGRESS).exists():
             return True
         since = cycle_since(quiz, self.user)

@@ -10,9 +10,14 @@ from django.db.models import Case, F, IntegerField, Max, When
 from .models import Attempt
 
 
+def counted_attempts():
+    """Attempts that count: every attempt but a trainer's "try this quiz" (``is_trial``)."""
+    return Attempt.objects.filter(is_trial=False)
+
+
 def graded_attempts():
-    """Attempts with a final score at a course's quiz (essays marked)."""
-    return Attempt.objects.filter(status=Attempt.GRADED, quiz__course__isnull=False)
+    """Attempts with a final score at a course's quiz (essays marked); trials never count."""
+    return counted_attempts().filter(status=Attempt.GRADED, quiz__course__isnull=False)
 
 
 def passed_attempts(since=None):
@@ -42,7 +47,7 @@ def has_passed(user, course, since=None) -> bool:
 
 def pending_marking(user, course, since=None) -> bool:
     """Is an attempt of ``user`` at ``course``'s quiz waiting for a trainer's marking?"""
-    qs = Attempt.objects.filter(user=user, quiz__course=course, status=Attempt.PENDING)
+    qs = counted_attempts().filter(user=user, quiz__course=course, status=Attempt.PENDING)
     if since is not None:
         qs = qs.filter(submitted_at__gte=since)
     return qs.exists()

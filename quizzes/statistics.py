@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 
 from .models import Attempt, Choice, Question, Response
+from .results import counted_attempts
 
 ALL, FIRST = "all", "first"
 
@@ -60,7 +61,7 @@ def random_guess_score(question, choices) -> float | None:
 
 
 def item_statistics(quiz, attempts: str = ALL):
-    graded = Attempt.objects.filter(quiz=quiz, status=Attempt.GRADED)
+    graded = counted_attempts().filter(quiz=quiz, status=Attempt.GRADED)
     if attempts == FIRST:
         graded = graded.filter(number=1)
     rows = list(graded.order_by("score", "pk").values_list("pk", "score"))

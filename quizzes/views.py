@@ -69,11 +69,11 @@ def wait_phrase(seconds: float) -> str:
 def quiz_status(quiz, user):
     """Facts for the landing page and the course page (a few queries)."""
     now = timezone.now()
-    rows = list(Attempt.objects.filter(quiz=quiz, user=user).order_by("number"))
+    rows = list(Attempt.objects.filter(quiz=quiz, user=user, is_trial=False).order_by("number"))
     in_progress = next((a for a in rows if a.status == Attempt.IN_PROGRESS), None)
     if in_progress is not None and svc.is_overdue(in_progress, now):
         svc.finish_if_overdue(in_progress, now)
-        rows = list(Attempt.objects.filter(quiz=quiz, user=user).order_by("number"))
+        rows = list(Attempt.objects.filter(quiz=quiz, user=user, is_trial=False).order_by("number"))
         in_progress = None
     last_submitted = max((a.submitted_at for a in rows if a.submitted_at), default=None)
     cooldown = svc.cooldown_until(quiz, user, last_submitted) if last_submitted else None
@@ -482,14 +482,16 @@ def result(request, pk):
     attempt = svc.finish_if_overdue(attempt)
     if not attempt.is_finished:
         return redirect("quizzes:attempt", pk=attempt.pk)
-    reveal = attempt.answers_visible()
+    # A trainer's trial (试做) shows the whole review, whatever the quiz's rules.
+    reveal = attempt.is_trial or attempt.answers_visible()
     key = reveal and not attempt.answer_key_withheld()
-    items = _paper(attempt, reveal=reveal, key=key) if attempt.quiz.show_answers != "never" else []
+    show_review = attempt.is_trial or attempt.quiz.show_answers != "never"
+    items = _paper(attempt, reveal=reveal, key=key) if show_review else []
     if reveal:
         from .review import attach_lessons
 
         attach_lessons(items, attempt.quiz, request)
-    attempts_left = svc.attempts_left(attempt.quiz, request.user)
+    attempts_left = None if attempt.is_trial else svc.attempts_left(attempt.quiz, request.user)
     context = {
         "attempt": attempt,
         "quiz": attempt.quiz,
@@ -497,10 +499,12 @@ def result(request, pk):
         "key_withheld": reveal and not key,
         "items": items,
         "attempts_left": attempts_left,
-        "retry": retry_after_fail(attempt, request.user, attempts_left),
+        "retry": None
+        if attempt.is_trial
+        else retry_after_fail(attempt, request.user, attempts_left),
         # What the certificate and authorisation still need, and the certificate once issued.
         "standing": standing_for(request.user, attempt.quiz.course)
-        if attempt.quiz.course_id
+        if attempt.quiz.course_id and not attempt.is_trial
         else None,
     }
     return render(request, "quizzes/result.html", context)
@@ -509,7 +513,7 @@ def result(request, pk):
 @login_required
 def history(request):
     attempts = (
-        Attempt.objects.filter(user=request.user)
+        Attempt.objects.filter(user=request.user, is_trial=False)
         .select_related("quiz", "quiz__course")
         .order_by("-started_at")
     )
@@ -522,6 +526,7 @@ def progress(request):
     rows = (
         Response.objects.filter(
             attempt__user=request.user,
+            attempt__is_trial=False,
             attempt__status__in=[Attempt.GRADED, Attempt.PENDING],
             fraction__isnull=False,
         )

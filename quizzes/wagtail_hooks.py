@@ -5,16 +5,18 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.panels import FieldPanel, ObjectList
+from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.tables import Column
-from wagtail.admin.views.generic import EditView
+from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets.button import Button
 
 from lms.organisation.admin_views import DistrictScopedViewSet, SafeExportViewSet, YesNoColumn
 
 from . import admin_views
-from .admin_forms import QuestionAdminForm
+from .admin_forms import question_edit_handler
+from .admin_views import QuestionCreateView, QuestionEditView, can_try_quizzes
 from .models import Attempt, Category, Question, QuestionBank, Quiz
 
 
@@ -63,14 +65,36 @@ class QuestionViewSet(SafeExportViewSet):
     list_export = ["name", "qtype", "category", "bank"]
     list_per_page = 50
 
-    # One form for every type, checked per type (quizzes.admin_forms.check_answers).
-    edit_handler = ObjectList(Question.panels, base_form_class=QuestionAdminForm)
-    # Saves record the question's versions (quizzes.versions) and offer a regrade.
-    add_view_class = admin_views.QuestionCreateView
-    edit_view_class = admin_views.QuestionEditView
+    # One form per type (quizzes.admin_forms.question_edit_handler): a new question's type is
+    # chosen first, an existing one's is kept; each type's answers are checked on save.
+    add_view_class = QuestionCreateView
+    edit_view_class = QuestionEditView
+    copy_view_enabled = False  # a copy would need its type's form: not offered
+
+    def get_edit_handler(self):
+        return question_edit_handler(Question.MULTICHOICE)  # the views pick their type's
 
     def get_queryset(self, request):
         return Question.objects.select_related("bank", "category")
+
+
+def try_quiz_button(quiz, user, priority=50):
+    """试做: the trainer's way into the quiz (quizzes.admin_views.try_quiz), or None."""
+    if not can_try_quizzes(user):
+        return None
+    return Button(
+        _("试做"),
+        url=reverse("quizzes_admin:try_quiz", args=[quiz.pk]),
+        icon_name="resubmit",
+        priority=priority,
+    )
+
+
+class QuizIndexView(generic.IndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        button = try_quiz_button(instance, self.request.user)
+        return [*buttons, button] if button else buttons
 
 
 #: The quiz settings that decide who passes: changing one concerns learners still learning.
@@ -84,10 +108,16 @@ def _affected_text(quiz):
     return {"course": quiz.course.title, "learning": learning, "completed": completed}
 
 
-class QuizEditView(EditView):
+class QuizEditView(generic.EditView):
     """The quiz form warns the trainer, before and after a change of the pass mark, the number
     of attempts or the paper size, how many learners it concerns (``courses.completion``:
     learners still learning need a pass under the new rules; completions are kept)."""
+
+    @property
+    def header_more_buttons(self):
+        buttons = list(super().header_more_buttons)
+        button = try_quiz_button(self.object, self.request.user)
+        return [*buttons, button] if button else buttons
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
@@ -120,8 +150,9 @@ class QuizEditView(EditView):
 
 class QuizViewSet(ModelViewSet):
     model = Quiz
-    icon = "tasks"
+    index_view_class = QuizIndexView
     edit_view_class = QuizEditView
+    icon = "tasks"
     menu_label = _("测验")
     list_display = [
         "title",
@@ -142,7 +173,7 @@ class AttemptViewSet(DistrictScopedViewSet):
     icon = "list-ul"
     menu_label = _("作答记录")
     list_display = ["user", "quiz", "number", "status", "score", "passed", "submitted_at"]
-    list_filter = ["quiz", "status", "passed"]
+    list_filter = ["quiz", "status", "passed", "is_trial"]
     search_fields = ["user__username", "user__staff_profile__full_name", "quiz__title"]
     list_export = [
         "user",
@@ -198,6 +229,7 @@ admin_urlpatterns = (
         path("statistics/", admin_views.statistics_index, name="statistics"),
         path("statistics/<int:pk>/", admin_views.statistics_view, name="quiz_statistics"),
         path("questions/<int:pk>/preview/", admin_views.question_preview, name="question_preview"),
+        path("quizzes/<int:pk>/try/", admin_views.try_quiz, name="try_quiz"),
         path("questions/<int:pk>/regrade/", admin_views.regrade_view, name="regrade"),
     ],
     "quizzes_admin",
@@ -259,3 +291,15 @@ def register_quiz_log_actions(actions):
     actions.register_action(
         "quizzes.regrade_question", _("重新评分"), _("更正答案后重新评分本题的作答")
     )
+
+
+@hooks.register("register_page_header_buttons")
+def course_page_try_quiz_button(page, user, view_name, next_url=None):
+    """试做 on a course page's admin header, when the course has a quiz."""
+    from courses.models import CoursePage
+
+    if not issubclass(page.specific_class or object, CoursePage) or not can_try_quizzes(user):
+        return
+    quiz = Quiz.objects.filter(course_id=page.pk).only("pk").first()
+    if quiz is not None:
+        yield try_quiz_button(quiz, user, priority=35)

@@ -158,10 +158,50 @@ _ALLOWED_STYLE_PROPERTIES = {
     "text-align", "vertical-align", "width", "height",
 }  # fmt: skip
 
+#: Rich text stored by Wagtail's Draftail editor (the question editor): an image is stored as
+#: ``<embed embedtype="image" id="…" format="…" alt="…"/>``, a link to a page as
+#: ``<a linktype="page" id="…">``. Storage keeps exactly these (and nothing else of the kind);
+#: :func:`display_html` expands them with Wagtail's ``expand_db_html`` when shown.
+_RICH_TEXT_IMAGE_FORMATS = {"fullwidth", "left", "right"}
+_STORED_TAGS = _ALLOWED_TAGS | {"embed"}
+_STORED_ATTRIBUTES = {
+    **_ALLOWED_ATTRIBUTES,
+    "a": {"href", "id"},
+    "embed": {"id", "alt"},
+}
+_STORED_ATTRIBUTE_VALUES = {
+    "a": {"linktype": {"page"}},
+    "embed": {"embedtype": {"image"}, "format": _RICH_TEXT_IMAGE_FORMATS},
+}
+_DIGITS_RE = re.compile(r"^[0-9]{1,12}$")
+_EMBED_RE = re.compile(r"<embed(\b[^>]*?)\s*/?>")
+
+
+def _stored_attribute(tag: str, attribute: str, value: str) -> str | None:
+    """Database ids only in the ``id`` of a Wagtail link or image embed."""
+    if attribute == "id" and tag in ("a", "embed"):
+        return value if _DIGITS_RE.match(value) else None
+    return value
+
+
 _CLEANER = nh3.Cleaner(
+    tags=_STORED_TAGS,
+    clean_content_tags={"script", "style"},
+    attributes=_STORED_ATTRIBUTES,
+    tag_attribute_values=_STORED_ATTRIBUTE_VALUES,
+    attribute_filter=_stored_attribute,
+    url_schemes={"http", "https", "mailto"},
+    filter_style_properties=_ALLOWED_STYLE_PROPERTIES,
+    strip_comments=True,
+)
+
+#: What is shown: the stored subset with Wagtail's embeds expanded (an image embed becomes
+#: ``<img class="richtext-image full-width" …>``): no ``embed``, no ``linktype``.
+_DISPLAY_CLEANER = nh3.Cleaner(
     tags=_ALLOWED_TAGS,
     clean_content_tags={"script", "style"},
     attributes=_ALLOWED_ATTRIBUTES,
+    allowed_classes={"img": {"richtext-image", "full-width", "left", "right"}},
     url_schemes={"http", "https", "mailto"},
     filter_style_properties=_ALLOWED_STYLE_PROPERTIES,
     strip_comments=True,
@@ -173,15 +213,31 @@ class TextConversionError(Exception):
     :class:`FormatError` for the question)."""
 
 
+def _clean_for_storage(value: str) -> str:
+    # Wagtail finds its embeds by ``<embed …/>`` (wagtail.rich_text.rewriters), which the
+    # HTML serialiser writes as ``<embed …>``: close them again.
+    return _EMBED_RE.sub(r"<embed\1/>", _CLEANER.clean(value)).strip()
+
+
 def sanitize_html(value: str) -> str:
     """Sanitise HTML until the result is stable (so sanitising it again changes nothing)."""
     value = value.strip()
     for _attempt in range(5):
-        cleaned = _CLEANER.clean(value).strip()
+        cleaned = _clean_for_storage(value)
         if cleaned == value:
             break
         value = cleaned
     return value
+
+
+def display_html(value: str) -> str:
+    """Stored question HTML as a learner's page shows it: Wagtail's image embeds and page
+    links expanded (``expand_db_html``), then sanitised again to the display subset."""
+    if not value:
+        return ""
+    from wagtail.rich_text import expand_db_html
+
+    return _DISPLAY_CLEANER.clean(expand_db_html(value)).strip()
 
 
 def plain_to_html(text: str) -> str:

@@ -1,5 +1,7 @@
 from django import template
+from django.utils.safestring import mark_safe
 
+from quizzes.formats import display_html
 from quizzes.views import course_quiz_context
 
 register = template.Library()
@@ -11,3 +13,10 @@ def course_quiz(context, course):
     request = context.get("request")
     info = course_quiz_context(request, course) if request is not None else None
     return {"info": info, "request": request}
+
+
+@register.filter
+def question_html(value: str) -> str:
+    """Stored question HTML (stem, option, feedback, explanation) as learners see it: Wagtail's
+    rich-text embeds expanded (images, page links) and sanitised again (quizzes.formats)."""
+    return mark_safe(display_html(value or ""))  # noqa: S308 - sanitised by nh3 just now

@@ -1,13 +1,24 @@
-"""The question editor (issue 17, finding 1, in part): per-type validation with translated
-messages, and Moodle's weight drop-down for a choice's score."""
+"""The question editor (issue 17, finding 1): one form per question type (the type chosen
+first), Draftail rich text for the stem, explanation and feedback (sanitised on save, image
+embeds expanded for learners), per-type validation with translated messages, and Moodle's
+weight drop-down for a choice's score."""
 
+import json
 from decimal import Decimal
 
 import pytest
-from wagtail.test.utils.form_data import inline_formset, nested_form_data
+from django.test import Client
+from django.urls import reverse
+from wagtail.images.models import Image
+from wagtail.images.tests.utils import get_test_image_file
+from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
 
+from quizzes import attempts as svc
+from quizzes.admin_forms import STEM_FEATURES
 from quizzes.models import Choice, Question, QuestionBank
 from tests.factories import make_user
+
+from .utils import make_quiz
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +68,7 @@ def bank():
 def test_single_choice_needs_exactly_one_full_mark_option(trainer_client, bank):
     two_right = [choice("20年", "1.00000"), choice("10年", "1.00000"), choice("50年", "0.00000")]
     response = trainer_client.post(
-        "/admin/question/new/", question_form(bank, "multichoice", two_right)
+        "/admin/question/new/?type=multichoice", question_form(bank, "multichoice", two_right)
     )
     assert response.status_code == 200
     assert "单选题必须恰好有一个满分选项" in response.content.decode()
@@ -65,7 +76,7 @@ def test_single_choice_needs_exactly_one_full_mark_option(trainer_client, bank):
 
     one_right = [choice("20年", "1.00000"), choice("10年", "-0.50000"), choice("50年", "0.00000")]
     response = trainer_client.post(
-        "/admin/question/new/", question_form(bank, "multichoice", one_right)
+        "/admin/question/new/?type=multichoice", question_form(bank, "multichoice", one_right)
     )
     assert response.status_code == 302
     question = Question.objects.get()
@@ -86,14 +97,13 @@ def test_single_choice_needs_exactly_one_full_mark_option(trainer_client, bank):
         ("numerical", [choice("", "1.00000")], {}, "数值题至少需要一个满分的数值答案"),
         ("shortanswer", [choice("二十年", "0.50000")], {}, "简答题至少需要一个满分答案"),
         ("matching", [choice("专利", "0", match="")], {}, "配对题至少需要两对完整的题目与答案"),
-        ("essay", [choice("x", "1.00000")], {}, "论述题和说明不需要选项或答案"),
     ],
 )
 def test_each_type_is_checked_with_a_translated_message(
     trainer_client, bank, qtype, choices, fields, message
 ):
     response = trainer_client.post(
-        "/admin/question/new/", question_form(bank, qtype, choices, **fields)
+        f"/admin/question/new/?type={qtype}", question_form(bank, qtype, choices, **fields)
     )
     assert response.status_code == 200
     assert message in response.content.decode()
@@ -141,3 +151,129 @@ def test_preview_shows_the_question_as_a_learner_sees_it(trainer_client, bank):
     assert "正确答案" not in html  # no answer shown to a learner on the paper
     html = trainer_client.get(url, {"answers": "1"}).content.decode()
     assert "正确答案" in html and "正确，自申请日起" in html
+
+
+def test_a_new_question_starts_with_choosing_its_type(trainer_client):
+    html = trainer_client.get("/admin/question/new/").content.decode()
+    for label, qtype in (("添加单选题", "multichoice"), ("添加数值题", "numerical")):
+        assert label in html
+        assert f"/admin/question/new/?type={qtype}" in html
+    assert 'name="text"' not in html  # no form before the type is known
+
+
+# (type, fields its form has, fields it must not have)
+PER_TYPE = [
+    (
+        "multichoice",
+        ["choices-0-fraction", "choices-0-feedback", "explanation", "missing_word"],
+        ["choices-0-value", "choices-0-tolerance", "choices-0-match", "correct_truefalse"]
+        + ["rubric"],
+    ),
+    (
+        "numerical",
+        ["choices-0-value", "choices-0-tolerance", "choices-0-fraction"],
+        ["choices-0-match", "correct_truefalse", "rubric", "case_sensitive"],
+    ),
+    (
+        "matching",
+        ["choices-0-text", "choices-0-match"],
+        ["choices-0-fraction", "choices-0-value", "correct_truefalse", "rubric"],
+    ),
+    (
+        "shortanswer",
+        ["choices-0-text", "choices-0-fraction", "case_sensitive"],
+        ["choices-0-value", "choices-0-match", "correct_truefalse", "rubric"],
+    ),
+    (
+        "truefalse",
+        ["correct_truefalse", "true_feedback", "false_feedback"],
+        ["choices-TOTAL_FORMS", "rubric", "case_sensitive"],
+    ),
+    ("essay", ["rubric", "explanation"], ["choices-TOTAL_FORMS", "correct_truefalse"]),
+]
+
+
+@pytest.mark.parametrize(("qtype", "present", "absent"), PER_TYPE)
+def test_each_type_form_shows_only_its_fields(trainer_client, bank, qtype, present, absent):
+    question = Question.objects.create(bank=bank, name=qtype, qtype=qtype, text="<p>题干</p>")
+    if qtype not in ("truefalse", "essay"):
+        Choice.objects.create(question=question, text="甲", match="乙", fraction=1)
+    for url in (f"/admin/question/new/?type={qtype}", f"/admin/question/edit/{question.pk}/"):
+        html = trainer_client.get(url).content.decode()
+        assert 'name="text"' in html and "w-draftail" in html, url  # the stem in Draftail
+        assert "题干（HTML）" not in html
+        assert 'name="qtype"' not in html  # the type is fixed in the form
+        for name in present:
+            if url.endswith("/new/?type=" + qtype) and name.startswith("choices-0-"):
+                name = name.replace("choices-0-", "choices-__prefix__-")
+            assert f'name="{name}"' in html, (url, name)
+        for name in absent:
+            assert f'name="{name}"' not in html, (url, name)
+            assert f'name="{name.replace("choices-0-", "choices-__prefix__-")}"' not in html
+
+
+def draftail(html):
+    return rich_text(html, features=STEM_FEATURES)
+
+
+def test_draftail_input_is_sanitised_and_its_image_shown_to_learners(trainer_client, bank):
+    image = Image.objects.create(title="受理流程图", file=get_test_image_file())
+    stem = draftail(
+        f"<p>受理时限是<b>多少</b>个工作日？</p>"
+        f'<embed embedtype="image" id="{image.pk}" format="fullwidth" alt="流程图"/>'
+    )
+    # Draftail's JSON as a browser posts it, with a hostile link and image attribute in it
+    hostile = (
+        '{"blocks": [{"key": "a", "text": "点击", "type": "unstyled", "depth": 0,'
+        ' "inlineStyleRanges": [], "entityRanges": [{"offset": 0, "length": 2, "key": 0}]}],'
+        ' "entityMap": {"0": {"type": "LINK", "mutability": "MUTABLE",'
+        ' "data": {"url": "javascript:alert(1)"}}}}'
+    )
+    data = question_form(
+        bank,
+        "multichoice",
+        [
+            choice(draftail("<p><i>7</i>个工作日</p>"), "1.00000"),
+            # raw HTML (no editor JSON) is sanitised too
+            choice("<p>30个工作日<img src=x onerror=alert(2)><script>alert(3)</script></p>", "0"),
+        ],
+        name="富文本题",
+        text=stem,
+        explanation=hostile,
+    )
+    response = trainer_client.post("/admin/question/new/?type=multichoice", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    question = Question.objects.get(name="富文本题")
+    assert "<b>多少</b>" in question.text
+    embed = question.text[question.text.index("<embed") :].split("/>")[0]
+    assert 'embedtype="image"' in embed and f'id="{image.pk}"' in embed  # kept for Wagtail
+    assert "javascript" not in question.explanation and "点击" in question.explanation
+    stored = " ".join(question.choices.values_list("text", flat=True))
+    assert "onerror" not in stored and "script" not in stored and "<i>7</i>" in stored
+
+    # the editor reads the stored HTML back into Draftail (image included)
+    html = trainer_client.get(f"/admin/question/edit/{question.pk}/").content.decode()
+    assert json.dumps("受理时限是")[1:-1] in html and "IMAGE" in html
+
+    learner = make_user("window_staff")
+    attempt = svc.start_attempt(make_quiz(bank, questions_per_attempt=None), learner)
+    learner_client = Client()
+    learner_client.force_login(learner)
+    page = learner_client.get(reverse("quizzes:attempt", args=[attempt.pk])).content.decode()
+    assert "<b>多少</b>" in page
+    assert "<embed" not in page and "linktype" not in page
+    img = page[page.index('class="richtext-image full-width"') - 200 :][:400]
+    assert 'alt="流程图"' in img and "/images/" in img
+    for marker in ("onerror", "alert(", "javascript:"):
+        assert marker not in page
+
+
+def test_stored_html_with_line_breaks_and_images_opens_in_the_editor(trainer_client, bank):
+    """Imported stems hold nh3's ``<br>`` and ``<img …>``: Wagtail's converter needs them
+    closed, or opening the question fails."""
+    question = Question.objects.create(
+        bank=bank, name="导入", qtype="essay", text='<p>第一行<br>第二行<img src="/x.png"></p>'
+    )
+    response = trainer_client.get(f"/admin/question/edit/{question.pk}/")
+    assert response.status_code == 200
+    assert json.dumps("第二行")[1:-1] in response.content.decode()

@@ -303,6 +303,8 @@ RULES = [
             "marking",
             "quiz_statistics",
             "question_preview",
+            # 试做 (try this quiz): whoever may change quizzes or questions, never a learner.
+            "try_quiz",
             "regrade",
         ),
         admin_view(trainer=OK, city_admin=OK),
@@ -576,6 +578,7 @@ def _by_name(w):
         "rollout_admin:import_template": {"fmt": "xlsx"},
         "quizzes_admin:quiz_statistics": {"pk": w.quiz.pk},
         "quizzes_admin:question_preview": {"pk": w.question.pk},
+        "quizzes_admin:try_quiz": {"pk": w.quiz.pk},
         "quizzes_admin:regrade": {"pk": w.question.pk},
         "certificates_batch_download": {"pk": w.batch_hp.pk},
         "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
@@ -736,7 +739,8 @@ _BY_NAME_KEYS = {
     "quizzes:summary", "quizzes:flag",
     "rollout_admin:import_job", "rollout_admin:import_progress", "rollout_admin:import_template",
     "quizzes_admin:import_job", "quizzes_admin:import_progress", "quizzes_admin:import_template",
-    "quizzes_admin:question_preview", "quizzes_admin:regrade", "otp_enrol",
+    "quizzes_admin:question_preview", "quizzes_admin:try_quiz",
+    "quizzes_admin:regrade", "otp_enrol",
 }  # fmt: skip
 
 
