@@ -1,6 +1,6 @@
 """Wagtail's stock "Welcome to your new Wagtail site!" page leaves the page tree once the
 training home exists: load_curriculum removes it (courses.loader.remove_wagtail_welcome_page)
-and migration courses.0005 removes it from databases loaded before."""
+and migration courses.0006 removes it from databases loaded before."""
 
 import pytest
 from django.core.management import call_command

@@ -148,7 +148,7 @@ def test_report_view_exports_are_the_roster_exports(people, client):
     assert sheet.auto_filter.ref.startswith(f"A{HEADER_ROW}:N")
     assert [c.value for c in sheet[HEADER_ROW]] == [str(h) for h in HEADERS]
     rows = list(sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=True))
-    assert rows and {r[0] for r in rows} == {"黄浦区"} and {r[-1] for r in rows} == {"未报名"}
+    assert rows and {r[0] for r in rows} == {"黄浦区"} and {r[-2] for r in rows} == {"未报名"}
 
     response = client.get(url, {"export": "pdf"})
     assert response.status_code == 200 and response.content.startswith(b"%PDF")

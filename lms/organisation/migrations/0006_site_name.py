@@ -1,6 +1,6 @@
 """Wagtail's own data in Chinese: the site's name (Wagtail's home and title showed the host name,
 "localhost"), the default workflow and task Wagtail's migrations create ("Moderators approval",
-shown as "提交给Moderators approval") and the placeholder home page Wagtail creates."""
+shown as "提交给Moderators approval")."""
 
 from django.db import migrations
 
@@ -15,10 +15,8 @@ def name_sites(apps, schema_editor):
     Task = apps.get_model("wagtailcore", "Task")
     Workflow.objects.filter(name="Moderators approval").update(name="默认审批流程")
     Task.objects.filter(name="Moderators approval").update(name="默认审批")
-    Page = apps.get_model("wagtailcore", "Page")
-    Page.objects.filter(depth=2, title="Welcome to your new Wagtail site!").update(
-        title="默认首页", draft_title="默认首页"
-    )
+    # Wagtail's placeholder home page is removed once the training home exists
+    # (courses.loader.remove_wagtail_welcome_page, migration courses.0006).
 
 
 class Migration(migrations.Migration):
