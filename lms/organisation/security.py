@@ -322,15 +322,17 @@ def client_ip(request):
 
 # Login lockouts (django-axes): per username and client address, with back-off.
 LOCKOUT_BASE_MINUTES = 15
-LOCKOUT_MAX = 24 * 60  # minutes
+LOCKOUT_MAX = 60  # minutes: a shared address (an office behind NAT) is never locked for days
 
 
 def axes_cool_off(request):
     """How long a username+address stays locked: 15 minutes after five failures, doubling with
     each further five within 24 hours since the last successful sign-in from there (10: 30,
-    15: 60, ... at most 24 hours). Counted
-    from axes' failure log for this username and client address only, so an attacker who
-    keeps guessing extends their own lock, never anyone else's."""
+    15: 60), at most one hour. Counted from axes' failure log for this username and client
+    address only, so an attacker who keeps guessing extends their own lock, never anyone
+    else's. Attempts refused during a lock are not recorded at all
+    (``AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False``), so they neither count nor
+    extend it."""
     import datetime
 
     from axes.models import AccessFailureLog, AccessLog
@@ -347,46 +349,66 @@ def axes_cool_off(request):
             username=username, ip_address=address, attempt_time__gte=since
         ).aggregate(last=Max("attempt_time"))["last"]
         failures = AccessFailureLog.objects.filter(
-            username=username, ip_address=address, attempt_time__gte=last_success or since
+            username=username,
+            ip_address=address,
+            attempt_time__gte=last_success or since,
         ).count()
         limit = max(int(getattr(settings, "AXES_FAILURE_LIMIT", 5)), 1)
-        minutes = LOCKOUT_BASE_MINUTES * 2 ** max(0, failures // limit - 1)
-        if account_locked(request, getattr(request, "axes_credentials", None)):
-            minutes = max(minutes, account_lockout_minutes())
+        minutes = LOCKOUT_BASE_MINUTES * 2 ** min(max(0, failures // limit - 1), 8)
     return datetime.timedelta(minutes=min(minutes, LOCKOUT_MAX))
 
 
-# Per-account cap across addresses: the lock above is per username + address, so an attacker
-# rotating addresses had unlimited guesses at one account. ``LMS_ACCOUNT_FAILURE_LIMIT``
-# failures within ``LMS_ACCOUNT_LOCKOUT_MINUTES``, from any mix of addresses, lock the account
-# for that long after the last failure -- except from an address where it signed in
-# successfully within ``LMS_KNOWN_ADDRESS_DAYS`` (so an attacker cannot lock a person out of
-# their usual office or home). The threshold is four times the per-address one, so a typing
-# person never reaches it; ``axes_reset_username`` lifts it at once.
+# Per-account throttle across addresses: the lock above is per username + address, so an
+# attacker rotating addresses had unlimited guesses at one account. Once
+# ``LMS_ACCOUNT_FAILURE_LIMIT`` failures within ``LMS_ACCOUNT_WINDOW_MINUTES``, from any mix
+# of addresses, have been counted, a sign-in from an address the account has not used
+# (successfully within ``LMS_KNOWN_ADDRESS_DAYS``) must wait a short, progressive delay after
+# the account's last counted failure: ``LMS_ACCOUNT_DELAY_MINUTES`` (1), doubling with every
+# further ``AXES_FAILURE_LIMIT`` failures, at most ``LMS_ACCOUNT_MAX_DELAY_MINUTES`` (15).
+# Throttling, not a lockout (OWASP; django-axes' cool-off): attempts refused during the delay
+# are not recorded, so they neither count nor push the delay back; the correct password from
+# a new address passes once the delay is over; known addresses are never delayed.
 
 
 def account_failure_limit() -> int:
     return max(int(getattr(settings, "LMS_ACCOUNT_FAILURE_LIMIT", 20)), 1)
 
 
-def account_lockout_minutes() -> int:
-    return max(int(getattr(settings, "LMS_ACCOUNT_LOCKOUT_MINUTES", 60)), 1)
+def account_window_minutes() -> int:
+    return max(int(getattr(settings, "LMS_ACCOUNT_WINDOW_MINUTES", 60)), 1)
+
+
+def _account_attempts(username: str):
+    import datetime
+
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    since = timezone.now() - datetime.timedelta(minutes=account_window_minutes())
+    return AccessAttempt.objects.filter(username=username, attempt_time__gte=since)
 
 
 def account_failures(username: str) -> int:
     """Failed sign-ins on ``username`` from every address within the account window, as
     django-axes still holds them (``axes_reset_username`` clears them)."""
+    from django.db.models import Sum
+
+    total = _account_attempts(username).aggregate(total=Sum("failures_since_start"))["total"]
+    return total or 0
+
+
+def account_delay(failures: int):
+    """The delay after the account's last counted failure, for ``failures`` in the window."""
     import datetime
 
-    from axes.models import AccessAttempt
-    from django.db.models import Sum
-    from django.utils import timezone
-
-    since = timezone.now() - datetime.timedelta(minutes=account_lockout_minutes())
-    total = AccessAttempt.objects.filter(username=username, attempt_time__gte=since).aggregate(
-        total=Sum("failures_since_start")
-    )["total"]
-    return total or 0
+    limit = account_failure_limit()
+    if failures < limit:
+        return datetime.timedelta(0)
+    step = max(int(getattr(settings, "AXES_FAILURE_LIMIT", 5)), 1)
+    base = max(int(getattr(settings, "LMS_ACCOUNT_DELAY_MINUTES", 1)), 1)
+    most = max(int(getattr(settings, "LMS_ACCOUNT_MAX_DELAY_MINUTES", 15)), base)
+    minutes = base * 2 ** min((failures - limit) // step, 16)
+    return datetime.timedelta(minutes=min(minutes, most))
 
 
 def is_known_address(username: str, address: str) -> bool:
@@ -403,24 +425,43 @@ def is_known_address(username: str, address: str) -> bool:
     ).exists()
 
 
-def account_locked(request, credentials=None) -> bool:
-    """The account-wide lock applies to this sign-in attempt."""
+def account_wait(request, credentials=None):
+    """How long this sign-in attempt must still wait because of the account-wide throttle
+    (``timedelta(0)``: not throttled)."""
+    import datetime
+
+    from django.db.models import Max
+    from django.utils import timezone
+
+    none = datetime.timedelta(0)
     if request is None:
-        return False
+        return none
     username = axes_username(request, credentials)
-    if not username or account_failures(username) < account_failure_limit():
-        return False
-    return not is_known_address(username, client_ip(request))
+    if not username:
+        return none
+    delay = account_delay(account_failures(username))
+    if not delay:
+        return none
+    last = _account_attempts(username).aggregate(last=Max("attempt_time"))["last"]
+    remaining = (last + delay - timezone.now()) if last else none
+    if remaining <= none or is_known_address(username, client_ip(request)):
+        return none
+    return remaining
+
+
+def account_locked(request, credentials=None) -> bool:
+    """The account-wide throttle refuses this sign-in attempt now."""
+    return bool(account_wait(request, credentials))
 
 
 class LoginAttemptHandler(AxesDatabaseHandler):
-    """django-axes' database handler (``AXES_HANDLER``) with the per-account cap on top of
-    the per username + address lock of ``AXES_LOCKOUT_PARAMETERS``.
+    """django-axes' database handler (``AXES_HANDLER``) with the per-account throttle on top
+    of the per username + address lock of ``AXES_LOCKOUT_PARAMETERS``.
 
     axes itself can combine ``["username"]`` with ``[["username", "ip_address"]]`` in
     ``AXES_LOCKOUT_PARAMETERS``, but with one ``AXES_FAILURE_LIMIT`` for both: five failures
     from anywhere would lock anyone's account for everyone. Here the account counts with its
-    own, higher limit and spares known addresses."""
+    own, higher limit, delays rather than locks, and spares known addresses."""
 
     def get_failures(self, request, credentials=None) -> int:
         failures = super().get_failures(request, credentials)
@@ -431,36 +472,64 @@ class LoginAttemptHandler(AxesDatabaseHandler):
         return failures
 
     def user_login_failed(self, sender, credentials, request=None, **kwargs):
+        # Set by axes' backend when it refused the attempt because of an existing lock: such
+        # an attempt is not recorded (axes returns early) and must not touch any expiry.
+        refused = bool(request is not None and getattr(request, "axes_locked_out", False))
         super().user_login_failed(sender, credentials, request=request, **kwargs)
-        if request is None:
+        if request is None or refused:
             return
         username = axes_username(request, credentials)
         if username and account_failures(username) >= account_failure_limit():
-            # Keep every failure of the account for the whole lock (each record would expire
-            # on its own address's shorter cool-off and the count would drop below the cap).
+            # Keep the account's failures for the whole window (each record would expire on
+            # its own address's shorter cool-off and the count would drop below the cap).
+            # This only keeps records for counting; the per-address lock still ends with its
+            # own cool-off (axes reads ``attempt_time``), and the throttle with its delay.
             import datetime
 
             from axes.models import AccessAttemptExpiration
             from django.utils import timezone
 
-            until = timezone.now() + datetime.timedelta(minutes=account_lockout_minutes())
+            until = timezone.now() + datetime.timedelta(minutes=account_window_minutes())
             AccessAttemptExpiration.objects.filter(
                 access_attempt__username=username, expires_at__lt=until
             ).update(expires_at=until)
 
 
+def retry_after(request, credentials=None) -> int:
+    """Seconds until this refused sign-in may be tried again: the longer of the per-address
+    lock's remaining cool-off and the account throttle's remaining delay."""
+    from axes.helpers import get_cool_off, get_failure_limit
+    from axes.models import AccessAttempt
+    from django.db.models import Max, Sum
+    from django.utils import timezone
+
+    import math
+
+    seconds = math.ceil(account_wait(request, credentials).total_seconds())
+    cool_off = get_cool_off(request)
+    if request is not None and cool_off:
+        username = axes_username(request, credentials)
+        attempts = AccessAttempt.objects.filter(
+            username=username,
+            ip_address=client_ip(request),
+            attempt_time__gte=timezone.now() - cool_off,
+        )
+        agg = attempts.aggregate(n=Sum("failures_since_start"), last=Max("attempt_time"))
+        if (agg["n"] or 0) >= get_failure_limit(request, credentials) and agg["last"]:
+            own = math.ceil((agg["last"] + cool_off - timezone.now()).total_seconds())
+            seconds = max(seconds, own)
+    return max(seconds, 1)
+
+
 def lockout_response(request, original_response, credentials):
-    """django-axes' locked-out page (HTTP 429) with ``Retry-After`` and the real cool-off."""
-    from axes.helpers import get_cool_off
+    """django-axes' locked-out page (HTTP 429) with ``Retry-After``: the real time left."""
     from django.shortcuts import render
 
-    cool_off = get_cool_off(request)
-    seconds = int(cool_off.total_seconds()) if cool_off else 0
+    seconds = retry_after(request, credentials)
     context = {
         "failure_limit": settings.AXES_FAILURE_LIMIT,
-        "cooloff_minutes": max(1, seconds // 60),
+        "cooloff_minutes": max(1, -(-seconds // 60)),
     }
     response = render(request, settings.AXES_LOCKOUT_TEMPLATE, context, status=429)
-    if seconds:
-        response["Retry-After"] = str(seconds)
+    response["Retry-After"] = str(seconds)
     return response

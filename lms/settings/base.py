@@ -197,11 +197,15 @@ AXES_LOCKOUT_CALLABLE = "lms.organisation.security.lockout_response"  # HTTP 429
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+# Attempts refused during a lock are not recorded: they neither count nor extend the lock.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_USERNAME_CALLABLE = "lms.organisation.security.axes_username"
 # Per-account cap across addresses (lms.organisation.security.LoginAttemptHandler).
 AXES_HANDLER = "lms.organisation.security.LoginAttemptHandler"
 LMS_ACCOUNT_FAILURE_LIMIT = int(os.environ.get("LMS_ACCOUNT_FAILURE_LIMIT", "20"))
-LMS_ACCOUNT_LOCKOUT_MINUTES = int(os.environ.get("LMS_ACCOUNT_LOCKOUT_MINUTES", "60"))
+LMS_ACCOUNT_WINDOW_MINUTES = int(os.environ.get("LMS_ACCOUNT_WINDOW_MINUTES", "60"))
+LMS_ACCOUNT_DELAY_MINUTES = int(os.environ.get("LMS_ACCOUNT_DELAY_MINUTES", "1"))
+LMS_ACCOUNT_MAX_DELAY_MINUTES = int(os.environ.get("LMS_ACCOUNT_MAX_DELAY_MINUTES", "15"))
 LMS_KNOWN_ADDRESS_DAYS = int(os.environ.get("LMS_KNOWN_ADDRESS_DAYS", "30"))
 
 # Activation slips for staff without e-mail (lms.organisation.activation, lms.rollout.slips):

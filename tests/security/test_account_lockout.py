@@ -1,7 +1,8 @@
-"""Per-account cap across addresses: the per username + address lock let an attacker who
-rotates addresses guess one account's password without end. 20 failures within an hour from
-any mix of addresses lock the account for an hour after the last one -- except from addresses
-where it signed in recently -- and ``axes_reset_username`` lifts it."""
+"""Per-account throttle across addresses: the per username + address lock let an attacker who
+rotates addresses guess one account's password without end. After 20 failures within an hour
+from any mix of addresses, new addresses wait a short, growing delay (1 minute, at most 15)
+after the account's last counted failure -- never addresses where it signed in recently;
+attempts refused meanwhile are not counted; ``axes_reset_username`` lifts it."""
 
 import datetime
 
@@ -30,30 +31,65 @@ def spread_attack(client, username, failures=20, per_address=4):
         assert response.status_code in (200, 429)
 
 
-def test_failures_spread_over_addresses_lock_the_account(client):
+def test_failures_spread_over_addresses_throttle_the_account(client):
     make_user(username="target")
-    spread_attack(client, "target", failures=19)
-    # 19 failures: below the cap, the right password from a new address still works
-    assert login(client, "target", PASSWORD, "203.0.113.9").status_code == 302
-    client.post(reverse("logout"))
+    start = datetime.datetime(2026, 11, 30, 9, 0, tzinfo=datetime.UTC)
+    with freeze_time(start) as clock:
+        spread_attack(client, "target", failures=19)
+        # 19 failures: below the cap, the right password from a new address still works
+        assert login(client, "target", PASSWORD, "203.0.113.9").status_code == 302
+        client.post(reverse("logout"))
 
-    spread_attack(client, "target", failures=20)
-    response = login(client, "target", PASSWORD, "203.0.113.77")  # yet another address
-    assert response.status_code == 429
-    assert "账号已暂时锁定" in response.content.decode()
-    assert response["Retry-After"] == "3600"
-    assert client.get(reverse("home")).status_code == 302  # not signed in
+        spread_attack(client, "target", failures=20)
+        response = login(client, "target", PASSWORD, "203.0.113.77")  # yet another address
+        assert response.status_code == 429
+        assert "账号已暂时锁定" in response.content.decode()
+        assert response["Retry-After"] == "60"  # a short delay, not an hour
+        assert client.get(reverse("home")).status_code == 302  # not signed in
+        clock.tick(datetime.timedelta(seconds=61))
+        assert login(client, "target", PASSWORD, "203.0.113.77").status_code == 302
 
 
-def test_the_account_lock_lasts_an_hour_after_the_last_failure(client):
+def test_refused_attempts_neither_count_nor_extend_any_lock(client):
+    """One request an hour from the attacker kept the account locked for ever: refused
+    attempts counted towards the cap and pushed the lock back."""
+    from axes.models import AccessAttempt
+
+    make_user(username="newcomer")
+    start = datetime.datetime(2026, 11, 30, 9, 0, tzinfo=datetime.UTC)
+    with freeze_time(start) as clock:
+        spread_attack(client, "newcomer", failures=20)
+        recorded = sum(AccessAttempt.objects.values_list("failures_since_start", flat=True))
+        for _ in range(30):  # the attacker keeps knocking while throttled, from one address
+            clock.tick(datetime.timedelta(seconds=1))
+            assert login(client, "newcomer", "wrong", "198.51.100.200").status_code == 429
+        for n in range(5):  # and from its locked addresses
+            assert login(client, "newcomer", "wrong", f"198.51.100.{n + 1}").status_code == 429
+        assert sum(AccessAttempt.objects.values_list("failures_since_start", flat=True)) == (
+            recorded
+        )
+        clock.tick(datetime.timedelta(seconds=31))  # 61 s after the last counted failure
+        assert login(client, "newcomer", PASSWORD, "203.0.113.50").status_code == 302
+
+
+def test_the_delay_grows_with_further_failures_and_is_capped(client):
+    from lms.organisation import security
+
+    assert security.account_delay(19) == datetime.timedelta(0)
+    assert security.account_delay(20) == datetime.timedelta(minutes=1)
+    assert security.account_delay(25) == datetime.timedelta(minutes=2)
+    assert security.account_delay(30) == datetime.timedelta(minutes=4)
+    assert security.account_delay(500) == datetime.timedelta(minutes=15)
     make_user(username="target2")
     start = datetime.datetime(2026, 11, 30, 9, 0, tzinfo=datetime.UTC)
     with freeze_time(start) as clock:
         spread_attack(client, "target2", failures=20)
-        clock.tick(datetime.timedelta(minutes=40))
-        # the first addresses' own 15-minute cool-offs are long over: still locked
-        assert login(client, "target2", PASSWORD, "203.0.113.5").status_code == 429
-        clock.tick(datetime.timedelta(minutes=61))
+        for n in range(5):  # one counted failure after each delay
+            clock.tick(datetime.timedelta(seconds=61))
+            login(client, "target2", "wrong", f"192.0.2.{n + 100}")
+        response = login(client, "target2", PASSWORD, "203.0.113.5")
+        assert response.status_code == 429 and response["Retry-After"] == "120"
+        clock.tick(datetime.timedelta(minutes=2, seconds=1))
         assert login(client, "target2", PASSWORD, "203.0.113.5").status_code == 302
 
 

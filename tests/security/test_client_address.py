@@ -103,6 +103,24 @@ def test_lockout_backs_off_per_username_and_address(behind_proxy):
     assert cool_off("victim", "198.51.100.66") == datetime.timedelta(minutes=15)  # 7 failures
 
 
+def test_a_shared_address_backs_off_at_most_an_hour(behind_proxy):
+    """45 failures from an office NAT meant ``Retry-After: 86400`` for the victim's correct
+    password from that known address; the back-off is capped at one hour."""
+    now = timezone.now()
+    for n in range(45):
+        AccessFailureLog.objects.create(
+            username="victim",
+            ip_address="198.51.100.66",
+            user_agent="x",
+            path_info="/accounts/login/",
+            attempt_time=now - datetime.timedelta(seconds=n),
+        )
+    request = RequestFactory().post(
+        "/accounts/login/", {"username": "victim"}, **via_proxy("198.51.100.66")
+    )
+    assert security.axes_cool_off(request) == datetime.timedelta(hours=1)
+
+
 def test_verification_limit_is_per_client_behind_the_proxy(client, behind_proxy, settings):
     settings.CERTIFICATE_VERIFY_RATE_LIMIT = 5
     for _ in range(5):
