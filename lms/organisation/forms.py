@@ -161,6 +161,8 @@ class ActivationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = None
         self.record = None
+        self.code_failed = False  # the username/code pair was wrong (counts towards the limit)
+        self.code_ok = False  # the code is right (password errors may remain)
 
     def clean(self):
         from django.contrib.auth import password_validation
@@ -173,7 +175,9 @@ class ActivationForm(forms.Form):
         user = activation.find_user(cleaned["username"])
         record = activation.check_code(user, cleaned["code"])
         if record is None:
+            self.code_failed = True
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        self.code_ok = True
         password1, password2 = cleaned["new_password1"], cleaned["new_password2"]
         if password1 != password2:
             self.add_error("new_password2", _("两次输入的密码不一致。"))

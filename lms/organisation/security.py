@@ -498,12 +498,12 @@ class LoginAttemptHandler(AxesDatabaseHandler):
 def retry_after(request, credentials=None) -> int:
     """Seconds until this refused sign-in may be tried again: the longer of the per-address
     lock's remaining cool-off and the account throttle's remaining delay."""
+    import math
+
     from axes.helpers import get_cool_off, get_failure_limit
     from axes.models import AccessAttempt
     from django.db.models import Max, Sum
     from django.utils import timezone
-
-    import math
 
     seconds = math.ceil(account_wait(request, credentials).total_seconds())
     cool_off = get_cool_off(request)

@@ -53,11 +53,11 @@ ACTIVATION_RATE_IP = "30/h"  # a training room shares one address
 ACTIVATION_RATE_USERNAME = "10/h"
 
 
-def _activation_limited(request, username):
-    """django-ratelimit, per client address and per (case-folded) username; counts POSTs."""
+def _activation_address_limited(request) -> bool:
+    """django-ratelimit per client address; counts every POST."""
     from django_ratelimit.core import is_ratelimited
 
-    by_ip = is_ratelimited(
+    return is_ratelimited(
         request,
         group="lms.activate.ip",
         key="ip",
@@ -65,15 +65,30 @@ def _activation_limited(request, username):
         method="POST",
         increment=True,
     )
-    by_user = is_ratelimited(
+
+
+def _activation_username_failures(request, username: str, count: bool) -> bool:
+    """The per-(case-folded)-username limit on *failed* codes: whether it is spent, and with
+    ``count=True`` record one more failure. Only failures count, so strangers from many
+    addresses cannot spend the real person's allowance with requests they get right -- and a
+    correct code passes even when strangers' failures have spent it."""
+    from django_ratelimit.core import get_usage
+
+    usage = get_usage(
         request,
         group="lms.activate.username",
         key=lambda group, request: username.strip().casefold()[:150],
         rate=getattr(settings, "ACTIVATION_RATE_LIMIT_USERNAME", ACTIVATION_RATE_USERNAME),
         method="POST",
-        increment=True,
+        increment=count,
     )
-    return by_ip or by_user
+    return bool(usage and usage["count"] >= usage["limit"])
+
+
+def _activation_refused(request):
+    response = render(request, "registration/activate_limited.html", status=429)
+    response["Retry-After"] = "3600"
+    return response
 
 
 @never_cache
@@ -90,12 +105,19 @@ def activate(request):
     if request.user.is_authenticated:
         return redirect("home")
     if request.method == "POST":
-        if _activation_limited(request, request.POST.get("username", "")):
-            response = render(request, "registration/activate_limited.html", status=429)
-            response["Retry-After"] = "3600"
-            return response
+        if _activation_address_limited(request):
+            return _activation_refused(request)
+        username = request.POST.get("username", "")
+        # Per username: only failed codes count; a correct, usable code (~49 bits) passes even
+        # when the failures of strangers have spent the allowance.
+        username_spent = _activation_username_failures(request, username, count=False)
         form = ActivationForm(request.POST)
-        if form.is_valid():
+        valid = form.is_valid()
+        if form.code_failed:
+            _activation_username_failures(request, username, count=True)
+        if username_spent and not form.code_ok:
+            return _activation_refused(request)
+        if valid:
             if use_code(form.record, form.cleaned_data["new_password1"]):
                 login(
                     request, form.record.user, backend="lms.organisation.auth.ProfileModelBackend"

@@ -175,18 +175,42 @@ def test_password_validators_apply(client):
 def test_rate_limited_per_username_and_per_address(client, settings):
     settings.ACTIVATION_RATE_LIMIT_USERNAME = "3/h"
     settings.ACTIVATION_RATE_LIMIT_IP = "5/h"
-    user = imported()
-    code = issue(user)
+    imported()
     for _ in range(3):
         assert activate(client, "XH901", "AAAA-AAAA-AA").status_code == 200
-    # The fourth try for this username is refused -- even with the right code.
-    response = activate(client, "xh901", code)
-    assert response.status_code == 429 and response["Retry-After"]
+    # The fourth wrong code for this username is refused, from any address.
+    assert activate(client, "xh901", "BBBB-BBBB-BB", REMOTE_ADDR="10.0.0.9").status_code == 429
     # Per address: other usernames from the same address run out too.
     assert activate(client, "other1", "AAAA-AAAA-AA").status_code == 200
-    assert activate(client, "other2", "AAAA-AAAA-AA").status_code == 429
-    # Another address may still activate the right account... but not this username (yet).
-    assert activate(client, "XH901", code, REMOTE_ADDR="10.0.0.9").status_code == 429
+    assert activate(client, "other2", "AAAA-AAAA-AA").status_code == 200
+    assert activate(client, "other3", "AAAA-AAAA-AA").status_code == 429
+
+
+def test_strangers_cannot_block_the_real_person(client, settings):
+    """Failures from many addresses spend the per-username limit; the person with the right
+    code still activates (the per-address limit stays)."""
+    settings.ACTIVATION_RATE_LIMIT_USERNAME = "3/h"
+    settings.ACTIVATION_RATE_LIMIT_IP = "5/h"
+    user = imported()
+    code = issue(user)
+    for n in range(6):
+        activate(client, "XH901", "AAAA-AAAA-AA", REMOTE_ADDR=f"10.0.1.{n}")
+    # A right code with a password typo is not a failure and is answered, not refused
+    mismatch = activate(client, "XH901", code, password2="Other-pass-2026!", REMOTE_ADDR="10.0.2.1")
+    assert mismatch.status_code == 200 and "两次输入的密码不一致" in mismatch.content.decode()
+    response = activate(client, "XH901", code, REMOTE_ADDR="10.0.2.1")
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_only_failures_count_towards_the_username_limit(client, settings):
+    settings.ACTIVATION_RATE_LIMIT_USERNAME = "2/h"
+    user = imported()
+    code = issue(user)
+    for n in range(3):  # right codes with password typos: not failures
+        activate(client, "XH901", code, password2="Other-pass-2026!", REMOTE_ADDR=f"10.0.3.{n}")
+    assert activate(client, "XH901", "AAAA-AAAA-AA", REMOTE_ADDR="10.0.3.9").status_code == 200
 
 
 def test_login_page_links_to_activation(client):
