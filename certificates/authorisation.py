@@ -13,10 +13,11 @@ queryset, for dashboards' CTEs and roster rows), ``authorised_user_ids(ids, at)`
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from lms.organisation.models import active_people, is_active_person  # noqa: F401 (re-exported)
 
 EXPIRING_DAYS = 30
 
@@ -92,20 +93,6 @@ def required_courses():
     from courses.models import CoursePage
 
     return CoursePage.objects.live().filter(required_for_authorisation=True).order_by("path")
-
-
-def active_people():
-    """People who may be authorised at all: user active and staff profile (if any) in post."""
-    return get_user_model().objects.filter(
-        Q(staff_profile__isnull=True) | Q(staff_profile__is_active=True), is_active=True
-    )
-
-
-def is_active_person(user) -> bool:
-    if not user.is_active:
-        return False
-    profile = getattr(user, "staff_profile", None)
-    return profile is None or profile.is_active
 
 
 def authorised_holders(at=None, required_ids=None):

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from wagtail.log_actions import log
 
-from .models import ActivationCode
+from .models import ActivationCode, is_active_person
 from .roles import is_privileged, privileged_user_ids
 from .security import unwrap_user
 
@@ -72,8 +72,10 @@ def default_expiry(now: datetime.datetime | None = None) -> datetime.datetime:
 
 
 def may_activate(user) -> bool:
-    """Window staff only: active, holding no permission, neither staff nor superuser."""
-    return bool(user is not None and user.is_active and not is_privileged(user))
+    """Window staff in post only: an active person (``models.is_active_person``: a leaver's
+    inactive staff profile refuses, even while the user is still active), holding no
+    permission, neither staff nor superuser."""
+    return bool(user is not None and is_active_person(user) and not is_privileged(user))
 
 
 @dataclass
@@ -90,7 +92,7 @@ def issue_codes(users, created_by=None, now=None) -> list[IssuedCode]:
     now = now or timezone.now()
     users = list(users)
     privileged = privileged_user_ids(u.pk for u in users)
-    users = [u for u in users if u.is_active and u.pk not in privileged]
+    users = [u for u in users if is_active_person(u) and u.pk not in privileged]
     if not users:
         return []
     actor = unwrap_user(created_by) if created_by is not None else None

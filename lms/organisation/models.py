@@ -59,6 +59,29 @@ class StaffProfileQuerySet(models.QuerySet):
         return self.filter(is_active=True, user__is_active=True)
 
 
+def active_people():
+    """People in post: user active and staff profile (if any) active. The organisation's one
+    rule for "has this person left?"; certificates, activation and everyone else use it."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    return get_user_model().objects.filter(
+        Q(staff_profile__isnull=True) | Q(staff_profile__is_active=True), is_active=True
+    )
+
+
+def is_active_person(user) -> bool:
+    """``user`` is in post: active, and their staff profile (if any) is active (a leaver's
+    profile is deactivated while the user may still be active)."""
+    if user is None or not user.is_active:
+        return False
+    try:
+        profile = user.staff_profile
+    except StaffProfile.DoesNotExist:
+        return True
+    return profile is None or profile.is_active
+
+
 class StaffProfile(models.Model):
     """Everything the organisation knows about a person, one per user."""
 

@@ -213,6 +213,17 @@ def test_only_failures_count_towards_the_username_limit(client, settings):
     assert activate(client, "XH901", "AAAA-AAAA-AA", REMOTE_ADDR="10.0.3.9").status_code == 200
 
 
+def test_a_leaver_cannot_activate_with_an_earlier_code(client):
+    """The staff profile is deactivated when someone leaves; the user may still be active."""
+    user = imported()
+    code = issue(user)
+    StaffProfile.objects.filter(user=user).update(is_active=False)
+    response = activate(client, "XH901", code)
+    assert response.status_code == 200 and GENERIC in response.content.decode()
+    user.refresh_from_db()
+    assert not user.has_usable_password()
+
+
 def test_login_page_links_to_activation(client):
     html = client.get(reverse("login")).content.decode()
     assert "首次登录？使用激活码" in html and reverse("activate") in html
