@@ -162,10 +162,41 @@ def use_code(record: ActivationCode, new_password: str, now=None) -> bool:
     if not claimed:
         return False
     user = record.user
+    had_password = user.has_usable_password()
     user.set_password(new_password)
     user.save(update_fields=["password"])
     ActivationCode.objects.filter(user=user, used_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=now
     )
-    log(instance=user, action="lms.activate", user=user, data={"code": record.pk})
+    data = {"code": record.pk}
+    if had_password:
+        # The account was already in use: its password has just been replaced. Tell the
+        # person, so a slip that reached the wrong hands does not go unnoticed.
+        data["replaced_password"] = True
+        data["notified"] = notify_password_replaced(user)
+    log(instance=user, action="lms.activate", user=user, data=data)
+    return True
+
+
+def notify_password_replaced(user) -> bool:
+    """E-mail ``user`` (if they have an address) that an activation slip replaced their
+    password. Returns whether a message was sent."""
+    from django.core.mail import send_mail
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    if not user.email:
+        return False
+    with translation.override(settings.LANGUAGE_CODE):
+        send_mail(
+            _("您的密码已通过激活单重新设置"),
+            _(
+                "您的账号 %(username)s 刚刚使用激活单设置了新密码，原密码已失效。\n"
+                "如非本人操作，请立即联系区管理员。"
+            )
+            % {"username": user.get_username()},
+            None,
+            [user.email],
+            fail_silently=True,
+        )
     return True

@@ -129,6 +129,12 @@ class StaffProfile(models.Model):
         return f"{self.full_name}（{self.employee_no}）"
 
     @property
+    def has_activated(self) -> bool:
+        """The person has set a password (signed in before, or activated with a slip): a new
+        activation slip would reset it."""
+        return self.user.has_usable_password()
+
+    @property
     def masked_phone(self):
         return f"{self.phone[:3]}****{self.phone[-4:]}" if len(self.phone) >= 8 else ""
 

@@ -86,6 +86,7 @@ class StaffProfileViewSet(DistrictScopedViewSet):
         "service_centre",
         "job_title",
         YesNoColumn("is_active", label=_("在岗")),  # ✓/✗, not a raw "True"
+        YesNoColumn("has_activated", label=_("已激活")),  # has a password: no slip needed
     ]
     list_filter = ["district", "is_active"]
     search_fields = ["full_name", "employee_no", "service_centre", "user__username"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.urls import reverse
@@ -55,6 +56,17 @@ def slips_url(profile_ids, next_url="") -> str:
     return f"{base}?{urlencode(query)}"
 
 
+def is_activated(profile) -> bool:
+    """The person already has a usable password (a slip would reset it)."""
+    return profile.user.has_usable_password()
+
+
+class PrintSlipsForm(forms.Form):
+    include_activated = forms.BooleanField(
+        label=_("仍为已激活的人员打印（将重置其密码）"), required=False
+    )
+
+
 class PrintSlipsBulkAction(BulkAction):
     display_name = _("打印激活单")
     action_type = "print_activation_slips"
@@ -62,6 +74,7 @@ class PrintSlipsBulkAction(BulkAction):
     template_name = "rollout/admin/confirm_print_slips.html"
     action_priority = 10
     models = [StaffProfile]
+    form_class = PrintSlipsForm
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.has_perms([PERMISSION, "lms.view_staffprofile"]):
@@ -90,12 +103,24 @@ class PrintSlipsBulkAction(BulkAction):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(max_per_pdf=max_per_pdf(), too_many=len(context["items"]) > max_per_pdf())
+        fresh = [entry for entry in context["items"] if not is_activated(entry["item"])]
+        activated = [entry for entry in context["items"] if is_activated(entry["item"])]
+        context.update(
+            max_per_pdf=max_per_pdf(),
+            too_many=len(context["items"]) > max_per_pdf(),
+            fresh_items=fresh,
+            activated_items=activated,
+        )
         return context
 
     def prepare_action(self, objects, objects_without_access):
+        # Already activated people are skipped unless the administrator ticked the box: a slip
+        # resets the password of an account in use.
+        if not self.cleaned_form.cleaned_data.get("include_activated"):
+            objects = [obj for obj in objects if not is_activated(obj)]
         if not objects:
-            raise Http404
+            messages.error(self.request, _("所选人员均已激活，未打印激活单。"))
+            return self.form_invalid(self.get_form())
         if len(objects) > max_per_pdf():
             messages.error(
                 self.request,

@@ -355,3 +355,47 @@ def test_remind_page_queries_are_pinned(client, hp_admin, django_assert_max_num_
     client.get(url)
     with django_assert_max_num_queries(12):
         assert client.get(url).status_code == 200
+
+
+def test_slips_skip_activated_people_unless_ticked(client, hp_admin, mailoutbox):
+    """A slip silently reset the password of an account already in use."""
+    fresh = imported(username="HP950")
+    in_use = make_user(username="HP951", user__email="hp951@example.com")  # has a password
+    client.force_login(hp_admin)
+    url = slips_url([fresh.staff_profile.pk, in_use.staff_profile.pk])
+    html = client.get(url).content.decode()
+    assert "仍为已激活的人员打印（将重置其密码）" in html
+    activated_list = html[html.index("data-slip-activated>") :]
+    assert in_use.staff_profile.full_name in activated_list
+    assert client.post(url)["Content-Type"] == "application/pdf"
+    assert list(ActivationCode.objects.values_list("user_id", flat=True)) == [fresh.pk]
+    # Ticked: both get a slip; the one in use is told when the slip replaces the password.
+    response = client.post(url, {"include_activated": "on"})
+    assert response["Content-Type"] == "application/pdf"
+    _reader, text = _pdf_text(response.content)
+    codes = dict(
+        zip(
+            re.findall(r"HP95[01]", text),
+            re.findall(r"[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{2}", text),
+            strict=False,
+        )
+    )
+    client.logout()
+    mailoutbox.clear()
+    code = next(
+        c
+        for c in re.findall(r"[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{2}", text)
+        if activation.check_code(in_use, c) is not None
+    )
+    assert codes  # both slips printed
+    assert activate(client, "HP951", code).status_code == 302
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["hp951@example.com"]
+    entry = ModelLogEntry.objects.filter(action="lms.activate").get()
+    assert entry.data["replaced_password"] and entry.data["notified"]
+
+
+def test_staff_listing_shows_who_is_activated(client, hp_admin):
+    imported(username="HP960")
+    client.force_login(hp_admin)
+    html = client.get(reverse("staffprofile:index")).content.decode()
+    assert "已激活" in html
