@@ -67,6 +67,32 @@ class PrintSlipsForm(forms.Form):
     )
 
 
+def slips_filename(profiles) -> str:
+    """``激活单-黄浦区-20261130.pdf`` in the administrator's language; the district only when
+    every person is in the same one."""
+    from django.utils.translation import get_language
+    from django.utils.translation import gettext as gettext_now
+
+    districts = {p.district for p in profiles if p.district_id}
+    parts = [gettext_now("激活单")]
+    if len(districts) == 1 and len({p.district_id for p in profiles}) == 1:
+        district = districts.pop()
+        english = (get_language() or "").startswith("en")
+        parts.append(district.name_en if english and district.name_en else district.name_zh)
+    parts.append(timezone.localdate().strftime("%Y%m%d"))
+    return "-".join(part.replace(" ", "-") for part in parts) + ".pdf"
+
+
+def slips_content_disposition(profiles) -> str:
+    """RFC 6266/5987: ``filename*`` with the UTF-8 name, ``filename`` an ASCII fallback."""
+    from urllib.parse import quote
+
+    name = slips_filename(profiles)
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    fallback = name if name.isascii() else f"activation-slips-{stamp}.pdf"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+
+
 class PrintSlipsBulkAction(BulkAction):
     display_name = _("打印激活单")
     action_type = "print_activation_slips"
@@ -134,9 +160,18 @@ class PrintSlipsBulkAction(BulkAction):
             return self.form_invalid(self.get_form())
         pdf, count = print_slips(objects, self.request.user)
         response = HttpResponse(pdf, content_type="application/pdf")
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="activation-slips-{stamp}.pdf"'
+        response["Content-Disposition"] = slips_content_disposition(objects)
         response["Cache-Control"] = "no-store"
+        # Shown on the next admin page (the download itself leaves this page as it is).
+        messages.success(
+            self.request,
+            ngettext(
+                "已生成 %(count)s 人的激活单（PDF 已下载）。请当面交给本人。",
+                "已生成 %(count)s 人的激活单（PDF 已下载）。请当面交给本人。",
+                count,
+            )
+            % {"count": count},
+        )
         return response
 
     @classmethod

@@ -40,7 +40,7 @@ TEMPLATE = "rollout/pdf/activation_slips.html"
 SLIPS_PER_PAGE = 8
 DEFAULT_MAX_PER_PDF = 100
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # render and write under one lock (shared font configuration)
 _font_config = None
 _stylesheet = None
 
@@ -65,7 +65,10 @@ def _css():
                 ".slip { box-sizing: border-box; float: left; width: 97mm; height: 70mm;"
                 " border: 0.6pt dashed #888; padding: 4mm 4mm 3mm; overflow: hidden; }\n"
                 ".slip p { margin: 0 0 0.8mm; }\n"
-                ".label { display: inline-block; width: 15mm; color: #444; }\n"
+                ".label { display: inline-block; width: 15mm; color: #444; text-indent: 0; }\n"
+                # A value that wraps continues under the value, never under its label.
+                ".field { padding-left: 15mm; text-indent: -15mm; }\n"
+                ".nowrap { white-space: nowrap; }\n"
                 ".title { font-size: 10.5pt; font-weight: bold; margin: 0 0 2mm; }\n"
                 ".qr { float: right; width: 27mm; margin: 0 0 1mm 2mm; text-align: center;"
                 " font-size: 6.5pt; color: #333; }\n"
@@ -132,6 +135,12 @@ def slip_for(item: IssuedCode) -> Slip:
 
 def render_slips(issued: list[IssuedCode]) -> bytes:
     """The slips of ``issued`` as PDF bytes (Chinese: the slips are for window staff)."""
+    with _lock:
+        return render_document(issued).write_pdf()
+
+
+def render_document(issued: list[IssuedCode]):
+    """The laid-out WeasyPrint document of the slips (tests read its boxes)."""
     slips = [slip_for(item) for item in issued]
     pages = [slips[i : i + SLIPS_PER_PAGE] for i in range(0, len(slips), SLIPS_PER_PAGE)]
     with translation.override(settings.LANGUAGE_CODE):
@@ -143,7 +152,7 @@ def render_slips(issued: list[IssuedCode]) -> bytes:
         document = HTML(
             string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=SafeURLFetcher()
         ).render(stylesheets=[stylesheet], font_config=_font_config)
-        return document.write_pdf()
+    return document
 
 
 @transaction.atomic  # a failed render issues nothing

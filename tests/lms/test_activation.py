@@ -399,3 +399,52 @@ def test_staff_listing_shows_who_is_activated(client, hp_admin):
     client.force_login(hp_admin)
     html = client.get(reverse("staffprofile:index")).content.decode()
     assert "已激活" in html
+
+
+def test_slips_pdf_file_name_is_translated_with_the_district(client, hp_admin):
+    from urllib.parse import quote
+
+    from django.utils import translation
+
+    person = imported(username="HP970")
+    client.force_login(hp_admin)
+    with translation.override("zh-hans"):
+        response = client.post(slips_url([person.staff_profile.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    disposition = response["Content-Disposition"]
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    assert f'filename="activation-slips-{stamp}.pdf"' in disposition  # ASCII fallback
+    assert f"filename*=UTF-8''{quote(f'激活单-黄浦区-{stamp}.pdf')}" in disposition
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert any("已生成 1 人的激活单" in m for m in messages)
+
+
+def test_slip_confirmation_names_each_identifier_once(client, hp_admin):
+    person = imported(username="HP980")
+    StaffProfile.objects.filter(user=person).update(employee_no="HP980")
+    client.force_login(hp_admin)
+    html = client.get(slips_url([person.staff_profile.pk])).content.decode()
+    people = html[
+        html.index("data-slip-people>") : html.index("</ul>", html.index("data-slip-people>"))
+    ]
+    assert people.count("HP980") == 1
+
+
+def test_slip_expiry_continues_under_its_value_not_its_label():
+    """ "有效期至 2026年12月14日（仅可使用一次）" wrapped under the label."""
+    from lms.rollout import slips
+
+    user = imported(username="HP990")
+    issued = activation.issue_codes([user])
+    document = slips.render_document(issued)
+
+    def walk(box):
+        yield box
+        for child in getattr(box, "children", []) or []:
+            yield from walk(child)
+
+    boxes = [b for b in walk(document.pages[0]._page_box) if getattr(b, "text", None)]
+    label = next(b for b in boxes if b.text.startswith("有效期至"))
+    once = next(b for b in boxes if "一次" in b.text)
+    date = next(b for b in boxes if "年" in b.text and "月" in b.text)
+    assert once.position_x > label.position_x + 10  # not under the label
+    assert date.position_y == label.position_y  # the date stays on the label's line
