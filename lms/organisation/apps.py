@@ -12,6 +12,8 @@ class OrganisationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import auth, roles, signals  # noqa: F401
+        from . import account, auth, roles, signals  # noqa: F401
+
+        account.install_account_form()
 
         post_migrate.connect(roles.sync_role_permissions, dispatch_uid="lms.sync_roles")

@@ -468,6 +468,7 @@ def apply(result, user=None, progress=None):
             account = User(
                 username=row.values["employee_no"],
                 email=row.values.get("email", ""),
+                first_name=row.values["full_name"][:150],  # Chinese names: all in first_name
                 is_active=True,
             )
             account.set_unusable_password()
@@ -519,13 +520,14 @@ def apply(result, user=None, progress=None):
                     joined.append(profile.user_id)
             profile.is_active = True
             profile.user.is_active = True
+            profile.user.first_name, profile.user.last_name = profile.full_name[:150], ""
             profile.updated_at = now
             profiles.append(profile)
             accounts.append(profile.user)
         StaffProfile.objects.bulk_update(
             profiles, [*PROFILE_FIELDS, "district", "is_active", "updated_at"]
         )
-        User.objects.bulk_update(accounts, ["email", "is_active"])
+        User.objects.bulk_update(accounts, ["email", "is_active", "first_name", "last_name"])
         done += len(batch)
         if progress is not None:
             progress(done, total)

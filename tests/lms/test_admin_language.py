@@ -50,3 +50,40 @@ def test_profile_language_does_not_reach_the_learner_pages(client):
     admin_user(client, "en")
     body = client.get(reverse("home")).content.decode()
     assert 'lang="zh-Hans"' in body
+
+
+def test_a_user_without_names_or_email_changes_the_admin_language(client):
+    """Seeded and imported users have no first/last name (the name is on the staff profile)
+    and often no e-mail: Wagtail's account form required all three, so saving the language
+    failed."""
+    from django.contrib.auth import get_user_model
+
+    user = admin_user(client, "")
+    get_user_model().objects.filter(pk=user.pk).update(first_name="", last_name="", email="")
+    response = client.post(
+        reverse("wagtailadmin_account"),
+        {
+            "name_email-first_name": "",
+            "name_email-last_name": "",
+            "name_email-email": "",
+            "locale-preferred_language": "en",
+            "locale-current_time_zone": "",
+            "theme-theme": "system",
+            "theme-density": "default",
+            "theme-contrast": "system",
+            "theme-keyboard_shortcuts": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert UserProfile.get_for_user(user).preferred_language == "en"
+
+
+def test_the_staff_profile_name_becomes_the_user_first_name():
+    from django.contrib.auth import get_user_model
+
+    user = make_user(district="HP", username="HP777")
+    profile = user.staff_profile
+    profile.full_name = "张伟"
+    profile.save()
+    user = get_user_model().objects.get(pk=user.pk)
+    assert (user.first_name, user.last_name) == ("张伟", "")
