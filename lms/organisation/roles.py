@@ -146,6 +146,16 @@ def admin_district_ids(user):
     return []
 
 
+def phone_for(profile, user) -> str:
+    """``profile``'s mobile number as ``user`` may see it: in full for the administrators of
+    the person's own district (they call their staff), masked (``139****0102``) for
+    everyone else, city level included."""
+    ids = admin_district_ids(user)
+    if ids and profile.district_id in ids:
+        return profile.phone
+    return profile.masked_phone
+
+
 def is_district_admin(user):
     """Administers exactly their own district (not city level)."""
     ids = admin_district_ids(user)

@@ -267,6 +267,8 @@ class RemindOverdueView(AdminTemplateView):
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
+        from lms.organisation.roles import phone_for
+
         from .slip_actions import PERMISSION, slips_url
 
         context = super().get_context_data(**kwargs)
@@ -275,6 +277,8 @@ class RemindOverdueView(AdminTemplateView):
             for profile, _enrollments in reminders.overdue_people(self.ids)
             if not profile.user.email
         ]
+        for profile in without:  # district administrators may call their own staff
+            profile.shown_phone = phone_for(profile, self.request.user)
         context.update(without_email=without, district_ids=self.ids)
         if without and self.request.user.has_perm(PERMISSION):
             context["slips_url"] = slips_url([p.pk for p in without], self.request.get_full_path())

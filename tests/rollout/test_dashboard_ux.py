@@ -189,3 +189,23 @@ def test_remind_page_names_the_overdue_without_email_with_a_slips_link(world, cl
     assert "data-print-slips" in html and "print_activation_slips" in html
     assert f"id={profile.pk}" in html
     assert mail.outbox == []
+
+
+def test_remind_page_shows_the_full_mobile_to_the_district_administrator(world, client):
+    """The page says "call them" but masked the number; the district's own administrator sees
+    it in full, the city level masked."""
+    from django.contrib.auth import get_user_model
+
+    from lms.organisation.models import StaffProfile
+
+    late = world["late"]
+    get_user_model().objects.filter(pk=late.pk).update(email="")
+    StaffProfile.objects.filter(user=late).update(phone="13900000102")
+    hp = District.objects.get(code="HP")
+    url = reverse("rollout_admin:remind_overdue") + f"?district={hp.pk}"
+    client.force_login(make_user(roles.DISTRICT_ADMIN, district="HP", username="hpadmin"))
+    html = client.get(url).content.decode()
+    assert "13900000102" in html
+    client.force_login(make_user(roles.CITY_ADMIN, district=None, username="cityadmin"))
+    html = client.get(url).content.decode()
+    assert "13900000102" not in html and "139****0102" in html
