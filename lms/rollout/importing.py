@@ -150,6 +150,12 @@ class ImportPreview:
         return self.count("create")
 
     @property
+    def new_without_email(self) -> int:
+        """New people without an e-mail address: they cannot use "forgot password" and need
+        an activation slip for their first sign-in."""
+        return sum(1 for r in self.rows if needs_slip(r))
+
+    @property
     def to_update(self):
         return self.count("update")
 
@@ -175,6 +181,7 @@ class ImportPreview:
                 "unchanged": self.unchanged,
                 "error": len(self.errors),
                 "deactivate": len(self.leavers),
+                "without_email": self.new_without_email,
             },
             "errors": [str(e) for e in self.errors[:limit]],
             "rows": [
@@ -184,6 +191,7 @@ class ImportPreview:
                     "employee_no": r.profile.employee_no if r.profile else r.values["employee_no"],
                     "district": r.district.name_zh if r.district else r.values.get("district"),
                     "action": r.action,
+                    "needs_slip": needs_slip(r),
                     "changes": [[str(FIELD_LABELS[f]), old, new] for f, old, new in r.changes],
                     "errors": [f"{e.column}：{e.message}" for e in r.errors],
                 }
@@ -201,6 +209,11 @@ class ImportPreview:
             "deactivate_missing": self.deactivate_missing,
             "districts": [d.name_zh for d in self.districts],
         }
+
+
+def needs_slip(row) -> bool:
+    """A new person without e-mail: their first sign-in needs an activation slip."""
+    return row.action == "create" and not (row.values.get("email") or "").strip()
 
 
 # -- reading -----------------------------------------------------------------------------------

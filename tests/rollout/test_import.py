@@ -439,3 +439,20 @@ def test_template_download_has_a_meaningful_translated_file_name(client, fmt, la
         f'attachment; filename="staff-import-template.{fmt}"; '
         f"filename*=UTF-8''{quote(f'{name}.{fmt}', safe='')}"
     )
+
+
+def test_preview_says_who_needs_an_activation_slip(client):
+    """The preview promised "forgot password" to everyone, also to people without e-mail."""
+    admin = make_user(roles.CITY_ADMIN, district=None, username="city")
+    client.force_login(admin)
+    response = upload(client, ZH + "甲,D101,黄浦,,,,,\n乙,D102,黄浦,,,yi@example.com,,\n")
+    html = response.content.decode()
+    assert "其中 1 名新人员没有邮箱" in html and "需凭激活单首次登录" in html
+    assert html.count("data-needs-slip") == 1
+    row = html[html.index("D101") : html.index("</tr>", html.index("D101"))]
+    assert "data-needs-slip" in row
+    # Everyone has an e-mail: the old sentence.
+    response = upload(client, ZH + "丙,D103,黄浦,,,bing@example.com,,\n")
+    html = response.content.decode()
+    assert "新账号没有初始密码，人员通过“忘记密码”设置密码。" in html
+    assert "data-needs-slip" not in html
