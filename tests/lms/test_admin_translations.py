@@ -233,3 +233,32 @@ def test_wagtail_home_names_the_site_in_chinese(client, courses_world):
     assert "localhost" not in text and "上海知识产权窗口培训" in text
     words = {w for w in _latin_words(text) if w.lower() not in WAGTAIL_ALLOWED}
     assert not words, sorted(words)
+
+
+def test_wagtail_account_page_is_chinese(admin_client):
+    """/admin/account/ showed "Use server language: 简体中文", "More contrast", "Snug"."""
+    response = admin_client.get(reverse("wagtailadmin_account"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    html = response.content.decode()
+    # Time zone names (Africa/Accra ...) are data, not interface text.
+    html = re.sub(r'<select name="locale-current_time_zone".*?</select>', "", html, flags=re.S)
+    text = _visible_text(html)
+    # "English" is the language's own name in the language menu, as every admin shows it.
+    words = {w for w in _latin_words(text) if w.lower() not in WAGTAIL_ALLOWED | {"english"}}
+    assert not words, " ".join(sorted(words))
+    assert "使用服务器语言：" in text and "高对比度" in text and "紧凑" in text
+
+
+def test_wagtail_javascript_strings_are_chinese(admin_client):
+    """The tab error counter "(2 errors)" and the sidebar's "(2 new items in this menu)" come
+    from Wagtail's djangojs catalogue, whose zh_Hans lacks them."""
+    import json
+
+    response = admin_client.get(
+        reverse("wagtailadmin_javascript_catalog"), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    body = response.content.decode()
+    catalog = json.loads(re.search(r"const newcatalog = (\{.*?\});", body, re.S).group(1))
+    assert catalog["%(num)s error"] == ["%(num)s 个错误"]
+    assert catalog["(%(number)s new items in this menu)"] == "（此菜单中有 %(number)s 个新项目）"
+    assert catalog["(1 new item in this menu)"] == "（此菜单中有 1 个新项目）"
