@@ -92,3 +92,19 @@ def test_user_list_names_people_by_their_staff_profile(client, city):
     assert person.get_full_name() == ""
     html = client.get(reverse("wagtailusers_users:index")).content.decode()
     assert "周四" in html
+
+
+def test_user_list_queries_do_not_grow_with_people(client, city):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_user(roles.WINDOW_STAFF, "HP")
+    url = reverse("wagtailusers_users:index")
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for _i in range(4):
+        make_user(roles.WINDOW_STAFF, "HP")
+    with CaptureQueriesContext(connection) as more:
+        client.get(url)
+    assert len(more.captured_queries) == len(few.captured_queries)
