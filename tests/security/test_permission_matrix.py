@@ -208,7 +208,7 @@ RULES = [
     # Hole 3: our user editor (lms.organisation.user_admin) -- city administrators edit
     # accounts they may manage; nobody below superuser deletes.
     (
-        ns_view("wagtailusers_users", "add", "edit"),
+        ns_view("wagtailusers_users", "index", "index_results", "add", "edit"),
         admin_view(city_admin=OK),
     ),
     (ns_view("wagtailusers_users", "delete"), admin_view()),
