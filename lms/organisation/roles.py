@@ -27,6 +27,13 @@ ROLE_LABELS = {
 }
 ROLES = list(ROLE_LABELS)
 
+
+def role_label(name: str) -> str:
+    """The translated label of a role group (any other group: its name)."""
+    label = ROLE_LABELS.get(name)
+    return str(label) if label is not None else name
+
+
 ADMIN_ACCESS = "wagtailadmin.access_admin"
 
 # The moderation workflow of the training tree: trainers submit, reviewers approve or request

@@ -10,23 +10,37 @@ below superuser:
   the editor's
   own role whose permissions the editor holds; any other group id is an invalid choice;
 * superusers, staff accounts and people holding a group the editor may not grant can be
-  neither edited nor deleted by them (``lms.organisation.roles.can_manage_user``).
+  neither edited nor deleted by them (``lms.organisation.roles.can_manage_user``);
+* first name, last name and e-mail are optional (imported staff have a full name in their
+  staff profile and may have no e-mail); an e-mail given is still validated;
+* role checkboxes show the translated role names (``roles.role_label``), and the listing's
+  name column falls back to the staff profile's full name.
 
 Installed through ``lms.organisation.users_app.WagtailUsersConfig`` (Wagtail's documented
 ``user_viewset``).
 """
 
+from functools import cached_property
+
 from django.core.exceptions import PermissionDenied
+from wagtail.admin.utils import get_user_display_name
 from wagtail.users.forms import UserCreationForm, UserEditForm
 from wagtail.users.views import users as wagtail_users
 
 from lms.organisation import roles
+
+OPTIONAL_FIELDS = ("first_name", "last_name", "email")
 
 
 class RoleLimitedFormMixin:
     def __init__(self, *args, for_user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.for_user = for_user
+        for name in OPTIONAL_FIELDS:
+            if name in self.fields:
+                self.fields[name].required = False
+        if "groups" in self.fields:
+            self.fields["groups"].label_from_instance = lambda group: roles.role_label(group.name)
         if for_user is not None and for_user.is_superuser:
             return
         self.fields.pop("is_superuser", None)
@@ -69,7 +83,32 @@ class DeleteView(ManagedUserMixin, wagtail_users.DeleteView):
     pass
 
 
+def display_name(user) -> str:
+    """The name shown for an account: first and last name, else the staff profile's full name,
+    else Wagtail's fallback (the username)."""
+    if user.get_full_name().strip():
+        return get_user_display_name(user)
+    profile = getattr(user, "staff_profile", None)
+    if profile is not None and profile.full_name:
+        return profile.full_name
+    return get_user_display_name(user)
+
+
+class IndexView(wagtail_users.IndexView):
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("staff_profile")
+
+    @cached_property
+    def columns(self):
+        columns = list(super().columns)
+        for column in columns:
+            if column.name == "name":
+                column.accessor = display_name
+        return columns
+
+
 class UserViewSet(wagtail_users.UserViewSet):
+    index_view_class = IndexView
     add_view_class = CreateView
     edit_view_class = EditView
     delete_view_class = DeleteView

@@ -122,6 +122,30 @@ def overdue_people(district_ids=None, now=None, limit=None):
     return result[:limit] if limit else result
 
 
+def overdue_reminder_plan(district_ids=None, now=None):
+    """Who an overdue reminder sent now would reach, as ``send_overdue_reminders`` decides:
+    ``{"to_send": …, "without_email": …, "reminded_today": …}``, each a list of
+    ``(profile, [enrollment, …])`` from ``overdue_people``."""
+    now = now or timezone.now()
+    people = overdue_people(district_ids, now=now)
+    already = set(
+        ReminderLog.objects.filter(
+            kind=ReminderLog.Kind.OVERDUE,
+            sent_on=timezone.localdate(now),
+            user_id__in=[profile.user_id for profile, _enrollments in people],
+        ).values_list("user_id", flat=True)
+    )
+    plan = {"to_send": [], "without_email": [], "reminded_today": []}
+    for profile, enrollments in people:
+        if not profile.user.email:
+            plan["without_email"].append((profile, enrollments))
+        elif profile.user_id in already:
+            plan["reminded_today"].append((profile, enrollments))
+        else:
+            plan["to_send"].append((profile, enrollments))
+    return plan
+
+
 def expiring_certificates(district_ids=None, now=None, days=None):
     """Valid certificates of active staff expiring within ``days`` (the largest reminder
     stage), soonest first."""

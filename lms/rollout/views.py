@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 from django.views.generic import TemplateView
 from wagtail.admin.auth import require_admin_access
@@ -272,18 +272,23 @@ class RemindOverdueView(AdminTemplateView):
         from .slip_actions import PERMISSION, slips_url
 
         context = super().get_context_data(**kwargs)
-        without = [
-            profile
-            for profile, _enrollments in reminders.overdue_people(self.ids)
-            if not profile.user.email
-        ]
+        plan = reminders.overdue_reminder_plan(self.ids)
+        without = [profile for profile, _enrollments in plan["without_email"]]
         for profile in without:  # district administrators may call their own staff
             profile.shown_phone = phone_for(profile, self.request.user)
-        context.update(without_email=without, district_ids=self.ids)
+        context.update(
+            to_send=[profile for profile, _enrollments in plan["to_send"]],
+            reminded_today=[profile for profile, _enrollments in plan["reminded_today"]],
+            without_email=without,
+            district_ids=self.ids,
+            district_id=self.ids[0] if self.ids is not None and len(self.ids) == 1 else None,
+        )
         if without and self.request.user.has_perm(PERMISSION):
             context["slips_url"] = slips_url([p.pk for p in without], self.request.get_full_path())
-        if self.ids is not None and len(self.ids) == 1:
-            context["back_url"] = reverse("rollout_admin:district_dashboard", args=[self.ids[0]])
+        if context["district_id"] is not None:
+            context["back_url"] = reverse(
+                "rollout_admin:district_dashboard", args=[context["district_id"]]
+            )
         else:
             context["back_url"] = reverse("rollout_admin:dashboard")
         return context
@@ -291,7 +296,8 @@ class RemindOverdueView(AdminTemplateView):
     def post(self, request):
         district_id = request.POST.get("district", "")
         ids = self.district_ids(request, district_id)
-        overdue = reminders.overdue_people(ids)
+        plan = reminders.overdue_reminder_plan(ids)
+        overdue = plan["to_send"] + plan["without_email"] + plan["reminded_today"]
         sent = reminders.send_overdue_reminders(district_ids=ids)
         # The audit entry sits on each district reminded (what the district's history shows).
         per_district = {}
@@ -304,13 +310,21 @@ class RemindOverdueView(AdminTemplateView):
                 user=request.user,
                 data={"overdue_people": len(people), "sent_total": sent, "scope": ids},
             )
-        skipped = len(overdue) - sent
-        message = _("已向 %(sent)s 名逾期人员发送提醒。") % {"sent": sent}
-        if skipped:
-            message += " " + _("%(skipped)s 人未发送（无邮箱或今天已提醒）。") % {
-                "skipped": skipped
-            }
-        messages.success(request, message)
+        parts = [_("已向 %(sent)s 名逾期人员发送提醒。") % {"sent": sent}]
+        if plan["without_email"]:
+            n = len(plan["without_email"])
+            parts.append(
+                ngettext("%(n)s 人无邮箱，未发送。", "%(n)s 人无邮箱，未发送。", n) % {"n": n}
+            )
+        if plan["reminded_today"]:
+            n = len(plan["reminded_today"])
+            parts.append(
+                ngettext(
+                    "%(n)s 人今天已提醒过，未重复发送。", "%(n)s 人今天已提醒过，未重复发送。", n
+                )
+                % {"n": n}
+            )
+        messages.success(request, " ".join(parts))
         url = reverse("rollout_admin:remind_overdue")
         if ids is not None and len(ids) == 1:
             url += f"?district={ids[0]}"

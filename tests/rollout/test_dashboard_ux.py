@@ -150,24 +150,54 @@ def test_dashboard_queries_do_not_grow_with_districts(world, client, city, cours
     assert len(more.captured_queries) == len(few.captured_queries)
 
 
-def test_remind_the_overdue_sends_now_with_count_and_audit(world, client):
+def test_remind_the_overdue_confirms_first_then_sends_with_count_and_audit(world, client):
     hp_admin = make_user(roles.DISTRICT_ADMIN, district="HP", username="hpadmin")
     client.force_login(hp_admin)
     hp = District.objects.get(code="HP")
+    remind_url = reverse("rollout_admin:remind_overdue")
     html = client.get(reverse("rollout_admin:district_dashboard", args=[hp.pk])).content.decode()
-    assert "立即提醒 1 名逾期人员" in html
-    response = client.post(
-        reverse("rollout_admin:remind_overdue"), {"district": hp.pk}, follow=True
+    # The dashboard only links to the confirmation page: nothing is posted from it.
+    assert re.search(
+        rf'<a [^>]*href="{re.escape(remind_url)}\?district={hp.pk}"[^>]*data-remind', html
     )
+    assert "提醒 1 名逾期人员" in html
+    assert f'action="{remind_url}"' not in html
+    page = client.get(f"{remind_url}?district={hp.pk}").content.decode()
+    assert mail.outbox == []  # opening the page sends nothing
+    assert "将向 1 名逾期人员发送提醒邮件" in page
+    assert world["late"].staff_profile.full_name in page
+    assert "发送提醒（1 人）" in page and "data-send-reminders" in page
+    assert f'name="district" value="{hp.pk}"' in page
+    response = client.post(remind_url, {"district": hp.pk}, follow=True)
     assert "已向 1 名逾期人员发送提醒" in response.content.decode()
     assert [m.to for m in mail.outbox] == [[world["late"].email]]
     entry = ModelLogEntry.objects.get(action="rollout.remind")
     assert entry.user_id == hp_admin.pk and entry.data["overdue_people"] == 1
     assert entry.object_id == str(hp.pk)
     pd = District.objects.get(code="PD")
-    assert (
-        client.post(reverse("rollout_admin:remind_overdue"), {"district": pd.pk}).status_code == 404
-    )
+    assert client.post(remind_url, {"district": pd.pk}).status_code == 404
+
+
+def test_remind_page_separates_no_email_from_already_reminded(world, client, courses):
+    from django.contrib.auth import get_user_model
+
+    now = timezone.now()
+    no_email = make_user(district="HP", full_name="戊")
+    get_user_model().objects.filter(pk=no_email.pk).update(email="")
+    Enrollment.objects.create(user=no_email, course=courses[0], due_at=now - DAY)
+    client.force_login(make_user(roles.DISTRICT_ADMIN, district="HP", username="hpadmin"))
+    hp = District.objects.get(code="HP")
+    remind_url = reverse("rollout_admin:remind_overdue")
+    first = client.post(remind_url, {"district": hp.pk}, follow=True).content.decode()
+    assert "已向 1 名逾期人员发送提醒" in first and "1 人无邮箱，未发送" in first
+    # The same day: the one e-mailed is listed as reminded already, nobody is left to send to.
+    page = client.get(f"{remind_url}?district={hp.pk}").content.decode()
+    assert "data-send-reminders" not in page and "data-nobody-to-send" in page
+    assert "1 名逾期人员今天已提醒过" in page and "戊" in page
+    second = client.post(remind_url, {"district": hp.pk}, follow=True).content.decode()
+    assert "已向 0 名逾期人员发送提醒" in second
+    assert "1 人无邮箱，未发送" in second and "1 人今天已提醒过，未重复发送" in second
+    assert len(mail.outbox) == 1
 
 
 def test_remind_page_names_the_overdue_without_email_with_a_slips_link(world, client):

@@ -208,7 +208,7 @@ RULES = [
     # Hole 3: our user editor (lms.organisation.user_admin) -- city administrators edit
     # accounts they may manage; nobody below superuser deletes.
     (
-        ns_view("wagtailusers_users", "add", "edit"),
+        ns_view("wagtailusers_users", "index", "index_results", "add", "edit"),
         admin_view(city_admin=OK),
     ),
     (ns_view("wagtailusers_users", "delete"), admin_view()),
@@ -336,13 +336,9 @@ RULES = [
         admin_view(trainer=OK, admin_hp=OK, admin_pd=OK, city_admin=OK),
     ),
     (
-        ns_view(
-            "certificates_certificate", "inspect", "edit", "history", "history_results", "usage"
-        ),
+        ns_view("certificates_certificate", "inspect", "history", "history_results", "usage"),
         _scoped_object(trainer=DENIED_OR_HIDDEN, admin_hp=OK, city_admin=OK),
     ),
-    # Certificates are never created, copied or deleted by hand.
-    (ns_view("certificates_certificate", "add", "copy", "delete"), _scoped_object()),
     # --- organisation ---------------------------------------------------------------------
     (
         ns_view("staffprofile", "index", "index_results", "add"),
@@ -873,7 +869,8 @@ ADMIN_PD_HIDDEN_GETS = [
     ("rollout_admin:checkin_screen", lambda w: [w.session_hp.pk]),
     ("rollout_sessions:edit", lambda w: [w.session_hp.pk]),
     ("certificates_certificate:inspect", lambda w: [w.certificate.pk]),
-    ("certificates_certificate:edit", lambda w: [w.certificate.pk]),
+    ("certificates_certificate:history", lambda w: [w.certificate.pk]),
+    ("certificates_certificate:reinstate", lambda w: [w.certificate.pk]),
     ("certificates_certificate:revoke", lambda w: [w.certificate.pk]),
     ("certificates_batch_download", lambda w: [w.batch_hp.pk]),
     ("certificates:pdf", lambda w: [w.certificate.pk]),
