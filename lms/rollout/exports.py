@@ -164,6 +164,8 @@ class RosterSpreadsheetMixin(SpreadsheetExportMixin):
     export_now = None
     row_formatter = None
     exported_rows = 0
+    #: the RosterExport recording a request's export: it keeps the file and its row count
+    export_record: RosterExport | None = None
 
     def get_heading(self, queryset, field):
         return str(self.export_headings[field])
@@ -247,16 +249,38 @@ class RosterSpreadsheetMixin(SpreadsheetExportMixin):
         when = timezone.localtime(self.export_now) if self.export_now else timezone.localtime()
         return attachment_disposition(f"{self.get_filename()}.{fmt}", f"roster-{when:%Y%m%d}.{fmt}")
 
+    def keep_export(self, fileobj, count: int) -> None:
+        """Store the served file and its row count on ``export_record`` (when there is one),
+        so that the export history counts its rows and can serve it again."""
+        export = self.export_record
+        if export is None:
+            return
+        fileobj.seek(0)
+        stamp = timezone.localtime(self.export_now).strftime("%Y%m%d-%H%M%S")
+        export.file.save(f"roster-{export.pk}-{stamp}.{export.format}", File(fileobj), save=False)
+        export.row_count = count
+        export.save()
+
+    def _kept_csv(self, chunks):
+        """Pass the CSV chunks through, keeping a copy; stored once the last row is sent."""
+        with tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024) as copy:
+            for chunk in chunks:
+                copy.write(chunk.encode("utf-8"))
+                yield chunk
+            self.keep_export(copy, self.exported_rows)
+
     def write_csv_response(self, queryset):
-        response = StreamingHttpResponse(
-            self.stream_csv(queryset), content_type="text/csv; charset=utf-8"
-        )
+        chunks = self.stream_csv(queryset)
+        if self.export_record is not None:
+            chunks = self._kept_csv(chunks)
+        response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = self._disposition(self.FORMAT_CSV)
         return response
 
     def write_xlsx_response(self, queryset):
         output = BytesIO()
-        self.write_xlsx(queryset, output)
+        count = self.write_xlsx(queryset, output)
+        self.keep_export(output, count)
         response = HttpResponse(output.getvalue(), content_type=XLSX_TYPE)
         response["Content-Disposition"] = self._disposition(self.FORMAT_XLSX)
         return response
@@ -264,7 +288,8 @@ class RosterSpreadsheetMixin(SpreadsheetExportMixin):
     def write_pdf_response(self, queryset):
         from .pdf import render_roster_pdf
 
-        data, _count = render_roster_pdf(self.roster_filter, now=self.export_now)
+        data, count = render_roster_pdf(self.roster_filter, now=self.export_now)
+        self.keep_export(BytesIO(data), count)
         response = HttpResponse(data, content_type="application/pdf")
         response["Content-Disposition"] = self._disposition(self.FORMAT_PDF)
         return response

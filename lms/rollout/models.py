@@ -145,7 +145,7 @@ class TrainingSession(models.Model):
             else self.wave.districts.values_list("pk", flat=True)
         )
         return (
-            StaffProfile.objects.active()
+            StaffProfile.objects.window_staff()
             .filter(district__in=district_ids)
             .select_related("district")
             .order_by("district__sort_order", "service_centre", "employee_no")
@@ -245,6 +245,13 @@ class RosterExport(KindJobMixin, FileJob):
     format = param_property("format", default="xlsx")
     row_count = result_property("row_count", default=0)
 
+    #: what the export history shows for each format, translated
+    FORMAT_LABELS = {
+        "xlsx": _("Excel 表格（XLSX）"),
+        "csv": _("CSV 文本表格"),
+        "pdf": _("打印版 PDF"),
+    }
+
     objects = KindManager()
 
     class Meta:
@@ -254,6 +261,18 @@ class RosterExport(KindJobMixin, FileJob):
 
     def __str__(self):
         return f"{self._meta.verbose_name} #{self.pk}"
+
+    def get_format_display(self) -> str:
+        return str(self.FORMAT_LABELS.get(self.format, self.format))
+
+    @property
+    def file_available(self) -> bool:
+        """A finished export whose file is still kept (not purged, not expired)."""
+        return (
+            self.status == self.Status.DONE
+            and bool(self.file)
+            and (self.expires_at is None or self.expires_at > timezone.now())
+        )
 
 
 class StaffImport(models.Model):

@@ -183,7 +183,7 @@ ROW_KEYS = [
 
 
 def staff_queryset(filt):
-    qs = StaffProfile.objects.active()
+    qs = StaffProfile.objects.window_staff()
     if filt.district_ids is not None:
         qs = qs.filter(district_id__in=filt.district_ids)
     return qs
@@ -197,7 +197,7 @@ def roster_queryset(filt, now=None):
     condition = Q(enrollments__isnull=False)
     if filt.course_ids is not None:
         condition = Q(enrollments__course_id__in=filt.course_ids)
-    qs = get_user_model().objects.filter(is_active=True, staff_profile__is_active=True)
+    qs = get_user_model().objects.filter(staff_profile__in=StaffProfile.objects.window_staff())
     if filt.district_ids is not None:
         qs = qs.filter(staff_profile__district_id__in=filt.district_ids)
     qs = qs.annotate(enr=FilteredRelation("enrollments", condition=condition))
@@ -294,10 +294,7 @@ def roster_rows(values_qs, now=None, chunk_size=2000):
 
 def enrollment_queryset(filt):
     filt.resolve()
-    qs = Enrollment.objects.filter(
-        user__is_active=True,
-        user__staff_profile__is_active=True,
-    )
+    qs = Enrollment.objects.filter(user__staff_profile__in=StaffProfile.objects.window_staff())
     if filt.district_ids is not None:
         qs = qs.filter(user__staff_profile__district_id__in=filt.district_ids)
     if filt.course_ids is not None:

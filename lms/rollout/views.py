@@ -387,7 +387,10 @@ class RosterReportView(exports.RosterSpreadsheetMixin, ReportView):
                 return redirect(self.request.get_full_path().replace("export=pdf", "export="))
             if count > settings.ROSTER_SYNC_EXPORT_ROWS:
                 return self.export_in_background(spreadsheet_format)
-        exports.record_export(self.request.user, self.roster_filter, spreadsheet_format)
+        # The record keeps the file and its row count (stored once the file is written).
+        self.export_record = exports.record_export(
+            self.request.user, self.roster_filter, spreadsheet_format
+        )
         return super().as_spreadsheet(queryset, spreadsheet_format)
 
     def export_in_background(self, fmt):
@@ -425,9 +428,11 @@ class ExportListView(AdminTemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["exports"] = visible_exports(self.request.user).select_related(
-            "requested_by", "district"
-        )[:50]
+        user = self.request.user
+        rows = visible_exports(user).select_related("requested_by", "district")[:50]
+        context["exports"] = [
+            {"export": export, "downloadable": can_download(user, export)} for export in rows
+        ]
         return context
 
 
@@ -438,6 +443,17 @@ def visible_exports(user):
     return qs.filter(requested_by=user)
 
 
+def can_download(user, export) -> bool:
+    """May ``user`` download ``export`` (one of ``visible_exports(user)``) now: the export's
+    district in their scope and its file still kept. The history's links and the download
+    view both ask this."""
+    if not user.has_perm("rollout.view_rosterexport"):
+        return False
+    if export.district_id and not can_administer_district(user, export.district_id):
+        return False
+    return export.file_available
+
+
 class ExportDownloadView(LoginRequiredMixin, View):
     """Serves a finished export from private storage to its requester (or a city admin)."""
 
@@ -445,9 +461,7 @@ class ExportDownloadView(LoginRequiredMixin, View):
         if not request.user.has_perm("rollout.view_rosterexport"):
             raise Http404
         export = get_object_or_404(visible_exports(request.user), pk=pk)
-        if export.district_id and not can_administer_district(request.user, export.district_id):
-            raise Http404
-        if export.status != RosterExport.Status.DONE or not export.file:
+        if not can_download(request.user, export):
             raise Http404
         return FileResponse(
             export.file.open("rb"),
