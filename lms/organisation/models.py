@@ -30,6 +30,13 @@ class District(models.Model):
         return self.name_zh
 
     @property
+    def display_name(self):
+        """The name in the active language: 黄浦区 in Chinese, "Huangpu" in English."""
+        from django.utils.translation import get_language
+
+        return self.name_en if (get_language() or "").startswith("en") else self.name_zh
+
+    @property
     def short_name(self):
         """黄浦区 → 黄浦; 浦东新区 stays as it is."""
         return self.name_zh.removesuffix("区") if self.name_zh != "浦东新区" else self.name_zh

@@ -15,7 +15,7 @@ from django.core.files import File
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django_tasks import task
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -219,6 +219,13 @@ class RosterSpreadsheetMixin(SpreadsheetExportMixin):
         for i, width in enumerate(WIDTHS, start=1):
             ws.column_dimensions[get_column_letter(i)].width = width
         ws.freeze_panes = f"A{HEADER_ROW + 1}"
+        # Printing: landscape, every column on the page's width, the header on every page.
+        ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = "9"  # A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
         title = WriteOnlyCell(ws, value=info["title"])
         title.font = Font(bold=True, size=14)
         ws.append([title])
@@ -227,7 +234,7 @@ class RosterSpreadsheetMixin(SpreadsheetExportMixin):
             (_("筛选条件"), info["filters"]),
             (_("导出时间"), info["exported_at"]),
         ):
-            ws.append([string_cell(ws, f"{label}：{value}")])
+            ws.append([string_cell(ws, f"{label}{_('：')}{value}")])
         ws.append([])
         bold = Font(bold=True)
         header = []
@@ -350,7 +357,7 @@ def describe_filter(filt) -> dict:
         district = _("全部区")
     else:
         names = District.objects.filter(pk__in=filt.district_ids).order_by("sort_order")
-        district = "、".join(names.values_list("name_zh", flat=True)) or _("无")
+        district = _("、").join(d.display_name for d in names) or _("无")
     parts = []
     if filt.wave is not None:
         parts.append(_("培训批次：%(v)s") % {"v": filt.wave.name})
@@ -361,7 +368,7 @@ def describe_filter(filt) -> dict:
     return {
         "title": _("培训花名册"),
         "district": district,
-        "filters": "；".join(parts) or _("无"),
+        "filters": _("；").join(parts) or pgettext("no filters", "无"),
         "exported_at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
     }
 

@@ -9,6 +9,7 @@ from django.core.files.storage import storages
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lms.jobs.models import FileJob, KindJobMixin, KindManager, param_property, result_property
 
@@ -50,7 +51,8 @@ class RolloutWave(models.Model):
     class Meta:
         ordering = ["-opens_on", "name"]
         verbose_name = _("培训批次")
-        verbose_name_plural = _("培训批次")
+        # Chinese has no plural; English does ("Rollout waves" over a listing).
+        verbose_name_plural = pgettext_lazy("plural", "培训批次")
         permissions = [
             ("enrol_rolloutwave", _("可为培训批次报名")),
             ("import_staff", _("可导入工作人员")),
@@ -118,7 +120,7 @@ class TrainingSession(models.Model):
     class Meta:
         ordering = ["starts_at"]
         verbose_name = _("现场培训")
-        verbose_name_plural = _("现场培训")
+        verbose_name_plural = pgettext_lazy("plural", "现场培训")
 
     def __str__(self):
         local = timezone.localtime(self.starts_at)

@@ -13,10 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 from django.views.generic import TemplateView
 from wagtail.admin.auth import require_admin_access
+from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.reports import ReportView
 from wagtail.admin.widgets import Button
@@ -224,7 +225,7 @@ class DistrictDashboardView(DashboardMixin, AdminTemplateView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_page_title(self):
-        return _("%(district)s培训看板") % {"district": self.district.name_zh}
+        return _("%(district)s培训看板") % {"district": self.district.display_name}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -316,6 +317,14 @@ class RemindOverdueView(AdminTemplateView):
 # -- roster report and exports -----------------------------------------------------------------
 
 
+class RosterPaginator(WagtailPaginator):
+    """The roster counts rows (a person once per course), not users: "24 条记录"."""
+
+    @cached_property
+    def items_count_label(self):
+        return ngettext("%(n)s 条记录", "%(n)s 条记录", self.count) % {"n": self.count}
+
+
 class RosterReportView(exports.RosterSpreadsheetMixin, ReportView):
     """The roster as a Wagtail report: ``filterset_class`` (district, wave, course, status;
     district-scoped) and ``list_export`` through ``RosterSpreadsheetMixin`` (``?export=csv``
@@ -331,6 +340,7 @@ class RosterReportView(exports.RosterSpreadsheetMixin, ReportView):
     results_template_name = "rollout/admin/roster_results.html"
     filterset_class = RosterFilterSet
     paginate_by = 100
+    paginator_class = RosterPaginator
 
     def dispatch(self, request, *args, **kwargs):
         require_perm(request.user, "rollout.view_rosterexport")

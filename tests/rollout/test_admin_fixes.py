@@ -61,10 +61,18 @@ def test_report_exports_record_their_rows_and_can_be_downloaded_again(
     assert client.get(download).status_code == 404
 
 
+def english(user):
+    from wagtail.users.models import UserProfile
+
+    profile = UserProfile.get_for_user(user)
+    profile.preferred_language = "en"
+    profile.save()
+
+
 def test_export_history_in_english_names_the_format(roster, hp_admin, client):
     client.get(reverse("rollout_admin:roster"), {"export": "xlsx"})
-    page = client.get(reverse("rollout_admin:exports"), HTTP_ACCEPT_LANGUAGE="en")
-    body = page.content.decode()
+    english(hp_admin)
+    body = client.get(reverse("rollout_admin:exports")).content.decode()
     assert "Excel workbook (XLSX)" in body and "<td>xlsx</td>" not in body
 
 
@@ -86,8 +94,13 @@ def test_background_export_records_its_rows(
         client.post(reverse("rollout_admin:export_xlsx"), {})
     export = RosterExport.objects.get()
     assert export.row_count == 8
-    wb = load_workbook(io.BytesIO(b"".join(client.get(
-        reverse("rollout:export_download", args=[export.pk])).streaming_content)))
+    wb = load_workbook(
+        io.BytesIO(
+            b"".join(
+                client.get(reverse("rollout:export_download", args=[export.pk])).streaming_content
+            )
+        )
+    )
     assert wb.active.max_row >= 8
 
 
@@ -118,8 +131,13 @@ def test_demo_district_admin_is_not_window_staff(courses):
     from django.utils import timezone
 
     session = TrainingSession.objects.create(
-        wave=wave, course=courses[0], district=hp, starts_at=timezone.now(),
-        ends_at=timezone.now(), place="x", capacity=10,
+        wave=wave,
+        course=courses[0],
+        district=hp,
+        starts_at=timezone.now(),
+        ends_at=timezone.now(),
+        place="x",
+        capacity=10,
     )
     assert admin not in session.expected_staff()
     assert StaffProfile.objects.get(user__username="hp-staff1") in session.expected_staff()
@@ -143,3 +161,158 @@ def test_admin_who_is_also_window_staff_counts(courses):
     assert Enrollment.objects.filter(user=both).count() == 2
     assert Enrollment.objects.filter(user=plain).count() == 2
     assert not Enrollment.objects.filter(user=admin).exists()
+
+
+# -- 3. one owner for the statuses the learner and the roster show -----------------------------
+
+
+def test_roster_and_learner_say_the_same_status(courses, client):
+    from courses.models import LessonProgress
+    from courses.progress import STATUS_LABELS, course_statuses
+    from lms.rollout.roster import RosterFilter, roster_values
+    from tests.certificates.lifecycle_helpers import add_lesson
+
+    lesson = add_lesson(courses[0])
+    learner = make_user(district="HP", username="learner")
+    for course in courses:
+        Enrollment.objects.create(user=learner, course=course)
+    LessonProgress.objects.create(user=learner, lesson=lesson, course=courses[0])
+    learner_says = course_statuses(learner, courses)
+    roster_says = {
+        row["course_code"]: row["status"] for row in roster_values(RosterFilter(), now=None)
+    }
+    assert learner_says[courses[0].pk] == roster_says["C101"] == "in_progress"
+    assert learner_says[courses[1].pk] == roster_says["C102"] == "not_started"
+    admin = make_user(roles.CITY_ADMIN, district=None, username="city")
+    client.force_login(admin)
+    page = client.get(reverse("rollout_admin:roster")).content.decode()
+    assert f"<td>{STATUS_LABELS['not_started']}</td>" in page
+    assert f"<td>{STATUS_LABELS['in_progress']}</td>" in page
+    only = client.get(reverse("rollout_admin:roster"), {"status": "not_started"})
+    body = only.content.decode()
+    assert '"wrap">C102 课程C102</td>' in body and '"wrap">C101 课程C101</td>' not in body
+
+
+# -- 2. units: records in the roster, people in the wave list -----------------------------------
+
+
+def test_roster_counts_records_and_wave_list_counts_people(roster, courses, hp_admin, client):
+    page = client.get(reverse("rollout_admin:roster")).content.decode()
+    assert "8 条记录" in page and "用户" not in re.sub(r"<script.*?</script>", "", page, flags=re.S)
+    english(hp_admin)
+    assert "8 records" in client.get(reverse("rollout_admin:roster")).content.decode()
+
+    from .conftest import make_wave
+
+    wave = make_wave(courses, districts=("HP",))
+    from lms.rollout.services import enrol_wave
+
+    enrol_wave(wave)  # links the 8 enrolments of the 4 people
+    Enrollment.objects.filter(user__in=roster[:2]).update(completed_at=wave.created_at)
+    Enrollment.objects.filter(user=roster[2], course=courses[0]).update(
+        completed_at=wave.created_at
+    )
+    response = client.get(reverse("rollout_waves:index"))
+    body = response.content.decode()
+    assert "Enrolled people" in body and "Enrolments" in body
+    row = re.search(r"第一批.*?</tr>", body, flags=re.S).group(0)
+    cells = [re.sub(r"<.*?>|\s", "", c) for c in re.findall(r"<td.*?</td>", row, flags=re.S)]
+    assert "4" in cells and "8" in cells and "50%" in cells
+
+
+# -- 4. the roster table does not wrap short cells --------------------------------------------
+
+
+def test_roster_short_cells_do_not_wrap(roster, hp_admin, client):
+    body = client.get(reverse("rollout_admin:roster")).content.decode()
+    assert re.search(r"\.rollout-roster td:not\(\.wrap\) \{ white-space: nowrap; \}", body)
+    assert re.search(
+        r'class="[^"]*rollout-scroll[^"]*">\s*<table class="rollout-table rollout-roster"', body
+    )
+    # the name and status cells are not the wrapping ones; the course is
+    assert "<td>员工0</td>" in body and '<td class="wrap">C101 课程C101</td>' in body
+
+
+# -- 5. print layouts: one signature per person; XLSX prints its header on every page ---------
+
+
+def test_pdf_roster_one_signature_per_person(roster, courses):
+    from django.template.loader import render_to_string
+
+    from lms.rollout.pdf import TEMPLATE, roster_context
+    from lms.rollout.roster import RosterFilter
+
+    html = render_to_string(TEMPLATE, roster_context(RosterFilter()))
+    assert html.count('class="sign"') == 4  # 4 people, 8 rows
+    assert html.count('<td class="sign" rowspan="2">') == 4
+    assert html.count("<tr>") == 1 + 8
+
+
+def test_pdf_roster_bytes_group_the_rows(roster, hp_admin, client):
+    response = client.get(reverse("rollout_admin:roster"), {"export": "pdf"})
+    assert response.content.startswith(b"%PDF")
+
+
+def test_xlsx_repeats_header_and_prints_landscape(roster, hp_admin, client):
+    from lms.rollout.exports import HEADER_ROW
+
+    response = client.get(reverse("rollout_admin:roster"), {"export": "xlsx"})
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}"
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+
+
+# -- 6. the English admin names things in English -----------------------------------------------
+
+
+def test_english_district_dashboard_and_xlsx_title_block(roster, hp_admin, client):
+    from lms.organisation.models import District
+
+    english(hp_admin)
+    hp = District.objects.get(code="HP")
+    body = client.get(reverse("rollout_admin:district_dashboard", args=[hp.pk])).content.decode()
+    assert "Huangpu training dashboard" in body and "黄浦区 training" not in body
+    response = client.get(reverse("rollout_admin:roster"), {"export": "xlsx"})
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet["A2"].value == "District: Huangpu"
+    assert sheet["A3"].value == "Filters: none"
+
+
+def test_chinese_xlsx_title_block_unchanged(roster, hp_admin, client):
+    response = client.get(reverse("rollout_admin:roster"), {"export": "xlsx"})
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet["A2"].value == "区：黄浦区" and sheet["A3"].value == "筛选条件：无"
+
+
+def test_english_enrol_wave_page_dates_and_brackets(roster, courses, hp_admin, client):
+    import datetime
+
+    from .conftest import make_wave
+
+    wave = make_wave(courses, districts=("HP",), due_on=datetime.date(2027, 1, 29))
+    english(hp_admin)
+    body = client.get(reverse("rollout_admin:enrol_wave", args=[wave.pk])).content.decode()
+    assert "(due Jan. 29, 2027)" in body and "2027年" not in body
+    assert "(0 new enrolments)" in body and "（" not in body.split("data-enrol-preview")[1][:400]
+    assert "<td>Huangpu</td>" in body
+
+
+def test_english_listings_use_plural_names(hp_admin, client):
+    english(hp_admin)
+    waves = client.get(reverse("rollout_waves:index")).content.decode()
+    assert "Rollout waves" in waves
+    sessions = client.get(reverse("rollout_sessions:index")).content.decode()
+    assert "On-site sessions" in sessions
+
+
+def test_import_errors_name_fields_in_english():
+    from django.utils import translation
+
+    from lms.rollout.importing import RowError
+
+    error = RowError(3, "district", "District “X” does not exist")
+    with translation.override("en"):
+        assert error.labelled() == "District: District “X” does not exist"
+    with translation.override("zh-hans"):
+        assert error.labelled().startswith("所属区：")
