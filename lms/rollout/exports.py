@@ -460,12 +460,11 @@ def export_filename(fmt, district_ids=None, when=None):
     when = timezone.localtime(when) if when else timezone.localtime()
     place = _("全市")
     if district_ids is not None:
-        names = list(
-            District.objects.filter(pk__in=district_ids)
-            .order_by("sort_order")
-            .values_list("name_zh", flat=True)
-        )
-        place = names[0] if len(names) == 1 else "、".join(names[:3]) or place
+        names = [
+            d.display_name
+            for d in District.objects.filter(pk__in=district_ids).order_by("sort_order")
+        ]
+        place = names[0] if len(names) == 1 else _("、").join(names[:3]) or place
     name = f"{_('花名册')}-{place}-{when:%Y%m%d}"
     return f"{name}.{fmt}" if fmt else name
 
