@@ -118,6 +118,20 @@ def course_progress(user, courses):
     return {pk: (min(done[pk], totals[pk]), totals[pk]) for pk in prefix_len}
 
 
+def started_expression(user_ref: str, course_ref: str, last_lesson_ref: str):
+    """The "started" rule of ``course_statuses`` as an SQL expression for many rows (the
+    roster): a live lesson of the course read, or a last lesson remembered. Not started,
+    not completed is 未开始 for the learner and the roster alike."""
+    from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef
+
+    read = LessonProgress.objects.filter(
+        user_id=OuterRef(user_ref), course_id=OuterRef(course_ref), lesson__live=True
+    )
+    return ExpressionWrapper(
+        Exists(read) | Q(**{f"{last_lesson_ref}__isnull": False}), output_field=BooleanField()
+    )
+
+
 def course_statuses(user, courses, progress=None, enrollments=None):
     """``{course_id: status}`` — not_started / in_progress / completed, then the registered
     providers (certified)."""

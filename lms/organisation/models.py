@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 
@@ -27,6 +28,13 @@ class District(models.Model):
 
     def __str__(self):
         return self.name_zh
+
+    @property
+    def display_name(self):
+        """The name in the active language: 黄浦区 in Chinese, "Huangpu" in English."""
+        from django.utils.translation import get_language
+
+        return self.name_en if (get_language() or "").startswith("en") else self.name_zh
 
     @property
     def short_name(self):
@@ -57,6 +65,22 @@ class District(models.Model):
 class StaffProfileQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True, user__is_active=True)
+
+    def window_staff(self):
+        """The one definition of "window staff" (在岗人数, wave members, rosters): active
+        people, except those holding another role (administrator, trainer, reviewer) without
+        also holding the window-staff role. A profile with no role at all counts (staff
+        created before roles, or by hand)."""
+        from django.contrib.auth import get_user_model
+
+        from .roles import ROLES, WINDOW_STAFF
+
+        memberships = get_user_model().groups.through.objects.filter(user_id=OuterRef("user_id"))
+        other_roles = [role for role in ROLES if role != WINDOW_STAFF]
+        return self.active().filter(
+            Exists(memberships.filter(group__name=WINDOW_STAFF))
+            | ~Exists(memberships.filter(group__name__in=other_roles))
+        )
 
 
 def active_people():

@@ -50,7 +50,7 @@ def city_numbers(filt: RosterFilter, now=None):
     counts = counts_by_district_course(filt, now)
     people = people_by_district(filt, now)
 
-    by_district = {d.pk: Line(d.name_zh, d) for d in districts}
+    by_district = {d.pk: Line(d.display_name, d) for d in districts}
     total = Line("合计")
     for (district_id, _course_id), row in counts.items():
         line = by_district.get(district_id)
@@ -368,7 +368,7 @@ def authorised_chart(rows: list, width=640, bar=18, gap=6, left=90, right=50, to
         y = top + i * (bar + gap)
         bars.append(
             {
-                "label": row["district"].name_zh,
+                "label": row["district"].display_name,
                 "pct": pct,
                 "y": y,
                 "text_y": y + bar * 0.75,

@@ -15,7 +15,7 @@ from django.core.files import File
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django_tasks import task
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -164,6 +164,8 @@ class RosterSpreadsheetMixin(SpreadsheetExportMixin):
     export_now = None
     row_formatter = None
     exported_rows = 0
+    #: the RosterExport recording a request's export: it keeps the file and its row count
+    export_record: RosterExport | None = None
 
     def get_heading(self, queryset, field):
         return str(self.export_headings[field])
@@ -217,6 +219,13 @@ class RosterSpreadsheetMixin(SpreadsheetExportMixin):
         for i, width in enumerate(WIDTHS, start=1):
             ws.column_dimensions[get_column_letter(i)].width = width
         ws.freeze_panes = f"A{HEADER_ROW + 1}"
+        # Printing: landscape, every column on the page's width, the header on every page.
+        ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = "9"  # A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
         title = WriteOnlyCell(ws, value=info["title"])
         title.font = Font(bold=True, size=14)
         ws.append([title])
@@ -225,7 +234,7 @@ class RosterSpreadsheetMixin(SpreadsheetExportMixin):
             (_("筛选条件"), info["filters"]),
             (_("导出时间"), info["exported_at"]),
         ):
-            ws.append([string_cell(ws, f"{label}：{value}")])
+            ws.append([string_cell(ws, f"{label}{_('：')}{value}")])
         ws.append([])
         bold = Font(bold=True)
         header = []
@@ -247,16 +256,38 @@ class RosterSpreadsheetMixin(SpreadsheetExportMixin):
         when = timezone.localtime(self.export_now) if self.export_now else timezone.localtime()
         return attachment_disposition(f"{self.get_filename()}.{fmt}", f"roster-{when:%Y%m%d}.{fmt}")
 
+    def keep_export(self, fileobj, count: int) -> None:
+        """Store the served file and its row count on ``export_record`` (when there is one),
+        so that the export history counts its rows and can serve it again."""
+        export = self.export_record
+        if export is None:
+            return
+        fileobj.seek(0)
+        stamp = timezone.localtime(self.export_now).strftime("%Y%m%d-%H%M%S")
+        export.file.save(f"roster-{export.pk}-{stamp}.{export.format}", File(fileobj), save=False)
+        export.row_count = count
+        export.save()
+
+    def _kept_csv(self, chunks):
+        """Pass the CSV chunks through, keeping a copy; stored once the last row is sent."""
+        with tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024) as copy:
+            for chunk in chunks:
+                copy.write(chunk.encode("utf-8"))
+                yield chunk
+            self.keep_export(copy, self.exported_rows)
+
     def write_csv_response(self, queryset):
-        response = StreamingHttpResponse(
-            self.stream_csv(queryset), content_type="text/csv; charset=utf-8"
-        )
+        chunks = self.stream_csv(queryset)
+        if self.export_record is not None:
+            chunks = self._kept_csv(chunks)
+        response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = self._disposition(self.FORMAT_CSV)
         return response
 
     def write_xlsx_response(self, queryset):
         output = BytesIO()
-        self.write_xlsx(queryset, output)
+        count = self.write_xlsx(queryset, output)
+        self.keep_export(output, count)
         response = HttpResponse(output.getvalue(), content_type=XLSX_TYPE)
         response["Content-Disposition"] = self._disposition(self.FORMAT_XLSX)
         return response
@@ -264,7 +295,8 @@ class RosterSpreadsheetMixin(SpreadsheetExportMixin):
     def write_pdf_response(self, queryset):
         from .pdf import render_roster_pdf
 
-        data, _count = render_roster_pdf(self.roster_filter, now=self.export_now)
+        data, count = render_roster_pdf(self.roster_filter, now=self.export_now)
+        self.keep_export(BytesIO(data), count)
         response = HttpResponse(data, content_type="application/pdf")
         response["Content-Disposition"] = self._disposition(self.FORMAT_PDF)
         return response
@@ -325,7 +357,7 @@ def describe_filter(filt) -> dict:
         district = _("全部区")
     else:
         names = District.objects.filter(pk__in=filt.district_ids).order_by("sort_order")
-        district = "、".join(names.values_list("name_zh", flat=True)) or _("无")
+        district = _("、").join(d.display_name for d in names) or _("无")
     parts = []
     if filt.wave is not None:
         parts.append(_("培训批次：%(v)s") % {"v": filt.wave.name})
@@ -336,7 +368,7 @@ def describe_filter(filt) -> dict:
     return {
         "title": _("培训花名册"),
         "district": district,
-        "filters": "；".join(parts) or _("无"),
+        "filters": _("；").join(parts) or pgettext("no filters", "无"),
         "exported_at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
     }
 
@@ -428,12 +460,11 @@ def export_filename(fmt, district_ids=None, when=None):
     when = timezone.localtime(when) if when else timezone.localtime()
     place = _("全市")
     if district_ids is not None:
-        names = list(
-            District.objects.filter(pk__in=district_ids)
-            .order_by("sort_order")
-            .values_list("name_zh", flat=True)
-        )
-        place = names[0] if len(names) == 1 else "、".join(names[:3]) or place
+        names = [
+            d.display_name
+            for d in District.objects.filter(pk__in=district_ids).order_by("sort_order")
+        ]
+        place = names[0] if len(names) == 1 else _("、").join(names[:3]) or place
     name = f"{_('花名册')}-{place}-{when:%Y%m%d}"
     return f"{name}.{fmt}" if fmt else name
 

@@ -69,6 +69,7 @@ COLUMN_LABELS = {
 # The labels as the preview shows them (translated).
 FIELD_LABELS = {
     "full_name": gettext_lazy("姓名"),
+    "employee_no": gettext_lazy("工号"),
     "district": gettext_lazy("所属区"),
     "service_centre": gettext_lazy("服务中心"),
     "phone": gettext_lazy("手机"),
@@ -101,8 +102,17 @@ class ImportFileError(Exception):
 @dataclass
 class RowError:
     line: int
-    column: str
+    field: str
     message: str
+
+    @property
+    def column(self) -> str:
+        """The field's label in the active language (not the file's Chinese header)."""
+        return str(FIELD_LABELS.get(self.field, self.field))
+
+    def labelled(self) -> str:
+        """ "District: …" / "所属区：…" (the colon translated with the sentence)."""
+        return _("%(column)s：%(message)s") % {"column": self.column, "message": self.message}
 
     def __str__(self):
         if self.line:
@@ -193,7 +203,7 @@ class ImportPreview:
                     "action": r.action,
                     "needs_slip": needs_slip(r),
                     "changes": [[str(FIELD_LABELS[f]), old, new] for f, old, new in r.changes],
-                    "errors": [f"{e.column}：{e.message}" for e in r.errors],
+                    "errors": [e.labelled() for e in r.errors],
                 }
                 for r in shown[:limit]
             ],
@@ -331,14 +341,14 @@ def preview(data, filename, user=None, district_code=None, deactivate_missing=Fa
         row = ImportRow(line=line, values=values)
 
         def error(column, message, row=row):
-            row.errors.append(RowError(row.line, COLUMN_LABELS[column], message))
+            row.errors.append(RowError(row.line, column, message))
 
         for key in REQUIRED:
             if not values.get(key):
-                error(key, _("%(col)s不能为空") % {"col": COLUMN_LABELS[key]})
+                error(key, _("%(col)s不能为空") % {"col": FIELD_LABELS[key]})
         for key, limit in MAX_LENGTHS.items():
             if len(values.get(key, "")) > limit:
-                error(key, _("%(col)s超过 %(n)s 个字") % {"col": COLUMN_LABELS[key], "n": limit})
+                error(key, _("%(col)s超过 %(n)s 个字") % {"col": FIELD_LABELS[key], "n": limit})
 
         number = values.get("employee_no", "")
         if number:
@@ -402,7 +412,9 @@ def preview(data, filename, user=None, district_code=None, deactivate_missing=Fa
             row.profile = profile
             if allowed_ids is not None and profile.district_id not in allowed_ids:
                 row.errors.append(
-                    RowError(row.line, "工号", _("工号“%(v)s”属于其他区的人员") % {"v": number})
+                    RowError(
+                        row.line, "employee_no", _("工号“%(v)s”属于其他区的人员") % {"v": number}
+                    )
                 )
             elif not row.errors:
                 row.changes = _changes(row, mapping)
@@ -413,7 +425,7 @@ def preview(data, filename, user=None, district_code=None, deactivate_missing=Fa
                     row.errors.append(
                         RowError(
                             row.line,
-                            "工号",
+                            "employee_no",
                             _("工号“%(v)s”的账号拥有管理权限，不能通过导入修改") % {"v": number},
                         )
                     )
@@ -423,7 +435,7 @@ def preview(data, filename, user=None, district_code=None, deactivate_missing=Fa
                     row.errors.append(
                         RowError(
                             row.line,
-                            "邮箱",
+                            "email",
                             _(
                                 "工号“%(v)s”的账号拥有管理权限，邮箱须由本人确认后更改，不能通过导入修改"
                             )
@@ -432,7 +444,9 @@ def preview(data, filename, user=None, district_code=None, deactivate_missing=Fa
                     )
         elif key in taken:
             row.errors.append(
-                RowError(row.line, "工号", _("登录名“%(v)s”已被其他账号使用") % {"v": number})
+                RowError(
+                    row.line, "employee_no", _("登录名“%(v)s”已被其他账号使用") % {"v": number}
+                )
             )
         result.errors.extend(row.errors)
     if progress is not None:

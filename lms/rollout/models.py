@@ -9,6 +9,7 @@ from django.core.files.storage import storages
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lms.jobs.models import FileJob, KindJobMixin, KindManager, param_property, result_property
 
@@ -50,7 +51,8 @@ class RolloutWave(models.Model):
     class Meta:
         ordering = ["-opens_on", "name"]
         verbose_name = _("培训批次")
-        verbose_name_plural = _("培训批次")
+        # Chinese has no plural; English does ("Rollout waves" over a listing).
+        verbose_name_plural = pgettext_lazy("plural", "培训批次")
         permissions = [
             ("enrol_rolloutwave", _("可为培训批次报名")),
             ("import_staff", _("可导入工作人员")),
@@ -118,7 +120,7 @@ class TrainingSession(models.Model):
     class Meta:
         ordering = ["starts_at"]
         verbose_name = _("现场培训")
-        verbose_name_plural = _("现场培训")
+        verbose_name_plural = pgettext_lazy("plural", "现场培训")
 
     def __str__(self):
         local = timezone.localtime(self.starts_at)
@@ -145,7 +147,7 @@ class TrainingSession(models.Model):
             else self.wave.districts.values_list("pk", flat=True)
         )
         return (
-            StaffProfile.objects.active()
+            StaffProfile.objects.window_staff()
             .filter(district__in=district_ids)
             .select_related("district")
             .order_by("district__sort_order", "service_centre", "employee_no")
@@ -245,6 +247,13 @@ class RosterExport(KindJobMixin, FileJob):
     format = param_property("format", default="xlsx")
     row_count = result_property("row_count", default=0)
 
+    #: what the export history shows for each format, translated
+    FORMAT_LABELS = {
+        "xlsx": _("Excel 表格（XLSX）"),
+        "csv": _("CSV 文本表格"),
+        "pdf": _("打印版 PDF"),
+    }
+
     objects = KindManager()
 
     class Meta:
@@ -254,6 +263,18 @@ class RosterExport(KindJobMixin, FileJob):
 
     def __str__(self):
         return f"{self._meta.verbose_name} #{self.pk}"
+
+    def get_format_display(self) -> str:
+        return str(self.FORMAT_LABELS.get(self.format, self.format))
+
+    @property
+    def file_available(self) -> bool:
+        """A finished export whose file is still kept (not purged, not expired)."""
+        return (
+            self.status == self.Status.DONE
+            and bool(self.file)
+            and (self.expires_at is None or self.expires_at > timezone.now())
+        )
 
 
 class StaffImport(models.Model):

@@ -49,7 +49,7 @@ def _css():
                 ".meta { margin: 0 0 3mm; color: #333; }\n"
                 "table { width: 100%; border-collapse: collapse; }\n"
                 "thead { display: table-header-group; }\n"
-                "tr { page-break-inside: avoid; }\n"
+                "tr, tbody.person { page-break-inside: avoid; }\n"
                 "th, td { border: 0.5pt solid #555; padding: 1.2mm 1.5mm; text-align: left; }\n"
                 "th { background: #eee; }\n"
                 "td.sign { width: 30mm; height: 8mm; }\n"
@@ -80,8 +80,25 @@ def roster_context(filt: RosterFilter, now=None) -> dict:
         **info,
         "headers": [columns[i] for i in keep],
         "rows": [[row[i] for i in keep] for row in rows],
+        "people": by_person(rows, keep),
         "count": len(rows),
     }
+
+
+def by_person(rows, keep) -> list[dict]:
+    """The rows grouped by person (district, employee number: the roster's order), so each
+    person signs once for all their courses: ``[{"rows": [...], "span": n}]``."""
+    people = []
+    last = None
+    for row in rows:
+        key = (row[0], row[2])
+        if key != last:
+            people.append({"rows": []})
+            last = key
+        people[-1]["rows"].append([row[i] for i in keep])
+    for person in people:
+        person["span"] = len(person["rows"])
+    return people
 
 
 def render_roster_pdf(filt: RosterFilter, now=None) -> tuple[bytes, int]:

@@ -39,6 +39,7 @@ from certificates.authorisation import (
     required_courses,
 )
 from certificates.models import Certificate
+from courses import progress
 from courses.completion import completed_q
 from courses.models import CoursePage, Enrollment
 from lms.organisation.models import District, StaffProfile
@@ -47,21 +48,25 @@ from quizzes.results import graded_attempts, passed_attempts, passed_pairs
 from .services import attended_pairs, session_course_ids
 
 NOT_ENROLLED = "not_enrolled"
-IN_PROGRESS = "in_progress"
+NOT_STARTED = progress.NOT_STARTED
+IN_PROGRESS = progress.IN_PROGRESS
 OVERDUE = "overdue"
-COMPLETED = "completed"
+COMPLETED = progress.COMPLETED
 PASSED = "passed"
-CERTIFIED = "certified"
+CERTIFIED = progress.CERTIFIED
 AUTHORISED = "authorised"
 NOT_AUTHORISED = "not_authorised"
 
+# The learner's words (courses.progress.STATUS_LABELS) for the learner's statuses: the roster
+# and the learner's home say the same thing about the same enrolment.
 STATUS_CHOICES = [
     (NOT_ENROLLED, _("未报名")),
-    (IN_PROGRESS, _("学习中")),
+    (NOT_STARTED, progress.STATUS_LABELS[NOT_STARTED]),
+    (IN_PROGRESS, progress.STATUS_LABELS[IN_PROGRESS]),
     (OVERDUE, _("已逾期")),
-    (COMPLETED, _("已完成")),
+    (COMPLETED, progress.STATUS_LABELS[COMPLETED]),
     (PASSED, _("已通过")),
-    (CERTIFIED, _("已获证")),
+    (CERTIFIED, progress.STATUS_LABELS[CERTIFIED]),
     (AUTHORISED, _("具备上岗资格")),
     (NOT_AUTHORISED, _("不具备上岗资格")),
 ]
@@ -161,6 +166,7 @@ ROW_FIELDS = [
     "attended",
     "has_sessions",
     "staff_profile__phone",
+    "started",
 ]
 ROW_KEYS = [
     "district",
@@ -179,11 +185,12 @@ ROW_KEYS = [
     "attended",
     "has_sessions",
     "phone",
+    "started",
 ]
 
 
 def staff_queryset(filt):
-    qs = StaffProfile.objects.active()
+    qs = StaffProfile.objects.window_staff()
     if filt.district_ids is not None:
         qs = qs.filter(district_id__in=filt.district_ids)
     return qs
@@ -197,7 +204,7 @@ def roster_queryset(filt, now=None):
     condition = Q(enrollments__isnull=False)
     if filt.course_ids is not None:
         condition = Q(enrollments__course_id__in=filt.course_ids)
-    qs = get_user_model().objects.filter(is_active=True, staff_profile__is_active=True)
+    qs = get_user_model().objects.filter(staff_profile__in=StaffProfile.objects.window_staff())
     if filt.district_ids is not None:
         qs = qs.filter(staff_profile__district_id__in=filt.district_ids)
     qs = qs.annotate(enr=FilteredRelation("enrollments", condition=condition))
@@ -213,6 +220,7 @@ def roster_queryset(filt, now=None):
         authorised=authorised_expression("pk", now),
         attended=attended_expr("pk", "enr__course_id"),
         has_sessions=has_sessions_expr("enr__course_id"),
+        started=progress.started_expression("pk", "enr__course_id", "enr__last_lesson"),
     )
     qs = filter_status(qs, filt.status, now)
     return qs.order_by(
@@ -230,11 +238,12 @@ def filter_status(qs, status, now):
     enrolled = Q(enr_course_id__isnull=False)
     if status == NOT_ENROLLED:
         return qs.filter(enr_course_id__isnull=True)
-    if status == IN_PROGRESS:
+    if status in (IN_PROGRESS, NOT_STARTED):
         return qs.filter(
             enrolled,
             Q(due_at__isnull=True) | Q(due_at__gte=now),
             ~completed_q(),
+            started=status == IN_PROGRESS,
         )
     if status == OVERDUE:
         return qs.filter(enrolled, ~completed_q(), due_at__lt=now)
@@ -251,14 +260,14 @@ def filter_status(qs, status, now):
     return qs.none()
 
 
-def row_status(completed_at, due_at, enrolled, now):
+def row_status(completed_at, due_at, enrolled, now, started=True):
     if not enrolled:
         return NOT_ENROLLED
     if completed_at is not None:
         return COMPLETED
     if due_at is not None and due_at < now:
         return OVERDUE
-    return IN_PROGRESS
+    return IN_PROGRESS if started else NOT_STARTED
 
 
 def roster_values(filt, now=None, chunk_size=2000):
@@ -283,7 +292,9 @@ def roster_rows(values_qs, now=None, chunk_size=2000):
         row["course_code"] = course.code if course else ""
         row["course_title"] = course.title if course else ""
         row["enrolled"] = enrolled
-        row["status"] = row_status(row["completed_at"], row["due_at"], enrolled, now)
+        row["status"] = row_status(
+            row["completed_at"], row["due_at"], enrolled, now, row.pop("started")
+        )
         if not enrolled:
             row["passed"] = False
         yield row
@@ -294,10 +305,7 @@ def roster_rows(values_qs, now=None, chunk_size=2000):
 
 def enrollment_queryset(filt):
     filt.resolve()
-    qs = Enrollment.objects.filter(
-        user__is_active=True,
-        user__staff_profile__is_active=True,
-    )
+    qs = Enrollment.objects.filter(user__staff_profile__in=StaffProfile.objects.window_staff())
     if filt.district_ids is not None:
         qs = qs.filter(user__staff_profile__district_id__in=filt.district_ids)
     if filt.course_ids is not None:

@@ -47,8 +47,9 @@ def _enrol_and_link(wave, user_ids, courses):
 
 def wave_staff(wave, district_ids=None):
     """The one definition of who belongs to a wave: the active staff of its districts
-    (optionally only of ``district_ids``)."""
-    qs = StaffProfile.objects.active().filter(district__in=wave.districts.all())
+    (optionally only of ``district_ids``); who is window staff is the organisation's rule
+    (``StaffProfile.objects.window_staff``: not an administrator without the staff role)."""
+    qs = StaffProfile.objects.window_staff().filter(district__in=wave.districts.all())
     if district_ids is not None:
         qs = qs.filter(district_id__in=district_ids)
     return qs
@@ -111,10 +112,7 @@ def enrolment_preview(wave, district_ids=None) -> EnrolmentPreview:
     if district_ids is not None:
         districts = districts.filter(pk__in=district_ids)
     districts = districts.annotate(
-        people=Count(
-            "staff",
-            filter=Q(staff__is_active=True, staff__user__is_active=True),
-        )
+        people=Count("staff", filter=Q(staff__in=StaffProfile.objects.window_staff()))
     ).order_by("sort_order")
     staff = wave_staff(wave, district_ids)
     existing = (
@@ -137,7 +135,7 @@ def enrolment_preview(wave, district_ids=None) -> EnrolmentPreview:
 
 def enrol_in_open_waves(profile):
     """Enrol one (new or reactivated) staff member in every open wave of their district."""
-    if not profile.is_active or not profile.district_id or not profile.user.is_active:
+    if not profile.district_id or not StaffProfile.objects.window_staff().filter(pk=profile.pk):
         return 0
     created = 0
     waves = (
@@ -267,7 +265,7 @@ def enrol_users_in_open_waves(user_ids):
         return 0
     by_district = {}
     for district_id, user_id in (
-        StaffProfile.objects.active()
+        StaffProfile.objects.window_staff()
         .filter(user_id__in=user_ids, district__isnull=False)
         .values_list("district_id", "user_id")
     ):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 from django.views.generic import TemplateView
 from wagtail.admin.auth import require_admin_access
+from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.reports import ReportView
 from wagtail.admin.widgets import Button
@@ -224,7 +225,7 @@ class DistrictDashboardView(DashboardMixin, AdminTemplateView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_page_title(self):
-        return _("%(district)s培训看板") % {"district": self.district.name_zh}
+        return _("%(district)s培训看板") % {"district": self.district.display_name}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -334,6 +335,14 @@ class RemindOverdueView(AdminTemplateView):
 # -- roster report and exports -----------------------------------------------------------------
 
 
+class RosterPaginator(WagtailPaginator):
+    """The roster counts rows (a person once per course), not users: "24 条记录"."""
+
+    @cached_property
+    def items_count_label(self):
+        return ngettext("%(n)s 条记录", "%(n)s 条记录", self.count) % {"n": self.count}
+
+
 class RosterReportView(exports.RosterSpreadsheetMixin, ReportView):
     """The roster as a Wagtail report: ``filterset_class`` (district, wave, course, status;
     district-scoped) and ``list_export`` through ``RosterSpreadsheetMixin`` (``?export=csv``
@@ -349,6 +358,7 @@ class RosterReportView(exports.RosterSpreadsheetMixin, ReportView):
     results_template_name = "rollout/admin/roster_results.html"
     filterset_class = RosterFilterSet
     paginate_by = 100
+    paginator_class = RosterPaginator
 
     def dispatch(self, request, *args, **kwargs):
         require_perm(request.user, "rollout.view_rosterexport")
@@ -405,7 +415,10 @@ class RosterReportView(exports.RosterSpreadsheetMixin, ReportView):
                 return redirect(self.request.get_full_path().replace("export=pdf", "export="))
             if count > settings.ROSTER_SYNC_EXPORT_ROWS:
                 return self.export_in_background(spreadsheet_format)
-        exports.record_export(self.request.user, self.roster_filter, spreadsheet_format)
+        # The record keeps the file and its row count (stored once the file is written).
+        self.export_record = exports.record_export(
+            self.request.user, self.roster_filter, spreadsheet_format
+        )
         return super().as_spreadsheet(queryset, spreadsheet_format)
 
     def export_in_background(self, fmt):
@@ -443,9 +456,11 @@ class ExportListView(AdminTemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["exports"] = visible_exports(self.request.user).select_related(
-            "requested_by", "district"
-        )[:50]
+        user = self.request.user
+        rows = visible_exports(user).select_related("requested_by", "district")[:50]
+        context["exports"] = [
+            {"export": export, "downloadable": can_download(user, export)} for export in rows
+        ]
         return context
 
 
@@ -456,6 +471,17 @@ def visible_exports(user):
     return qs.filter(requested_by=user)
 
 
+def can_download(user, export) -> bool:
+    """May ``user`` download ``export`` (one of ``visible_exports(user)``) now: the export's
+    district in their scope and its file still kept. The history's links and the download
+    view both ask this."""
+    if not user.has_perm("rollout.view_rosterexport"):
+        return False
+    if export.district_id and not can_administer_district(user, export.district_id):
+        return False
+    return export.file_available
+
+
 class ExportDownloadView(LoginRequiredMixin, View):
     """Serves a finished export from private storage to its requester (or a city admin)."""
 
@@ -463,9 +489,7 @@ class ExportDownloadView(LoginRequiredMixin, View):
         if not request.user.has_perm("rollout.view_rosterexport"):
             raise Http404
         export = get_object_or_404(visible_exports(request.user), pk=pk)
-        if export.district_id and not can_administer_district(request.user, export.district_id):
-            raise Http404
-        if export.status != RosterExport.Status.DONE or not export.file:
+        if not can_download(request.user, export):
             raise Http404
         return FileResponse(
             export.file.open("rb"),

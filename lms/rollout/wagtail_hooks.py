@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.db.models import Count, Prefetch, Q
 from django.urls import include, path, reverse
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -10,8 +11,9 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.models import CreateView, EditView, IndexView
 from wagtail.admin.widgets import ListingButton
 
+from courses.completion import completed_q
 from lms.organisation.admin_views import DistrictScopedViewSet
-from lms.organisation.models import District
+from lms.organisation.models import District, StaffProfile
 from lms.organisation.roles import admin_district_ids, is_admin
 
 from . import admin_urls
@@ -107,7 +109,7 @@ def _wave_message(request, wave):
             request,
             _("批次将于 %(date)s 开放，届时自动为 %(people)s 人报名 %(courses)s 门课程。")
             % {
-                "date": wave.opens_on.isoformat(),
+                "date": date_format(wave.opens_on, "DATE_FORMAT"),
                 "people": preview.people,
                 "courses": preview.courses,
             },
@@ -116,7 +118,7 @@ def _wave_message(request, wave):
         messages.warning(
             request,
             _("以下区尚无在岗人员，请先导入工作人员：%(districts)s")
-            % {"districts": "、".join(d.name_zh for d in preview.empty_districts)},
+            % {"districts": str(_("、")).join(d.display_name for d in preview.empty_districts)},
         )
 
 
@@ -136,13 +138,16 @@ class WaveEditView(WaveSavedMessageMixin, EditView):
 
 
 def _district_names(wave):
-    return "、".join(d.name_zh for d in wave.districts.all()) or "—"
+    return str(_("、")).join(d.display_name for d in wave.districts.all()) or "—"
 
 
 def _completed_rate(wave):
-    if not wave.enrolled_n:
+    """People who completed every enrolment of the wave, of the people enrolled (as on the
+    dashboards, which count people)."""
+    if not wave.enrolled_people:
         return "—"
-    return f"{round(100 * wave.completed_n / wave.enrolled_n)}%"
+    done = wave.enrolled_people - wave.unfinished_people
+    return f"{round(100 * done / wave.enrolled_people)}%"
 
 
 class WaveIndexView(IndexView):
@@ -156,14 +161,22 @@ class WaveIndexView(IndexView):
         district_ids = admin_district_ids(self.request.user)
         if district_ids is not None:
             mine = Q(enrolment_links__enrollment__user__staff_profile__district_id__in=district_ids)
-        done = Q(enrolment_links__enrollment__completed_at__isnull=False)
+        # People are window staff (the organisation's rule), counted once each, as on the
+        # dashboards; enrolments (人次) are shown beside them.
+        staff = Q(
+            enrolment_links__enrollment__user__staff_profile__in=StaffProfile.objects.window_staff()
+        )
+        mine &= staff
+        person = "enrolment_links__enrollment__user"
+        done = completed_q("enrolment_links__enrollment__")
         return (
             super()
             .get_base_queryset()
             .prefetch_related(Prefetch("districts", District.objects.order_by("sort_order")))
             .annotate(
+                enrolled_people=Count(person, filter=mine, distinct=True),
+                unfinished_people=Count(person, filter=mine & ~done, distinct=True),
                 enrolled_n=Count("enrolment_links", filter=mine),
-                completed_n=Count("enrolment_links", filter=mine & done),
             )
         )
 
@@ -172,8 +185,9 @@ class WaveIndexView(IndexView):
         columns = super().columns
         extra = [
             Column("districts", label=_("区"), accessor=_district_names),
-            Column("enrolled_n", label=_("已报名"), sort_key="enrolled_n"),
-            Column("completed_rate", label=_("完成率"), accessor=_completed_rate),
+            Column("enrolled_people", label=_("已报名人数"), sort_key="enrolled_people"),
+            Column("enrolled_n", label=_("报名（人次）"), sort_key="enrolled_n"),
+            Column("completed_rate", label=_("完成率（按人）"), accessor=_completed_rate),
         ]
         return [*columns[:2], *extra, *columns[2:]]
 
