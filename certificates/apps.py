@@ -38,6 +38,14 @@ class CertificatesConfig(AppConfig):
         from .lifecycle import on_pass_withdrawn
 
         pass_withdrawn.connect(on_pass_withdrawn, dispatch_uid="certificates.regrade_withdrawal")
+        # So does any other completion requirement taken back (e.g. an attendance unticked).
+        from courses.completion import requirement_withdrawn
+
+        from .lifecycle import on_requirement_withdrawn
+
+        requirement_withdrawn.connect(
+            on_requirement_withdrawn, dispatch_uid="certificates.requirement_withdrawal"
+        )
         # Mark certified courses in the learner's course list (courses' status registry).
         from courses import progress
 

@@ -22,6 +22,9 @@ from .models import Certificate
 
 #: The revocation reason recorded when a regrade withdraws the pass a certificate rests on.
 REGRADE_REVOCATION_REASON = "重新评分后未通过"
+#: The revocation reason when a registered completion requirement was taken back and its
+#: owner gave no reason of its own.
+REQUIREMENT_REVOCATION_REASON = "完成条件被撤销"
 
 
 def renewals_due(at=None):
@@ -64,27 +67,32 @@ def open_renewals(at=None, user=None, course=None) -> int:
     return opened
 
 
-def withdraw_unfounded_completion(user, course, actor=None):
+def withdraw_unfounded_completion(user, course, actor=None, still_holds=None, reason=None):
     """After a regrade turned a pass of ``course``'s quiz into a fail: if the enrolment's
     current completion no longer rests on a pass in its cycle (no other attempt of that cycle
     passed), its certificate is revoked with :data:`REGRADE_REVOCATION_REASON` (which opens a
     new cycle: only a pass after it certifies again), or, when no certificate was issued for
     that completion yet, the enrolment re-opens a new cycle. A completion still resting on
     another pass, or a certificate of an earlier cycle, is kept. Returns the revoked
-    certificate, or None."""
+    certificate, or None.
+
+    ``still_holds(user, course, since=...)`` generalises "another pass of that cycle" for any
+    withdrawn requirement (default: the course quiz was passed in the cycle); ``reason`` is
+    recorded on the revocation (default: :data:`REGRADE_REVOCATION_REASON`)."""
     from courses.models import Enrollment
     from quizzes.results import course_quiz_passed
 
     from .issuing import current_certificate, revoke
 
+    still_holds = still_holds or course_quiz_passed
     enrollment = Enrollment.objects.filter(user=user, course=course).first()
     if enrollment is None or enrollment.completed_at is None:
         return None
-    if course_quiz_passed(user, course, since=enrollment.cycle_started_at):
+    if still_holds(user, course, since=enrollment.cycle_started_at):
         return None
     certificate = current_certificate(user, course)
     if certificate is not None and certificate.issued_at >= enrollment.completed_at:
-        return revoke(certificate, actor=actor, reason=REGRADE_REVOCATION_REASON)
+        return revoke(certificate, actor=actor, reason=reason or REGRADE_REVOCATION_REASON)
     start_new_cycle(user, course)
     return None
 
@@ -92,3 +100,16 @@ def withdraw_unfounded_completion(user, course, actor=None):
 def on_pass_withdrawn(sender, user=None, course=None, actor=None, **kwargs):
     """Receiver of ``quizzes.signals.pass_withdrawn`` (sent after commit)."""
     withdraw_unfounded_completion(user, course, actor=actor)
+
+
+def on_requirement_withdrawn(sender, user=None, course=None, actor=None, reason="", **kwargs):
+    """Receiver of ``courses.completion.requirement_withdrawn`` (sent after commit; ``sender``
+    is the registered requirement that was taken back): the same path as a regrade, with the
+    requirement itself deciding whether the completion still rests on something."""
+    withdraw_unfounded_completion(
+        user,
+        course,
+        actor=actor,
+        still_holds=sender,
+        reason=reason or REQUIREMENT_REVOCATION_REASON,
+    )

@@ -20,6 +20,12 @@ from django.utils import timezone
 # exactly once, when an enrollment first becomes complete (after the transaction commits).
 course_completed = Signal()
 
+# Sent after commit when something a completion may rest on was taken back (an attendance
+# unticked, …): requirement_withdrawn.send(sender=<the registered requirement function>,
+# user=..., course=..., actor=..., reason=...). Certificates decide what happens to the
+# completion and its certificate (``certificates.lifecycle``), exactly as after a regrade.
+requirement_withdrawn = Signal()
+
 _requirements = []
 _missing_labels = {}
 
@@ -41,6 +47,17 @@ def unregister_requirement(func):
     if func in _requirements:
         _requirements.remove(func)
     _missing_labels.pop(func, None)
+
+
+def withdraw_requirement(requirement, user, course, actor=None, reason="") -> None:
+    """A higher floor took back what ``requirement`` (a registered requirement function) held
+    on for ``user`` in ``course``: announce it after the current transaction commits, so the
+    completion resting on it is withdrawn the way a regrade withdraws one."""
+    transaction.on_commit(
+        lambda: requirement_withdrawn.send(
+            sender=requirement, user=user, course=course, actor=actor, reason=reason
+        )
+    )
 
 
 def unmet_requirements(user, course, since=None) -> list:

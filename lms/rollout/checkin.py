@@ -2,8 +2,15 @@
 token rotates every ``SLOT_SECONDS``; a learner signed in on their phone scans it and is
 recorded present. The token is an HMAC (keyed with ``settings.SECRET_KEY`` through Django's
 ``salted_hmac``) of the session id and the time slot; the current and the previous slot are
-accepted, so a code scanned just before it changes still works."""
+accepted, so a code scanned just before it changes still works.
 
+The token alone proves little (a photo of the screen can be forwarded), so check-in also needs
+the session's time window (:func:`window`), a confirming POST from the learner's own signed-in
+session, and the learner among the session's expected staff; the trainer's screen names every
+person checked in as they arrive, and the attendance sheet takes a wrong one back. See
+docs/SECURITY.md for the risk that remains."""
+
+import datetime
 import time
 
 import segno
@@ -51,5 +58,20 @@ def qr_svg(url: str) -> str:
     return mark_safe(qr.svg_inline(scale=8, border=2, dark="#111"))  # noqa: S308
 
 
-def is_session_day(session, now=None) -> bool:
-    return timezone.localtime(now or timezone.now()).date() == session.local_date
+#: Check-in opens this long before the session starts …
+OPENS_BEFORE = datetime.timedelta(minutes=30)
+#: … and, for a session without an end time, closes this long after its start.
+OPEN_WITHOUT_END = datetime.timedelta(hours=4)
+
+
+def window(session) -> tuple[datetime.datetime, datetime.datetime]:
+    """``(opens, closes)``: from 30 minutes before the start until the end (or 4 h after the
+    start when the session has no end time)."""
+    closes = session.ends_at or session.starts_at + OPEN_WITHOUT_END
+    return session.starts_at - OPENS_BEFORE, closes
+
+
+def is_open(session, now=None) -> bool:
+    """Is check-in for ``session`` open at ``now``?"""
+    opens, closes = window(session)
+    return opens <= (now or timezone.now()) <= closes

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.widgets import AdminDateTimeInput
 
 from courses.models import CoursePage
 from lms.organisation.models import District
@@ -48,10 +49,19 @@ class TrainingSessionForm(WagtailAdminModelForm):
                 label=field.label,
                 widget=field.widget,
             )
+        # The course is required for a new session: attendance counts per course (the
+        # completion requirement, the roster's 出勤 column, the dashboards), so a session
+        # without one counts nowhere. A session whose course was deleted later (SET_NULL) can
+        # still be edited.
+        if "course" in self.fields and (self.instance.pk is None or self.instance.course_id):
+            self.fields["course"].required = True
         ids = admin_district_ids(for_user) if for_user is not None else None
         if ids is not None:
             self.fields["district"].queryset = District.objects.filter(pk__in=ids)
+            # 区 is optional (empty: the wave's staff of every district) for city-level users
+            # only; a district administrator places sessions in their own district.
             self.fields["district"].required = True
+            self.fields["district"].help_text = _("区管理员只能安排本区的现场培训。")
             self.fields["wave"].queryset = RolloutWave.objects.filter(districts__in=ids).distinct()
 
     class Meta:
@@ -66,6 +76,7 @@ class TrainingSessionForm(WagtailAdminModelForm):
             "trainer",
             "capacity",
         ]
+        widgets = {"starts_at": AdminDateTimeInput, "ends_at": AdminDateTimeInput}
 
 
 class RolloutWaveForm(WagtailAdminModelForm):

@@ -4,6 +4,7 @@ reminder bookkeeping and background roster exports."""
 import datetime
 
 from django.conf import settings
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db import models
@@ -124,7 +125,18 @@ class TrainingSession(models.Model):
 
     def __str__(self):
         local = timezone.localtime(self.starts_at)
-        return f"{self.wave} · {local:%Y-%m-%d %H:%M} · {self.place}"
+        what = self.course.title if self.course_id and self.course else str(self.wave)
+        return f"{what} · {local:%Y-%m-%d %H:%M} · {self.place}"
+
+    @admin.display(description=_("培训师"), ordering="trainer__staff_profile__full_name")
+    def trainer_name(self) -> str:
+        """The trainer's full name (their staff profile's, else the account's), not a
+        username."""
+        user = self.trainer
+        if user is None:
+            return ""
+        profile = getattr(user, "staff_profile", None)
+        return (profile.full_name if profile else "") or user.get_full_name() or user.username
 
     @property
     def local_date(self) -> datetime.date:

@@ -142,29 +142,36 @@ def _sheet_css():
 
 
 def sign_in_sheet_context(session) -> dict:
-    """The sheet's rows: the people booked for the session, then (when nobody booked, or for
-    walk-ins) the rest of its expected staff — every expected person has a line to sign."""
+    """The sheet's rows: the people booked for the session first, then (when nobody booked,
+    or for walk-ins) the rest of its expected staff — every expected person has a line to
+    sign; those already present (QR check-in or ticked) carry ✓ and the time."""
+    from .models import Attendance
     from .services import booked_staff
 
-    booked = list(booked_staff(session))
+    present = dict(
+        Attendance.objects.present().filter(session=session).values_list("staff_id", "taken_at")
+    )
+
+    def mark(people):
+        for person in people:
+            taken_at = present.get(person.pk, False)
+            person.checked_in = taken_at is not False
+            person.checked_in_at = timezone.localtime(taken_at) if taken_at else None
+        return people
+
+    booked = mark(list(booked_staff(session)))
     booked_ids = {p.pk for p in booked}
-    others = [p for p in session.expected_staff() if p.pk not in booked_ids]
+    others = mark([p for p in session.expected_staff() if p.pk not in booked_ids])
     return {
         "session": session,
         "starts_at": timezone.localtime(session.starts_at),
         "ends_at": timezone.localtime(session.ends_at) if session.ends_at else None,
-        "trainer": _trainer_name(session.trainer),
+        "trainer": session.trainer_name(),
         "booked": booked,
         "others": others,
         "printed_at": timezone.localtime(),
+        "checked_in": len(present),
     }
-
-
-def _trainer_name(user):
-    if user is None:
-        return ""
-    profile = getattr(user, "staff_profile", None)
-    return (profile.full_name if profile else "") or user.get_full_name() or user.username
 
 
 def render_sign_in_sheet(session) -> bytes:

@@ -297,13 +297,35 @@ class NotExpected(Exception):
     """The person is not among the session's expected staff."""
 
 
+class CheckinClosed(Exception):
+    """Check-in is outside the session's time window (``checkin.window``)."""
+
+
+def is_draft(session) -> bool:
+    """Does ``session`` belong to a draft wave (no booking, no check-in, counts nowhere)?"""
+    return RolloutWave.objects.filter(pk=session.wave_id, status=RolloutWave.Status.DRAFT).exists()
+
+
+def seats_taken(session) -> int:
+    """Seats taken at ``session``: people booked, and people present without a booking."""
+    return (
+        Attendance.objects.filter(session=session)
+        .filter(Q(booked_at__isnull=False) | Q(present=True))
+        .count()
+    )
+
+
 def attended_pairs(since=None):
     """Distinct ``(user_id, course_id)`` of people marked present at a session of a course
     (optionally at sessions starting at or after ``since``): the one building block of "attended
     a session of this course", for the completion requirement, the roster and the dashboards."""
     from django.db.models import F
 
-    qs = Attendance.objects.present().filter(session__course__isnull=False)
+    qs = (
+        Attendance.objects.present()
+        .filter(session__course__isnull=False)
+        .exclude(session__wave__status=RolloutWave.Status.DRAFT)  # a draft wave's count nowhere
+    )
     if since is not None:
         qs = qs.filter(session__starts_at__gte=since)
     return (
@@ -355,6 +377,7 @@ def upcoming_sessions(profile, now=None):
         .values("n")
     )
     mine = Attendance.objects.booked().filter(session=OuterRef("pk"), staff=profile)
+    present = Attendance.objects.present().filter(session=OuterRef("pk"), staff=profile)
     return (
         TrainingSession.objects.filter(expected, not_over)
         .exclude(wave__status=RolloutWave.Status.DRAFT)
@@ -362,6 +385,7 @@ def upcoming_sessions(profile, now=None):
         .annotate(
             booked_n=Coalesce(Subquery(booked, output_field=IntegerField()), 0),
             mine=Exists(mine),
+            present=Exists(present),
         )
         .order_by("starts_at")
     )
@@ -390,14 +414,14 @@ def book_session(session_id, profile, now=None) -> "Attendance":
 
 
 def cancel_booking(session_id, profile) -> bool:
-    """Give the seat back (a person already marked present keeps the record)."""
+    """Give the seat back. Refused (False) once the person is present: they hold the seat."""
     with transaction.atomic():
         record = (
             Attendance.objects.select_for_update()
             .filter(session_id=session_id, staff=profile, booked_at__isnull=False)
             .first()
         )
-        if record is None:
+        if record is None or record.present:
             return False
         if record.present or record.taken_at:
             record.booked_at = None
@@ -433,17 +457,47 @@ def evaluate_attendance(session, staff_ids) -> int:
     return sum(1 for profile in users if evaluate(profile.user, course))
 
 
-def check_in(session, profile, by=None, now=None) -> bool:
+def withdraw_attendance(session, staff_ids, actor=None) -> None:
+    """People were unticked: the completions of the session's course that rested on their
+    attendance are withdrawn after commit (courses.completion.withdraw_requirement, which
+    certificates follow exactly as after a regrade). A completion still resting on another
+    session of the course in the cycle is kept."""
+    from courses.completion import withdraw_requirement
+
+    if not session.course_id or not staff_ids:
+        return
+    course = session.course
+    for profile in StaffProfile.objects.filter(pk__in=staff_ids).select_related("user"):
+        withdraw_requirement(
+            attended_course, profile.user, course, actor=actor, reason="现场出勤记录被撤销"
+        )
+
+
+def check_in(session, profile, by=None, now=None, window=False) -> bool:
     """Record ``profile`` present at ``session`` (QR check-in). Idempotent; returns True when
-    newly marked present. The caller has checked the token, the day and the person."""
+    newly marked present. The caller has checked the token. The session row is locked while
+    the seats are counted: a booked person always gets in, one without a booking only while
+    seats remain (SessionFull). A session of a draft wave, or a person not expected, raises
+    NotExpected; with ``window=True`` a time outside ``checkin.window`` raises CheckinClosed."""
+    from . import checkin
+
     now = now or timezone.now()
     with transaction.atomic():
-        record, _created = Attendance.objects.select_for_update().get_or_create(
-            session=session, staff=profile
-        )
-        if record.present:
+        session = TrainingSession.objects.select_for_update().get(pk=session.pk)
+        if not session.is_expected(profile) or is_draft(session):
+            raise NotExpected
+        if window and not checkin.is_open(session, now):
+            raise CheckinClosed
+        record = Attendance.objects.filter(session=session, staff=profile).first()
+        if record is not None and record.present:
             return False
+        if (record is None or record.booked_at is None) and seats_taken(
+            session
+        ) >= session.capacity:
+            raise SessionFull
+        if record is None:
+            record = Attendance(session=session, staff=profile)
         record.present, record.taken_by, record.taken_at = True, by, now
-        record.save(update_fields=["present", "taken_by", "taken_at"])
+        record.save()
     evaluate_attendance(session, [profile.pk])
     return True

@@ -63,7 +63,9 @@ def visible_sessions(user):
     when the session has no district); trainer: the sessions they train."""
     from django.db.models import Q
 
-    qs = TrainingSession.objects.select_related("wave", "district", "trainer")
+    qs = TrainingSession.objects.select_related(
+        "wave", "district", "course", "trainer__staff_profile"
+    )
     if is_city_admin(user):
         return qs
     q = Q(pk__in=[])
@@ -619,25 +621,62 @@ class AttendanceView(AdminTemplateView):
         )
         present = {staff_id for staff_id, is_present, _b in records if is_present}
         booked = {staff_id for staff_id, _p, booked_at in records if booked_at}
+        own = _profile(self.request.user)
         rows = [
-            {"staff": s, "present": s.pk in present, "booked": s.pk in booked} for s in self.staff()
+            {
+                "staff": s,
+                "present": s.pk in present,
+                "booked": s.pk in booked,
+                "own": own is not None and s.pk == own.pk,
+            }
+            for s in self.staff()
         ]
-        return super().get_context_data(session=self.session, rows=rows, **kwargs)
+        return super().get_context_data(
+            session=self.session,
+            rows=rows,
+            present_n=len(present),
+            over_capacity=len(present) > self.session.capacity,
+            **kwargs,
+        )
 
     def post(self, request):
-        present_ids = {int(v) for v in request.POST.getlist("present") if v.isdigit()}
+        values = request.POST.getlist("present")
+        present_ids = {int(v) for v in values if v.isdigit()}
+        staff = list(self.staff())
+        own = _profile(request.user)
+        unknown = len(present_ids) != len(values) or present_ids - {s.pk for s in staff}
         now = timezone.now()
         with transaction.atomic():
             existing = {a.staff_id: a for a in Attendance.objects.filter(session=self.session)}
+            own_record = existing.get(own.pk) if own is not None else None
+            # Their own row is shown disabled and left as it is (a QR check-in of their own
+            # stays); ticking it is refused.
+            own_changed = (
+                own is not None
+                and own.pk in present_ids
+                and not (own_record and own_record.present)
+            )
+            if unknown or own_changed:
+                # Nobody records their own attendance (an administrator of the district is
+                # also its staff), nor that of somebody the session does not expect.
+                messages.error(
+                    request,
+                    _("不能为本人记录出勤。")
+                    if own_changed and not unknown
+                    else _("只能为本场培训的应到人员记录出勤。"),
+                )
+                return redirect("rollout_admin:attendance", self.session.pk)
             new, changed = [], []
-            for staff in self.staff():
-                present = staff.pk in present_ids
-                record = existing.get(staff.pk)
+            for person in staff:
+                if own is not None and person.pk == own.pk:
+                    continue
+                present = person.pk in present_ids
+                record = existing.get(person.pk)
                 if record is None:
                     new.append(
                         Attendance(
                             session=self.session,
-                            staff=staff,
+                            staff=person,
                             present=present,
                             taken_by=request.user,
                             taken_at=now,
@@ -648,6 +687,10 @@ class AttendanceView(AdminTemplateView):
                     changed.append(record)
             Attendance.objects.bulk_create(new, ignore_conflicts=True)
             Attendance.objects.bulk_update(changed, ["present", "taken_by", "taken_at"])
+            # Taking attendance back withdraws the completion (and certificate) resting on it.
+            services.withdraw_attendance(
+                self.session, [a.staff_id for a in changed if not a.present], actor=request.user
+            )
         newly_present = [a.staff_id for a in [*new, *changed] if a.present]
         evaluate_attendance(self.session, newly_present)
         messages.success(request, _("考勤已保存。"))
@@ -662,10 +705,13 @@ class SignInSheetView(View):
 
     def get(self, request, pk):
         require_perm(request.user, "rollout.view_attendance")
-        session = get_object_or_404(visible_sessions(request.user).select_related("course"), pk=pk)
+        session = get_object_or_404(visible_sessions(request.user), pk=pk)
         data = pdf.render_sign_in_sheet(session)
         local = timezone.localtime(session.starts_at)
-        name = _("签到表") + f"-{local:%Y%m%d-%H%M}-{session.pk}.pdf"
+        district = session.district.name_zh if session.district else _("批次内所有区")
+        parts = [_("签到表"), district, f"{local:%Y%m%d-%H%M}", str(session.pk)]
+        # One word per part, joined by hyphens: no spaces in the file name in any language.
+        name = "-".join("-".join(str(part).split()) for part in parts) + ".pdf"
         response = HttpResponse(data, content_type="application/pdf")
         response["Content-Disposition"] = _attachment(name, fallback="sign-in-sheet.pdf")
         return response
@@ -684,12 +730,20 @@ class CheckinScreenView(View):
 
     def code(self):
         url = self.request.build_absolute_uri(checkin.checkin_path(self.session.pk))
-        present = Attendance.objects.present().filter(session=self.session).count()
+        # The names, newest first: the trainer sees at once a name of someone not in the room
+        # (a forwarded link) and takes it back on the attendance sheet.
+        names = list(
+            Attendance.objects.present()
+            .filter(session=self.session)
+            .order_by("-taken_at", "-pk")
+            .values_list("staff__full_name", flat=True)
+        )
         return {
             "url": url,
             "svg": checkin.qr_svg(url),
             "seconds": checkin.seconds_left(),
-            "present": present,
+            "present": len(names),
+            "names": names,
         }
 
     def get(self, request):
@@ -704,7 +758,7 @@ class CheckinScreenView(View):
                 "code": code,
                 "json_url": reverse("rollout_admin:checkin_screen", args=[self.session.pk])
                 + "?format=json",
-                "is_today": checkin.is_session_day(self.session),
+                "is_open": checkin.is_open(self.session),
             },
         )
 
@@ -729,6 +783,7 @@ def home_section(request):
             "session": s,
             "seats_left": max(s.capacity - s.booked_n, 0),
             "booked": s.mine,
+            "present": s.present,
         }
         for s in sessions
     ]
@@ -746,6 +801,8 @@ class BookSessionView(LoginRequiredMixin, View):
         if request.POST.get("action") == "cancel":
             if services.cancel_booking(session.pk, profile):
                 messages.success(request, _("已取消预约。"))
+            elif Attendance.objects.present().filter(session=session, staff=profile).exists():
+                messages.error(request, _("你已签到，不能取消预约。"))
             return redirect("home")
         if session.starts_at < timezone.now():
             messages.error(request, _("该场培训已开始，不能再预约。"))
@@ -762,24 +819,55 @@ class BookSessionView(LoginRequiredMixin, View):
 
 
 class CheckinView(LoginRequiredMixin, View):
-    """Where the QR code leads: records the signed-in learner present at the session when the
-    token is current, it is the session's day and they are among its expected staff."""
+    """Where the QR code leads. GET shows the session and a confirm button (no side effect);
+    the POST (CSRF protected) records the signed-in learner present, when they are among the
+    session's expected staff, the wave is not a draft, the token is current, check-in is open
+    (``checkin.window``) and a seat is theirs (booked, or still free). Somebody not expected
+    learns nothing about the session."""
 
     template_name = "rollout/checkin.html"
 
-    def get(self, request, pk, token):
-        session = get_object_or_404(TrainingSession.objects.select_related("course"), pk=pk)
-        profile = _profile(request.user)
-        error = None
+    def refusal(self, session, profile, token):
+        """``(error, reveal)``: why check-in is refused (None: it is not) and whether the
+        error may show the session's course, place and time."""
+        if profile is None or not session.is_expected(profile):
+            return _("你不在本场培训的参训名单中。"), False
+        if services.is_draft(session):
+            return _("该场培训所属批次尚未开放，不能签到。"), False
         if not checkin.token_is_valid(session.pk, token):
-            error = _("签到码已过期，请重新扫描培训师屏幕上的二维码。")
-        elif not checkin.is_session_day(session):
-            error = _("只能在培训当天签到。")
-        elif profile is None or not session.is_expected(profile):
-            error = _("你不在本场培训的参训名单中。")
+            return _("签到码已过期，请重新扫描培训师屏幕上的二维码。"), True
+        if not checkin.is_open(session):
+            return _("不在签到时间内：开始前 30 分钟至培训结束可以签到。"), True
+        return None, True
+
+    def render_page(self, request, session, status=200, **context):
+        return render(request, self.template_name, {"session": session, **context}, status=status)
+
+    def dispatch(self, request, pk, token, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.session = get_object_or_404(TrainingSession.objects.select_related("course"), pk=pk)
+        self.profile = _profile(request.user)
+        error, reveal = self.refusal(self.session, self.profile, token)
         if error:
-            return render(
-                request, self.template_name, {"session": session, "error": error}, status=403
+            return self.render_page(
+                request, self.session if reveal else None, status=403, error=error
             )
-        services.check_in(session, profile, by=request.user)
-        return render(request, self.template_name, {"session": session, "ok": True})
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request):
+        present = Attendance.objects.present().filter(session=self.session, staff=self.profile)
+        if present.exists():
+            return self.render_page(request, self.session, ok=True)
+        return self.render_page(request, self.session, confirm=True)
+
+    def post(self, request):
+        try:
+            services.check_in(self.session, self.profile, by=request.user, window=True)
+        except services.SessionFull:
+            error = _("本场已满员，请联系培训师。")
+            return self.render_page(request, self.session, status=409, error=error)
+        except (services.NotExpected, services.CheckinClosed):
+            error = _("不能签到，请联系培训师。")
+            return self.render_page(request, self.session, status=403, error=error)
+        return self.render_page(request, self.session, ok=True)

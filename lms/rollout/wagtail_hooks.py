@@ -232,7 +232,7 @@ class TrainingSessionViewSet(ScopedViewSet):
     url_prefix = "rollout/sessions"
     name = "rollout_sessions"
     add_to_admin_menu = False
-    list_display = ["__str__", "course", "district", "trainer", "capacity"]
+    list_display = ["__str__", "course", "district", "trainer_name", "capacity"]
     list_filter = ["wave", "district"]
     form_fields = [
         "wave",

@@ -1,5 +1,5 @@
 // The trainer's check-in screen: fetches a fresh QR code (its token rotates every 30 s) when
-// the current one is about to change, and the number of people checked in so far.
+// the current one is about to change, and the number and names of the people checked in.
 (function () {
   "use strict";
   var box = document.querySelector("[data-checkin-json]");
@@ -8,6 +8,16 @@
   var qr = box.querySelector("[data-checkin-qr]");
   var link = box.querySelector("[data-checkin-link]");
   var present = document.querySelector("[data-checkin-present]");
+  var names = document.querySelector("[data-checkin-names]");
+  function showNames(list) {
+    if (!names || !list) return;
+    names.textContent = "";
+    list.forEach(function (name) {
+      var item = document.createElement("li");
+      item.textContent = name;  // text, never markup
+      names.appendChild(item);
+    });
+  }
   function refresh() {
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.json(); })
@@ -16,10 +26,12 @@
         link.href = code.url;
         link.textContent = code.url;
         if (present) present.textContent = code.present;
-        window.setTimeout(refresh, Math.max(code.seconds, 1) * 1000 + 200);
+        showNames(code.names);
+        // The names come live: at least every 5 s, and a fresh code when it changes.
+        window.setTimeout(refresh, Math.min(Math.max(code.seconds, 1), 5) * 1000 + 200);
       })
       .catch(function () { window.setTimeout(refresh, 5000); });
   }
   var first = parseInt(box.getAttribute("data-checkin-seconds"), 10) || 30;
-  window.setTimeout(refresh, first * 1000 + 200);
+  window.setTimeout(refresh, Math.min(first, 5) * 1000 + 200);
 })();

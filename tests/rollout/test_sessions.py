@@ -57,8 +57,8 @@ def make_session(course, wave=None, district="HP", starts_in=datetime.timedelta(
 
 
 def today_session(course, **kw):
-    local_noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
-    return make_session(course, starts_at=local_noon, **kw)
+    """A session that started ten minutes ago: check-in is open."""
+    return make_session(course, starts_at=timezone.now() - datetime.timedelta(minutes=10), **kw)
 
 
 # -- the completion rule ------------------------------------------------------------------------
@@ -245,10 +245,15 @@ def test_qr_check_in_records_present_and_says_so(course, client):
     url = checkin.checkin_path(session.pk)
     response = client.get(url)
     assert response.status_code == 200
+    assert "确认签到" in response.content.decode()
+    assert not Attendance.objects.filter(session=session).exists()  # GET: no side effect
+    response = client.post(url)
+    assert response.status_code == 200
     assert "签到成功" in response.content.decode()
     record = Attendance.objects.get(session=session, staff=user.staff_profile)
     assert record.present and record.taken_by == user
-    assert client.get(url).status_code == 200  # idempotent
+    assert client.post(url).status_code == 200  # idempotent
+    assert "签到成功" in client.get(url).content.decode()
     assert Attendance.objects.filter(session=session).count() == 1
 
 
@@ -265,8 +270,8 @@ def test_expired_token_wrong_district_and_wrong_day_are_refused(course, client, 
 
     tomorrow = make_session(course, starts_in=datetime.timedelta(days=1))
     client.force_login(make_user())
-    response = client.get(checkin.checkin_path(tomorrow.pk))
-    assert response.status_code == 403 and "只能在培训当天签到" in response.content.decode()
+    response = client.post(checkin.checkin_path(tomorrow.pk))
+    assert response.status_code == 403 and "不在签到时间内" in response.content.decode()
     assert not Attendance.objects.filter(present=True).exists()
 
 
