@@ -2,6 +2,8 @@
 e-mails) and HTML with links (pages). Lists are joined with the translated separator
 ("、" in Chinese, ", " in English); brackets and punctuation live inside translated strings."""
 
+from decimal import Decimal, InvalidOperation
+
 from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
@@ -57,3 +59,18 @@ def page_link(page) -> tuple[str, str]:
 
 def course_link(course) -> tuple[str, str]:
     return course_name(course), course.get_url() or ""
+
+
+def plain_number(value) -> str:
+    """A score, pass mark or number of hours without trailing zeros: 100.00 → "100",
+    87.50 → "87.5", 2.0 → "2". Shared by the ``score`` and ``credit_hours`` filters and the
+    certificate PDF."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if number == number.to_integral():
+        return f"{number.to_integral():f}"
+    return f"{number:f}".rstrip("0").rstrip(".")

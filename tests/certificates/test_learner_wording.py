@@ -65,9 +65,7 @@ def test_certificates_page_lists_the_precise_missing_items(training_index, clien
     assert f'<a href="{unread.url}">{unread.title}</a>' in items["IP-102"]
 
 
-def test_home_banner_names_the_prerequisite_not_the_locked_lessons(
-    training_index, client, commits
-):
+def test_home_banner_names_the_prerequisite_not_the_locked_lessons(training_index, client, commits):
     first, second, user = _locked_pair(training_index, commits)
     client.force_login(user)
     items = _items(client.get("/").content.decode())
