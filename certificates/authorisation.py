@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from lms.organisation.models import active_people, is_active_person  # noqa: F401 (re-exported)
@@ -56,7 +57,7 @@ class Missing:
         if self.details:
             return _("%(reason)s（%(details)s）") % {
                 "reason": REASON_LABELS[self.reason],
-                "details": "；".join(str(d) for d in self.details),
+                "details": gettext("；").join(str(d) for d in self.details),
             }
         return REASON_LABELS[self.reason]
 

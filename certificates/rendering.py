@@ -30,6 +30,8 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
+from courses.wording import plain_number
+
 from . import fonts
 
 logger = logging.getLogger(__name__)
@@ -245,7 +247,7 @@ def context_for(certificate, wording=None):
         district_name_en=district.name_en if district else wording["city_name_en"],
         course_title=course.title,
         course_code=course.code,
-        hours=f"{course.hours:g}",
+        hours=plain_number(course.hours),  # as the pages show it (credit_hours)
         serial=certificate.serial,
         issued_on=format_date_zh(certificate.issued_at),
         expires_on=format_date_zh(certificate.expires_at),

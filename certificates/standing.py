@@ -16,7 +16,8 @@ from courses.enrolment import cycle_start
 from courses.models import Enrollment
 from courses.prerequisites import missing_prerequisites
 from courses.progress import unread_lessons
-from quizzes.results import course_has_quiz, has_passed, pending_marking
+from courses.wording import Linked, course_link, join_list, page_link
+from quizzes.results import course_quiz_id, has_passed, pending_marking
 
 from .authorisation import is_authorised
 from .models import Certificate
@@ -57,7 +58,10 @@ class Standing:
                 )
             parts.append(
                 gettext("取得《%(title)s》证书还需：%(items)s。")
-                % {"title": self.course.title, "items": "；".join(self.missing)}
+                % {
+                    "title": self.course.title,
+                    "items": gettext("；").join(str(m) for m in self.missing),
+                }
             )
         if self.authorised:
             parts.append(gettext("你已具备上岗资格。"))
@@ -65,8 +69,9 @@ class Standing:
             parts.append(
                 gettext("上岗还需其他必修课程的证书：%(items)s。")
                 % {
-                    "items": "、".join(
-                        f"{m.title}（{m.label}）" for m in self.authorisation_missing
+                    "items": join_list(
+                        gettext("%(course)s（%(status)s）") % {"course": m.title, "status": m.label}
+                        for m in self.authorisation_missing
                     )
                 }
             )
@@ -111,26 +116,39 @@ def _missing_for_certificate(user, course, enrollment):
         missing.append(gettext("报名本课程"))
     prerequisites = missing_prerequisites(user, course)
     if prerequisites:
+        # The course is locked: name the prerequisites (linked), not every lesson behind them.
         missing.append(
-            gettext("完成先修课程 %(courses)s")
-            % {"courses": "、".join(f"{c.title}（{c.code}）" for c in prerequisites)}
+            Linked(
+                ngettext(
+                    "完成先修课程 %(courses)s",
+                    "完成先修课程 %(courses)s",
+                    len(prerequisites),
+                ),
+                {},
+                {"courses": [course_link(c) for c in prerequisites]},
+            )
         )
-    unread = unread_lessons(user, course)
+    unread = [] if prerequisites else unread_lessons(user, course)
     if unread:
         missing.append(
-            ngettext(
-                "读完 %(n)d 篇课文（%(titles)s）",
-                "读完 %(n)d 篇课文（%(titles)s）",
-                len(unread),
+            Linked(
+                ngettext(
+                    "读完 %(n)d 篇课文（%(titles)s）",
+                    "读完 %(n)d 篇课文（%(titles)s）",
+                    len(unread),
+                ),
+                {"n": len(unread)},
+                {"titles": [page_link(lesson) for lesson in unread]},
             )
-            % {"n": len(unread), "titles": "、".join(lesson.title for lesson in unread)}
         )
     since = cycle_start(user, course)
-    if course_has_quiz(course) and not has_passed(user, course, since=since):
+    quiz_id = course_quiz_id(course)
+    if quiz_id is not None and not has_passed(user, course, since=since):
         if pending_marking(user, course, since=since):
             missing.append(gettext("等待培训师批阅测验中的论述题"))
         else:
-            missing.append(gettext("通过结业测验"))
+            quiz_url = reverse("quizzes:quiz", args=[quiz_id])
+            missing.append(Linked("%(quiz)s", {}, {"quiz": [(gettext("通过结业测验"), quiz_url)]}))
     # Requirements higher floors register (e.g. the rollout's "须参加现场培训").
     missing.extend(str(label) for label in unmet_requirements(user, course, since=since))
     if not missing and enrollment is not None:

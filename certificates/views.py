@@ -56,7 +56,10 @@ def course_page_section(request, course):
 
 @login_required
 def index(request):
-    status = is_authorised(request.user)
+    from .standing import explain
+
+    # The same precise list as the home banner (lessons, quiz, marking, requirements).
+    status = explain(request.user, is_authorised(request.user))
     certificates = (
         Certificate.objects.filter(user=request.user)
         .select_related("course", "holder_district")

@@ -187,6 +187,7 @@ def quiz_gate(user, course) -> QuizGate:
     """The one rule "may ``user`` start ``course``'s quiz": enrolled, every prerequisite
     completed, and (when the course says so, ``quiz_after_lessons``) every live lesson read."""
     from .prerequisites import missing_prerequisites
+    from .wording import Linked, course_link, page_link
 
     if not getattr(user, "is_authenticated", False):
         return QuizGate(open=False, reasons=[gettext("请先登录。")], enrolled=False)
@@ -197,18 +198,28 @@ def quiz_gate(user, course) -> QuizGate:
     missing = missing_prerequisites(user, course)
     if missing:
         reasons.append(
-            gettext("请先完成先修课程：%(courses)s。")
-            % {"courses": "、".join(f"{c.title}（{c.code}）" for c in missing)}
+            Linked(
+                ngettext(
+                    "请先完成先修课程：%(courses)s。",
+                    "请先完成先修课程：%(courses)s。",
+                    len(missing),
+                ),
+                {},
+                {"courses": [course_link(c) for c in missing]},
+            )
         )
     unread = unread_lessons(user, course) if course.quiz_after_lessons else []
     if unread:
         reasons.append(
-            ngettext(
-                "读完全部课文后才能参加测验：还有 %(n)d 篇课文未读（%(titles)s）。",
-                "读完全部课文后才能参加测验：还有 %(n)d 篇课文未读（%(titles)s）。",
-                len(unread),
+            Linked(
+                ngettext(
+                    "读完全部课文后才能参加测验：还有 %(n)d 篇课文未读（%(titles)s）。",
+                    "读完全部课文后才能参加测验：还有 %(n)d 篇课文未读（%(titles)s）。",
+                    len(unread),
+                ),
+                {"n": len(unread)},
+                {"titles": [page_link(lesson) for lesson in unread]},
             )
-            % {"n": len(unread), "titles": "、".join(lesson.title for lesson in unread)}
         )
     return QuizGate(
         open=not reasons,

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from .enrolment import enrol
@@ -23,6 +24,7 @@ from .progress import (
     course_progress,
     course_statuses,
 )
+from .wording import course_name, join_list
 
 
 def _site_url(page, request):
@@ -50,7 +52,10 @@ def complete_lesson_view(request, lesson_id):
     if missing:
         messages.error(
             request,
-            _("请先完成先修课程：%(courses)s。") % {"courses": "、".join(c.title for c in missing)},
+            ngettext(
+                "请先完成先修课程：%(courses)s。", "请先完成先修课程：%(courses)s。", len(missing)
+            )
+            % {"courses": join_list(course_name(c) for c in missing)},
         )
         return redirect(_site_url(course, request))
     enrol(request.user, course, source="self")

@@ -135,7 +135,7 @@ def start_course_attempt(quiz, user, now=None):
 
             gate = quiz_gate(user, quiz.course)
             if not gate.open:
-                raise AttemptError(" ".join(gate.reasons))
+                raise AttemptError(" ".join(str(reason) for reason in gate.reasons))
     return start_attempt(quiz, user, now=now)
 
 

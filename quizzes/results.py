@@ -83,6 +83,13 @@ def course_has_quiz(course):
     return Quiz.objects.filter(course=course, live=True).exists()
 
 
+def course_quiz_id(course):
+    """The pk of ``course``'s live quiz, or None (one query), for callers that link to it."""
+    from .models import Quiz
+
+    return Quiz.objects.filter(course=course, live=True).values_list("pk", flat=True).first()
+
+
 def course_quiz_passed(user, course, since=None):
     """The completion requirement: a course with a live quiz needs a pass in this cycle."""
     if not course_has_quiz(course):

@@ -100,7 +100,7 @@ def quiz_status(quiz, user):
     )
     return {
         "quiz": quiz,
-        "attempts": rows,
+        "attempts": rows[::-1],  # newest first, as on the history page
         "in_progress": in_progress,
         "attempts_left": left,
         "cooldown_until": cooldown,

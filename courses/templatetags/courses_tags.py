@@ -5,6 +5,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import ngettext
 
 from courses.markdown import table_to_html
+from courses.wording import plain_number
 
 register = template.Library()
 
@@ -21,10 +22,7 @@ def format_credit_hours(value) -> str:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return str(value)
-    if number == number.to_integral():
-        text = f"{number.normalize():f}"
-    else:
-        text = f"{number:f}".rstrip("0").rstrip(".")
+    text = plain_number(number)
     return ngettext("%(hours)s 学时", "%(hours)s 学时", 1 if number == 1 else 2) % {"hours": text}
 
 

@@ -130,11 +130,11 @@ class ActivationForm(forms.Form):
     form tells nobody which accounts exist or hold a code."""
 
     error_messages = {
-        "invalid": _("登录名或激活码不正确，或激活码已使用、已过期。请核对激活单或联系区管理员。"),
+        "invalid": _("用户名或激活码不正确，或激活码已使用、已过期。请核对激活单或联系区管理员。"),
     }
 
     username = forms.CharField(
-        label=_("登录名"),
+        label=_("用户名"),  # as on the sign-in page
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
     )

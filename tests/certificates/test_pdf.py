@@ -181,3 +181,15 @@ def test_district_zip_and_merged_pdf(training_index, client):
     assert response.status_code == 200
     client.force_login(admin)
     assert client.get(f"/admin/certificate-batches/{merged.pk}/download/").status_code == 404
+
+
+def test_pdf_hours_as_the_pages_show_them(training_index):
+    """ "学时 Hours 2", not "2.0": the same number as the credit_hours filter on the pages."""
+    from courses.models import CoursePage
+
+    course = add_course(training_index, "IP778", language="bilingual")
+    CoursePage.objects.filter(pk=course.pk).update(hours="2.0")
+    course.refresh_from_db()
+    cert = issue(make_user(full_name="李四"), course)
+    text = PdfReader(io.BytesIO(_pdf_bytes(cert))).pages[0].extract_text()
+    assert "Hours" in text and "2.0" not in text, text

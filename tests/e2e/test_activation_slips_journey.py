@@ -100,4 +100,4 @@ def test_district_admin_prints_slips_and_staff_activates_on_a_phone(open_page, t
     other.locator("#id_new_password1").fill("Another-pass-2026!")
     other.locator("#id_new_password2").fill("Another-pass-2026!")
     other.get_by_role("button", name="激活并登录").click()
-    expect(other.locator(".form-errors")).to_contain_text("登录名或激活码不正确")
+    expect(other.locator(".form-errors")).to_contain_text("用户名或激活码不正确")

@@ -148,3 +148,37 @@ def test_radio_buttons_keep_their_size_beside_long_choices(open_page):
     )
     assert len(widths) == 2
     assert widths[0] == widths[1], widths
+
+
+def test_options_and_attempt_tables_fit_a_phone(open_page, learner):
+    """The whole option row is the label (44 px at least, a tap on its right end chooses
+    it); in English the attempt tables are cards within 390 px, the action link whole."""
+    from tests.e2e.conftest import submit_paper, switch_language
+
+    page = open_page(viewport=PHONE)
+    login(page, "wangxm")
+    quiz = start_quiz(page)
+    text, right, _wrong = QUESTIONS[0]
+    label = question(page, text).locator("label", has_text=right).first
+    box = label.bounding_box()
+    assert box["height"] >= 44, box
+    with page.expect_response(is_autosave):
+        page.mouse.click(box["x"] + box["width"] - 4, box["y"] + box["height"] - 4)
+    assert question(page, text).get_by_label(right, exact=True).is_checked()
+    submit_paper(page)
+    switch_language(page, "en")
+    for url in ("/quiz/", f"/quiz/{quiz.pk}/"):
+        page.goto(url)
+        table = page.locator("table.attempt-table")
+        expect(table).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        for cell in table.locator("td").all():
+            cell_box = cell.bounding_box()
+            assert cell_box["x"] >= 0 and cell_box["x"] + cell_box["width"] <= PHONE["width"]
+        title = table.locator("td").first.bounding_box()
+        assert title["width"] > 200, title  # not one character per line
+        shot(page, f"attempts-{url.strip('/').replace('/', '-') or 'history'}")
+    link = page.locator("table.attempt-table .attempt-action a").first
+    assert link.inner_text().strip() == "View"
+    link_box = link.bounding_box()
+    assert link_box["x"] + link_box["width"] <= PHONE["width"] and link_box["height"] >= 44

@@ -53,7 +53,7 @@ def activate(client, username, code, password=PASSWORD, password2=None, **extra)
     )
 
 
-GENERIC = "登录名或激活码不正确"
+GENERIC = "用户名或激活码不正确"
 
 
 # -- codes -----------------------------------------------------------------------------------
