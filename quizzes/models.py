@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -239,7 +240,11 @@ class Choice(Orderable):
     question = ParentalKey(Question, on_delete=models.CASCADE, related_name="choices")
     text = models.TextField(_("内容"), blank=True)
     fraction = models.DecimalField(
-        _("得分比例"), max_digits=7, decimal_places=5, default=0, help_text=_("-1 到 1")
+        _("得分比例"),
+        max_digits=7,
+        decimal_places=5,
+        default=0,
+        help_text=_("−100 % 到 100 %；负分用于倒扣。"),
     )
     feedback = models.TextField(_("反馈"), blank=True)
     value = models.FloatField(_("数值"), null=True, blank=True)
@@ -331,16 +336,32 @@ class Quiz(ClusterableModel):
         _("每次抽题数"),
         null=True,
         blank=True,
+        validators=[MinValueValidator(1)],
         help_text=_("不填则使用题库全部题目；设置了分类抽题时忽略。"),
     )
     shuffle_questions = models.BooleanField(_("随机题目顺序"), default=True)
     shuffle_choices = models.BooleanField(_("随机选项顺序"), default=True)
-    pass_mark = models.DecimalField(_("及格分"), max_digits=5, decimal_places=2, default=60)
-    time_limit_minutes = models.PositiveIntegerField(_("限时（分钟）"), null=True, blank=True)
-    max_attempts = models.PositiveIntegerField(
-        _("最多作答次数"), null=True, blank=True, help_text=_("不填为不限；1 为只能作答一次。")
+    pass_mark = models.DecimalField(
+        _("及格分"),
+        max_digits=5,
+        decimal_places=2,
+        default=60,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("0 到 100（满分 100）。"),
     )
-    cooldown_minutes = models.PositiveIntegerField(_("两次作答间隔（分钟）"), default=0)
+    time_limit_minutes = models.PositiveIntegerField(
+        _("限时（分钟）"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    max_attempts = models.PositiveIntegerField(
+        _("最多作答次数"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("不填为不限；1 为只能作答一次。"),
+    )
+    cooldown_minutes = models.PositiveIntegerField(
+        _("两次作答间隔（分钟）"), default=0, validators=[MinValueValidator(0)]
+    )
     show_answers = models.CharField(
         _("显示答案"), max_length=10, choices=SHOW_ANSWERS_CHOICES, default=SHOW_END
     )
@@ -417,7 +438,7 @@ class QuizDraw(Orderable):
     category = models.ForeignKey(
         Category, on_delete=models.CASCADE, related_name="+", verbose_name=_("分类")
     )
-    count = models.PositiveIntegerField(_("抽题数"), default=5)
+    count = models.PositiveIntegerField(_("抽题数"), default=5, validators=[MinValueValidator(1)])
     include_subcategories = models.BooleanField(_("包含子分类"), default=True)
 
     panels = [
