@@ -2,6 +2,8 @@
 question import (the shared import wizard), bank export, essay marking, item statistics,
 question preview and "try this quiz". Registered in wagtail_hooks.register_admin_urls."""
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.decorators import permission_required
@@ -471,3 +473,89 @@ def try_quiz(request, pk):
             return redirect("quizzes_admin:try_quiz", pk=quiz.pk)
         return redirect("quizzes:attempt", pk=attempt.pk)
     return render(request, "quizzes/admin/try_quiz.html", {"quiz": quiz})
+
+
+# --------------------------------------------------------------------------- attempt inspect
+
+
+def person_label(user) -> str:
+    """A learner as the admin names them: "张三（zhangsan）", or the username alone."""
+    profile = getattr(user, "staff_profile", None)
+    name = getattr(profile, "full_name", "") if profile is not None else ""
+    return f"{name}（{user.get_username()}）" if name else user.get_username()
+
+
+def _percent(fraction) -> str:
+    if fraction is None:
+        return "—"
+    return f"{(fraction * 100).quantize(Decimal('1'))}%"
+
+
+def answer_text(question, answer) -> str:
+    """A response's answer as plain text (options by their text, matches as "a → b")."""
+    from .formats.base import html_to_text
+
+    answer = answer or {}
+    by_id = {c.pk: c for c in getattr(question, "choices", [])}
+    if question.qtype == "multichoice":
+        choice = by_id.get(answer.get("choice"))
+        return html_to_text(choice.text) if choice else ""
+    if question.qtype == "multiresponse":
+        return "；".join(
+            html_to_text(by_id[pk].text) for pk in answer.get("choices") or [] if pk in by_id
+        )
+    if question.qtype == "truefalse":
+        value = answer.get("value")
+        return "" if value is None else (_("对") if value else _("错"))
+    if question.qtype == "matching":
+        pairs = answer.get("pairs") or {}
+        return "；".join(
+            f"{html_to_text(by_id[int(pk)].text)} → {match}"
+            for pk, match in pairs.items()
+            if int(pk) in by_id and match
+        )
+    return str(answer.get("text") or "")
+
+
+def response_rows(attempt) -> list[dict]:
+    """Each question of ``attempt`` as its paper showed it (``quizzes.versions``): name, the
+    answer given, the fraction and the marks earned (two queries)."""
+    from .versions import RESPONSE_RELATED, attach_images, for_response
+
+    responses = list(
+        Response.objects.filter(attempt=attempt)
+        .select_related(*RESPONSE_RELATED)
+        .order_by("position")
+    )
+    questions = [for_response(r) for r in responses]
+    attach_images(questions)
+    rows = []
+    for response, question in zip(responses, questions, strict=True):
+        marks = None
+        if response.fraction is not None and question.is_scored:
+            marks = (question.default_mark * response.fraction).quantize(Decimal("0.01"))
+        rows.append(
+            {
+                "position": response.position,
+                "name": question.name,
+                "qtype": question.get_qtype_display(),
+                "answer": answer_text(question, response.answer),
+                "percent": _percent(response.fraction) if question.is_scored else "",
+                "marks": marks,
+                "mark": question.default_mark if question.is_scored else None,
+                "pending": response.needs_marking,
+            }
+        )
+    return rows
+
+
+def regrade_entries(attempt) -> list:
+    """The regrades logged on ``attempt`` (``quizzes.regrade`` log entries), newest first."""
+    from wagtail.models import ModelLogEntry
+
+    return list(
+        ModelLogEntry.objects.for_instance(attempt)
+        .filter(action="quizzes.regrade")
+        .select_related("user")
+        .order_by("-timestamp")
+    )

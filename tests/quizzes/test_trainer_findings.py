@@ -2,13 +2,18 @@
 the attempt listing, inline option texts, the matching editor after an error, the attempt
 inspect page, yes/no columns, the preview with answers, the regrade page and notices."""
 
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
-from quizzes.models import Quiz
+from quizzes import attempts as svc
+from quizzes.models import Choice, Question, QuestionBank, Quiz
+from quizzes.regrading import apply_regrade
+from quizzes.versions import record_version
 from tests.factories import make_user
 
 from .utils import make_bank, make_quiz
@@ -66,7 +71,9 @@ def quiz_form(quiz, **fields):
 )
 def test_quiz_settings_out_of_range_are_refused(trainer_client, field, value):
     quiz = make_quiz(pass_mark=60)
-    response = trainer_client.post(f"/admin/quiz/edit/{quiz.pk}/", quiz_form(quiz, **{field: value}))
+    response = trainer_client.post(
+        f"/admin/quiz/edit/{quiz.pk}/", quiz_form(quiz, **{field: value})
+    )
     assert response.status_code == 200  # the form again, with the error
     quiz.refresh_from_db()
     assert quiz.pass_mark == Decimal("60")
@@ -89,3 +96,67 @@ def test_pass_mark_is_checked_by_the_model():
     with pytest.raises(ValidationError) as error:
         quiz.full_clean()
     assert "pass_mark" in error.value.message_dict
+
+
+# --------------------------------------------------------------------------- attempts admin
+
+
+@pytest.fixture
+def choice_quiz():
+    bank = QuestionBank.objects.create(name="作答题库")
+    question = Question.objects.create(
+        bank=bank, name="期限", qtype="multichoice", text="<p>发明专利的保护期限？</p>"
+    )
+    Choice.objects.create(question=question, text="<p>20年</p>", fraction=1, sort_order=0)
+    Choice.objects.create(question=question, text="10年", fraction=0, sort_order=1)
+    return make_quiz(bank, pass_mark=60, shuffle_questions=False, shuffle_choices=False)
+
+
+def submit_right(attempt):
+    right = Choice.objects.get(question__name="期限", fraction=1)
+    return svc.submit_attempt(attempt, answers={1: {"choice": right.pk}})
+
+
+def test_attempt_listing_leaves_out_trials_unless_asked(trainer_client, trainer, choice_quiz):
+    learner = make_user("window_staff", username="learner-a")
+    submit_right(svc.start_attempt(choice_quiz, learner))
+    trial = submit_right(svc.start_trial_attempt(choice_quiz, trainer))
+
+    html = trainer_client.get("/admin/attempt/").content.decode()
+    assert "learner-a" in html
+    assert f"/admin/attempt/inspect/{trial.pk}/" not in html
+    assert "包括试做" in html
+
+    html = trainer_client.get("/admin/attempt/?include_trials=on").content.decode()
+    assert f"/admin/attempt/inspect/{trial.pk}/" in html
+    # booleans as yes/no, never Python's True/False
+    assert "True" not in html and "False" not in html
+
+
+def test_attempt_inspect_shows_local_times_yes_no_and_the_answers(
+    trainer_client, trainer, choice_quiz
+):
+    learner = make_user("window_staff", username="learner-b")
+    learner.staff_profile.full_name = "李四"
+    learner.staff_profile.save()
+    attempt = submit_right(svc.start_attempt(choice_quiz, learner))
+    attempt.refresh_from_db()
+    html = trainer_client.get(f"/admin/attempt/inspect/{attempt.pk}/").content.decode()
+    local = timezone.localtime(attempt.submitted_at)
+    assert f"{local:%H:%M}" in html
+    utc = attempt.submitted_at.astimezone(dt_timezone.utc)
+    assert f"{utc:%H:%M}" not in html
+    assert "False" not in html and "True" not in html
+    assert "李四（learner-b）" in html
+    # the response: question, the answer given (plain text), the score
+    assert "期限" in html
+    assert "20年" in html and "&lt;p&gt;" not in html
+    assert "100%" in html
+
+    Choice.objects.filter(question__name="期限", fraction=1).update(fraction=0)
+    Choice.objects.filter(question__name="期限", text="10年").update(fraction=1)
+    question = Question.objects.get(name="期限")
+    record_version(question)
+    apply_regrade(question, trainer)
+    html = trainer_client.get(f"/admin/attempt/inspect/{attempt.pk}/").content.decode()
+    assert "100.00 → 0.00" in html
