@@ -257,10 +257,30 @@ def preview_item(question, reveal: bool) -> dict:
         item["correct_value"] = question.correct_truefalse
     elif question.qtype in ("shortanswer", "numerical") and reveal:
         best = max((c for c in choices if c.fraction > 0), key=lambda c: c.fraction, default=None)
-        item["correct_text"] = best.text if best else ""
+        if best is None:
+            item["correct_text"] = ""
+        elif question.qtype == "numerical":
+            item["correct_text"] = numerical_key(best)
+        else:
+            item["correct_text"] = best.text
     if reveal:
         item["explanation"] = question.explanation
+        if question.qtype == "essay":
+            item["rubric"] = question.rubric
     return item
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if abs(value) < 1e15 else str(value)
+
+
+def numerical_key(choice) -> str:
+    """A numerical answer as a trainer reads it: "20 ± 0.5", "20", or "*" (any number)."""
+    if choice.value is None:
+        return choice.text or "*"
+    if choice.tolerance:
+        return f"{_number(choice.value)} ± {_number(choice.tolerance)}"
+    return _number(choice.value)
 
 
 @permission_required("quizzes.view_question", raise_exception=True)

@@ -160,3 +160,33 @@ def test_attempt_inspect_shows_local_times_yes_no_and_the_answers(
     apply_regrade(question, trainer)
     html = trainer_client.get(f"/admin/attempt/inspect/{attempt.pk}/").content.decode()
     assert "100.00 → 0.00" in html
+
+
+# --------------------------------------------------------------------------- preview with answers
+
+
+def test_preview_with_answers_shows_the_numerical_key_and_the_essay_rubric(trainer_client):
+    bank = QuestionBank.objects.create(name="预览题库")
+    numerical = Question.objects.create(
+        bank=bank, name="年限", qtype="numerical", text="<p>发明专利保护多少年？</p>"
+    )
+    Choice.objects.create(question=numerical, text="", value=20, tolerance=0.5, fraction=1)
+    essay = Question.objects.create(
+        bank=bank,
+        name="意义",
+        qtype="essay",
+        text="<p>谈谈窗口服务的意义。</p>",
+        rubric="<p>提到便民与规范即可得分</p>",
+    )
+    url = "/admin/quiz-tools/questions/{}/preview/?answers=1"
+    html = trainer_client.get(url.format(numerical.pk)).content.decode()
+    assert "20 ± 0.5" in html
+    html = trainer_client.get(url.format(essay.pk)).content.decode()
+    assert "提到便民与规范即可得分" in html
+    # without ?answers=1 the rubric stays hidden
+    assert (
+        "提到便民与规范即可得分"
+        not in trainer_client.get(
+            f"/admin/quiz-tools/questions/{essay.pk}/preview/"
+        ).content.decode()
+    )
