@@ -20,7 +20,7 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFi
 from wagtail.models import Orderable
 from wagtail.search import index
 
-from .formats import sanitize_html
+from .formats import inline_html, sanitize_html
 
 
 class QuestionBank(models.Model):
@@ -189,8 +189,11 @@ class Question(index.Indexed, ClusterableModel):
             )
 
     def save(self, *args, **kwargs):
-        for field in ("text", "explanation", "true_feedback", "false_feedback", "rubric"):
+        for field in ("text", "explanation", "rubric"):
             setattr(self, field, sanitize_html(getattr(self, field) or ""))
+        # Short feedback is stored inline (Draftail's single <p> unwrapped).
+        for field in ("true_feedback", "false_feedback"):
+            setattr(self, field, inline_html(getattr(self, field) or ""))
         loaded = getattr(self, "_loaded_qtype", None)
         super().save(*args, **kwargs)
         if (
@@ -200,7 +203,7 @@ class Question(index.Indexed, ClusterableModel):
         ):
             # Plain choice texts become HTML: sanitise the stored ones too.
             for choice in Choice.objects.filter(question_id=self.pk):
-                if sanitize_html(choice.text) != choice.text:
+                if inline_html(choice.text) != choice.text:
                     choice.save(update_fields=["text", "feedback"])
         self._loaded_qtype = self.qtype
 
@@ -261,9 +264,11 @@ class Choice(Orderable):
     def save(self, *args, **kwargs):
         # Feedback is always HTML; the text is HTML for choice and matching questions (plain
         # for short-answer patterns and number specifications, which templates escape).
-        self.feedback = sanitize_html(self.feedback or "")
+        self.feedback = inline_html(self.feedback or "")
         if self.question.qtype in Question.HTML_CHOICE_TYPES:
-            self.text = sanitize_html(self.text or "")
+            # An option or a matching sub-question sits inline beside its input: a single
+            # paragraph (how Draftail stores every text) is unwrapped.
+            self.text = inline_html(self.text or "")
         super().save(*args, **kwargs)
 
 

@@ -2,15 +2,17 @@
 the attempt listing, inline option texts, the matching editor after an error, the attempt
 inspect page, yes/no columns, the preview with answers, the regrade page and notices."""
 
+import json
 from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from wagtail.test.utils.form_data import inline_formset, nested_form_data
+from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
 
 from quizzes import attempts as svc
+from quizzes.admin_forms import FEEDBACK_FEATURES, OPTION_FEATURES
 from quizzes.models import Choice, Question, QuestionBank, Quiz
 from quizzes.regrading import apply_regrade
 from quizzes.versions import record_version
@@ -190,3 +192,76 @@ def test_preview_with_answers_shows_the_numerical_key_and_the_essay_rubric(train
             f"/admin/quiz-tools/questions/{essay.pk}/preview/"
         ).content.decode()
     )
+
+
+# --------------------------------------------------------------------------- inline option texts
+
+
+def option(text, fraction, **extra):
+    return {
+        "text": text,
+        "fraction": fraction,
+        "value": "",
+        "tolerance": "0",
+        "match": "",
+        "feedback": "",
+        **extra,
+    }
+
+
+def question_data(bank, qtype, choices, **fields):
+    return nested_form_data(
+        {
+            "bank": bank.pk,
+            "category": "",
+            "name": fields.pop("name", "转介"),
+            "default_mark": "1",
+            "text": "<p>窗口不能受理时怎么办？</p>",
+            "explanation": "",
+            "true_feedback": "",
+            "false_feedback": "",
+            "correct_truefalse": "",
+            "rubric": "",
+            "choices": inline_formset(choices),
+            **fields,
+        }
+    )
+
+
+def test_option_and_feedback_texts_from_draftail_are_stored_inline(trainer_client):
+    bank = QuestionBank.objects.create(name="转介题库")
+    data = question_data(
+        bank,
+        "multichoice",
+        [
+            option(
+                rich_text("<p>转介到<b>对口</b>窗口</p>", features=OPTION_FEATURES),
+                "1.00000",
+                feedback=rich_text("<p>正确</p>", features=FEEDBACK_FEATURES),
+            ),
+            option(rich_text("<p>第一段</p><p>第二段</p>", features=OPTION_FEATURES), "0"),
+        ],
+    )
+    response = trainer_client.post("/admin/question/new/?type=multichoice", data)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    texts = list(Choice.objects.order_by("sort_order").values_list("text", "feedback"))
+    assert texts == [("转介到<b>对口</b>窗口", "正确"), ("<p>第一段</p><p>第二段</p>", "")]
+    # the editor reads the inline text back
+    question = Question.objects.get(name="转介")
+    html = trainer_client.get(f"/admin/question/edit/{question.pk}/").content.decode()
+    assert json.dumps("转介到")[1:-1] in html
+
+
+def test_statistics_xlsx_option_analysis_is_plain_text(trainer_client, choice_quiz):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    Choice.objects.filter(text="10年").update(text="<p>转介 &amp; <b>受理</b></p>")
+    learner = make_user("window_staff")
+    submit_right(svc.start_attempt(choice_quiz, learner))
+    response = trainer_client.get(f"/admin/quiz-tools/statistics/{choice_quiz.pk}/?format=xlsx")
+    workbook = load_workbook(BytesIO(response.content))
+    texts = [row[1] for row in workbook.worksheets[1].iter_rows(min_row=2, values_only=True)]
+    assert "转介 & 受理" in texts
+    assert not any("<" in (t or "") for t in texts)
