@@ -11,7 +11,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
@@ -401,11 +403,52 @@ def regrade_view(request, pk):
 # --------------------------------------------------------------------------- question editor
 
 
+def form_error_lines(form) -> list[str]:
+    """Every error of the question form, its answers' formset included, as "label: error"
+    lines (the banner lists them: a field's error may sit in a collapsed panel)."""
+    lines = [str(e) for e in form.non_field_errors()]
+    for name, errors in form.errors.items():
+        if name == "__all__":
+            continue
+        label = form.fields[name].label if name in form.fields else name
+        lines += [f"{label}{_('：')}{e}" for e in errors]
+    for formset in getattr(form, "formsets", {}).values():
+        lines += [str(e) for e in formset.non_form_errors()]
+        for row, errors in enumerate(formset.errors, start=1):
+            for name, messages_ in errors.items():
+                field = formset.forms[row - 1].fields.get(name)
+                label = field.label if field is not None and name != "__all__" else ""
+                prefix = _("第 %(n)d 项") % {"n": row}
+                lines += [f"{prefix} {label}{_('：')}{e}" for e in messages_]
+    return lines
+
+
+class ErrorListMixin:
+    """The question editor's error banner lists every error, not only "出现错误"."""
+
+    def form_invalid(self, form):
+        if not getattr(self, "expects_json_response", False) and self.produced_error_message:
+            lines = form_error_lines(form)
+            detail = format_html(
+                '<ul class="errorlist">{}</ul>',
+                format_html_join("", "<li>{}</li>", ((e,) for e in lines)),
+            )
+            messages.error(
+                self.request,
+                render_to_string(
+                    "wagtailadmin/shared/messages.html",
+                    {"message": self.produced_error_message, "buttons": None, "detail": detail},
+                ),
+            )
+            self.produced_error_message = None
+        return super().form_invalid(form)
+
+
 def _qtype_or_none(value) -> str | None:
     return value if value in dict(Question.QTYPE_CHOICES) else None
 
 
-class QuestionCreateView(VersionedSaveMixin, generic.CreateView):
+class QuestionCreateView(ErrorListMixin, VersionedSaveMixin, generic.CreateView):
     """New question: the type is chosen first (``?type=multichoice``, offered by a chooser
     page), then the form of that type only (``quizzes.admin_forms.question_edit_handler``)."""
 
@@ -455,7 +498,7 @@ class QuestionCreateView(VersionedSaveMixin, generic.CreateView):
         )
 
 
-class QuestionEditView(VersionedSaveMixin, generic.EditView):
+class QuestionEditView(ErrorListMixin, VersionedSaveMixin, generic.EditView):
     """An existing question: the form of its type only."""
 
     def get_panel(self):

@@ -13,7 +13,7 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_
 
 from quizzes import attempts as svc
 from quizzes.admin_forms import FEEDBACK_FEATURES, OPTION_FEATURES
-from quizzes.models import Choice, Question, QuestionBank, Quiz
+from quizzes.models import Category, Choice, Question, QuestionBank, Quiz
 from quizzes.regrading import apply_regrade
 from quizzes.versions import record_version
 from tests.factories import make_user
@@ -265,3 +265,40 @@ def test_statistics_xlsx_option_analysis_is_plain_text(trainer_client, choice_qu
     texts = [row[1] for row in workbook.worksheets[1].iter_rows(min_row=2, values_only=True)]
     assert "转介 & 受理" in texts
     assert not any("<" in (t or "") for t in texts)
+
+
+# --------------------------------------------------------------------------- question editor
+
+
+def test_weight_drop_down_offers_zero_percent_and_says_percent(trainer_client):
+    html = trainer_client.get("/admin/question/new/?type=multichoice").content.decode()
+    assert '<option value="0.00000" selected>0 %</option>' in html or ">0 %</option>" in html
+    assert "-1 到 1" not in html
+    assert "−100 % 到 100 %" in html
+
+
+def test_category_choices_follow_the_bank(trainer_client):
+    patents = QuestionBank.objects.create(name="专利库")
+    marks = QuestionBank.objects.create(name="商标库")
+    mine = Category.objects.create(bank=patents, name="期限类")
+    other = Category.objects.create(bank=marks, name="注册类")
+    question = Question.objects.create(bank=patents, name="Q", qtype="essay", text="<p>?</p>")
+    html = trainer_client.get(f"/admin/question/edit/{question.pk}/").content.decode()
+    assert "期限类" in html and "注册类" not in html
+    # a new question: every category, each naming its bank for the editor's script
+    html = trainer_client.get("/admin/question/new/?type=essay").content.decode()
+    assert f'data-bank="{marks.pk}"' in html and "js/admin-category-by-bank.js" in html
+    # a posted bank limits the categories: another bank's category is refused
+    data = question_data(patents, "essay", [], name="新题", category=other.pk)
+    response = trainer_client.post("/admin/question/new/?type=essay", data)
+    assert response.status_code == 200
+    assert not Question.objects.filter(name="新题").exists()
+
+
+def test_error_banner_lists_the_field_errors(trainer_client):
+    bank = QuestionBank.objects.create(name="论述库")
+    data = question_data(bank, "essay", [], name="论述", default_mark="abc")
+    response = trainer_client.post("/admin/question/new/?type=essay", data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "分值：" in html  # the banner names the field and its error
