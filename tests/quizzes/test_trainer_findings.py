@@ -3,7 +3,7 @@ the attempt listing, inline option texts, the matching editor after an error, th
 inspect page, yes/no columns, the preview with answers, the regrade page and notices."""
 
 import json
-from datetime import timezone as dt_timezone
+from datetime import UTC
 from decimal import Decimal
 
 import pytest
@@ -146,7 +146,7 @@ def test_attempt_inspect_shows_local_times_yes_no_and_the_answers(
     html = trainer_client.get(f"/admin/attempt/inspect/{attempt.pk}/").content.decode()
     local = timezone.localtime(attempt.submitted_at)
     assert f"{local:%H:%M}" in html
-    utc = attempt.submitted_at.astimezone(dt_timezone.utc)
+    utc = attempt.submitted_at.astimezone(UTC)
     assert f"{utc:%H:%M}" not in html
     assert "False" not in html and "True" not in html
     assert "李四（learner-b）" in html
@@ -302,3 +302,45 @@ def test_error_banner_lists_the_field_errors(trainer_client):
     html = response.content.decode()
     assert response.status_code == 200
     assert "分值：" in html  # the banner names the field and its error
+
+
+def test_matching_pairs_keep_their_text_after_a_validation_error(trainer_client):
+    bank = QuestionBank.objects.create(name="配对库")
+    data = question_data(
+        bank,
+        "matching",
+        [
+            option(
+                rich_text("<p>专利申请</p>", features=OPTION_FEATURES), "0", match="国家知识产权局"
+            ),
+            option(rich_text("<p>著作权登记</p>", features=OPTION_FEATURES), "0", match=""),
+        ],
+        name="配对",
+    )
+    response = trainer_client.post("/admin/question/new/?type=matching", data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "配对题至少需要两对完整的题目与答案" in html
+    assert "国家知识产权局" in html
+    for text in ("专利申请", "著作权登记"):
+        assert json.dumps(text)[1:-1] in html, text
+
+
+# --------------------------------------------------------------------------- autosave
+
+
+def test_new_lesson_form_does_not_autosave_a_stray_page(client, django_user_model):
+    from wagtail.models import Page
+
+    from courses.models import LessonPage
+
+    from .utils import make_course
+
+    course = make_course("IP-AUTO")
+    client.force_login(django_user_model.objects.create_superuser("root", "r@example.com", "x"))
+    pages = Page.objects.count()
+    url = f"/admin/pages/add/courses/lessonpage/{course.pk}/"
+    html = client.get(url).content.decode()
+    assert "data-w-autosave-interval-value" not in html
+    assert Page.objects.count() == pages  # opening the form creates nothing
+    assert not LessonPage.objects.child_of(course).exists()
