@@ -394,10 +394,46 @@ def regrade_view(request, pk):
         {
             "question": question,
             "plan": plan,
+            "rows": regrade_rows(plan),
             "summary": regrade_summary(plan),
             "edit_url": reverse("question:edit", args=[question.pk]),
+            "header_title": _("重新评分：%(name)s") % {"name": question.name},
+            "page_title": _("重新评分"),
+            "page_subtitle": question.name,
+            "header_icon": "resubmit",
+            "breadcrumbs_items": [
+                {"url": reverse("wagtailadmin_home"), "label": _("管理后台")},
+                {"url": reverse("question:index"), "label": _("题目")},
+                {"url": reverse("question:edit", args=[question.pk]), "label": question.name},
+                {"url": "", "label": _("重新评分")},
+            ],
         },
     )
+
+
+def regrade_rows(plan) -> list[dict]:
+    """The dry run's changed attempts for the page: the learner by full name and username
+    (one query for the profiles), this question's share as percentages."""
+    from lms.organisation.models import StaffProfile
+
+    names = dict(
+        StaffProfile.objects.filter(
+            user_id__in={c.attempt.user_id for c in plan.changes}
+        ).values_list("user_id", "full_name")
+    )
+    rows = []
+    for change in plan.changes:
+        user = change.attempt.user
+        name = names.get(user.pk)
+        rows.append(
+            {
+                "change": change,
+                "person": f"{name}（{user.get_username()}）" if name else user.get_username(),
+                "old_percent": _percent(change.old_fraction),
+                "new_percent": _percent(change.new_fraction),
+            }
+        )
+    return rows
 
 
 # --------------------------------------------------------------------------- question editor

@@ -280,7 +280,7 @@ def test_weight_drop_down_offers_zero_percent_and_says_percent(trainer_client):
 def test_category_choices_follow_the_bank(trainer_client):
     patents = QuestionBank.objects.create(name="专利库")
     marks = QuestionBank.objects.create(name="商标库")
-    mine = Category.objects.create(bank=patents, name="期限类")
+    Category.objects.create(bank=patents, name="期限类")
     other = Category.objects.create(bank=marks, name="注册类")
     question = Question.objects.create(bank=patents, name="Q", qtype="essay", text="<p>?</p>")
     html = trainer_client.get(f"/admin/question/edit/{question.pk}/").content.decode()
@@ -344,3 +344,43 @@ def test_new_lesson_form_does_not_autosave_a_stray_page(client, django_user_mode
     assert "data-w-autosave-interval-value" not in html
     assert Page.objects.count() == pages  # opening the form creates nothing
     assert not LessonPage.objects.child_of(course).exists()
+
+
+# --------------------------------------------------------------------------- regrade page
+
+
+def test_regrade_page_names_learners_shows_percentages_and_notifies_them(
+    trainer_client, choice_quiz, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+    from django.urls import reverse
+
+    learner = make_user("window_staff", username="learner-r")
+    learner.staff_profile.full_name = "王五"
+    learner.staff_profile.save()
+    learner.email = "wangwu@example.com"
+    learner.save()
+    attempt = submit_right(svc.start_attempt(choice_quiz, learner))
+    question = Question.objects.get(name="期限")
+    Choice.objects.filter(question=question, fraction=1).update(fraction=0)
+    Choice.objects.filter(question=question, text="10年").update(fraction=1)
+    record_version(question)
+
+    url = f"/admin/quiz-tools/questions/{question.pk}/regrade/"
+    html = trainer_client.get(url).content.decode()
+    assert "重新评分：期限" in html  # the page's heading names the question
+    assert "王五（learner-r）" in html
+    assert "100% → 0%" in html and "0.00000" not in html
+
+    target = question.versions.order_by("-number").first()
+    with django_capture_on_commit_callbacks(execute=True):
+        trainer_client.post(url, {"version": target.pk})
+    attempt.refresh_from_db()
+    assert attempt.score == 0
+    assert [m.to for m in mailoutbox] == [["wangwu@example.com"]]
+    assert "100.00 → 0.00" in mailoutbox[0].body
+
+    learner_client = Client()
+    learner_client.force_login(learner)
+    page = learner_client.get(reverse("quizzes:result", args=[attempt.pk])).content.decode()
+    assert "重新评分：100.00 → 0.00" in page
