@@ -15,8 +15,8 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, ObjectList
 from wagtail.admin.rich_text import DraftailRichTextArea
 
-from .models import Question
-from .widgets import FractionSelect
+from .models import Category, Question
+from .widgets import CategorySelect, FractionSelect
 
 FULL = Decimal("1")
 TOLERANCE = Decimal("0.0001")
@@ -85,6 +85,18 @@ def check_answers(question: Question, answers: list[dict]) -> list[str]:
 class QuestionAdminForm(WagtailAdminModelForm):
     """The editor's form of one question type: the type is the instance's (chosen before
     the form, see ``quizzes.admin_views.QuestionCreateView``), never a field of the form."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("category")
+        if field is not None:
+            # Only the chosen bank's categories (the bank posted, or the question's own).
+            bank_id = self.data.get(self.add_prefix("bank")) if self.is_bound else None
+            bank_id = bank_id or self.instance.bank_id or self.initial.get("bank")
+            categories = Category.objects.select_related("bank")
+            if str(bank_id or "").isdigit():
+                categories = categories.filter(bank_id=int(bank_id))
+            field.queryset = categories
 
     def clean(self):
         cleaned = super().clean()
@@ -208,7 +220,7 @@ TRUEFALSE_CHOICES = [("true", gettext_lazy("对")), ("false", gettext_lazy("错"
 
 def question_panels(qtype: str) -> list:
     """The editor's panels for one question type: its fields only."""
-    head = [FieldRowPanel([FieldPanel("bank"), FieldPanel("category")])]
+    head = [FieldRowPanel([FieldPanel("bank"), FieldPanel("category", widget=CategorySelect)])]
     if qtype == Question.DESCRIPTION:
         head.append(FieldPanel("name"))
     else:

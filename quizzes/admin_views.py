@@ -2,6 +2,8 @@
 question import (the shared import wizard), bank export, essay marking, item statistics,
 question preview and "try this quiz". Registered in wagtail_hooks.register_admin_urls."""
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.decorators import permission_required
@@ -9,7 +11,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
@@ -255,10 +259,30 @@ def preview_item(question, reveal: bool) -> dict:
         item["correct_value"] = question.correct_truefalse
     elif question.qtype in ("shortanswer", "numerical") and reveal:
         best = max((c for c in choices if c.fraction > 0), key=lambda c: c.fraction, default=None)
-        item["correct_text"] = best.text if best else ""
+        if best is None:
+            item["correct_text"] = ""
+        elif question.qtype == "numerical":
+            item["correct_text"] = numerical_key(best)
+        else:
+            item["correct_text"] = best.text
     if reveal:
         item["explanation"] = question.explanation
+        if question.qtype == "essay":
+            item["rubric"] = question.rubric
     return item
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if abs(value) < 1e15 else str(value)
+
+
+def numerical_key(choice) -> str:
+    """A numerical answer as a trainer reads it: "20 ± 0.5", "20", or "*" (any number)."""
+    if choice.value is None:
+        return choice.text or "*"
+    if choice.tolerance:
+        return f"{_number(choice.value)} ± {_number(choice.tolerance)}"
+    return _number(choice.value)
 
 
 @permission_required("quizzes.view_question", raise_exception=True)
@@ -370,20 +394,97 @@ def regrade_view(request, pk):
         {
             "question": question,
             "plan": plan,
+            "rows": regrade_rows(plan),
             "summary": regrade_summary(plan),
             "edit_url": reverse("question:edit", args=[question.pk]),
+            "header_title": _("重新评分：%(name)s") % {"name": question.name},
+            "page_title": _("重新评分"),
+            "page_subtitle": question.name,
+            "header_icon": "resubmit",
+            "breadcrumbs_items": [
+                {"url": reverse("wagtailadmin_home"), "label": _("管理后台")},
+                {"url": reverse("question:index"), "label": _("题目")},
+                {"url": reverse("question:edit", args=[question.pk]), "label": question.name},
+                {"url": "", "label": _("重新评分")},
+            ],
         },
     )
 
 
+def regrade_rows(plan) -> list[dict]:
+    """The dry run's changed attempts for the page: the learner by full name and username
+    (one query for the profiles), this question's share as percentages."""
+    from lms.organisation.models import StaffProfile
+
+    names = dict(
+        StaffProfile.objects.filter(
+            user_id__in={c.attempt.user_id for c in plan.changes}
+        ).values_list("user_id", "full_name")
+    )
+    rows = []
+    for change in plan.changes:
+        user = change.attempt.user
+        name = names.get(user.pk)
+        rows.append(
+            {
+                "change": change,
+                "person": f"{name}（{user.get_username()}）" if name else user.get_username(),
+                "old_percent": _percent(change.old_fraction),
+                "new_percent": _percent(change.new_fraction),
+            }
+        )
+    return rows
+
+
 # --------------------------------------------------------------------------- question editor
+
+
+def form_error_lines(form) -> list[str]:
+    """Every error of the question form, its answers' formset included, as "label: error"
+    lines (the banner lists them: a field's error may sit in a collapsed panel)."""
+    lines = [str(e) for e in form.non_field_errors()]
+    for name, errors in form.errors.items():
+        if name == "__all__":
+            continue
+        label = form.fields[name].label if name in form.fields else name
+        lines += [f"{label}{_('：')}{e}" for e in errors]
+    for formset in getattr(form, "formsets", {}).values():
+        lines += [str(e) for e in formset.non_form_errors()]
+        for row, errors in enumerate(formset.errors, start=1):
+            for name, messages_ in errors.items():
+                field = formset.forms[row - 1].fields.get(name)
+                label = field.label if field is not None and name != "__all__" else ""
+                prefix = _("第 %(n)d 项") % {"n": row}
+                lines += [f"{prefix} {label}{_('：')}{e}" for e in messages_]
+    return lines
+
+
+class ErrorListMixin:
+    """The question editor's error banner lists every error, not only "出现错误"."""
+
+    def form_invalid(self, form):
+        if not getattr(self, "expects_json_response", False) and self.produced_error_message:
+            lines = form_error_lines(form)
+            detail = format_html(
+                '<ul class="errorlist">{}</ul>',
+                format_html_join("", "<li>{}</li>", ((e,) for e in lines)),
+            )
+            messages.error(
+                self.request,
+                render_to_string(
+                    "wagtailadmin/shared/messages.html",
+                    {"message": self.produced_error_message, "buttons": None, "detail": detail},
+                ),
+            )
+            self.produced_error_message = None
+        return super().form_invalid(form)
 
 
 def _qtype_or_none(value) -> str | None:
     return value if value in dict(Question.QTYPE_CHOICES) else None
 
 
-class QuestionCreateView(VersionedSaveMixin, generic.CreateView):
+class QuestionCreateView(ErrorListMixin, VersionedSaveMixin, generic.CreateView):
     """New question: the type is chosen first (``?type=multichoice``, offered by a chooser
     page), then the form of that type only (``quizzes.admin_forms.question_edit_handler``)."""
 
@@ -433,7 +534,7 @@ class QuestionCreateView(VersionedSaveMixin, generic.CreateView):
         )
 
 
-class QuestionEditView(VersionedSaveMixin, generic.EditView):
+class QuestionEditView(ErrorListMixin, VersionedSaveMixin, generic.EditView):
     """An existing question: the form of its type only."""
 
     def get_panel(self):
@@ -471,3 +572,89 @@ def try_quiz(request, pk):
             return redirect("quizzes_admin:try_quiz", pk=quiz.pk)
         return redirect("quizzes:attempt", pk=attempt.pk)
     return render(request, "quizzes/admin/try_quiz.html", {"quiz": quiz})
+
+
+# --------------------------------------------------------------------------- attempt inspect
+
+
+def person_label(user) -> str:
+    """A learner as the admin names them: "张三（zhangsan）", or the username alone."""
+    profile = getattr(user, "staff_profile", None)
+    name = getattr(profile, "full_name", "") if profile is not None else ""
+    return f"{name}（{user.get_username()}）" if name else user.get_username()
+
+
+def _percent(fraction) -> str:
+    if fraction is None:
+        return "—"
+    return f"{(fraction * 100).quantize(Decimal('1'))}%"
+
+
+def answer_text(question, answer) -> str:
+    """A response's answer as plain text (options by their text, matches as "a → b")."""
+    from .formats.base import html_to_text
+
+    answer = answer or {}
+    by_id = {c.pk: c for c in getattr(question, "choices", [])}
+    if question.qtype == "multichoice":
+        choice = by_id.get(answer.get("choice"))
+        return html_to_text(choice.text) if choice else ""
+    if question.qtype == "multiresponse":
+        return "；".join(
+            html_to_text(by_id[pk].text) for pk in answer.get("choices") or [] if pk in by_id
+        )
+    if question.qtype == "truefalse":
+        value = answer.get("value")
+        return "" if value is None else (_("对") if value else _("错"))
+    if question.qtype == "matching":
+        pairs = answer.get("pairs") or {}
+        return "；".join(
+            f"{html_to_text(by_id[int(pk)].text)} → {match}"
+            for pk, match in pairs.items()
+            if int(pk) in by_id and match
+        )
+    return str(answer.get("text") or "")
+
+
+def response_rows(attempt) -> list[dict]:
+    """Each question of ``attempt`` as its paper showed it (``quizzes.versions``): name, the
+    answer given, the fraction and the marks earned (two queries)."""
+    from .versions import RESPONSE_RELATED, attach_images, for_response
+
+    responses = list(
+        Response.objects.filter(attempt=attempt)
+        .select_related(*RESPONSE_RELATED)
+        .order_by("position")
+    )
+    questions = [for_response(r) for r in responses]
+    attach_images(questions)
+    rows = []
+    for response, question in zip(responses, questions, strict=True):
+        marks = None
+        if response.fraction is not None and question.is_scored:
+            marks = (question.default_mark * response.fraction).quantize(Decimal("0.01"))
+        rows.append(
+            {
+                "position": response.position,
+                "name": question.name,
+                "qtype": question.get_qtype_display(),
+                "answer": answer_text(question, response.answer),
+                "percent": _percent(response.fraction) if question.is_scored else "",
+                "marks": marks,
+                "mark": question.default_mark if question.is_scored else None,
+                "pending": response.needs_marking,
+            }
+        )
+    return rows
+
+
+def regrade_entries(attempt) -> list:
+    """The regrades logged on ``attempt`` (``quizzes.regrade`` log entries), newest first."""
+    from wagtail.models import ModelLogEntry
+
+    return list(
+        ModelLogEntry.objects.for_instance(attempt)
+        .filter(action="quizzes.regrade")
+        .select_related("user")
+        .order_by("-timestamp")
+    )

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -19,7 +20,7 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFi
 from wagtail.models import Orderable
 from wagtail.search import index
 
-from .formats import sanitize_html
+from .formats import inline_html, sanitize_html
 
 
 class QuestionBank(models.Model):
@@ -188,8 +189,11 @@ class Question(index.Indexed, ClusterableModel):
             )
 
     def save(self, *args, **kwargs):
-        for field in ("text", "explanation", "true_feedback", "false_feedback", "rubric"):
+        for field in ("text", "explanation", "rubric"):
             setattr(self, field, sanitize_html(getattr(self, field) or ""))
+        # Short feedback is stored inline (Draftail's single <p> unwrapped).
+        for field in ("true_feedback", "false_feedback"):
+            setattr(self, field, inline_html(getattr(self, field) or ""))
         loaded = getattr(self, "_loaded_qtype", None)
         super().save(*args, **kwargs)
         if (
@@ -199,7 +203,7 @@ class Question(index.Indexed, ClusterableModel):
         ):
             # Plain choice texts become HTML: sanitise the stored ones too.
             for choice in Choice.objects.filter(question_id=self.pk):
-                if sanitize_html(choice.text) != choice.text:
+                if inline_html(choice.text) != choice.text:
                     choice.save(update_fields=["text", "feedback"])
         self._loaded_qtype = self.qtype
 
@@ -239,7 +243,11 @@ class Choice(Orderable):
     question = ParentalKey(Question, on_delete=models.CASCADE, related_name="choices")
     text = models.TextField(_("内容"), blank=True)
     fraction = models.DecimalField(
-        _("得分比例"), max_digits=7, decimal_places=5, default=0, help_text=_("-1 到 1")
+        _("得分比例"),
+        max_digits=7,
+        decimal_places=5,
+        default=0,
+        help_text=_("−100 % 到 100 %；负分用于倒扣。"),
     )
     feedback = models.TextField(_("反馈"), blank=True)
     value = models.FloatField(_("数值"), null=True, blank=True)
@@ -256,9 +264,11 @@ class Choice(Orderable):
     def save(self, *args, **kwargs):
         # Feedback is always HTML; the text is HTML for choice and matching questions (plain
         # for short-answer patterns and number specifications, which templates escape).
-        self.feedback = sanitize_html(self.feedback or "")
+        self.feedback = inline_html(self.feedback or "")
         if self.question.qtype in Question.HTML_CHOICE_TYPES:
-            self.text = sanitize_html(self.text or "")
+            # An option or a matching sub-question sits inline beside its input: a single
+            # paragraph (how Draftail stores every text) is unwrapped.
+            self.text = inline_html(self.text or "")
         super().save(*args, **kwargs)
 
 
@@ -331,16 +341,32 @@ class Quiz(ClusterableModel):
         _("每次抽题数"),
         null=True,
         blank=True,
+        validators=[MinValueValidator(1)],
         help_text=_("不填则使用题库全部题目；设置了分类抽题时忽略。"),
     )
     shuffle_questions = models.BooleanField(_("随机题目顺序"), default=True)
     shuffle_choices = models.BooleanField(_("随机选项顺序"), default=True)
-    pass_mark = models.DecimalField(_("及格分"), max_digits=5, decimal_places=2, default=60)
-    time_limit_minutes = models.PositiveIntegerField(_("限时（分钟）"), null=True, blank=True)
-    max_attempts = models.PositiveIntegerField(
-        _("最多作答次数"), null=True, blank=True, help_text=_("不填为不限；1 为只能作答一次。")
+    pass_mark = models.DecimalField(
+        _("及格分"),
+        max_digits=5,
+        decimal_places=2,
+        default=60,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("0 到 100（满分 100）。"),
     )
-    cooldown_minutes = models.PositiveIntegerField(_("两次作答间隔（分钟）"), default=0)
+    time_limit_minutes = models.PositiveIntegerField(
+        _("限时（分钟）"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    max_attempts = models.PositiveIntegerField(
+        _("最多作答次数"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("不填为不限；1 为只能作答一次。"),
+    )
+    cooldown_minutes = models.PositiveIntegerField(
+        _("两次作答间隔（分钟）"), default=0, validators=[MinValueValidator(0)]
+    )
     show_answers = models.CharField(
         _("显示答案"), max_length=10, choices=SHOW_ANSWERS_CHOICES, default=SHOW_END
     )
@@ -417,7 +443,7 @@ class QuizDraw(Orderable):
     category = models.ForeignKey(
         Category, on_delete=models.CASCADE, related_name="+", verbose_name=_("分类")
     )
-    count = models.PositiveIntegerField(_("抽题数"), default=5)
+    count = models.PositiveIntegerField(_("抽题数"), default=5, validators=[MinValueValidator(1)])
     include_subcategories = models.BooleanField(_("包含子分类"), default=True)
 
     panels = [

@@ -204,7 +204,44 @@ def apply_regrade(question, actor, target=None) -> RegradePlan:
         for change in plan.changes:
             if change.attempt.quiz.course_id and change.pass_changed:
                 transaction.on_commit(_follow(change.attempt, change.new_passed, actor))
+        if plan.changes:
+            transaction.on_commit(lambda: notify_learners(plan.changes))
     return plan
+
+
+def notify_learners(changes) -> int:
+    """E-mail each learner (with an address) whose score a regrade changed: the quiz, the
+    old and new score and the result page (which shows the regrade too). Trials are a
+    trainer's own and are not announced. Returns the number of e-mails sent."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.urls import reverse
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    sent = 0
+    site = settings.SITE_URL.rstrip("/")
+    for change in changes:
+        attempt = change.attempt
+        user = attempt.user
+        if attempt.is_trial or not user.email or not user.is_active:
+            continue
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = _("【培训平台】测验已重新评分：%(quiz)s") % {"quiz": attempt.quiz.title}
+            body = _(
+                "您在测验《%(quiz)s》第 %(n)d 次作答的得分因更正答案已重新评分：%(old)s → "
+                "%(new)s（%(result)s）。\n查看结果：%(url)s\n"
+            ) % {
+                "quiz": attempt.quiz.title,
+                "n": attempt.number,
+                "old": _str(change.old_score) or "—",
+                "new": _str(change.new_score) or "—",
+                "result": _("及格") if change.new_passed else _("不及格"),
+                "url": site + reverse("quizzes:result", args=[attempt.pk]),
+            }
+        send_mail(subject, body, None, [user.email])
+        sent += 1
+    return sent
 
 
 def _follow(attempt, passed, actor):

@@ -24,6 +24,7 @@ import math
 from collections import Counter, defaultdict
 from decimal import Decimal
 
+from .formats.base import html_to_text
 from .models import Attempt, Choice, Question, Response
 from .results import counted_attempts
 
@@ -232,7 +233,7 @@ def statistics_xlsx(quiz, stats) -> bytes:
             analysis.append(
                 [
                     cell(analysis, item["name"]),
-                    cell(analysis, row["text"]),
+                    cell(analysis, html_to_text(row["text"])),
                     cell(analysis, round(row["fraction"] * 100, 2)),
                     cell(analysis, row["count"]),
                     cell(analysis, row["percent"]),

@@ -506,8 +506,21 @@ def result(request, pk):
         "standing": standing_for(request.user, attempt.quiz.course)
         if attempt.quiz.course_id and not attempt.is_trial
         else None,
+        "regrade": last_regrade(attempt),
     }
     return render(request, "quizzes/result.html", context)
+
+
+def last_regrade(attempt):
+    """The newest regrade logged on ``attempt`` (``quizzes.regrading``), or None."""
+    from wagtail.models import ModelLogEntry
+
+    return (
+        ModelLogEntry.objects.for_instance(attempt)
+        .filter(action="quizzes.regrade")
+        .order_by("-timestamp")
+        .first()
+    )
 
 
 @login_required

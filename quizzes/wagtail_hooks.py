@@ -1,9 +1,14 @@
+import django_filters
+from django import forms
 from django.contrib import messages
 from django.urls import include, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.active_filters import BaseFilterAdapter, register_filter_adapter_class
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.tables import Column
@@ -18,6 +23,7 @@ from . import admin_views
 from .admin_forms import question_edit_handler
 from .admin_views import QuestionCreateView, QuestionEditView, can_try_quizzes
 from .models import Attempt, Category, Question, QuestionBank, Quiz
+from .results import counted_attempts
 
 
 class QuestionBankViewSet(ModelViewSet):
@@ -166,14 +172,91 @@ class QuizViewSet(ModelViewSet):
     search_fields = ["title", "description"]
 
 
+class YesNoFilterAdapter(BaseFilterAdapter):
+    """A yes/no filter's active-filter pill reads 是/否, not Python's True/False."""
+
+    def get_active_filters(self):
+        for active in super().get_active_filters():
+            yield active._replace(value=gettext("是") if self.value else gettext("否"))
+
+
+register_filter_adapter_class(django_filters.BooleanFilter, adapter_class=YesNoFilterAdapter)
+
+INCLUDE_TRIALS = "include_trials"
+
+
+def includes_trials(request) -> bool:
+    """Does the attempt listing show trainers' trials (试做) too? Off unless asked."""
+    return forms.CheckboxInput().value_from_datadict(request.GET, None, INCLUDE_TRIALS)
+
+
+class AttemptFilterSet(WagtailFilterSet):
+    # Read by AttemptIndexView.get_base_queryset (counted attempts unless ticked).
+    include_trials = django_filters.BooleanFilter(
+        label=_("包括试做"), widget=forms.CheckboxInput, method="keep"
+    )
+
+    class Meta:
+        model = Attempt
+        fields = ["quiz", "status", "passed"]
+
+    def keep(self, queryset, name, value):
+        return queryset
+
+
+class AttemptIndexView(generic.IndexView):
+    """作答记录: the attempts that count (``quizzes.results.counted_attempts``); trainers'
+    trials only with the 包括试做 filter."""
+
+    def get_base_queryset(self):
+        base = Attempt.objects.all() if includes_trials(self.request) else counted_attempts()
+        return base.select_related("user", "quiz", "user__staff_profile")
+
+
+class AttemptInspectView(generic.InspectView):
+    """One attempt: times in local time, yes/no translated, each response with its answer
+    and score, and the regrades logged on it."""
+
+    template_name = "quizzes/admin/attempt_inspect.html"
+
+    def get_field_display_value(self, field_name, field):
+        value = getattr(self.object, field_name, None)
+        if isinstance(value, bool):
+            return gettext("是") if value else gettext("否")
+        if field_name == "user":
+            return admin_views.person_label(self.object.user)
+        if hasattr(value, "tzinfo") and value is not None and timezone.is_aware(value):
+            from django.utils.formats import date_format
+
+            return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+        return super().get_field_display_value(field_name, field)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["responses"] = admin_views.response_rows(self.object)
+        context["regrades"] = admin_views.regrade_entries(self.object)
+        return context
+
+
 class AttemptViewSet(DistrictScopedViewSet):
     """Read-only results (no one is granted add/change): district admins see their district."""
 
     model = Attempt
     icon = "list-ul"
     menu_label = _("作答记录")
-    list_display = ["user", "quiz", "number", "status", "score", "passed", "submitted_at"]
-    list_filter = ["quiz", "status", "passed", "is_trial"]
+    index_view_class = AttemptIndexView
+    inspect_view_class = AttemptInspectView
+    filterset_class = AttemptFilterSet
+    list_display = [
+        "user",
+        "quiz",
+        "number",
+        "status",
+        "score",
+        YesNoColumn("passed", label=_("及格")),
+        YesNoColumn("is_trial", label=_("试做")),
+        "submitted_at",
+    ]
     search_fields = ["user__username", "user__staff_profile__full_name", "quiz__title"]
     list_export = [
         "user",
@@ -193,6 +276,7 @@ class AttemptViewSet(DistrictScopedViewSet):
         "quiz",
         "number",
         "status",
+        "is_trial",
         "score",
         "passed",
         "started_at",
@@ -204,9 +288,6 @@ class AttemptViewSet(DistrictScopedViewSet):
 
     def scope(self, queryset, user):
         return admin_views.scope_attempts(queryset, user)
-
-    def get_queryset(self, request):
-        return Attempt.objects.select_related("user", "quiz", "user__staff_profile")
 
 
 class QuizzesGroup(ViewSetGroup):

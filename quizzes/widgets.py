@@ -22,7 +22,7 @@ def _label(value: float) -> str:
 
 FRACTION_CHOICES = (
     [(_key(v), _label(v)) for v in MOODLE_GRADES]
-    + [(_key(0), "—")]
+    + [(_key(0), "0 %")]
     + [(_key(-v), _label(-v)) for v in reversed(MOODLE_GRADES)]
 )
 
@@ -45,3 +45,18 @@ class FractionSelect(forms.Select):
         if current not in dict(self.choices):
             self.choices = [*self.choices, (current, _label(float(current)))]
         return super().get_context(name, value, attrs)
+
+
+class CategorySelect(forms.Select):
+    """The question's 分类: each option names its bank (``data-bank``), so the editor's
+    script (``js/admin-category-by-bank.js``) offers only the chosen 题库's categories."""
+
+    class Media:
+        js = ["js/admin-category-by-bank.js"]
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-bank"] = str(instance.bank_id)
+        return option

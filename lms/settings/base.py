@@ -305,6 +305,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Wagtail
 WAGTAIL_SITE_NAME = _("上海知识产权公共服务窗口培训平台")
 WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Wagtail 8's autosave creates a new page as soon as a title is typed, so an abandoned
+# "add lesson" form leaves a stray draft in the training tree; trainers save explicitly.
+# (0 turns autosave off; Wagtail 8 has one interval for creating and editing.)
+WAGTAIL_AUTOSAVE_INTERVAL = 0
 SITE_URL = WAGTAILADMIN_BASE_URL
 # Certificate expiry reminders, in days before expiry (one e-mail at each stage).
 CERTIFICATE_EXPIRY_REMINDER_DAYS = [

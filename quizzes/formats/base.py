@@ -230,6 +230,18 @@ def sanitize_html(value: str) -> str:
     return value
 
 
+_SINGLE_P_RE = re.compile(r"\A<p>((?:(?!</?p[\s>]).)*)</p>\Z", re.DOTALL)
+
+
+def inline_html(value: str) -> str:
+    """Sanitised HTML of a short text (an option, a match, feedback): a value that is one
+    paragraph and nothing else (Draftail wraps every text in ``<p>``) is stored without it,
+    so it sits inline beside a radio button; several paragraphs are kept as they are."""
+    value = sanitize_html(value)
+    match = _SINGLE_P_RE.match(value)
+    return match.group(1).strip() if match else value
+
+
 def display_html(value: str) -> str:
     """Stored question HTML as a learner's page shows it: Wagtail's image embeds and page
     links expanded (``expand_db_html``), then sanitised again to the display subset."""
