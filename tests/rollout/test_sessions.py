@@ -148,7 +148,10 @@ def test_last_seat_goes_to_one_booking_only(course):
     assert Attendance.objects.booked().filter(session=session).count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback like every transactional test here: a plain flush re-runs post_migrate,
+# which re-creates the role groups, and the next serialized test then restores them twice
+# (IntegrityError: duplicate window_staff group).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL")
 def test_two_bookings_racing_for_the_last_seat(training_index):
     from django.db import connections
