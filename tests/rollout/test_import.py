@@ -292,6 +292,7 @@ def test_preview_shows_each_changed_field_old_and_new(client):
         "unchanged": 1,
         "error": 0,
         "deactivate": 0,
+        "without_email": 0,
     }
     [row] = preview["rows"]  # the unchanged person is counted, not listed
     assert row["changes"] == [
