@@ -116,8 +116,12 @@ def test_trainer_writes_a_rich_question_previews_it_and_tries_the_quiz(
     page.goto(f"/admin/quiz-tools/quizzes/{quiz.pk}/try/")
     page.get_by_role("button", name="开始试做").click()
     page.wait_for_url("**/attempt/**")
-    expect(page.locator("[data-testid=trial-note]")).to_have_text(re.compile(r"^\s*试做\s+不计入成绩\s*$"))
+    expect(page.locator("[data-testid=trial-note]")).to_have_text(
+        re.compile(r"^\s*试做\s+不计入成绩\s*$")
+    )
     submit_paper(page)
-    expect(page.locator("[data-testid=trial-note]")).to_have_text(re.compile(r"^\s*试做\s+不计入成绩\s*$"))
+    expect(page.locator("[data-testid=trial-note]")).to_have_text(
+        re.compile(r"^\s*试做\s+不计入成绩\s*$")
+    )
     attempt = Attempt.objects.get(user=trainer)
     assert attempt.is_trial and attempt.status == Attempt.GRADED
