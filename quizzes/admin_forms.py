@@ -89,10 +89,10 @@ class QuestionAdminForm(WagtailAdminModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields.get("category")
-        if field is not None:
-            # Only the chosen bank's categories (the bank posted, or the question's own).
-            bank_id = self.data.get(self.add_prefix("bank")) if self.is_bound else None
-            bank_id = bank_id or self.instance.bank_id or self.initial.get("bank")
+        if field is not None and not self.is_bound:
+            # Only the question's bank's categories (a posted category of another bank is
+            # refused by Question.clean, with a message naming both banks).
+            bank_id = self.instance.bank_id or self.initial.get("bank")
             categories = Category.objects.select_related("bank")
             if str(bank_id or "").isdigit():
                 categories = categories.filter(bank_id=int(bank_id))

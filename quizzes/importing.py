@@ -25,6 +25,7 @@ from .formats import (
     ParsedQuestion,
     decode_upload,
     export_gift,
+    inline_html,
     parse_aiken,
     parse_gift,
 )
@@ -305,9 +306,10 @@ def _normalised(parsed):
     copy.category = parsed.category.strip("/")
     copy.answers = [
         ParsedAnswer(
-            text=a.text,
+            # Option and match texts and feedback are stored inline (Choice.save).
+            text=inline_html(a.text) if parsed.qtype in Question.HTML_CHOICE_TYPES else a.text,
             fraction=float(Decimal(str(round(a.fraction, 5)))),
-            feedback=a.feedback,
+            feedback=inline_html(a.feedback) if a.feedback else a.feedback,
             value=a.value,
             tolerance=a.tolerance or 0.0,
             match=a.match,

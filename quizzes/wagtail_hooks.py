@@ -190,11 +190,15 @@ def includes_trials(request) -> bool:
     return forms.CheckboxInput().value_from_datadict(request.GET, None, INCLUDE_TRIALS)
 
 
+class CheckboxFilter(django_filters.BooleanFilter):
+    """A tick box: unticked is the default (not "filtering"), ticked is True."""
+
+    field_class = forms.BooleanField
+
+
 class AttemptFilterSet(WagtailFilterSet):
     # Read by AttemptIndexView.get_base_queryset (counted attempts unless ticked).
-    include_trials = django_filters.BooleanFilter(
-        label=_("包括试做"), widget=forms.CheckboxInput, method="keep"
-    )
+    include_trials = CheckboxFilter(label=_("包括试做"), method="keep")
 
     class Meta:
         model = Attempt

@@ -262,3 +262,46 @@ def test_wagtail_javascript_strings_are_chinese(admin_client):
     assert catalog["%(num)s error"] == ["%(num)s 个错误"]
     assert catalog["(%(number)s new items in this menu)"] == "（此菜单中有 %(number)s 个新项目）"
     assert catalog["(1 new item in this menu)"] == "（此菜单中有 1 个新项目）"
+
+
+# The page editor of a lesson and the question editor (trainer review): Wagtail's strings in
+# them (schedule and keyboard-shortcut dialogs, checks, privacy, image description) and the
+# Draftail placeholder (JavaScript catalogue) read in Chinese.
+EDITOR_ENGLISH = [
+    "Save your changes before leaving",
+    "Please provide an image description",
+    "- Select an option -",
+    "Toggle checks",
+    "Privacy and access",
+    "Anyone with editing permissions can create schedules",
+    "But only those with publishing permissions can make them effective.",
+    "Choose when this page should go live and/or expire",
+    "Show keyboard shortcuts",
+]
+
+
+def test_lesson_and_question_editors_are_chinese(admin_client):
+    from courses.models import LessonPage
+    from quizzes.models import Question
+
+    lesson = LessonPage.objects.first()
+    question = Question.objects.filter(qtype="multichoice").first()
+    problems = {}
+    for url in (
+        f"/admin/pages/{lesson.pk}/edit/",
+        f"/admin/pages/add/courses/lessonpage/{lesson.get_parent().pk}/",
+        f"/admin/question/edit/{question.pk}/",
+        "/admin/question/new/?type=matching",
+    ):
+        response = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        left = [s for s in EDITOR_ENGLISH if s in html]
+        words = {w for w in _latin_words(_visible_text(html)) if w.lower() not in WAGTAIL_ALLOWED}
+        if left or words:
+            problems[url] = left + sorted(words)[:20]
+    assert not problems, "; ".join(f"{k}: {v}" for k, v in problems.items())
+
+    catalogue = admin_client.get(reverse("wagtailadmin_javascript_catalog"))
+    text = catalogue.content.decode("unicode_escape", errors="ignore")
+    assert "输入内容，或键入“/”插入区块" in text or "\\u8f93\\u5165" in catalogue.content.decode()
