@@ -30,11 +30,14 @@ def staff_xlsx(path):
 
 
 def kpis(page):
-    """The dashboard's headline numbers: {label: int}."""
+    """The dashboard's headline numbers: {label: int}; a tile without a figure ("—", e.g.
+    现场出勤 where no session took place) is left out."""
     numbers = {}
     for box in page.locator(".rollout-kpis > div, .rollout-kpis > a").all():
         label = box.evaluate("el => el.firstChild.textContent.trim()")
-        numbers[label] = int(box.locator("strong").inner_text().strip().rstrip("%"))
+        value = box.locator("strong").inner_text().strip().rstrip("%")
+        if value != "—":
+            numbers[label] = int(value)
     return numbers
 
 
