@@ -55,7 +55,9 @@ def test_district_admin_prints_slips_and_staff_activates_on_a_phone(open_page, t
 
     # The confirmation lists both; confirming downloads the PDF.
     for name, employee_no, *_rest in NEW_STAFF:
-        expect(admin.locator("[data-slip-people]")).to_contain_text(f"{name} · 工号（登录名） {employee_no}")
+        expect(admin.locator("[data-slip-people]")).to_contain_text(
+            f"{name} · 工号（登录名） {employee_no}"
+        )
     with admin.expect_download() as download_info:
         admin.get_by_role("button", name="生成激活单 PDF").click()
     data = Path(download_info.value.path()).read_bytes()
