@@ -6,6 +6,7 @@ marks a learner's essay on the marking page."""
 import re
 
 import pytest
+from django.db import OperationalError
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import COURSE2_CODE, COURSE2_TITLE, E2E_DB, admin_login
@@ -105,7 +106,11 @@ def review_in_browser(page, lesson, action, comment=""):
         modal.locator("textarea[name='comment']").fill(comment)
         modal.locator("button[type=submit], input[type=submit]").first.click()
     for _ in range(100):  # the action is posted by Wagtail's JavaScript: wait for its result
-        state.refresh_from_db()
+        try:
+            state.refresh_from_db()
+        except OperationalError:  # SQLite's shared in-memory test database: the live server
+            page.wait_for_timeout(100)  # is writing this table right now ("table is locked")
+            continue
         if state.current_task_state_id != task_state_id or state.status != "in_progress":
             break
         page.wait_for_timeout(100)
