@@ -25,7 +25,7 @@ def latest():
     return executor.loader.graph.leaf_nodes()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_welcome_page_goes_and_the_site_points_at_the_training_home():
     old = migrate(BEFORE)
     Page = old.get_model("wagtailcore", "Page")

@@ -30,7 +30,7 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_exports_and_batches_become_file_jobs_and_back():
     old = migrate(BEFORE)
     User = old.get_model("auth", "User")
