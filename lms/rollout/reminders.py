@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
+from courses.completion import overdue_q
 from courses.models import Enrollment
 
 from .dashboards import city_numbers
@@ -41,8 +42,7 @@ def send_overdue_reminders(now=None, district_ids=None):
     now = now or timezone.now()
     today = timezone.localdate(now)
     overdue = Enrollment.objects.filter(
-        completed_at__isnull=True,
-        due_at__lt=now,
+        overdue_q(now),
         user__is_active=True,
         user__staff_profile__is_active=True,
     )
@@ -104,8 +104,7 @@ def overdue_people(district_ids=None, now=None, limit=None):
     """[(profile, [enrollment, …])] of active staff with overdue enrolments, by district."""
     now = now or timezone.now()
     qs = Enrollment.objects.filter(
-        completed_at__isnull=True,
-        due_at__lt=now,
+        overdue_q(now),
         user__is_active=True,
         user__staff_profile__is_active=True,
     )
