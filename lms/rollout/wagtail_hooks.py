@@ -12,7 +12,7 @@ from wagtail.admin.views.generic.models import CreateView, EditView, IndexView
 from wagtail.admin.widgets import ListingButton
 
 from courses.completion import completed_q
-from lms.organisation.admin_views import DistrictScopedViewSet
+from lms.organisation.admin_views import DistrictScopedViewSet, LocalInspectView
 from lms.organisation.models import District, StaffProfile
 from lms.organisation.roles import admin_district_ids, is_admin
 
@@ -205,6 +205,7 @@ class RolloutWaveViewSet(ScopedViewSet):
     search_fields = ["name"]
     form_fields = ["name", "districts", "courses", "opens_on", "due_on", "status"]
     inspect_view_enabled = True
+    inspect_view_class = LocalInspectView
     index_view_class = WaveIndexView
     add_view_class = WaveCreateView
     edit_view_class = WaveEditView
