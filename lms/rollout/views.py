@@ -643,7 +643,13 @@ class AttendanceView(AdminTemplateView):
         if not is_city_admin(user) and self.session.trainer_id != user.pk:
             staff = staff.filter(district__in=admin_district_ids(user))
         return staff.only(
-            "pk", "full_name", "employee_no", "service_centre", "window", "district__name_zh"
+            "pk",
+            "full_name",
+            "employee_no",
+            "service_centre",
+            "window",
+            "district__name_zh",
+            "district__name_en",
         )
 
     def get_context_data(self, **kwargs):
@@ -739,7 +745,7 @@ class SignInSheetView(View):
         session = get_object_or_404(visible_sessions(request.user), pk=pk)
         data = pdf.render_sign_in_sheet(session)
         local = timezone.localtime(session.starts_at)
-        district = session.district.name_zh if session.district else _("批次内所有区")
+        district = session.district.display_name if session.district else _("批次内所有区")
         parts = [_("签到表"), district, f"{local:%Y%m%d-%H%M}", str(session.pk)]
         # One word per part, joined by hyphens: no spaces in the file name in any language.
         name = "-".join("-".join(str(part).split()) for part in parts) + ".pdf"
