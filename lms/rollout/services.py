@@ -356,9 +356,10 @@ def attended_course(user, course, since=None) -> bool:
 
 def upcoming_sessions(profile, now=None):
     """Sessions ahead (not yet ended) that ``profile`` is expected at, each annotated with
-    ``booked_n`` (seats taken) and ``mine`` (booked by ``profile``); one query."""
-    from django.db.models import Exists, IntegerField, OuterRef, Subquery
-    from django.db.models.functions import Coalesce
+    ``booked_n`` (seats taken), ``bookable`` (``TrainingSession.objects.with_bookable``: not
+    started and a seat left -- a session under way is listed, not offered) and ``mine``
+    (booked by ``profile``); one query."""
+    from django.db.models import Exists, OuterRef
 
     now = now or timezone.now()
     if profile is None or not profile.is_active or not profile.district_id:
@@ -368,25 +369,14 @@ def upcoming_sessions(profile, now=None):
     )
     expected = Q(district_id=profile.district_id) | Q(district__isnull=True) & Exists(wave_covers)
     not_over = Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=now - _SESSION_GRACE)
-    booked = (
-        Attendance.objects.booked()
-        .filter(session=OuterRef("pk"))
-        .order_by()
-        .values("session")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     mine = Attendance.objects.booked().filter(session=OuterRef("pk"), staff=profile)
     present = Attendance.objects.present().filter(session=OuterRef("pk"), staff=profile)
     return (
         TrainingSession.objects.filter(expected, not_over)
         .exclude(wave__status=RolloutWave.Status.DRAFT)
         .select_related("course", "wave")
-        .annotate(
-            booked_n=Coalesce(Subquery(booked, output_field=IntegerField()), 0),
-            mine=Exists(mine),
-            present=Exists(present),
-        )
+        .with_bookable(now)
+        .annotate(mine=Exists(mine), present=Exists(present))
         .order_by("starts_at")
     )
 

@@ -819,6 +819,7 @@ def home_section(request):
         {
             "session": s,
             "seats_left": max(s.capacity - s.booked_n, 0),
+            "bookable": s.bookable,
             "booked": s.mine,
             "present": s.present,
         }
