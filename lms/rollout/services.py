@@ -93,17 +93,24 @@ def enrol_wave(wave, district_ids=None):
 @dataclass
 class EnrolmentPreview:
     """What opening (or enrolling) a wave will do: ``people`` staff in ``courses`` courses,
-    ``new`` enrolments to create; ``empty_districts`` have no active staff yet."""
+    ``new`` enrolments to create; ``empty_districts`` have no active staff yet;
+    ``pending_people`` of the ``people`` still miss at least one of the courses (the rest are
+    enrolled in all of them)."""
 
     people: int
     courses: int
     new: int
     by_district: list
     empty_districts: list
+    pending_people: int = 0
+
+    @property
+    def enrolled_people(self) -> int:
+        return self.people - self.pending_people
 
 
 def enrolment_preview(wave, district_ids=None) -> EnrolmentPreview:
-    """Count what enrol_wave would do, in three queries."""
+    """Count what enrol_wave would do, in four queries."""
     from courses.models import Enrollment
     from lms.organisation.models import District
 
@@ -124,12 +131,22 @@ def enrolment_preview(wave, district_ids=None) -> EnrolmentPreview:
     )
     by_district = [(d, d.people) for d in districts]
     people = sum(n for _d, n in by_district)
+    complete = (
+        staff.annotate(
+            held=Count("user__enrollments", filter=Q(user__enrollments__course_id__in=course_ids))
+        )
+        .filter(held__gte=len(course_ids))
+        .count()
+        if course_ids
+        else people
+    )
     return EnrolmentPreview(
         people=people,
         courses=len(course_ids),
         new=people * len(course_ids) - existing,
         by_district=by_district,
         empty_districts=[d for d, n in by_district if n == 0],
+        pending_people=people - complete,
     )
 
 
