@@ -21,6 +21,7 @@ from wagtail.admin import messages as admin_messages
 from wagtail.admin.utils import set_query_params
 from wagtail.admin.views import generic
 
+from lms.formats.numbers import percent
 from lms.jobs.wizard import ImportWizard
 from lms.organisation import roles
 
@@ -28,8 +29,9 @@ from . import attempts as svc
 from .admin_forms import question_edit_handler
 from .forms import ImportForm, MarkForm, MarkingFilterForm
 from .importing import GIFT_TEMPLATE, export_bank
-from .models import Attempt, Question, QuestionBank, QuestionVersion, Quiz, Response
+from .models import Question, QuestionBank, QuestionVersion, Quiz, Response
 from .regrading import INLINE_LIMIT, apply_regrade, plan_regrade, stale_responses
+from .results import marking_queue
 from .statistics import ALL, FIRST, item_statistics, statistics_xlsx
 from .versions import latest_versions, record_version
 
@@ -104,10 +106,8 @@ def marking_view(request):
         if form.is_valid():
             response = get_object_or_404(
                 scope_attempts(
-                    Response.objects.filter(question__qtype="essay", attempt__is_trial=False),
-                    request.user,
-                    "attempt__user__staff_profile__district",
-                ).exclude(attempt__status=Attempt.IN_PROGRESS),
+                    marking_queue(), request.user, "attempt__user__staff_profile__district"
+                ),
                 pk=form.cleaned_data["response"],
             )
             try:
@@ -135,8 +135,7 @@ def marking_view(request):
 
     filters = MarkingFilterForm(request.GET or None)
     responses = (
-        Response.objects.filter(question__qtype="essay", attempt__is_trial=False)
-        .exclude(attempt__status=Attempt.IN_PROGRESS)
+        marking_queue()
         .select_related("attempt", "attempt__quiz", "attempt__user", "question", "marked_by")
         .order_by("attempt__submitted_at", "position")
     )
@@ -587,7 +586,7 @@ def person_label(user) -> str:
 def _percent(fraction) -> str:
     if fraction is None:
         return "—"
-    return f"{(fraction * 100).quantize(Decimal('1'))}%"
+    return f"{percent(fraction, 1)}%"
 
 
 def answer_text(question, answer) -> str:

@@ -477,9 +477,10 @@ def _grade(attempt, responses, now):
         if question.qtype == Question.ESSAY:
             if response.marked_at is None:
                 text = (response.answer or {}).get("text", "").strip()
-                # An empty essay needs no marking: it earns nothing.
+                # An empty essay needs no marking: it earns nothing. A trial's essay is
+                # never marked (quizzes.results.marking_queue): it stays unscored.
                 response.fraction = None if text else scoring.ZERO
-                response.needs_marking = bool(text)
+                response.needs_marking = bool(text) and not attempt.is_trial
             continue
         response.fraction = scoring.grade_response(question, question.choices, response.answer)
         response.needs_marking = False
@@ -585,6 +586,8 @@ def mark_response(response, fraction, marker, comment="", now=None):
         )
         if attempt.status == Attempt.IN_PROGRESS:
             raise AttemptError(_("该作答尚未交卷。"))
+        if attempt.is_trial:
+            raise AttemptError(_("试做不批阅。"))
         if marker is not None and getattr(marker, "pk", None) == attempt.user_id:
             # A trainer who takes a course quiz must not mark their own essay into a pass.
             raise AttemptError(_("不能批阅本人的作答。"))

@@ -7,7 +7,7 @@ per-person question.
 
 from django.db.models import Case, F, IntegerField, Max, When
 
-from .models import Attempt
+from .models import Attempt, Response
 
 
 def counted_attempts():
@@ -51,6 +51,15 @@ def pending_marking(user, course, since=None) -> bool:
     if since is not None:
         qs = qs.filter(submitted_at__gte=since)
     return qs.exists()
+
+
+def marking_queue():
+    """Essay responses a trainer may mark: those of submitted attempts that count. A trial's
+    essays (``is_trial``) are never queued -- nobody marks a trainer's "try this quiz"."""
+    return Response.objects.filter(
+        question__qtype="essay",
+        attempt__in=counted_attempts().exclude(status=Attempt.IN_PROGRESS),
+    )
 
 
 def best_results(user_ids=None, course_ids=None):

@@ -24,6 +24,8 @@ import math
 from collections import Counter, defaultdict
 from decimal import Decimal
 
+from lms.formats.numbers import percent
+
 from .formats.base import html_to_text
 from .models import Attempt, Choice, Question, Response
 from .results import counted_attempts
@@ -44,7 +46,8 @@ def _cov(xs, ys):
 
 
 def _pct(value, digits=2):
-    return None if value is None else round(value * 100, digits)
+    """A share of 1 as a percentage (a float), rounded as everywhere (``percent``)."""
+    return None if value is None else float(percent(value, 1, digits))
 
 
 def random_guess_score(question, choices) -> float | None:
@@ -125,12 +128,10 @@ def item_statistics(quiz, attempts: str = ALL):
                 "qtype": question.get_qtype_display(),
                 "count": len(xs),
                 "facility": round(facility, 4),
-                "facility_percent": round(facility * 100, 2),
-                "sd_percent": None
-                if variance is None
-                else round(math.sqrt(variance) / max_mark * 100, 2),
+                "facility_percent": _pct(facility),
+                "sd_percent": None if variance is None else _pct(math.sqrt(variance) / max_mark),
                 "random_guess_percent": _pct(guess),
-                "intended_weight": round(max_mark / mark_sum * 100, 2),
+                "intended_weight": _pct(max_mark / mark_sum),
                 "cov_total": _cov(xs, ts),
                 "discrimination": None if discrimination is None else round(discrimination, 4),
                 "discrimination_index": _pct(discrimination),
@@ -143,9 +144,7 @@ def item_statistics(quiz, attempts: str = ALL):
     root_sum = sum(math.sqrt(c) for c in covs) if valid else 0
     for item in items:
         cov = item.pop("cov_total")
-        item["effective_weight"] = (
-            round(100 * math.sqrt(cov) / root_sum, 2) if valid and root_sum else None
-        )
+        item["effective_weight"] = _pct(math.sqrt(cov) / root_sum) if valid and root_sum else None
     items.sort(key=lambda item: item["name"])
     scores = [score for _pk, score in rows]
     return {
@@ -167,7 +166,7 @@ def choice_analysis(question, choices, answers) -> list[dict]:
                 "text": label,
                 "fraction": 1.0 if question.correct_truefalse is value else 0.0,
                 "count": counts[value],
-                "percent": round(counts[value] * 100 / total, 1),
+                "percent": float(percent(counts[value], total, 1)),
             }
             for label, value in (("对", True), ("错", False))
         ]
@@ -183,7 +182,7 @@ def choice_analysis(question, choices, answers) -> list[dict]:
             "text": choice.text,
             "fraction": float(choice.fraction),
             "count": counts[choice.pk],
-            "percent": round(counts[choice.pk] * 100 / total, 1),
+            "percent": float(percent(counts[choice.pk], total, 1)),
         }
         for choice in choices
     ]

@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from courses.learning import standing_for
+from lms.formats.numbers import percent
 
 from . import attempts as svc
 from . import tokens, versions
@@ -551,7 +552,7 @@ def progress(request):
         {
             "bank": row["question__bank__name"],
             "category": row["question__category__path"] or _("未分类"),
-            "percent": round(float(row["rate"]) * 100),
+            "percent": percent(row["rate"], 1, default=0),
             "answered": row["answered"],
         }
         for row in rows

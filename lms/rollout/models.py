@@ -326,9 +326,10 @@ class StaffImport(models.Model):
 
 
 class WaveEnrolment(models.Model):
-    """An enrolment that a wave created: what the wave enrolled (its numbers) and which
-    enrolments follow the wave's deadline when it moves. An enrolment that existed before the
-    wave (another wave, self-enrolment) is not the wave's."""
+    """An enrolment that a wave created -- or took over when its person moved into one of the
+    wave's districts (``services.follow_district_waves``): what the wave enrolled (its
+    numbers) and which enrolments follow the wave's deadline when it moves. An enrolment that
+    existed before the wave (another wave, self-enrolment) is not the wave's."""
 
     wagtail_reference_index_ignore = True  # a record, not content: no reference-index task
 

@@ -12,6 +12,7 @@ from wagtail.admin.views.generic.models import CreateView, EditView, IndexView
 from wagtail.admin.widgets import ListingButton
 
 from courses.completion import completed_q
+from lms.formats.numbers import percent
 from lms.organisation.admin_views import DistrictScopedViewSet
 from lms.organisation.models import District, StaffProfile
 from lms.organisation.roles import admin_district_ids, is_admin
@@ -147,7 +148,7 @@ def _completed_rate(wave):
     if not wave.enrolled_people:
         return "—"
     done = wave.enrolled_people - wave.unfinished_people
-    return f"{round(100 * done / wave.enrolled_people)}%"
+    return f"{percent(done, wave.enrolled_people)}%"
 
 
 class WaveIndexView(IndexView):
