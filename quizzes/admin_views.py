@@ -30,6 +30,7 @@ from .forms import ImportForm, MarkForm, MarkingFilterForm
 from .importing import GIFT_TEMPLATE, export_bank
 from .models import Attempt, Question, QuestionBank, QuestionVersion, Quiz, Response
 from .regrading import INLINE_LIMIT, apply_regrade, plan_regrade, stale_responses
+from .scoring import numerical_key
 from .statistics import ALL, FIRST, item_statistics, statistics_xlsx
 from .versions import latest_versions, record_version
 
@@ -270,19 +271,6 @@ def preview_item(question, reveal: bool) -> dict:
         if question.qtype == "essay":
             item["rubric"] = question.rubric
     return item
-
-
-def _number(value: float) -> str:
-    return f"{value:g}" if abs(value) < 1e15 else str(value)
-
-
-def numerical_key(choice) -> str:
-    """A numerical answer as a trainer reads it: "20 ± 0.5", "20", or "*" (any number)."""
-    if choice.value is None:
-        return choice.text or "*"
-    if choice.tolerance:
-        return f"{_number(choice.value)} ± {_number(choice.tolerance)}"
-    return _number(choice.value)
 
 
 @permission_required("quizzes.view_question", raise_exception=True)
