@@ -32,6 +32,8 @@ from .importing import GIFT_TEMPLATE, export_bank
 from .models import Question, QuestionBank, QuestionVersion, Quiz, Response
 from .regrading import INLINE_LIMIT, apply_regrade, plan_regrade, stale_responses
 from .results import marking_queue
+from .rich_images import images_to_embeds, question_image_losses
+from .scoring import numerical_key
 from .statistics import ALL, FIRST, item_statistics, statistics_xlsx
 from .versions import latest_versions, record_version
 
@@ -269,19 +271,6 @@ def preview_item(question, reveal: bool) -> dict:
         if question.qtype == "essay":
             item["rubric"] = question.rubric
     return item
-
-
-def _number(value: float) -> str:
-    return f"{value:g}" if abs(value) < 1e15 else str(value)
-
-
-def numerical_key(choice) -> str:
-    """A numerical answer as a trainer reads it: "20 ± 0.5", "20", or "*" (any number)."""
-    if choice.value is None:
-        return choice.text or "*"
-    if choice.tolerance:
-        return f"{_number(choice.value)} ± {_number(choice.tolerance)}"
-    return _number(choice.value)
 
 
 @permission_required("quizzes.view_question", raise_exception=True)
@@ -533,8 +522,37 @@ class QuestionCreateView(ErrorListMixin, VersionedSaveMixin, generic.CreateView)
         )
 
 
+def lost_images_warning(question) -> str | None:
+    """The warning of the editor for a question whose images it would drop on save (an
+    imported ``<img>`` that is not in the image library, an image in an answer or feedback),
+    or None (``quizzes.rich_images``)."""
+    choices = list(question.choices.all())
+    losses = question_image_losses(
+        text=images_to_embeds(question.text),
+        explanation=images_to_embeds(question.explanation),
+        answers=[(c.text, c.feedback) for c in choices],
+        html_answers=question.qtype in Question.HTML_CHOICE_TYPES,
+        true_feedback=question.true_feedback,
+        false_feedback=question.false_feedback,
+    )
+    if not losses:
+        return None
+    return _(
+        "保存后会丢失这道题的图片：%(images)s。编辑器只保留图片库中的图片，且只在题干和解析中："
+        "请先把图片上传到图片库，再在题干或解析中插入。只要不保存，学员仍能看到这些图片。"
+    ) % {"images": _("；").join(f"{where} {source}" for where, source in losses)}
+
+
 class QuestionEditView(ErrorListMixin, VersionedSaveMixin, generic.EditView):
-    """An existing question: the form of its type only."""
+    """An existing question: the form of its type only. Opened with images the editor would
+    drop, it says so before the trainer saves."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        warning = lost_images_warning(self.object)
+        if warning:
+            messages.warning(request, warning)
+        return response
 
     def get_panel(self):
         qtype = (

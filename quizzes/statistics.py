@@ -24,6 +24,9 @@ import math
 from collections import Counter, defaultdict
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 from lms.formats.numbers import percent
 
 from .formats.base import html_to_text
@@ -168,7 +171,7 @@ def choice_analysis(question, choices, answers) -> list[dict]:
                 "count": counts[value],
                 "percent": float(percent(counts[value], total, 1)),
             }
-            for label, value in (("对", True), ("错", False))
+            for label, value in ((_("对"), True), (_("错"), False))
         ]
     if question.qtype not in (Question.MULTICHOICE, Question.MULTIRESPONSE):
         return []
@@ -188,18 +191,27 @@ def choice_analysis(question, choices, answers) -> list[dict]:
     ]
 
 
+#: The item sheet's columns; labels translated when the sheet is written.
 COLUMNS = [
-    ("name", "题目"),
-    ("qtype", "题型"),
-    ("count", "作答数"),
-    ("facility_percent", "难度（通过率 %）"),
-    ("sd_percent", "标准差 %"),
-    ("random_guess_percent", "随机猜测得分 %"),
-    ("intended_weight", "预期权重 %"),
-    ("effective_weight", "实际权重 %"),
-    ("discrimination_index", "区分度指数 %"),
-    ("discriminative_efficiency", "区分效率 %"),
+    ("name", gettext_noop("题目")),
+    ("qtype", gettext_noop("题型")),
+    ("count", gettext_noop("作答数")),
+    ("facility_percent", gettext_noop("难度（通过率 %）")),
+    ("sd_percent", gettext_noop("标准差 %")),
+    ("random_guess_percent", gettext_noop("随机猜测得分 %")),
+    ("intended_weight", gettext_noop("预期权重 %")),
+    ("effective_weight", gettext_noop("实际权重 %")),
+    ("discrimination_index", gettext_noop("区分度指数 %")),
+    ("discriminative_efficiency", gettext_noop("区分效率 %")),
 ]
+#: The choice sheet's header.
+CHOICE_COLUMNS = (
+    gettext_noop("题目"),
+    gettext_noop("选项"),
+    gettext_noop("得分比例 %"),
+    gettext_noop("选择次数"),
+    gettext_noop("占比 %"),
+)
 
 
 def statistics_xlsx(quiz, stats) -> bytes:
@@ -207,7 +219,6 @@ def statistics_xlsx(quiz, stats) -> bytes:
     Cells are typed as strings or numbers explicitly (no formula from a question name)."""
     from io import BytesIO
 
-    from django.utils.translation import gettext as _
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -224,9 +235,7 @@ def statistics_xlsx(quiz, stats) -> bytes:
     for item in stats["items"]:
         items.append([cell(items, item[key]) for key, _label in COLUMNS])
     analysis = workbook.create_sheet(_("选项分析"))
-    analysis.append(
-        [cell(analysis, _(h)) for h in ("题目", "选项", "得分比例 %", "选择次数", "占比 %")]
-    )
+    analysis.append([cell(analysis, _(h)) for h in CHOICE_COLUMNS])
     for item in stats["items"]:
         for row in item["choices"]:
             analysis.append(

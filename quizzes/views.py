@@ -28,6 +28,7 @@ from . import attempts as svc
 from . import tokens, versions
 from .models import Attempt, Quiz, Response
 from .results import has_passed
+from .scoring import numerical_key
 from .versions import RESPONSE_RELATED
 
 
@@ -265,7 +266,13 @@ def _paper(attempt, reveal, key=True):
                 if c.fraction > 0 and (question.qtype == "shortanswer" or c.value is not None)
             ]
             best = max(candidates, key=lambda c: c.fraction, default=None)
-            item["correct_text"] = best.text if best else ""
+            if best is None:
+                item["correct_text"] = ""
+            elif question.qtype == "numerical":
+                # value ± tolerance: an answer written in the admin has no text
+                item["correct_text"] = numerical_key(best)
+            else:
+                item["correct_text"] = best.text
         if show_result:
             item["fraction"] = response.fraction
             item["marker_comment"] = response.marker_comment
