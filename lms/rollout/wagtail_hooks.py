@@ -234,6 +234,8 @@ class TrainingSessionViewSet(ScopedViewSet):
     add_to_admin_menu = False
     list_display = ["__str__", "course", "district", "trainer_name", "capacity"]
     list_filter = ["wave", "district"]
+    # __str__ reads the course (or the wave), trainer_name the trainer's staff profile.
+    list_select_related = ["wave", "course", "district", "trainer__staff_profile"]
     form_fields = [
         "wave",
         "course",
