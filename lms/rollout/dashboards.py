@@ -5,8 +5,6 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from courses.models import CoursePage
-
 from .models import RolloutWave
 from .roster import (
     RosterFilter,
@@ -214,10 +212,6 @@ def district_matrix(filt: RosterFilter, now=None):
         "courses": [(code, course_codes[code]) for code in codes],
         "people": list(people.values()),
     }
-
-
-def course_titles():
-    return dict(CoursePage.objects.values_list("pk", "title"))
 
 
 def totals_from_rows(rows):

@@ -398,8 +398,7 @@ def book_session(session_id, profile, now=None) -> "Attendance":
     now = now or timezone.now()
     with transaction.atomic():
         session = TrainingSession.objects.select_for_update().get(pk=session_id)
-        draft = RolloutWave.objects.filter(pk=session.wave_id, status=RolloutWave.Status.DRAFT)
-        if not session.is_expected(profile) or draft.exists():
+        if not session.is_expected(profile) or is_draft(session):
             raise NotExpected
         record = Attendance.objects.filter(session=session, staff=profile).first()
         if record is not None and record.booked_at is not None:
@@ -423,7 +422,7 @@ def cancel_booking(session_id, profile) -> bool:
         )
         if record is None or record.present:
             return False
-        if record.present or record.taken_at:
+        if record.taken_at:  # attendance once taken (and taken back) keeps its record
             record.booked_at = None
             record.save(update_fields=["booked_at"])
         else:
