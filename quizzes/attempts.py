@@ -504,7 +504,7 @@ def _set_result(attempt, responses, now):
     else:
         attempt.status = Attempt.GRADED
         attempt.score = score
-        attempt.passed = score >= Decimal(attempt.quiz.pass_mark)
+        attempt.passed = attempt.quiz.passes(score)
         attempt.graded_at = now
     attempt.save(
         update_fields=[

@@ -6,6 +6,7 @@ Scoring lives in ``quizzes.scoring``, the attempt life cycle in ``quizzes.attemp
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -434,6 +435,11 @@ class Quiz(ClusterableModel):
     @property
     def time_limit(self):
         return timedelta(minutes=self.time_limit_minutes) if self.time_limit_minutes else None
+
+    def passes(self, score) -> bool:
+        """The pass rule of an attempt's score: final (not None: nothing awaits marking) and at
+        least the pass mark. Grading and regrading both ask it."""
+        return score is not None and score >= Decimal(self.pass_mark)
 
 
 class QuizDraw(Orderable):
