@@ -95,3 +95,38 @@ def test_listing_queries_do_not_grow_with_rows(client, courses, url_name):
     few = _queries(client, url)
     add(courses, 4)
     assert _queries(client, url) == few
+
+
+def test_remind_overdue_page_queries_do_not_grow_with_people(client, courses):
+    """The overdue reminders' page names each overdue person (with e-mail, reminded today, or
+    without e-mail and their phone): the existing pin counts an empty page only."""
+    from lms.rollout.models import ReminderLog
+    from lms.rollout.reminders import overdue_reminder_plan
+
+    admin = make_user(roles.DISTRICT_ADMIN, username="hp-remind")
+    client.force_login(admin)
+    url = reverse("rollout_admin:remind_overdue") + f"?district={admin.staff_profile.district_id}"
+    due = timezone.now() - datetime.timedelta(days=1)
+
+    def add(n):
+        for i in range(n):
+            person = _person(i)
+            if i % 3 == 0:
+                get_user_model().objects.filter(pk=person.pk).update(email="")
+            elif i % 3 == 1:
+                ReminderLog.objects.create(
+                    kind=ReminderLog.Kind.OVERDUE, user=person, sent_on=timezone.localdate()
+                )
+            for course in courses:
+                Enrollment.objects.create(user=person, course=course, due_at=due)
+
+    add(3)
+    few = _queries(client, url)
+    add(6)
+    assert _queries(client, url) == few
+    plan = overdue_reminder_plan([admin.staff_profile.district_id])
+    assert {key: len(people) for key, people in plan.items()} == {
+        "to_send": 3,
+        "without_email": 3,
+        "reminded_today": 3,
+    }
