@@ -30,6 +30,7 @@ from .forms import ImportForm, MarkForm, MarkingFilterForm
 from .importing import GIFT_TEMPLATE, export_bank
 from .models import Attempt, Question, QuestionBank, QuestionVersion, Quiz, Response
 from .regrading import INLINE_LIMIT, apply_regrade, plan_regrade, stale_responses
+from .results import counted_responses
 from .statistics import ALL, FIRST, item_statistics, statistics_xlsx
 from .versions import latest_versions, record_version
 
@@ -96,6 +97,15 @@ def export_view(request, pk):
 # --------------------------------------------------------------------------- marking
 
 
+def submitted_essays():
+    """The essay responses a trainer may mark: of submitted attempts that count."""
+    return (
+        counted_responses()
+        .filter(question__qtype="essay")
+        .exclude(attempt__status=Attempt.IN_PROGRESS)
+    )
+
+
 @permission_required("quizzes.mark_attempt", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def marking_view(request):
@@ -104,10 +114,8 @@ def marking_view(request):
         if form.is_valid():
             response = get_object_or_404(
                 scope_attempts(
-                    Response.objects.filter(question__qtype="essay", attempt__is_trial=False),
-                    request.user,
-                    "attempt__user__staff_profile__district",
-                ).exclude(attempt__status=Attempt.IN_PROGRESS),
+                    submitted_essays(), request.user, "attempt__user__staff_profile__district"
+                ),
                 pk=form.cleaned_data["response"],
             )
             try:
@@ -135,8 +143,7 @@ def marking_view(request):
 
     filters = MarkingFilterForm(request.GET or None)
     responses = (
-        Response.objects.filter(question__qtype="essay", attempt__is_trial=False)
-        .exclude(attempt__status=Attempt.IN_PROGRESS)
+        submitted_essays()
         .select_related("attempt", "attempt__quiz", "attempt__user", "question", "marked_by")
         .order_by("attempt__submitted_at", "position")
     )

@@ -557,7 +557,7 @@ class Attempt(models.Model):
         from .attempts import cycle_attempts, cycle_since
         from .results import has_passed
 
-        mine = Attempt.objects.filter(quiz_id=self.quiz_id, user_id=self.user_id, is_trial=False)
+        mine = cycle_attempts(self.quiz_id, self.user_id)
         if mine.filter(status=Attempt.IN_PROGRESS).exists():
             return True
         since = cycle_since(quiz, self.user)

@@ -26,7 +26,7 @@ from courses.learning import standing_for
 from . import attempts as svc
 from . import tokens, versions
 from .models import Attempt, Quiz, Response
-from .results import has_passed
+from .results import counted_attempts, counted_responses, has_passed
 from .versions import RESPONSE_RELATED
 
 
@@ -69,11 +69,11 @@ def wait_phrase(seconds: float) -> str:
 def quiz_status(quiz, user):
     """Facts for the landing page and the course page (a few queries)."""
     now = timezone.now()
-    rows = list(Attempt.objects.filter(quiz=quiz, user=user, is_trial=False).order_by("number"))
+    rows = list(svc.cycle_attempts(quiz, user).order_by("number"))
     in_progress = next((a for a in rows if a.status == Attempt.IN_PROGRESS), None)
     if in_progress is not None and svc.is_overdue(in_progress, now):
         svc.finish_if_overdue(in_progress, now)
-        rows = list(Attempt.objects.filter(quiz=quiz, user=user, is_trial=False).order_by("number"))
+        rows = list(svc.cycle_attempts(quiz, user).order_by("number"))
         in_progress = None
     last_submitted = max((a.submitted_at for a in rows if a.submitted_at), default=None)
     cooldown = svc.cooldown_until(quiz, user, last_submitted) if last_submitted else None
@@ -526,7 +526,8 @@ def last_regrade(attempt):
 @login_required
 def history(request):
     attempts = (
-        Attempt.objects.filter(user=request.user, is_trial=False)
+        counted_attempts()
+        .filter(user=request.user)
         .select_related("quiz", "quiz__course")
         .order_by("-started_at")
     )
@@ -537,9 +538,9 @@ def history(request):
 def progress(request):
     """Success rate per category over the learner's marked responses."""
     rows = (
-        Response.objects.filter(
+        counted_responses()
+        .filter(
             attempt__user=request.user,
-            attempt__is_trial=False,
             attempt__status__in=[Attempt.GRADED, Attempt.PENDING],
             fraction__isnull=False,
         )
