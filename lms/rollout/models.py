@@ -25,6 +25,12 @@ class RolloutWaveQuerySet(models.QuerySet):
         today = today or timezone.localdate()
         return self.filter(status=RolloutWave.Status.OPEN, opens_on__lte=today, due_on__gte=today)
 
+    def covering(self, district_ids):
+        """Waves covering any of ``district_ids`` (None: every wave), each once."""
+        if district_ids is None:
+            return self.all()
+        return self.filter(districts__in=district_ids).distinct()
+
 
 class RolloutWave(models.Model):
     """A batch of the rolling rollout (滚动培训批次): some districts, some required courses."""

@@ -52,11 +52,7 @@ def require_perm(user, *perms):
 
 
 def visible_waves(user):
-    ids = admin_district_ids(user)
-    qs = RolloutWave.objects.all()
-    if ids is None:
-        return qs
-    return qs.filter(districts__in=ids).distinct()
+    return RolloutWave.objects.covering(admin_district_ids(user))
 
 
 def visible_sessions(user):
