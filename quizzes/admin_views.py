@@ -33,6 +33,7 @@ from .regrading import INLINE_LIMIT, apply_regrade, plan_regrade, stale_response
 from .results import counted_responses
 from .statistics import ALL, FIRST, item_statistics, statistics_xlsx
 from .versions import latest_versions, record_version
+from .views import choice_item
 
 
 def sees_every_learner(user):
@@ -236,18 +237,14 @@ def preview_item(question, reveal: bool) -> dict:
     }
     if question.qtype in ("multichoice", "multiresponse"):
         item["choices"] = [
-            {
-                "id": f"c{index}",
-                "text": c.text,
-                "selected": False,
-                "fraction": c.fraction if reveal else None,
-                "correct": reveal
-                and (c.fraction >= 1 or (question.qtype == "multiresponse" and c.fraction > 0)),
-                "partial_percent": c.fraction * 100
-                if reveal and question.qtype == "multichoice" and 0 < c.fraction < 1
-                else None,
-                "feedback": c.feedback if reveal else "",
-            }
+            choice_item(
+                question,
+                c,
+                id=f"c{index}",
+                selected=False,
+                show=reveal,
+                feedback=c.feedback if reveal else "",
+            )
             for index, c in enumerate(choices)
         ]
     elif question.qtype == "matching":

@@ -177,6 +177,26 @@ def course_page_section(request, course):
 # --------------------------------------------------------------------------- the paper
 
 
+def choice_item(question, choice, *, id, selected, show, feedback) -> dict:  # noqa: A002
+    """One option of a choice question as the paper (and the trainer's preview) shows it;
+    ``show``: with its weight and whether it is the correct answer."""
+    return {
+        "id": id,
+        "text": choice.text,
+        "selected": selected,
+        "fraction": choice.fraction if show else None,
+        # Single choice: only a full-credit option is "the correct answer"; a partial-credit
+        # one shows its percentage. Multiple response: every option with a positive weight is
+        # part of the correct answer.
+        "correct": show
+        and (choice.fraction >= 1 or (question.qtype == "multiresponse" and choice.fraction > 0)),
+        "partial_percent": choice.fraction * 100
+        if show and question.qtype == "multichoice" and 0 < choice.fraction < 1
+        else None,
+        "feedback": feedback,
+    }
+
+
 def _paper(attempt, reveal, key=True):
     """Items for the template. ``reveal``: show which questions were right (after
     submission, or for checked questions in "each" mode); ``key``: with the correct answers,
@@ -215,21 +235,14 @@ def _paper(attempt, reveal, key=True):
         if question.qtype in ("multichoice", "multiresponse"):
             selected = set(answer.get("choices") or []) | {answer.get("choice")}
             item["choices"] = [
-                {
-                    "id": token[c.pk],
-                    "text": c.text,
-                    "selected": c.pk in selected,
-                    "fraction": c.fraction if show else None,
-                    # Single choice: only a full-credit option is "the correct answer"; a
-                    # partial-credit one shows its percentage. Multiple response: every
-                    # option with a positive weight is part of the correct answer.
-                    "correct": show
-                    and (c.fraction >= 1 or (question.qtype == "multiresponse" and c.fraction > 0)),
-                    "partial_percent": c.fraction * 100
-                    if show and question.qtype == "multichoice" and 0 < c.fraction < 1
-                    else None,
-                    "feedback": c.feedback if show and c.pk in selected else "",
-                }
+                choice_item(
+                    question,
+                    c,
+                    id=token[c.pk],
+                    selected=c.pk in selected,
+                    show=show,
+                    feedback=c.feedback if show and c.pk in selected else "",
+                )
                 for c in ordered
             ]
         elif question.qtype == "matching":
