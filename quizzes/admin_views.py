@@ -36,6 +36,7 @@ from .rich_images import images_to_embeds, question_image_losses
 from .scoring import numerical_key
 from .statistics import ALL, FIRST, item_statistics, statistics_xlsx
 from .versions import latest_versions, record_version
+from .views import choice_item
 
 
 def sees_every_learner(user):
@@ -230,18 +231,14 @@ def preview_item(question, reveal: bool) -> dict:
     }
     if question.qtype in ("multichoice", "multiresponse"):
         item["choices"] = [
-            {
-                "id": f"c{index}",
-                "text": c.text,
-                "selected": False,
-                "fraction": c.fraction if reveal else None,
-                "correct": reveal
-                and (c.fraction >= 1 or (question.qtype == "multiresponse" and c.fraction > 0)),
-                "partial_percent": c.fraction * 100
-                if reveal and question.qtype == "multichoice" and 0 < c.fraction < 1
-                else None,
-                "feedback": c.feedback if reveal else "",
-            }
+            choice_item(
+                question,
+                c,
+                id=f"c{index}",
+                selected=False,
+                show=reveal,
+                feedback=c.feedback if reveal else "",
+            )
             for index, c in enumerate(choices)
         ]
     elif question.qtype == "matching":

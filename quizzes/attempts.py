@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from . import scoring
 from .drawing import draw_question_ids
 from .models import Attempt, Question, Quiz, Response
+from .results import counted_attempts
 from .versions import RESPONSE_RELATED, current_versions, for_response
 
 LATE_GRACE = timedelta(seconds=30)
@@ -56,7 +57,7 @@ def cycle_since(quiz, user):
 
 def cycle_attempts(quiz, user, since=None):
     """The user's attempts that count in this cycle (never trials: ``is_trial``)."""
-    qs = Attempt.objects.filter(quiz=quiz, user=user, is_trial=False)
+    qs = counted_attempts().filter(quiz=quiz, user=user)
     return qs.filter(started_at__gte=since) if since is not None else qs
 
 
@@ -74,7 +75,8 @@ def cooldown_until(quiz, user, last_submitted=None):
         return None
     if last_submitted is None:
         last_submitted = (
-            Attempt.objects.filter(quiz=quiz, user=user, submitted_at__isnull=False, is_trial=False)
+            cycle_attempts(quiz, user)
+            .filter(submitted_at__isnull=False)
             .order_by("-submitted_at")
             .values_list("submitted_at", flat=True)
             .first()
@@ -505,7 +507,7 @@ def _set_result(attempt, responses, now):
     else:
         attempt.status = Attempt.GRADED
         attempt.score = score
-        attempt.passed = score >= Decimal(attempt.quiz.pass_mark)
+        attempt.passed = attempt.quiz.passes(score)
         attempt.graded_at = now
     attempt.save(
         update_fields=[

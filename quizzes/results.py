@@ -15,6 +15,13 @@ def counted_attempts():
     return Attempt.objects.filter(is_trial=False)
 
 
+def counted_responses():
+    """Responses of the attempts that count (``counted_attempts``: no trainer's trial)."""
+    from .models import Response
+
+    return Response.objects.filter(attempt__is_trial=False)
+
+
 def graded_attempts():
     """Attempts with a final score at a course's quiz (essays marked); trials never count."""
     return counted_attempts().filter(status=Attempt.GRADED, quiz__course__isnull=False)

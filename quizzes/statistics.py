@@ -220,15 +220,10 @@ def statistics_xlsx(quiz, stats) -> bytes:
     from io import BytesIO
 
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+
+    from lms.organisation.spreadsheets import string_cell as cell  # never a formula
 
     workbook = Workbook(write_only=True)
-
-    def cell(sheet, value):
-        c = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, str):
-            c.data_type = "s"  # never a formula
-        return c
 
     items = workbook.create_sheet(_("题目统计"))
     items.append([cell(items, _(label)) for _key, label in COLUMNS])

@@ -50,15 +50,6 @@ def preview_link(question):
     return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, _("预览"))
 
 
-class QuestionIndexView(generic.IndexView):
-    """题目: each row names its bank and category (whose name includes its bank), in the
-    listing's one query; Wagtail 8's index view reads ``get_base_queryset`` (a viewset's
-    ``get_queryset(request)`` is not consulted)."""
-
-    def get_base_queryset(self):
-        return super().get_base_queryset().select_related("bank", "category__bank")
-
-
 class QuestionFilterSet(WagtailFilterSet):
     # The category filter's options name their bank (Category.__str__): one query for all.
     category = django_filters.ModelChoiceFilter(
@@ -73,7 +64,6 @@ class QuestionFilterSet(WagtailFilterSet):
 
 class QuestionViewSet(SafeExportViewSet):
     model = Question
-    index_view_class = QuestionIndexView
     filterset_class = QuestionFilterSet
     icon = "help"
     menu_label = _("题目")
@@ -92,6 +82,7 @@ class QuestionViewSet(SafeExportViewSet):
     search_fields = ["name", "text", "category__path"]
     list_export = ["name", "qtype", "category", "bank"]
     list_per_page = 50
+    list_select_related = ["bank", "category__bank"]  # a category names its bank
 
     # One form per type (quizzes.admin_forms.question_edit_handler): a new question's type is
     # chosen first, an existing one's is kept; each type's answers are checked on save.

@@ -106,6 +106,7 @@ class StaffProfileViewSet(DistrictScopedViewSet):
     export_filename = "staff"
     ordering = ["district__sort_order", "employee_no"]
     list_per_page = 50
+    list_select_related = ["district", "user"]
     inspect_view_enabled = True
     inspect_view_fields = [
         "full_name",
@@ -132,9 +133,6 @@ class StaffProfileViewSet(DistrictScopedViewSet):
 
     def get_form_class(self, for_update=False):
         return StaffProfileForm
-
-    def get_queryset(self, request):
-        return StaffProfile.objects.select_related("district", "user")
 
 
 class OrganisationGroup(ViewSetGroup):

@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from courses.models import CoursePage
 from lms.formats.numbers import percent
 
 from .models import RolloutWave
@@ -97,19 +96,19 @@ def counts_by_wave(filt: RosterFilter, now=None) -> dict:
     """{wave_id: {enrolled, completed, overdue, passed, certified}} of the enrolments each wave
     created (within the filter), in one query, with the same passed/certified building blocks
     as the district counts."""
-    from django.db.models import Count, Q
+    from django.db.models import Count
     from django_cte import with_cte
 
     from courses.completion import completed_q
 
-    from .roster import _left_join, certified_cte, enrollment_queryset, passed_cte
+    from .roster import _left_join, certified_cte, enrollment_queryset, overdue_q, passed_cte
 
     now = now or timezone.now()
     qs = enrollment_queryset(filt).filter(wave_links__isnull=False)
     counts = {
         "enrolled": Count("id"),
         "completed": Count("id", filter=completed_q()),
-        "overdue": Count("id", filter=~completed_q() & Q(due_at__lt=now)),
+        "overdue": Count("id", filter=overdue_q(now)),
     }
     ctes = []
     for name, cte in (("passed", passed_cte()), ("certified", certified_cte(now))):
@@ -217,10 +216,6 @@ def district_matrix(filt: RosterFilter, now=None):
     }
 
 
-def course_titles():
-    return dict(CoursePage.objects.values_list("pk", "title"))
-
-
 def totals_from_rows(rows):
     """The dashboard numbers recomputed from export rows (used to check both agree)."""
     totals = defaultdict(int)
@@ -258,7 +253,7 @@ def progress_by_district(filt: RosterFilter, now=None) -> dict:
 
     from courses.completion import completed_q
 
-    from .roster import _left_join, certified_cte, enrollment_queryset
+    from .roster import _left_join, certified_cte, enrollment_queryset, overdue_q
 
     now = now or timezone.now()
     qs = enrollment_queryset(filt)
@@ -266,7 +261,7 @@ def progress_by_district(filt: RosterFilter, now=None) -> dict:
     counts = {
         "n": Count("id"),
         "done": Count("id", filter=completed_q()),
-        "late": Count("id", filter=~completed_q() & Q(due_at__lt=now)),
+        "late": Count("id", filter=overdue_q(now)),
     }
     qs = _left_join(certified, qs, user_id="user_id", course_id="course_id")
     counts["cert"] = Count(certified.col.user_id)

@@ -1,6 +1,5 @@
 """Rollout actions with side effects: enrolling waves and late joiners."""
 
-import datetime
 import logging
 from dataclasses import dataclass
 
@@ -15,12 +14,10 @@ from courses.enrolment import enrol_many
 from lms.organisation.models import StaffProfile
 from lms.organisation.signals import staff_joined
 
+from . import checkin
 from .models import Attendance, RolloutWave, TrainingSession, WaveEnrolment
 
 logger = logging.getLogger(__name__)
-
-# A session without an end time counts as ahead until this long after its start.
-_SESSION_GRACE = datetime.timedelta(hours=4)
 
 
 def _enrol_and_link(wave, user_ids, courses):
@@ -433,7 +430,9 @@ def upcoming_sessions(profile, now=None):
         rolloutwave_id=OuterRef("wave_id"), district_id=profile.district_id
     )
     expected = Q(district_id=profile.district_id) | Q(district__isnull=True) & Exists(wave_covers)
-    not_over = Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=now - _SESSION_GRACE)
+    # A session without an end time lasts as long as its check-in stays open after the start.
+    since = now - checkin.OPEN_WITHOUT_END
+    not_over = Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=since)
     booked = (
         Attendance.objects.booked()
         .filter(session=OuterRef("pk"))
@@ -464,8 +463,7 @@ def book_session(session_id, profile, now=None) -> "Attendance":
     now = now or timezone.now()
     with transaction.atomic():
         session = TrainingSession.objects.select_for_update().get(pk=session_id)
-        draft = RolloutWave.objects.filter(pk=session.wave_id, status=RolloutWave.Status.DRAFT)
-        if not session.is_expected(profile) or draft.exists():
+        if not session.is_expected(profile) or is_draft(session):
             raise NotExpected
         record = Attendance.objects.filter(session=session, staff=profile).first()
         if record is not None and record.booked_at is not None:
@@ -489,7 +487,7 @@ def cancel_booking(session_id, profile) -> bool:
         )
         if record is None or record.present:
             return False
-        if record.present or record.taken_at:
+        if record.taken_at:  # attendance once taken (and taken back) keeps its record
             record.booked_at = None
             record.save(update_fields=["booked_at"])
         else:
@@ -545,8 +543,6 @@ def check_in(session, profile, by=None, now=None, window=False) -> bool:
     the seats are counted: a booked person always gets in, one without a booking only while
     seats remain (SessionFull). A session of a draft wave, or a person not expected, raises
     NotExpected; with ``window=True`` a time outside ``checkin.window`` raises CheckinClosed."""
-    from . import checkin
-
     now = now or timezone.now()
     with transaction.atomic():
         session = TrainingSession.objects.select_for_update().get(pk=session.pk)

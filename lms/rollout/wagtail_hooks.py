@@ -204,7 +204,6 @@ class RolloutWaveViewSet(ScopedViewSet):
     list_display = ["name", "opens_on", "due_on", "status", "last_enrolled_at"]
     list_filter = ["status", "districts"]
     search_fields = ["name"]
-    form_fields = ["name", "districts", "courses", "opens_on", "due_on", "status"]
     inspect_view_enabled = True
     index_view_class = WaveIndexView
     add_view_class = WaveCreateView
@@ -219,7 +218,7 @@ class RolloutWaveViewSet(ScopedViewSet):
     ]
 
     def get_form_class(self, for_update=False):
-        return RolloutWaveForm
+        return RolloutWaveForm  # its Meta.fields are the form's fields
 
 
 class TrainingSessionViewSet(ScopedViewSet):
@@ -235,19 +234,11 @@ class TrainingSessionViewSet(ScopedViewSet):
     add_to_admin_menu = False
     list_display = ["__str__", "course", "district", "trainer_name", "capacity"]
     list_filter = ["wave", "district"]
-    form_fields = [
-        "wave",
-        "course",
-        "district",
-        "starts_at",
-        "ends_at",
-        "place",
-        "trainer",
-        "capacity",
-    ]
+    # __str__ reads the course (or the wave), trainer_name the trainer's staff profile.
+    list_select_related = ["wave", "course", "district", "trainer__staff_profile"]
 
     def get_form_class(self, for_update=False):
-        return TrainingSessionForm
+        return TrainingSessionForm  # its Meta.fields are the form's fields
 
     extra_buttons = [
         (_("考勤"), "rollout_admin:attendance", "tasks", perm("rollout.view_attendance")),
