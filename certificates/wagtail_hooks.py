@@ -176,9 +176,7 @@ class CertificateViewSet(DistrictScopedViewSet):
     inspect_view_class = CertificateInspectView
     history_view_class = CertificateHistoryView
     removed_views = ("add", "edit", "delete")
-
-    def get_queryset(self, request):
-        return Certificate.objects.select_related("course", "holder_district")
+    list_select_related = ["course", "holder_district"]
 
     def get_common_view_kwargs(self, **kwargs):
         return super().get_common_view_kwargs(

@@ -6,6 +6,7 @@ Scoring lives in ``quizzes.scoring``, the attempt life cycle in ``quizzes.attemp
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -435,6 +436,11 @@ class Quiz(ClusterableModel):
     def time_limit(self):
         return timedelta(minutes=self.time_limit_minutes) if self.time_limit_minutes else None
 
+    def passes(self, score) -> bool:
+        """The pass rule of an attempt's score: final (not None: nothing awaits marking) and at
+        least the pass mark. Grading and regrading both ask it."""
+        return score is not None and score >= Decimal(self.pass_mark)
+
 
 class QuizDraw(Orderable):
     """Draw ``count`` random questions from ``category`` (and its sub-categories)."""
@@ -551,7 +557,7 @@ class Attempt(models.Model):
         from .attempts import cycle_attempts, cycle_since
         from .results import has_passed
 
-        mine = Attempt.objects.filter(quiz_id=self.quiz_id, user_id=self.user_id, is_trial=False)
+        mine = cycle_attempts(self.quiz_id, self.user_id)
         if mine.filter(status=Attempt.IN_PROGRESS).exists():
             return True
         since = cycle_since(quiz, self.user)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from courses.models import CoursePage
+from lms.formats.numbers import percent
 
 from .models import RolloutWave
 from .roster import (
@@ -34,12 +34,12 @@ class Line:
     @property
     def completion_rate(self):
         n = self.numbers
-        return round(100 * n["completed"] / n["enrolled"]) if n["enrolled"] else 0
+        return percent(n["completed"], n["enrolled"], default=0)
 
     @property
     def authorised_rate(self):
         n = self.numbers
-        return round(100 * n["authorised"] / n["staff"]) if n["staff"] else 0
+        return percent(n["authorised"], n["staff"], default=0)
 
 
 def city_numbers(filt: RosterFilter, now=None):
@@ -222,10 +222,6 @@ def district_matrix(filt: RosterFilter, now=None):
     }
 
 
-def course_titles():
-    return dict(CoursePage.objects.values_list("pk", "title"))
-
-
 def totals_from_rows(rows):
     """The dashboard numbers recomputed from export rows (used to check both agree)."""
     totals = defaultdict(int)
@@ -315,16 +311,12 @@ def district_table(numbers: dict, progress: dict) -> dict:
     return {"rows": rows, "empty": empty, "total": _rates(total)}
 
 
-def _pct(part, whole):
-    return round(100 * part / whole) if whole else None
-
-
 def _rates(row):
-    row["completed_pct"] = _pct(row["completed_people"], row["enrolled_people"])
-    row["certified_pct"] = _pct(row["certified_people"], row["enrolled_people"])
-    row["authorised_pct"] = _pct(row["authorised"], row["staff"])
+    row["completed_pct"] = percent(row["completed_people"], row["enrolled_people"])
+    row["certified_pct"] = percent(row["certified_people"], row["enrolled_people"])
+    row["authorised_pct"] = percent(row["authorised"], row["staff"])
     # Enrolments in courses with sessions whose learner was present (None: no sessions).
-    row["attended_pct"] = _pct(row["attended"], row["with_sessions"])
+    row["attended_pct"] = percent(row["attended"], row["with_sessions"])
     return row
 
 
