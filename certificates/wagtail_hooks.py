@@ -12,16 +12,25 @@ from wagtail.admin.widgets.button import Button, HeaderButton
 from wagtail.log_actions import LogFormatter
 
 from lms.organisation.admin_views import DistrictScopedViewSet
-from lms.organisation.roles import is_admin
+from lms.organisation.roles import administered_districts, is_admin
 
 from . import admin_views
 from .issuing import ACTION_ISSUE, ACTION_REINSTATE, ACTION_REISSUE, ACTION_REVOKE
 from .models import Certificate
 
 
+def _administered_districts(request):
+    """The district choices: the user's own (none without a request)."""
+    return administered_districts(getattr(request, "user", None))
+
+
 class CertificateFilterSet(WagtailFilterSet):
     status = django_filters.ChoiceFilter(
         label=_("状态"), choices=Certificate.STATUS_CHOICES, method="filter_status"
+    )
+    # A district administrator is offered their own district only (the roster's scope).
+    holder_district = django_filters.ModelChoiceFilter(
+        label=_("所属区"), queryset=_administered_districts
     )
 
     class Meta:

@@ -75,6 +75,29 @@ def completed_q(prefix=""):
     return Q(**{f"{prefix}completed_at__isnull": False})
 
 
+def overdue_q(now, prefix=""):
+    """The rule "this enrolment is overdue at ``now``" as a Q object: not complete and past its
+    due date (``prefix`` e.g. ``"enr__"``). Every overdue count, filter and marker uses it."""
+    return ~completed_q(prefix) & Q(**{f"{prefix}due_at__lt": now})
+
+
+def in_time_q(now, prefix=""):
+    """Not past the due date at ``now`` (no due date, or not yet reached): the date half of
+    ``overdue_q`` negated with NULL in mind, for annotated columns that ``~`` would not guard."""
+    return Q(**{f"{prefix}due_at__isnull": True}) | Q(**{f"{prefix}due_at__gte": now})
+
+
+def is_overdue(enrollment, now=None) -> bool:
+    """``overdue_q`` for one enrolment already loaded (the learner's home, a roster row)."""
+    return is_overdue_at(enrollment.completed_at, enrollment.due_at, now)
+
+
+def is_overdue_at(completed_at, due_at, now=None) -> bool:
+    """``overdue_q`` on the values of an enrolment's columns (rows fetched with values())."""
+    now = now or timezone.now()
+    return completed_at is None and due_at is not None and due_at < now
+
+
 def ever_completed_q(prefix=""):
     """Completed in this or an earlier cycle: what prerequisites ask (a recertification cycle
     does not lock the courses a completed course unlocked)."""

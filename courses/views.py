@@ -15,11 +15,13 @@ from django.views.decorators.http import require_POST
 
 from lms.formats.numbers import percent
 
+from .completion import is_overdue
 from .enrolment import enrol
 from .learning import standing_for
 from .models import CoursePage, Enrollment, LessonPage
 from .prerequisites import missing_prerequisites
 from .progress import (
+    CERTIFIED,
     STATUS_BADGES,
     STATUS_LABELS,
     complete_lesson,
@@ -105,6 +107,9 @@ def home_section(request):
                 "status": status,
                 "status_label": STATUS_LABELS.get(status, status),
                 "status_badge": STATUS_BADGES.get(status, "badge"),
+                # Past its deadline and not complete (courses.completion's rule); a valid
+                # certificate (certified) is never shown as overdue.
+                "overdue": status != CERTIFIED and is_overdue(enrollment),
             }
         )
     available = [

@@ -5,9 +5,13 @@ history, usage, copy) checks the object it found against the scoped queryset, so
 another district is simply not found (404).
 """
 
+import datetime
+
 from django.db.models import Q
 from django.http import Http404
+from django.utils import formats, timezone
 from wagtail.admin.ui.tables import BooleanColumn
+from wagtail.admin.views.generic.models import InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from .roles import scope_to_districts
@@ -151,3 +155,30 @@ class YesNoColumn(BooleanColumn):
     def get_value(self, instance):
         value = super().get_value(instance)
         return None if value is None else _YesNo(value)
+
+
+class LocalInspectView(InspectView):
+    """Wagtail's inspect page with values as the listings show them: times in the local time
+    zone (Asia/Shanghai) in the active language's format, not UTC; booleans as 是/否 (Yes/No),
+    not a raw "True"; "—" for an empty value."""
+
+    EMPTY = "—"
+
+    def get_field_display_value(self, field_name, field):
+        value = super().get_field_display_value(field_name, field)
+        return local_display_value(value, self.EMPTY)
+
+
+def local_display_value(value, empty="—"):
+    """A model value for reading: local date and time, 是/否, "—" for nothing."""
+    if value is None or value == "":
+        return empty
+    if isinstance(value, bool):
+        return str(_YesNo(value))
+    if isinstance(value, datetime.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return formats.date_format(value, "DATETIME_FORMAT")
+    if isinstance(value, datetime.date):
+        return formats.date_format(value, "DATE_FORMAT")
+    return value

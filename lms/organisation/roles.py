@@ -182,6 +182,19 @@ def scope_to_districts(queryset, user, field="district"):
     return queryset.filter(**{f"{field}__in": ids})
 
 
+def administered_districts(user):
+    """The districts ``user`` administers, in their order: every district at city level, their
+    own for a district administrator, none otherwise. The choices of every district filter
+    (roster, staff, certificates)."""
+    from .models import District
+
+    if user is None:
+        return District.objects.none()
+    ids = admin_district_ids(user)
+    qs = District.objects.order_by("sort_order")
+    return qs if ids is None else qs.filter(pk__in=ids)
+
+
 def can_administer_district(user, district_id):
     ids = admin_district_ids(user)
     return ids is None or district_id in ids

@@ -1,22 +1,36 @@
+import django_filters
 from django.core.exceptions import PermissionDenied
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.tables import BulkActionsCheckboxColumn
 from wagtail.admin.views import generic
+from wagtail.admin.views.generic.history import HistoryView
 from wagtail.admin.viewsets.base import ViewSetGroup
-from wagtail.admin.viewsets.model import ModelViewSet
 
 from . import roles
-from .admin_views import DistrictScopedViewSet, YesNoColumn
+from .admin_views import DistrictScopedViewSet, LocalInspectView, YesNoColumn
 from .email_change import tell_if_email_change_pending
 from .forms import StaffProfileForm
 from .models import District, StaffProfile
 
 
-class DistrictViewSet(ModelViewSet):
+class DistrictHistoryView(HistoryView):
+    """A district's history (the audit entries on the district, such as "remind the overdue")
+    is readable with ``lms.view_district``: district administrators read their own district's
+    (the viewset's scope), not only those who may change districts."""
+
+    any_permission_required = ["add", "change", "delete", "view"]
+
+
+class DistrictViewSet(DistrictScopedViewSet):
+    """The districts; a district administrator sees (and reads the history of) their own."""
+
     model = District
+    district_field = "pk"
+    history_view_class = DistrictHistoryView
     icon = "site"
     menu_label = _("区")
     list_display = ["name_zh", "name_en", "code", "admin_code"]
@@ -76,6 +90,34 @@ class StaffIndexView(generic.IndexView):
         return context
 
 
+def _administered_districts(request):
+    """The district choices: the user's own (none without a request)."""
+    return roles.administered_districts(getattr(request, "user", None))
+
+
+class StaffFilterSet(WagtailFilterSet):
+    """The staff list's filters: the district choices are the user's own (``administered_
+    districts``, as on the roster); "window staff" is the organisation's rule
+    (``StaffProfile.objects.window_staff``), what the dashboards' 在岗人数 counts."""
+
+    district = django_filters.ModelChoiceFilter(label=_("所属区"), queryset=_administered_districts)
+    window_staff = django_filters.BooleanFilter(
+        label=_("窗口工作人员（计入在岗人数）"), method="filter_window_staff"
+    )
+
+    class Meta:
+        model = StaffProfile
+        fields = ["district", "is_active"]
+
+    def filter_window_staff(self, queryset, name, value):
+        if value is None:
+            return queryset
+        window_staff = StaffProfile.objects.window_staff().values("pk")
+        if value:
+            return queryset.filter(pk__in=window_staff)
+        return queryset.exclude(pk__in=window_staff)
+
+
 class StaffProfileViewSet(DistrictScopedViewSet):
     model = StaffProfile
     index_view_class = StaffIndexView
@@ -92,7 +134,7 @@ class StaffProfileViewSet(DistrictScopedViewSet):
         YesNoColumn("is_active", label=_("在岗")),  # ✓/✗, not a raw "True"
         YesNoColumn("has_activated", label=_("已激活")),  # has a password: no slip needed
     ]
-    list_filter = ["district", "is_active"]
+    filterset_class = StaffFilterSet
     search_fields = ["full_name", "employee_no", "service_centre", "user__username"]
     list_export = [
         "full_name",
@@ -108,6 +150,7 @@ class StaffProfileViewSet(DistrictScopedViewSet):
     list_per_page = 50
     list_select_related = ["district", "user"]
     inspect_view_enabled = True
+    inspect_view_class = LocalInspectView
     inspect_view_fields = [
         "full_name",
         "employee_no",

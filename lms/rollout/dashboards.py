@@ -99,9 +99,9 @@ def counts_by_wave(filt: RosterFilter, now=None) -> dict:
     from django.db.models import Count
     from django_cte import with_cte
 
-    from courses.completion import completed_q
+    from courses.completion import completed_q, overdue_q
 
-    from .roster import _left_join, certified_cte, enrollment_queryset, overdue_q, passed_cte
+    from .roster import _left_join, certified_cte, enrollment_queryset, passed_cte
 
     now = now or timezone.now()
     qs = enrollment_queryset(filt).filter(wave_links__isnull=False)
@@ -188,8 +188,12 @@ def cumulative_chart(weekly, width=640, height=220, left=56, right=20, top=16, b
 
 
 def district_matrix(filt: RosterFilter, now=None):
-    """The district view: each staff member's status per course and authorisation.
-    Two queries (courses, roster rows)."""
+    """The district view: each staff member's status per course and authorisation. Each cell
+    is a roster row with the roster's status (``roster.row_status``, the learner's words:
+    未开始, 学习中, 已逾期, 已完成, 已获证书) and its label and badge. Three queries (courses,
+    districts, roster rows)."""
+    from .roster import STATUS_BADGES, STATUS_LABELS
+
     now = now or timezone.now()
     people = {}
     course_codes = {}
@@ -205,6 +209,8 @@ def district_matrix(filt: RosterFilter, now=None):
             },
         )
         if row["enrolled"]:
+            row["status_label"] = STATUS_LABELS[row["status"]]
+            row["status_badge"] = STATUS_BADGES.get(row["status"], "badge")
             course_codes[row["course_code"]] = row["course_title"]
             person["courses"][row["course_code"]] = row
     codes = sorted(course_codes)
@@ -245,40 +251,32 @@ PEOPLE_METRICS = ["enrolled_people", "completed_people", "certified_people", "ov
 def progress_by_district(filt: RosterFilter, now=None) -> dict:
     """{district_id: {enrolled_people, completed_people, certified_people, overdue_people}} in
     one query: each person's enrolments (those the filter covers) are summed per person first
-    (a CTE), then people are counted per district. A person is completed when every enrolment
-    is complete, certified when every enrolled course holds a valid certificate, overdue when
-    any enrolment is past due and incomplete."""
-    from django.db.models import Count, F, Q
-    from django_cte import CTE, with_cte
+    (``roster.per_person_cte``), then people are counted per district with the per-person
+    rules (``roster.person_conditions``: completed when every enrolment is complete, certified
+    when every enrolled course holds a valid certificate, overdue when any enrolment is
+    overdue). The roster's "people" filter lists the same people."""
+    from django.db.models import Count
+    from django_cte import with_cte
 
-    from courses.completion import completed_q
-
-    from .roster import _left_join, certified_cte, enrollment_queryset, overdue_q
+    from .roster import (
+        CERTIFIED_PEOPLE,
+        COMPLETED_PEOPLE,
+        ENROLLED_PEOPLE,
+        OVERDUE_PEOPLE,
+        per_person_cte,
+        person_conditions,
+    )
 
     now = now or timezone.now()
-    qs = enrollment_queryset(filt)
-    certified = certified_cte(now)
-    counts = {
-        "n": Count("id"),
-        "done": Count("id", filter=completed_q()),
-        "late": Count("id", filter=overdue_q(now)),
-    }
-    qs = _left_join(certified, qs, user_id="user_id", course_id="course_id")
-    counts["cert"] = Count(certified.col.user_id)
-    ctes = [certified]
-    per_user = CTE(
-        qs.values("user_id", district_id=F("user__staff_profile__district_id"))
-        .annotate(**counts)
-        .order_by(),
-        name="per_user",
-    )
-    col = per_user.col
+    ctes, per_user = per_person_cte(filt, now)
+    rules = person_conditions(per_user)
+    user = per_user.col.user_id
     totals = {
-        "enrolled_people": Count(col.user_id),
-        "completed_people": Count(col.user_id, filter=Q(done=col.n)),
-        "overdue_people": Count(col.user_id, filter=Q(late__gt=0)),
+        "enrolled_people": Count(user, filter=rules[ENROLLED_PEOPLE]),
+        "completed_people": Count(user, filter=rules[COMPLETED_PEOPLE]),
+        "overdue_people": Count(user, filter=rules[OVERDUE_PEOPLE]),
+        "certified_people": Count(user, filter=rules[CERTIFIED_PEOPLE]),
     }
-    totals["certified_people"] = Count(col.user_id, filter=Q(cert=col.n))
     rows = with_cte(
         *ctes,
         per_user,

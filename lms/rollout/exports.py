@@ -26,6 +26,7 @@ from lms.organisation.spreadsheets import attachment_disposition, neutralise, st
 
 from .models import RosterExport
 from .roster import (
+    PEOPLE_LABELS,
     ROW_FIELDS,
     STATUS_LABELS,
     RosterFilter,
@@ -358,6 +359,8 @@ def describe_filter(filt) -> dict:
         parts.append(_("课程：%(v)s") % {"v": f"{filt.course.code} {filt.course.title}"})
     if filt.status:
         parts.append(_("状态：%(v)s") % {"v": STATUS_LABELS.get(filt.status, filt.status)})
+    if filt.people:
+        parts.append(_("人员：%(v)s") % {"v": PEOPLE_LABELS.get(filt.people, filt.people)})
     return {
         "title": _("培训花名册"),
         "district": district,
@@ -384,6 +387,7 @@ def filter_from_dict(data):
         wave=RolloutWave.objects.filter(pk=data["wave"]).first() if data.get("wave") else None,
         course=CoursePage.objects.filter(pk=data["course"]).first() if data.get("course") else None,
         status=data.get("status") or "",
+        people=data.get("people") or "",
     )
 
 

@@ -93,6 +93,41 @@ def person_name(user) -> str:
     return (profile.full_name if profile else "") or user.get_full_name() or user.username
 
 
+class TrainingSessionQuerySet(models.QuerySet):
+    def with_seats(self):
+        """Annotate ``booked_n``: the seats booked (one subquery)."""
+        from django.db.models import Count, IntegerField, OuterRef, Subquery
+        from django.db.models.functions import Coalesce
+
+        booked = (
+            Attendance.objects.booked()
+            .filter(session=OuterRef("pk"))
+            .order_by()
+            .values("session")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(booked_n=Coalesce(Subquery(booked, output_field=IntegerField()), 0))
+
+    def with_bookable(self, now=None):
+        """Annotate ``bookable``, the one rule "a learner may still book a seat": the session
+        has not started yet and seats remain (booked < capacity, as ``book_session`` counts).
+        A session under way, or full, is listed but not bookable."""
+        from django.db.models import BooleanField, ExpressionWrapper, F, Q
+
+        now = now or timezone.now()
+        qs = self if "booked_n" in self.query.annotations else self.with_seats()
+        return qs.annotate(
+            bookable=ExpressionWrapper(
+                Q(starts_at__gt=now, booked_n__lt=F("capacity")), output_field=BooleanField()
+            )
+        )
+
+    def bookable(self, now=None):
+        """The sessions a seat can still be booked at (``with_bookable``)."""
+        return self.with_bookable(now).filter(bookable=True)
+
+
 class TrainingSession(models.Model):
     """An optional in-person session of a wave; its expected staff are the wave's staff of the
     session's district (or of all the wave's districts when no district is set)."""
@@ -130,6 +165,8 @@ class TrainingSession(models.Model):
         verbose_name=_("培训师"),
     )
     capacity = models.PositiveIntegerField(_("容量"), default=50)
+
+    objects = TrainingSessionQuerySet.as_manager()
 
     class Meta:
         ordering = ["starts_at"]

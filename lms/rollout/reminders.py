@@ -19,11 +19,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
+from courses.completion import overdue_q
 from courses.models import Enrollment
 
 from .dashboards import city_numbers
 from .models import ReminderLog
-from .roster import RosterFilter, overdue_q
+from .roster import RosterFilter
 
 
 def _claim(kind, user, today):
@@ -36,8 +37,8 @@ def _claim(kind, user, today):
 
 
 def overdue_enrollments(now, district_ids=None):
-    """The overdue enrolments (``roster.overdue_q``) of active staff, of ``district_ids`` only
-    when given: whom the reminders concern."""
+    """The overdue enrolments (``courses.completion.overdue_q``) of active staff, of
+    ``district_ids`` only when given: whom the reminders concern."""
     qs = Enrollment.objects.filter(
         overdue_q(now), user__is_active=True, user__staff_profile__is_active=True
     )

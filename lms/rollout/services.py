@@ -90,17 +90,24 @@ def enrol_wave(wave, district_ids=None):
 @dataclass
 class EnrolmentPreview:
     """What opening (or enrolling) a wave will do: ``people`` staff in ``courses`` courses,
-    ``new`` enrolments to create; ``empty_districts`` have no active staff yet."""
+    ``new`` enrolments to create; ``empty_districts`` have no active staff yet;
+    ``pending_people`` of the ``people`` still miss at least one of the courses (the rest are
+    enrolled in all of them)."""
 
     people: int
     courses: int
     new: int
     by_district: list
     empty_districts: list
+    pending_people: int = 0
+
+    @property
+    def enrolled_people(self) -> int:
+        return self.people - self.pending_people
 
 
 def enrolment_preview(wave, district_ids=None) -> EnrolmentPreview:
-    """Count what enrol_wave would do, in three queries."""
+    """Count what enrol_wave would do, in four queries."""
     from courses.models import Enrollment
     from lms.organisation.models import District
 
@@ -121,12 +128,22 @@ def enrolment_preview(wave, district_ids=None) -> EnrolmentPreview:
     )
     by_district = [(d, d.people) for d in districts]
     people = sum(n for _d, n in by_district)
+    complete = (
+        staff.annotate(
+            held=Count("user__enrollments", filter=Q(user__enrollments__course_id__in=course_ids))
+        )
+        .filter(held__gte=len(course_ids))
+        .count()
+        if course_ids
+        else people
+    )
     return EnrolmentPreview(
         people=people,
         courses=len(course_ids),
         new=people * len(course_ids) - existing,
         by_district=by_district,
         empty_districts=[d for d, n in by_district if n == 0],
+        pending_people=people - complete,
     )
 
 
@@ -419,9 +436,10 @@ def attended_course(user, course, since=None) -> bool:
 
 def upcoming_sessions(profile, now=None):
     """Sessions ahead (not yet ended) that ``profile`` is expected at, each annotated with
-    ``booked_n`` (seats taken) and ``mine`` (booked by ``profile``); one query."""
-    from django.db.models import Exists, IntegerField, OuterRef, Subquery
-    from django.db.models.functions import Coalesce
+    ``booked_n`` (seats taken), ``bookable`` (``TrainingSession.objects.with_bookable``: not
+    started and a seat left -- a session under way is listed, not offered) and ``mine``
+    (booked by ``profile``); one query."""
+    from django.db.models import Exists, OuterRef
 
     now = now or timezone.now()
     if profile is None or not profile.is_active or not profile.district_id:
@@ -433,25 +451,14 @@ def upcoming_sessions(profile, now=None):
     # A session without an end time lasts as long as its check-in stays open after the start.
     since = now - checkin.OPEN_WITHOUT_END
     not_over = Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=since)
-    booked = (
-        Attendance.objects.booked()
-        .filter(session=OuterRef("pk"))
-        .order_by()
-        .values("session")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     mine = Attendance.objects.booked().filter(session=OuterRef("pk"), staff=profile)
     present = Attendance.objects.present().filter(session=OuterRef("pk"), staff=profile)
     return (
         TrainingSession.objects.filter(expected, not_over)
         .exclude(wave__status=RolloutWave.Status.DRAFT)
         .select_related("course", "wave")
-        .annotate(
-            booked_n=Coalesce(Subquery(booked, output_field=IntegerField()), 0),
-            mine=Exists(mine),
-            present=Exists(present),
-        )
+        .with_bookable(now)
+        .annotate(mine=Exists(mine), present=Exists(present))
         .order_by("starts_at")
     )
 

@@ -138,29 +138,56 @@ class DashboardMixin:
         descending = key.startswith("-")
         key = key.lstrip("-")
         table["rows"] = dashboards.sort_rows(table["rows"], key, descending)
-        roster = reverse("rollout_admin:roster")
-        scope = f"&district={district.pk}" if district else ""
-        staff = reverse("staffprofile:index") + (f"?district={district.pk}" if district else "")
-        links = {
-            "staff": staff,
-            "enrolled": roster + (f"?district={district.pk}" if district else ""),
-            "completed": f"{roster}?status=completed{scope}",
-            "certified": f"{roster}?status=certified{scope}",
-            "authorised": f"{roster}?status=authorised{scope}",
-            "overdue": f"{roster}?status=overdue{scope}",
-        }
         return {
             "numbers": numbers,
             "table": table,
             "sort_columns": self.sort_columns(key, descending),
             "auth_chart": dashboards.authorised_chart(table["rows"]),
             "chart": dashboards.cumulative_chart(numbers["weekly"]),
-            "links": links,
+            "links": self.tile_links(district),
             "remind_url": (
                 reverse("rollout_admin:remind_overdue")
                 if self.request.user.has_perm("rollout.send_reminders")
                 else ""
             ),
+        }
+
+    def tile_links(self, district=None) -> dict:
+        """Each tile's list, counting what the tile counts: people. The staff tile opens the
+        staff list filtered to window staff (``StaffProfile.objects.window_staff``, what
+        在岗人数 counts); the others the roster filtered to the people the tile counts
+        (``RosterFilter.people``, the dashboards' per-person rules), which says how many people
+        it lists. The dashboard's own filters (district, wave, course) go along."""
+        from urllib.parse import urlencode
+
+        scope = {}
+        if district is not None:
+            scope["district"] = district.pk
+        else:
+            for name in ("district", "wave", "course"):
+                if self.request.GET.get(name, "").isdigit():
+                    scope[name] = self.request.GET[name]
+        roster = reverse("rollout_admin:roster")
+
+        def people(which):
+            return f"{roster}?{urlencode({**scope, 'people': which})}"
+
+        if "wave" in scope or "course" in scope:
+            # A wave's staff are those of its districts: the roster lists them all, once each
+            # person (the staff list filters one district at a time).
+            staff = f"{roster}?{urlencode(scope)}"
+        else:
+            query = {"district": scope["district"]} if "district" in scope else {}
+            query["window_staff"] = "true"
+            staff = f"{reverse('staffprofile:index')}?{urlencode(query)}"
+        return {
+            "staff": staff,
+            "enrolled": people("enrolled"),
+            "completed": people("completed"),
+            "certified": people("certified"),
+            "authorised": people("authorised"),
+            "overdue": people("overdue"),
+            "attended": f"{roster}?{urlencode(scope)}",
         }
 
     def sort_columns(self, key, descending):
@@ -372,7 +399,8 @@ class RosterReportView(exports.RosterSpreadsheetMixin, ReportView):
         # The filters shape the query itself (which enrolments join, see roster_queryset), so
         # they are applied here, once, rather than by filtering a base queryset.
         self.roster_filter = self.filters.roster_filter().resolve()
-        return roster_queryset(self.roster_filter, self.export_now).values_list(*ROW_FIELDS)
+        self.roster_qs = roster_queryset(self.roster_filter, self.export_now)
+        return self.roster_qs.values_list(*ROW_FIELDS)
 
     def get_filtered_queryset(self):
         return self.get_queryset()
@@ -386,6 +414,9 @@ class RosterReportView(exports.RosterSpreadsheetMixin, ReportView):
     def get_context_data(self, *args, **kwargs):
         context = super().get_context_data(*args, **kwargs)
         context["headers"] = exports.headers()
+        # The roster has a row per person and course; the dashboards' tiles count people: say
+        # both, so a tile's list shows the tile's figure (one query).
+        context["people_count"] = self.roster_qs.order_by().values("pk").distinct().count()
         return context
 
     @cached_property
@@ -603,7 +634,13 @@ class AttendanceView(AdminTemplateView):
         if not is_city_admin(user) and self.session.trainer_id != user.pk:
             staff = staff.filter(district__in=admin_district_ids(user))
         return staff.only(
-            "pk", "full_name", "employee_no", "service_centre", "window", "district__name_zh"
+            "pk",
+            "full_name",
+            "employee_no",
+            "service_centre",
+            "window",
+            "district__name_zh",
+            "district__name_en",
         )
 
     def get_context_data(self, **kwargs):
@@ -699,7 +736,7 @@ class SignInSheetView(View):
         session = get_object_or_404(visible_sessions(request.user), pk=pk)
         data = pdf.render_sign_in_sheet(session)
         local = timezone.localtime(session.starts_at)
-        district = session.district.name_zh if session.district else _("批次内所有区")
+        district = session.district.display_name if session.district else _("批次内所有区")
         parts = [_("签到表"), district, f"{local:%Y%m%d-%H%M}", str(session.pk)]
         # One word per part, joined by hyphens: no spaces in the file name in any language.
         name = "-".join("-".join(str(part).split()) for part in parts) + ".pdf"
@@ -773,6 +810,7 @@ def home_section(request):
         {
             "session": s,
             "seats_left": max(s.capacity - s.booked_n, 0),
+            "bookable": s.bookable,
             "booked": s.mine,
             "present": s.present,
         }

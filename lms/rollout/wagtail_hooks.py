@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.db.models import Count, Prefetch, Q
 from django.urls import include, path, reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -13,14 +14,14 @@ from wagtail.admin.widgets import ListingButton
 
 from courses.completion import completed_q
 from lms.formats.numbers import percent
-from lms.organisation.admin_views import DistrictScopedViewSet
+from lms.organisation.admin_views import DistrictScopedViewSet, LocalInspectView
 from lms.organisation.models import District, StaffProfile
 from lms.organisation.roles import admin_district_ids, is_admin
 
 from . import admin_urls
 from .forms import RolloutWaveForm, TrainingSessionForm
 from .models import RolloutWave, TrainingSession
-from .services import enrolment_preview
+from .services import enrolment_preview, schedule_wave_enrolment
 from .views import editable_sessions, visible_sessions, visible_waves
 
 
@@ -89,32 +90,62 @@ class ScopedViewSet(DistrictScopedViewSet):
         self.index_view_class = IndexView
 
 
-def _wave_message(request, wave):
-    """After saving an open wave: say what the background enrolment will do, and which
-    districts have nobody to enrol yet."""
+def _wave_message(request, wave, newly_open=False):
+    """After saving an open wave: say what enrolment has done or will do, in the wave's own
+    tense (opening later, open since a date, past its due date), and which districts have
+    nobody to enrol yet. A wave that was open already and still misses people (staff added
+    since) enrols them now, in the background; ``newly_open``: saving it queued that already
+    (``services._wave_saved``)."""
     if wave.status != RolloutWave.Status.OPEN:
         return
     preview = enrolment_preview(wave)
-    if wave.is_open:
-        messages.info(
-            request,
-            ngettext(
-                "批次已开放：正在后台为 %(people)s 人报名 %(courses)s 门课程。",
-                "批次已开放：正在后台为 %(people)s 人报名 %(courses)s 门课程。",
-                preview.people,
-            )
-            % {"people": preview.people, "courses": preview.courses},
-        )
-    else:
+    today = timezone.localdate()
+    values = {
+        "date": date_format(wave.opens_on, "DATE_FORMAT"),
+        "people": preview.pending_people,
+        "enrolled": preview.enrolled_people,
+        "courses": preview.courses,
+    }
+    if wave.opens_on > today:
         messages.info(
             request,
             _("批次将于 %(date)s 开放，届时自动为 %(people)s 人报名 %(courses)s 门课程。")
-            % {
-                "date": date_format(wave.opens_on, "DATE_FORMAT"),
-                "people": preview.people,
-                "courses": preview.courses,
-            },
+            % {**values, "people": preview.people},
         )
+    elif wave.due_on < today:
+        messages.info(
+            request,
+            _("批次已于 %(date)s 截止，不再自动为人员报名。")
+            % {"date": date_format(wave.due_on, "DATE_FORMAT")},
+        )
+    elif not preview.pending_people:
+        messages.info(
+            request,
+            ngettext(
+                "批次自 %(date)s 起开放，%(enrolled)s 人已报名 %(courses)s 门课程。",
+                "批次自 %(date)s 起开放，%(enrolled)s 人已报名 %(courses)s 门课程。",
+                preview.enrolled_people,
+            )
+            % values,
+        )
+    else:
+        if not newly_open:
+            schedule_wave_enrolment(wave.pk)
+        if preview.enrolled_people:
+            text = ngettext(
+                "批次自 %(date)s 起开放，%(enrolled)s 人已报名；正在后台为其余 %(people)s 人"
+                "报名 %(courses)s 门课程。",
+                "批次自 %(date)s 起开放，%(enrolled)s 人已报名；正在后台为其余 %(people)s 人"
+                "报名 %(courses)s 门课程。",
+                preview.pending_people,
+            )
+        else:
+            text = ngettext(
+                "批次自 %(date)s 起开放：正在后台为 %(people)s 人报名 %(courses)s 门课程。",
+                "批次自 %(date)s 起开放：正在后台为 %(people)s 人报名 %(courses)s 门课程。",
+                preview.pending_people,
+            )
+        messages.info(request, text % values)
     if preview.empty_districts:
         messages.warning(
             request,
@@ -125,8 +156,11 @@ def _wave_message(request, wave):
 
 class WaveSavedMessageMixin:
     def form_valid(self, form):
+        # The status before this save (a new wave has none): saving a wave that was not open
+        # queues its enrolment itself (services._wave_saved).
+        was_open = form.initial.get("status") == RolloutWave.Status.OPEN
         response = super().form_valid(form)
-        _wave_message(self.request, self.object)
+        _wave_message(self.request, self.object, newly_open=not was_open)
         return response
 
 
@@ -205,6 +239,7 @@ class RolloutWaveViewSet(ScopedViewSet):
     list_filter = ["status", "districts"]
     search_fields = ["name"]
     inspect_view_enabled = True
+    inspect_view_class = LocalInspectView
     index_view_class = WaveIndexView
     add_view_class = WaveCreateView
     edit_view_class = WaveEditView
