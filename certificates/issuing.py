@@ -216,8 +216,11 @@ def reissue(certificate, actor=None):
 
 def revoke(certificate, actor=None, reason=""):
     """Withdraw ``certificate``. The holder's enrolment opens a new cycle at the revocation:
-    only a quiz passed after it completes the course again and issues a new certificate."""
+    only a quiz attempt started after it, and passed, completes the course again and issues a
+    new certificate. An attempt the holder has in progress is submitted now (graded as it
+    stands, in the old cycle): a paper opened before the revocation never certifies."""
     from courses.enrolment import start_new_cycle
+    from quizzes.attempts import close_course_attempts
 
     with transaction.atomic():
         cert = Certificate.objects.select_for_update().get(pk=certificate.pk)
@@ -227,6 +230,7 @@ def revoke(certificate, actor=None, reason=""):
             cert.revoked_by = actor if actor and actor.is_authenticated else None
             cert.save(update_fields=["revoked_at", "revoked_reason", "revoked_by"])
             start_new_cycle(cert.user, cert.course, at=cert.revoked_at)
+            close_course_attempts(cert.user, cert.course, now=cert.revoked_at)
             log(
                 instance=cert,
                 action=ACTION_REVOKE,
