@@ -114,7 +114,6 @@ class CertificateHistoryView(history.HistoryView):
 
 class CertificateViewSet(DistrictScopedViewSet):
     model = Certificate
-    district_field = "holder_district"
     icon = "doc-full"
     menu_label = _("证书")
     menu_order = 400
@@ -170,6 +169,10 @@ class CertificateViewSet(DistrictScopedViewSet):
 
     def get_queryset(self, request):
         return Certificate.objects.select_related("course", "holder_district")
+
+    def scope(self, queryset, user):
+        # The holder's current district, not the one printed at issue time.
+        return queryset.administered_by(user)
 
     def get_common_view_kwargs(self, **kwargs):
         return super().get_common_view_kwargs(
