@@ -214,11 +214,13 @@ def reissue(certificate, actor=None):
     return new
 
 
-def revoke(certificate, actor=None, reason=""):
+def revoke(certificate, actor=None, reason="", cause=None):
     """Withdraw ``certificate``. The holder's enrolment opens a new cycle at the revocation:
     only a quiz attempt started after it, and passed, completes the course again and issues a
     new certificate. An attempt the holder has in progress is submitted now (graded as it
-    stands, in the old cycle): a paper opened before the revocation never certifies."""
+    stands, in the old cycle): a paper opened before the revocation never certifies.
+    ``cause``: what was taken back when a withdrawn requirement revokes (JSON-able, logged;
+    ``certificates.lifecycle.reinstate_withdrawn`` matches it)."""
     from courses.enrolment import start_new_cycle
     from quizzes.attempts import close_course_attempts
 
@@ -235,7 +237,8 @@ def revoke(certificate, actor=None, reason=""):
                 instance=cert,
                 action=ACTION_REVOKE,
                 user=actor,
-                data={"serial": cert.serial, "reason": cert.revoked_reason},
+                data={"serial": cert.serial, "reason": cert.revoked_reason}
+                | ({"cause": cause} if cause else {}),
             )
     certificate.refresh_from_db()
     return certificate
