@@ -166,9 +166,7 @@ class CertificateViewSet(DistrictScopedViewSet):
     inspect_view_class = CertificateInspectView
     history_view_class = CertificateHistoryView
     removed_views = ("add", "edit", "delete")
-
-    def get_queryset(self, request):
-        return Certificate.objects.select_related("course", "holder_district")
+    list_select_related = ["course", "holder_district"]
 
     def scope(self, queryset, user):
         # The holder's current district, not the one printed at issue time.

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from lms.formats.numbers import percent
+
 from .enrolment import enrol
 from .learning import standing_for
 from .models import CoursePage, Enrollment, LessonPage
@@ -99,7 +101,7 @@ def home_section(request):
                 "url": course.get_url(request=request),
                 "done": done,
                 "total": total,
-                "percent": round(100 * done / total) if total else 0,
+                "percent": percent(done, total, default=0),
                 "status": status,
                 "status_label": STATUS_LABELS.get(status, status),
                 "status_badge": STATUS_BADGES.get(status, "badge"),

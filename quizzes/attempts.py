@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from . import scoring
 from .drawing import draw_question_ids
 from .models import Attempt, Question, Quiz, Response
-from .results import has_passed, in_cycle
+from .results import counted_attempts, has_passed, in_cycle
 from .versions import RESPONSE_RELATED, current_versions, for_response
 
 LATE_GRACE = timedelta(seconds=30)
@@ -58,7 +58,7 @@ def cycle_since(quiz, user):
 def cycle_attempts(quiz, user, since=None):
     """The user's attempts that count in this cycle (never trials: ``is_trial``): those
     started at or after ``since`` (``quizzes.results.in_cycle``, the rule "passed" uses too)."""
-    return in_cycle(Attempt.objects.filter(quiz=quiz, user=user, is_trial=False), since)
+    return in_cycle(counted_attempts().filter(quiz=quiz, user=user), since)
 
 
 def passed_in_cycle(quiz, user, since=None) -> bool:
@@ -83,7 +83,8 @@ def cooldown_until(quiz, user, last_submitted=None):
         return None
     if last_submitted is None:
         last_submitted = (
-            Attempt.objects.filter(quiz=quiz, user=user, submitted_at__isnull=False, is_trial=False)
+            cycle_attempts(quiz, user)
+            .filter(submitted_at__isnull=False)
             .order_by("-submitted_at")
             .values_list("submitted_at", flat=True)
             .first()
@@ -489,9 +490,10 @@ def _grade(attempt, responses, now):
         if question.qtype == Question.ESSAY:
             if response.marked_at is None:
                 text = (response.answer or {}).get("text", "").strip()
-                # An empty essay needs no marking: it earns nothing.
+                # An empty essay needs no marking: it earns nothing. A trial's essay is
+                # never marked (quizzes.results.marking_queue): it stays unscored.
                 response.fraction = None if text else scoring.ZERO
-                response.needs_marking = bool(text)
+                response.needs_marking = bool(text) and not attempt.is_trial
             continue
         response.fraction = scoring.grade_response(question, question.choices, response.answer)
         response.needs_marking = False
@@ -516,7 +518,7 @@ def _set_result(attempt, responses, now):
     else:
         attempt.status = Attempt.GRADED
         attempt.score = score
-        attempt.passed = score >= Decimal(attempt.quiz.pass_mark)
+        attempt.passed = attempt.quiz.passes(score)
         attempt.graded_at = now
     attempt.save(
         update_fields=[
@@ -613,6 +615,8 @@ def mark_response(response, fraction, marker, comment="", now=None):
         )
         if attempt.status == Attempt.IN_PROGRESS:
             raise AttemptError(_("该作答尚未交卷。"))
+        if attempt.is_trial:
+            raise AttemptError(_("试做不批阅。"))
         if marker is not None and getattr(marker, "pk", None) == attempt.user_id:
             # A trainer who takes a course quiz must not mark their own essay into a pass.
             raise AttemptError(_("不能批阅本人的作答。"))

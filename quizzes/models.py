@@ -6,6 +6,7 @@ Scoring lives in ``quizzes.scoring``, the attempt life cycle in ``quizzes.attemp
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -435,6 +436,11 @@ class Quiz(ClusterableModel):
     def time_limit(self):
         return timedelta(minutes=self.time_limit_minutes) if self.time_limit_minutes else None
 
+    def passes(self, score) -> bool:
+        """The pass rule of an attempt's score: final (not None: nothing awaits marking) and at
+        least the pass mark. Grading and regrading both ask it."""
+        return score is not None and score >= Decimal(self.pass_mark)
+
 
 class QuizDraw(Orderable):
     """Draw ``count`` random questions from ``category`` (and its sub-categories)."""
@@ -551,9 +557,9 @@ class Attempt(models.Model):
         quiz = self.quiz
         if self.is_trial or not (quiz.course_id and quiz.hold_answer_key):
             return False
-        from .attempts import cycle_since, passed_in_cycle
+        from .attempts import cycle_attempts, cycle_since, passed_in_cycle
 
-        mine = Attempt.objects.filter(quiz_id=self.quiz_id, user_id=self.user_id, is_trial=False)
+        mine = cycle_attempts(self.quiz_id, self.user_id)
         if mine.filter(status=Attempt.IN_PROGRESS).exists():
             return True
         return not passed_in_cycle(quiz, self.user, cycle_since(quiz, self.user))

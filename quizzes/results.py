@@ -7,12 +7,19 @@ per-person question.
 
 from django.db.models import Case, F, IntegerField, Max, When
 
-from .models import Attempt
+from .models import Attempt, Response
 
 
 def counted_attempts():
     """Attempts that count: every attempt but a trainer's "try this quiz" (``is_trial``)."""
     return Attempt.objects.filter(is_trial=False)
+
+
+def counted_responses():
+    """Responses of the attempts that count (``counted_attempts``: no trainer's trial)."""
+    from .models import Response
+
+    return Response.objects.filter(attempt__is_trial=False)
 
 
 def graded_attempts():
@@ -55,6 +62,15 @@ def pending_marking(user, course, since=None) -> bool:
     """Is an attempt of ``user`` at ``course``'s quiz waiting for a trainer's marking?"""
     qs = counted_attempts().filter(user=user, quiz__course=course, status=Attempt.PENDING)
     return in_cycle(qs, since).exists()
+
+
+def marking_queue():
+    """Essay responses a trainer may mark: those of submitted attempts that count. A trial's
+    essays (``is_trial``) are never queued -- nobody marks a trainer's "try this quiz"."""
+    return Response.objects.filter(
+        question__qtype="essay",
+        attempt__in=counted_attempts().exclude(status=Attempt.IN_PROGRESS),
+    )
 
 
 def best_results(user_ids=None, course_ids=None):

@@ -226,11 +226,18 @@ def assignable_groups(user):
 
 def can_manage_user(actor, target):
     """Whether ``actor`` may edit or delete the account ``target``: superusers anyone; others
-    no superuser, no staff account and nobody holding a group they may not grant."""
+    no superuser, no staff account and nobody holding a group they may not grant; below city
+    level (``auth.change_user`` granted to a district administrator) only the people of the
+    districts they administer."""
     if actor.is_superuser:
         return True
     if target.is_superuser or target.is_staff:
         return False
+    ids = admin_district_ids(actor)
+    if ids is not None:
+        profile = getattr(target, "staff_profile", None)
+        if profile is None or profile.district_id not in ids:
+            return False
     allowed = set(assignable_groups(actor).values_list("pk", flat=True))
     return set(target.groups.values_list("pk", flat=True)) <= allowed
 

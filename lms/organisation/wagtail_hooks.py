@@ -10,6 +10,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from . import roles
 from .admin_views import DistrictScopedViewSet, YesNoColumn
+from .email_change import tell_if_email_change_pending
 from .forms import StaffProfileForm
 from .models import District, StaffProfile
 
@@ -37,7 +38,10 @@ class PersonObjectMixin:
 
 
 class PersonEditView(PersonObjectMixin, generic.EditView):
-    pass
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        tell_if_email_change_pending(self.request, form)
+        return response
 
 
 class PersonDeleteView(PersonObjectMixin, generic.DeleteView):
@@ -102,6 +106,7 @@ class StaffProfileViewSet(DistrictScopedViewSet):
     export_filename = "staff"
     ordering = ["district__sort_order", "employee_no"]
     list_per_page = 50
+    list_select_related = ["district", "user"]
     inspect_view_enabled = True
     inspect_view_fields = [
         "full_name",
@@ -128,9 +133,6 @@ class StaffProfileViewSet(DistrictScopedViewSet):
 
     def get_form_class(self, for_update=False):
         return StaffProfileForm
-
-    def get_queryset(self, request):
-        return StaffProfile.objects.select_related("district", "user")
 
 
 class OrganisationGroup(ViewSetGroup):
@@ -164,6 +166,9 @@ def register_security_log_actions(actions):
         "lms.email_change_requested", _("请求变更邮箱"), _("已请求变更邮箱（待本人确认）")
     )
     actions.register_action("lms.email_change", _("变更邮箱"), _("本人已确认邮箱变更"))
+    actions.register_action(
+        "lms.email_change_admin", _("管理员变更邮箱"), _("管理员已变更邮箱（已通知原邮箱）")
+    )
     actions.register_action("lms.activation_slip", _("打印激活单"), _("已签发激活码（激活单）"))
     actions.register_action("lms.activate", _("激活账号"), _("本人已用激活码激活账号"))
 

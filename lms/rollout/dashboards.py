@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from courses.models import CoursePage
+from lms.formats.numbers import percent
 
 from .models import RolloutWave
 from .roster import (
@@ -34,12 +34,12 @@ class Line:
     @property
     def completion_rate(self):
         n = self.numbers
-        return round(100 * n["completed"] / n["enrolled"]) if n["enrolled"] else 0
+        return percent(n["completed"], n["enrolled"], default=0)
 
     @property
     def authorised_rate(self):
         n = self.numbers
-        return round(100 * n["authorised"] / n["staff"]) if n["staff"] else 0
+        return percent(n["authorised"], n["staff"], default=0)
 
 
 def city_numbers(filt: RosterFilter, now=None):
@@ -96,19 +96,19 @@ def counts_by_wave(filt: RosterFilter, now=None) -> dict:
     """{wave_id: {enrolled, completed, overdue, passed, certified}} of the enrolments each wave
     created (within the filter), in one query, with the same passed/certified building blocks
     as the district counts."""
-    from django.db.models import Count, Q
+    from django.db.models import Count
     from django_cte import with_cte
 
     from courses.completion import completed_q
 
-    from .roster import _left_join, certified_cte, enrollment_queryset, passed_cte
+    from .roster import _left_join, certified_cte, enrollment_queryset, overdue_q, passed_cte
 
     now = now or timezone.now()
     qs = enrollment_queryset(filt).filter(wave_links__isnull=False)
     counts = {
         "enrolled": Count("id"),
         "completed": Count("id", filter=completed_q()),
-        "overdue": Count("id", filter=~completed_q() & Q(due_at__lt=now)),
+        "overdue": Count("id", filter=overdue_q(now)),
     }
     ctes = []
     for name, cte in (("passed", passed_cte()), ("certified", certified_cte(now))):
@@ -216,10 +216,6 @@ def district_matrix(filt: RosterFilter, now=None):
     }
 
 
-def course_titles():
-    return dict(CoursePage.objects.values_list("pk", "title"))
-
-
 def totals_from_rows(rows):
     """The dashboard numbers recomputed from export rows (used to check both agree)."""
     totals = defaultdict(int)
@@ -257,7 +253,7 @@ def progress_by_district(filt: RosterFilter, now=None) -> dict:
 
     from courses.completion import completed_q
 
-    from .roster import _left_join, certified_cte, enrollment_queryset
+    from .roster import _left_join, certified_cte, enrollment_queryset, overdue_q
 
     now = now or timezone.now()
     qs = enrollment_queryset(filt)
@@ -265,7 +261,7 @@ def progress_by_district(filt: RosterFilter, now=None) -> dict:
     counts = {
         "n": Count("id"),
         "done": Count("id", filter=completed_q()),
-        "late": Count("id", filter=~completed_q() & Q(due_at__lt=now)),
+        "late": Count("id", filter=overdue_q(now)),
     }
     qs = _left_join(certified, qs, user_id="user_id", course_id="course_id")
     counts["cert"] = Count(certified.col.user_id)
@@ -317,16 +313,12 @@ def district_table(numbers: dict, progress: dict) -> dict:
     return {"rows": rows, "empty": empty, "total": _rates(total)}
 
 
-def _pct(part, whole):
-    return round(100 * part / whole) if whole else None
-
-
 def _rates(row):
-    row["completed_pct"] = _pct(row["completed_people"], row["enrolled_people"])
-    row["certified_pct"] = _pct(row["certified_people"], row["enrolled_people"])
-    row["authorised_pct"] = _pct(row["authorised"], row["staff"])
+    row["completed_pct"] = percent(row["completed_people"], row["enrolled_people"])
+    row["certified_pct"] = percent(row["certified_people"], row["enrolled_people"])
+    row["authorised_pct"] = percent(row["authorised"], row["staff"])
     # Enrolments in courses with sessions whose learner was present (None: no sessions).
-    row["attended_pct"] = _pct(row["attended"], row["with_sessions"])
+    row["attended_pct"] = percent(row["attended"], row["with_sessions"])
     return row
 
 

@@ -22,7 +22,7 @@ from openpyxl.cell import WriteOnlyCell
 from wagtail.admin.views.mixins import SpreadsheetExportMixin
 from wagtail.log_actions import log
 
-from lms.organisation.spreadsheets import attachment_disposition, neutralise
+from lms.organisation.spreadsheets import attachment_disposition, neutralise, string_cell
 
 from .models import RosterExport
 from .roster import (
@@ -339,13 +339,6 @@ def write_csv(filt, fileobj, now=None):
     for count, chunk in enumerate(iter_csv(filt, now)):  # noqa: B007
         fileobj.write(chunk)
     return count  # lines after the header
-
-
-def string_cell(ws, value):
-    cell = WriteOnlyCell(ws, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # never a formula, whatever the text starts with
-    return cell
 
 
 def describe_filter(filt) -> dict:

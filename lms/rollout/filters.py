@@ -23,9 +23,7 @@ def _districts(request):
 
 
 def _waves(request):
-    ids = admin_district_ids(request.user)
-    qs = RolloutWave.objects.all()
-    return qs if ids is None else qs.filter(districts__in=ids).distinct()
+    return RolloutWave.objects.covering(admin_district_ids(request.user))
 
 
 def _unchanged(queryset, name, value):

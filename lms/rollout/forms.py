@@ -8,7 +8,7 @@ from courses.models import CoursePage
 from lms.organisation.models import District
 from lms.organisation.roles import admin_district_ids
 
-from .models import RolloutWave, TrainingSession
+from .models import RolloutWave, TrainingSession, person_name
 
 
 class StaffImportForm(forms.Form):
@@ -24,8 +24,7 @@ class StaffImportForm(forms.Form):
 
 class TrainerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, user):
-        profile = getattr(user, "staff_profile", None)
-        return (profile.full_name if profile else "") or user.get_full_name() or user.username
+        return person_name(user)
 
 
 class TrainingSessionForm(WagtailAdminModelForm):

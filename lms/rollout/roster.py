@@ -228,6 +228,13 @@ def roster_queryset(filt, now=None):
     )
 
 
+def overdue_q(now, prefix=""):
+    """The rule "this enrolment is overdue" as a Q object: not complete (``completed_q``) and
+    past its due date (``prefix`` e.g. ``"enr__"``). The roster, the dashboards and the overdue
+    reminders all ask it."""
+    return ~completed_q(prefix) & Q(**{f"{prefix}due_at__lt": now})
+
+
 def filter_status(qs, status, now):
     """Filter roster rows by status through the row's own annotated columns (enr_course_id,
     completed_at, due_at, passed…) with the owners' rules (``completed_q``): a lookup through
@@ -246,7 +253,7 @@ def filter_status(qs, status, now):
             started=status == IN_PROGRESS,
         )
     if status == OVERDUE:
-        return qs.filter(enrolled, ~completed_q(), due_at__lt=now)
+        return qs.filter(enrolled, overdue_q(now))
     if status == COMPLETED:
         return qs.filter(enrolled, completed_q())
     if status == PASSED:
@@ -352,7 +359,7 @@ def counts_by_district_course(filt, now=None):
     counts = {
         "enrolled": Count("id"),
         "completed": Count("id", filter=completed_q()),
-        "overdue": Count("id", filter=~completed_q() & Q(due_at__lt=now)),
+        "overdue": Count("id", filter=overdue_q(now)),
     }
     ctes = []
     for name, cte in (

@@ -1,6 +1,5 @@
 """Rollout actions with side effects: enrolling waves and late joiners."""
 
-import datetime
 import logging
 from dataclasses import dataclass
 
@@ -15,12 +14,10 @@ from courses.enrolment import enrol_many
 from lms.organisation.models import StaffProfile
 from lms.organisation.signals import staff_joined
 
+from . import checkin
 from .models import Attendance, RolloutWave, TrainingSession, WaveEnrolment
 
 logger = logging.getLogger(__name__)
-
-# A session without an end time counts as ahead until this long after its start.
-_SESSION_GRACE = datetime.timedelta(hours=4)
 
 
 def _enrol_and_link(wave, user_ids, courses):
@@ -133,10 +130,75 @@ def enrolment_preview(wave, district_ids=None) -> EnrolmentPreview:
     )
 
 
+def follow_district_waves(user_ids) -> int:
+    """People moved to another district: their unfinished enrolments that a wave of the old
+    district created follow the open wave of the new district that covers the course (the
+    earliest due, if several): the enrolment becomes that wave's, and its deadline -- unless an
+    administrator set a personal one (it differs from the old wave's) -- becomes the new
+    wave's. If no open wave of the new district covers the course, the enrolment keeps its
+    wave and deadline. An enrolment whose wave also covers the new district is not moved.
+    Returns the number of enrolments moved to another wave."""
+    from courses.completion import completed_q
+
+    district_of = dict(
+        StaffProfile.objects.window_staff()
+        .filter(user_id__in=list(user_ids), district__isnull=False)
+        .values_list("user_id", "district_id")
+    )
+    if not district_of:
+        return 0
+    links = list(
+        WaveEnrolment.objects.filter(enrollment__user_id__in=list(district_of))
+        .exclude(completed_q("enrollment__"))
+        .select_related("wave", "enrollment")
+    )
+    wave_districts = set(
+        RolloutWave.districts.through.objects.filter(
+            rolloutwave_id__in={link.wave_id for link in links}
+        ).values_list("rolloutwave_id", "district_id")
+    )
+    links = [
+        link
+        for link in links
+        if (link.wave_id, district_of[link.enrollment.user_id]) not in wave_districts
+    ]
+    if not links:
+        return 0
+    waves = list(
+        RolloutWave.objects.open()
+        .filter(districts__in=set(district_of.values()))
+        .distinct()
+        .order_by("due_on", "pk")
+        .prefetch_related("districts", "courses")
+    )
+    covering = {}  # (district_id, course_id) -> the first open wave covering it
+    for wave in waves:
+        course_ids = [c.pk for c in wave.courses.all()]
+        for district in wave.districts.all():
+            for course_id in course_ids:
+                covering.setdefault((district.pk, course_id), wave)
+    moved = []
+    for link in links:
+        enrollment = link.enrollment
+        wave = covering.get((district_of[enrollment.user_id], enrollment.course_id))
+        if wave is None:
+            continue  # no wave of the new district covers the course: keep the deadline
+        if enrollment.due_at == link.wave.due_at:
+            enrollment.due_at = wave.due_at
+            enrollment.save(update_fields=["due_at"])
+        link.wave = wave
+        moved.append(link)
+    WaveEnrolment.objects.bulk_update(moved, ["wave"])
+    return len(moved)
+
+
 def enrol_in_open_waves(profile):
-    """Enrol one (new or reactivated) staff member in every open wave of their district."""
+    """Enrol one (new, reactivated or moved) staff member in every open wave of their
+    district; a moved person's wave enrolments follow the new district's waves first
+    (``follow_district_waves``)."""
     if not profile.district_id or not StaffProfile.objects.window_staff().filter(pk=profile.pk):
         return 0
+    follow_district_waves([profile.user_id])
     created = 0
     waves = (
         RolloutWave.objects.open().filter(districts=profile.district_id).prefetch_related("courses")
@@ -263,6 +325,7 @@ def enrol_users_in_open_waves(user_ids):
     user_ids = list(user_ids)
     if not user_ids:
         return 0
+    follow_district_waves(user_ids)
     by_district = {}
     for district_id, user_id in (
         StaffProfile.objects.window_staff()
@@ -367,7 +430,9 @@ def upcoming_sessions(profile, now=None):
         rolloutwave_id=OuterRef("wave_id"), district_id=profile.district_id
     )
     expected = Q(district_id=profile.district_id) | Q(district__isnull=True) & Exists(wave_covers)
-    not_over = Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=now - _SESSION_GRACE)
+    # A session without an end time lasts as long as its check-in stays open after the start.
+    since = now - checkin.OPEN_WITHOUT_END
+    not_over = Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=since)
     booked = (
         Attendance.objects.booked()
         .filter(session=OuterRef("pk"))
@@ -398,8 +463,7 @@ def book_session(session_id, profile, now=None) -> "Attendance":
     now = now or timezone.now()
     with transaction.atomic():
         session = TrainingSession.objects.select_for_update().get(pk=session_id)
-        draft = RolloutWave.objects.filter(pk=session.wave_id, status=RolloutWave.Status.DRAFT)
-        if not session.is_expected(profile) or draft.exists():
+        if not session.is_expected(profile) or is_draft(session):
             raise NotExpected
         record = Attendance.objects.filter(session=session, staff=profile).first()
         if record is not None and record.booked_at is not None:
@@ -423,7 +487,7 @@ def cancel_booking(session_id, profile) -> bool:
         )
         if record is None or record.present:
             return False
-        if record.present or record.taken_at:
+        if record.taken_at:  # attendance once taken (and taken back) keeps its record
             record.booked_at = None
             record.save(update_fields=["booked_at"])
         else:
@@ -560,8 +624,6 @@ def check_in(session, profile, by=None, now=None, window=False) -> bool:
     the seats are counted: a booked person always gets in, one without a booking only while
     seats remain (SessionFull). A session of a draft wave, or a person not expected, raises
     NotExpected; with ``window=True`` a time outside ``checkin.window`` raises CheckinClosed."""
-    from . import checkin
-
     now = now or timezone.now()
     with transaction.atomic():
         session = TrainingSession.objects.select_for_update().get(pk=session.pk)

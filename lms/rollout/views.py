@@ -33,6 +33,7 @@ from lms.organisation.roles import (
     is_district_admin,
     scope_to_districts,
 )
+from lms.organisation.spreadsheets import attachment_disposition
 
 from . import checkin, dashboards, exports, importing, pdf, reminders, services
 from .filters import RosterFilterSet
@@ -51,11 +52,7 @@ def require_perm(user, *perms):
 
 
 def visible_waves(user):
-    ids = admin_district_ids(user)
-    qs = RolloutWave.objects.all()
-    if ids is None:
-        return qs
-    return qs.filter(districts__in=ids).distinct()
+    return RolloutWave.objects.covering(admin_district_ids(user))
 
 
 def visible_sessions(user):
@@ -500,12 +497,6 @@ class ExportDownloadView(LoginRequiredMixin, View):
         )
 
 
-def _attachment(filename, fallback="roster.csv"):
-    from urllib.parse import quote
-
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
-
-
 # -- staff import ------------------------------------------------------------------------------
 
 
@@ -742,7 +733,7 @@ class SignInSheetView(View):
         # One word per part, joined by hyphens: no spaces in the file name in any language.
         name = "-".join("-".join(str(part).split()) for part in parts) + ".pdf"
         response = HttpResponse(data, content_type="application/pdf")
-        response["Content-Disposition"] = _attachment(name, fallback="sign-in-sheet.pdf")
+        response["Content-Disposition"] = attachment_disposition(name, "sign-in-sheet.pdf")
         return response
 
 

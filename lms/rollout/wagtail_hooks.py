@@ -13,6 +13,7 @@ from wagtail.admin.views.generic.models import CreateView, DeleteView, EditView,
 from wagtail.admin.widgets import ListingButton
 
 from courses.completion import completed_q
+from lms.formats.numbers import percent
 from lms.organisation.admin_views import DistrictScopedViewSet
 from lms.organisation.models import District, StaffProfile
 from lms.organisation.roles import admin_district_ids, is_admin
@@ -194,7 +195,7 @@ def _completed_rate(wave):
     if not wave.enrolled_people:
         return "—"
     done = wave.enrolled_people - wave.unfinished_people
-    return f"{round(100 * done / wave.enrolled_people)}%"
+    return f"{percent(done, wave.enrolled_people)}%"
 
 
 class WaveIndexView(IndexView):
@@ -250,7 +251,6 @@ class RolloutWaveViewSet(ScopedViewSet):
     list_display = ["name", "opens_on", "due_on", "status", "last_enrolled_at"]
     list_filter = ["status", "districts"]
     search_fields = ["name"]
-    form_fields = ["name", "districts", "courses", "opens_on", "due_on", "status"]
     inspect_view_enabled = True
     index_view_class = WaveIndexView
     add_view_class = WaveCreateView
@@ -266,7 +266,7 @@ class RolloutWaveViewSet(ScopedViewSet):
     ]
 
     def get_form_class(self, for_update=False):
-        return RolloutWaveForm
+        return RolloutWaveForm  # its Meta.fields are the form's fields
 
 
 class TrainingSessionViewSet(ScopedViewSet):
@@ -282,21 +282,13 @@ class TrainingSessionViewSet(ScopedViewSet):
     add_to_admin_menu = False
     list_display = ["__str__", "course", "district", "trainer_name", "capacity"]
     list_filter = ["wave", "district"]
-    form_fields = [
-        "wave",
-        "course",
-        "district",
-        "starts_at",
-        "ends_at",
-        "place",
-        "trainer",
-        "capacity",
-    ]
+    # __str__ reads the course (or the wave), trainer_name the trainer's staff profile.
+    list_select_related = ["wave", "course", "district", "trainer__staff_profile"]
 
     delete_view_class = SessionDeleteView
 
     def get_form_class(self, for_update=False):
-        return TrainingSessionForm
+        return TrainingSessionForm  # its Meta.fields are the form's fields
 
     extra_buttons = [
         (_("考勤"), "rollout_admin:attendance", "tasks", perm("rollout.view_attendance")),

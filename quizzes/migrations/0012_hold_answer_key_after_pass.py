@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("quizzes", "0010_quiz_setting_ranges"),
+        ("quizzes", "0011_trial_essays_not_queued"),
     ]
 
     operations = [
