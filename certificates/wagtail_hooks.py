@@ -123,7 +123,6 @@ class CertificateHistoryView(history.HistoryView):
 
 class CertificateViewSet(DistrictScopedViewSet):
     model = Certificate
-    district_field = "holder_district"
     icon = "doc-full"
     menu_label = _("证书")
     menu_order = 400
@@ -177,6 +176,10 @@ class CertificateViewSet(DistrictScopedViewSet):
     history_view_class = CertificateHistoryView
     removed_views = ("add", "edit", "delete")
     list_select_related = ["course", "holder_district"]
+
+    def scope(self, queryset, user):
+        # The holder's current district, not the one printed at issue time.
+        return queryset.administered_by(user)
 
     def get_common_view_kwargs(self, **kwargs):
         return super().get_common_view_kwargs(

@@ -22,8 +22,10 @@ course_completed = Signal()
 
 # Sent after commit when something a completion may rest on was taken back (an attendance
 # unticked, …): requirement_withdrawn.send(sender=<the registered requirement function>,
-# user=..., course=..., actor=..., reason=...). Certificates decide what happens to the
-# completion and its certificate (``certificates.lifecycle``), exactly as after a regrade.
+# user=..., course=..., actor=..., reason=..., cause=...). Certificates decide what happens to
+# the completion and its certificate (``certificates.lifecycle``), exactly as after a regrade;
+# ``cause`` (a small JSON-able dict naming what was taken back, or None) is logged with a
+# revocation, so that the owner of the requirement can later undo exactly that revocation.
 requirement_withdrawn = Signal()
 
 _requirements = []
@@ -49,13 +51,14 @@ def unregister_requirement(func):
     _missing_labels.pop(func, None)
 
 
-def withdraw_requirement(requirement, user, course, actor=None, reason="") -> None:
+def withdraw_requirement(requirement, user, course, actor=None, reason="", cause=None) -> None:
     """A higher floor took back what ``requirement`` (a registered requirement function) held
     on for ``user`` in ``course``: announce it after the current transaction commits, so the
-    completion resting on it is withdrawn the way a regrade withdraws one."""
+    completion resting on it is withdrawn the way a regrade withdraws one. ``cause``: what
+    was taken back (JSON-able), logged with the revocation it leads to."""
     transaction.on_commit(
         lambda: requirement_withdrawn.send(
-            sender=requirement, user=user, course=course, actor=actor, reason=reason
+            sender=requirement, user=user, course=course, actor=actor, reason=reason, cause=cause
         )
     )
 

@@ -27,12 +27,18 @@ def graded_attempts():
     return counted_attempts().filter(status=Attempt.GRADED, quiz__course__isnull=False)
 
 
+def in_cycle(qs, since):
+    """Narrow attempts to those of the cycle that began at ``since``: attempts STARTED at or
+    after it, the same rule that counts attempts (``quizzes.attempts.cycle_attempts``). An
+    attempt started before a revocation or a recertification cycle belongs to the old cycle,
+    however late it is submitted or marked: otherwise a paper opened (with the key seen after
+    a pass) before a revocation and submitted after it would certify again."""
+    return qs if since is None else qs.filter(started_at__gte=since)
+
+
 def passed_attempts(since=None):
-    """Graded attempts at a course's quiz that passed (submitted at or after ``since``)."""
-    qs = graded_attempts().filter(passed=True)
-    if since is not None:
-        qs = qs.filter(submitted_at__gte=since)
-    return qs
+    """Graded attempts at a course's quiz that passed (started at or after ``since``)."""
+    return in_cycle(graded_attempts().filter(passed=True), since)
 
 
 def passed_pairs(since=None):
@@ -46,7 +52,7 @@ def passed_pairs(since=None):
 
 
 def has_passed(user, course, since=None) -> bool:
-    """Has ``user`` passed a quiz of ``course`` (at or after ``since``)?"""
+    """Has ``user`` passed a quiz of ``course`` (in an attempt started at or after ``since``)?"""
     if not getattr(user, "is_authenticated", False):
         return False
     return passed_attempts(since).filter(user=user, quiz__course=course).exists()
@@ -55,9 +61,7 @@ def has_passed(user, course, since=None) -> bool:
 def pending_marking(user, course, since=None) -> bool:
     """Is an attempt of ``user`` at ``course``'s quiz waiting for a trainer's marking?"""
     qs = counted_attempts().filter(user=user, quiz__course=course, status=Attempt.PENDING)
-    if since is not None:
-        qs = qs.filter(submitted_at__gte=since)
-    return qs.exists()
+    return in_cycle(qs, since).exists()
 
 
 def marking_queue():

@@ -83,18 +83,21 @@ def quiz_status(quiz, user):
     left = svc.attempts_left(
         quiz, user, used=len([a for a in rows if since is None or a.started_at >= since])
     )
-    # Results of the current cycle only: after a revocation or in a recertification cycle an
-    # old pass (and its score) is history, not where the learner stands.
-    current = [a for a in rows if since is None or (a.submitted_at and a.submitted_at >= since)]
+    # Results of the current cycle only (attempts started in it, as the owner of "passed"
+    # counts them): after a revocation or in a recertification cycle an old pass (and its
+    # score) is history, not where the learner stands.
+    current = [a for a in rows if since is None or a.started_at >= since]
     graded = [a for a in current if a.score is not None]
     if quiz.course_id:
-        passed = has_passed(user, quiz.course_id, since=since)  # the owner of "passed"
+        passed = svc.passed_in_cycle(quiz, user, since)  # quizzes.results.has_passed
     else:
         passed = any(a.passed for a in rows)
     gate = _gate(user, quiz)
     enrolled = gate is None or gate.enrolled
     can_start = (
         in_progress is None
+        # A course quiz passed in this cycle takes no further attempt (start_attempt refuses).
+        and not (passed and quiz.course_id)
         and (gate is None or gate.open)
         and quiz.is_open(now)
         and (left is None or left > 0)
@@ -114,7 +117,7 @@ def quiz_status(quiz, user):
         # An earlier cycle was passed (revoked or recertifying): a new pass is needed.
         "passed_before": since is not None
         and not passed
-        and any(a.passed for a in rows if a.submitted_at and a.submitted_at < since),
+        and any(a.passed for a in rows if a.started_at < since),
         "is_open": quiz.is_open(now),
         "enrolled": enrolled,
         "gate_reasons": gate.reasons if gate is not None else [],

@@ -195,6 +195,15 @@ def administered_districts(user):
     return qs if ids is None else qs.filter(pk__in=ids)
 
 
+def scope_to_people(queryset, user, person="user"):
+    """Restrict records about people (``person``: the path from the record to their user
+    account) to the people whose CURRENT district ``user`` administers
+    (``StaffProfile.district``): a transferred person's records move with them to the new
+    district's administrators. A snapshot taken at the time (a certificate's
+    ``holder_district``) is a historical fact and never decides who may act on the record."""
+    return scope_to_districts(queryset, user, f"{person}__staff_profile__district")
+
+
 def can_administer_district(user, district_id):
     ids = admin_district_ids(user)
     return ids is None or district_id in ids

@@ -528,11 +528,36 @@ def evaluate_attendance(session, staff_ids) -> int:
     return sum(1 for profile in users if evaluate(profile.user, course))
 
 
+#: The revocation reason when unticking an attendance withdraws the certificate resting on it.
+ATTENDANCE_WITHDRAWN_REASON = "现场出勤记录被撤销"
+#: The reinstatement reason when ticking it again restores that certificate.
+ATTENDANCE_RESTORED_REASON = "考勤恢复"
+
+
+def _cause(session) -> dict:
+    """What an unticking takes back, as logged with the revocation it leads to."""
+    return {"attendance_session": session.pk}
+
+
+def has_recorded_attendance(session) -> bool:
+    """Is anybody marked present at ``session``? Completions and certificates may then rest
+    on it: its course can no longer be changed and it cannot be deleted (the session form
+    and the session and wave delete views ask this)."""
+    return Attendance.objects.present().filter(session=session).exists()
+
+
+def wave_has_recorded_attendance(wave) -> bool:
+    """:func:`has_recorded_attendance` for any session of ``wave`` (deleting a wave deletes
+    its sessions)."""
+    return Attendance.objects.present().filter(session__wave=wave).exists()
+
+
 def withdraw_attendance(session, staff_ids, actor=None) -> None:
     """People were unticked: the completions of the session's course that rested on their
     attendance are withdrawn after commit (courses.completion.withdraw_requirement, which
     certificates follow exactly as after a regrade). A completion still resting on another
-    session of the course in the cycle is kept."""
+    session of the course in the cycle is kept. The revocation is logged with the session,
+    so ticking the person again restores it (:func:`restore_attendance`)."""
     from courses.completion import withdraw_requirement
 
     if not session.course_id or not staff_ids:
@@ -540,8 +565,64 @@ def withdraw_attendance(session, staff_ids, actor=None) -> None:
     course = session.course
     for profile in StaffProfile.objects.filter(pk__in=staff_ids).select_related("user"):
         withdraw_requirement(
-            attended_course, profile.user, course, actor=actor, reason="现场出勤记录被撤销"
+            attended_course,
+            profile.user,
+            course,
+            actor=actor,
+            reason=ATTENDANCE_WITHDRAWN_REASON,
+            cause=_cause(session),
         )
+
+
+def withdrawal_preview(session, staff_ids) -> list:
+    """What unticking ``staff_ids`` at ``session`` would take back, before it is done:
+    ``[(profile, certificates.lifecycle.Withdrawal)]`` in sheet order, for the people whose
+    completion (and certificate) would be withdrawn. The owner of that rule answers
+    (``certificates.lifecycle.unfounded_completion`` with :func:`attended_course`), inside a
+    savepoint in which the people are unticked and which is then rolled back."""
+    from certificates.lifecycle import unfounded_completion
+
+    if not session.course_id or not staff_ids:
+        return []
+    course = session.course
+    profiles = (
+        StaffProfile.objects.filter(pk__in=staff_ids)
+        .select_related("user", "district")
+        .order_by("district__sort_order", "service_centre", "employee_no")
+    )
+    found = []
+    with transaction.atomic():
+        Attendance.objects.filter(session=session, staff_id__in=staff_ids).update(present=False)
+        for profile in profiles:
+            withdrawal = unfounded_completion(profile.user, course, attended_course)
+            if withdrawal is not None:
+                found.append((profile, withdrawal))
+        transaction.set_rollback(True)
+    return found
+
+
+def restore_attendance(session, staff_ids, actor=None) -> list:
+    """People were ticked again: a certificate that unticking them at this very session
+    revoked is reinstated (``certificates.lifecycle.reinstate_withdrawn``, logged with
+    :data:`ATTENDANCE_RESTORED_REASON`), rather than sending them to another session. Returns
+    the reinstated certificates."""
+    from certificates.lifecycle import reinstate_withdrawn
+
+    if not session.course_id or not staff_ids:
+        return []
+    course = session.course
+    restored = []
+    for profile in StaffProfile.objects.filter(pk__in=staff_ids).select_related("user"):
+        certificate = reinstate_withdrawn(
+            profile.user,
+            course,
+            _cause(session),
+            actor=actor,
+            reason=ATTENDANCE_RESTORED_REASON,
+        )
+        if certificate is not None:
+            restored.append(certificate)
+    return restored
 
 
 def check_in(session, profile, by=None, now=None, window=False) -> bool:

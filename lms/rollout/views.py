@@ -674,30 +674,42 @@ class AttendanceView(AdminTemplateView):
         own = _profile(request.user)
         unknown = len(present_ids) != len(values) or present_ids - {s.pk for s in staff}
         now = timezone.now()
-        with transaction.atomic():
-            existing = {a.staff_id: a for a in Attendance.objects.filter(session=self.session)}
-            own_record = existing.get(own.pk) if own is not None else None
-            # Their own row is shown disabled and left as it is (a QR check-in of their own
-            # stays); ticking it is refused.
-            own_changed = (
-                own is not None
-                and own.pk in present_ids
-                and not (own_record and own_record.present)
+        existing = {a.staff_id: a for a in Attendance.objects.filter(session=self.session)}
+        own_record = existing.get(own.pk) if own is not None else None
+        # Their own row is shown disabled and left as it is (a QR check-in of their own
+        # stays); ticking it is refused.
+        own_changed = (
+            own is not None and own.pk in present_ids and not (own_record and own_record.present)
+        )
+        if unknown or own_changed:
+            # Nobody records their own attendance (an administrator of the district is
+            # also its staff), nor that of somebody the session does not expect.
+            messages.error(
+                request,
+                _("不能为本人记录出勤。")
+                if own_changed and not unknown
+                else _("只能为本场培训的应到人员记录出勤。"),
             )
-            if unknown or own_changed:
-                # Nobody records their own attendance (an administrator of the district is
-                # also its staff), nor that of somebody the session does not expect.
-                messages.error(
-                    request,
-                    _("不能为本人记录出勤。")
-                    if own_changed and not unknown
-                    else _("只能为本场培训的应到人员记录出勤。"),
+            return redirect("rollout_admin:attendance", self.session.pk)
+        sheet = [s for s in staff if own is None or s.pk != own.pk]
+        unticked = [
+            s.pk
+            for s in sheet
+            if s.pk not in present_ids and existing.get(s.pk) and existing[s.pk].present
+        ]
+        if unticked and not request.POST.get("confirm"):
+            # Unticking withdraws the completions and certificates resting on the attendance:
+            # say whose before anything is saved, and save only once confirmed.
+            withdrawals = services.withdrawal_preview(self.session, unticked)
+            if withdrawals:
+                return self.render_to_response(
+                    self.get_context_data(
+                        withdrawals=withdrawals, posted_present=sorted(present_ids)
+                    )
                 )
-                return redirect("rollout_admin:attendance", self.session.pk)
+        with transaction.atomic():
             new, changed = [], []
-            for person in staff:
-                if own is not None and person.pk == own.pk:
-                    continue
+            for person in sheet:
                 present = person.pk in present_ids
                 record = existing.get(person.pk)
                 if record is None:
@@ -719,9 +731,26 @@ class AttendanceView(AdminTemplateView):
             services.withdraw_attendance(
                 self.session, [a.staff_id for a in changed if not a.present], actor=request.user
             )
+        # Ticking someone again restores the certificate unticking them here revoked.
+        restored = services.restore_attendance(
+            self.session, [a.staff_id for a in changed if a.present], actor=request.user
+        )
         newly_present = [a.staff_id for a in [*new, *changed] if a.present]
         evaluate_attendance(self.session, newly_present)
         messages.success(request, _("考勤已保存。"))
+        if restored:
+            messages.success(
+                request,
+                ngettext(
+                    "已恢复 %(n)s 人的证书（考勤恢复）：%(names)s",
+                    "已恢复 %(n)s 人的证书（考勤恢复）：%(names)s",
+                    len(restored),
+                )
+                % {
+                    "n": len(restored),
+                    "names": str(_("、")).join(c.holder_name for c in restored),
+                },
+            )
         return redirect("rollout_admin:attendance", self.session.pk)
 
 

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.db.models import Count, Prefetch, Q
+from django.shortcuts import redirect
 from django.urls import include, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -9,7 +10,7 @@ from django.utils.translation import ngettext
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.admin.ui.tables import Column
-from wagtail.admin.views.generic.models import CreateView, EditView, IndexView
+from wagtail.admin.views.generic.models import CreateView, DeleteView, EditView, IndexView
 from wagtail.admin.widgets import ListingButton
 
 from courses.completion import completed_q
@@ -21,7 +22,12 @@ from lms.organisation.roles import admin_district_ids, is_admin
 from . import admin_urls
 from .forms import RolloutWaveForm, TrainingSessionForm
 from .models import RolloutWave, TrainingSession
-from .services import enrolment_preview, schedule_wave_enrolment
+from .services import (
+    enrolment_preview,
+    has_recorded_attendance,
+    schedule_wave_enrolment,
+    wave_has_recorded_attendance,
+)
 from .views import editable_sessions, visible_sessions, visible_waves
 
 
@@ -172,6 +178,52 @@ class WaveEditView(WaveSavedMessageMixin, EditView):
     pass
 
 
+class AttendanceProtectedDeleteView(DeleteView):
+    """Deleting refused while attendance is recorded (``attendance_recorded``): completions
+    and certificates may rest on it, and deleting it would leave them standing without it.
+    The page says why instead of asking to confirm; a POST is refused with that message."""
+
+    template_name = "rollout/admin/confirm_delete.html"
+    refusal = ""
+
+    def attendance_recorded(self) -> bool:
+        raise NotImplementedError
+
+    @cached_property
+    def refused(self) -> bool:
+        return self.attendance_recorded()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.refused:
+            context["is_protected"] = True
+            context["refusal"] = self.refusal
+        return context
+
+    def form_valid(self, form):
+        if self.refused:
+            messages.error(self.request, self.refusal)
+            return redirect(self.get_success_url())
+        return super().form_valid(form)
+
+
+class SessionDeleteView(AttendanceProtectedDeleteView):
+    refusal = _(
+        "本场培训已有出勤记录，不能删除：已完成的学习和证书依据这些记录。"
+        "如某人的出勤记错了，请在考勤表中取消勾选（将提示撤销哪些证书）。"
+    )
+
+    def attendance_recorded(self) -> bool:
+        return has_recorded_attendance(self.object)
+
+
+class WaveDeleteView(AttendanceProtectedDeleteView):
+    refusal = _("本批次的现场培训已有出勤记录，不能删除批次：已完成的学习和证书依据这些记录。")
+
+    def attendance_recorded(self) -> bool:
+        return wave_has_recorded_attendance(self.object)
+
+
 def _district_names(wave):
     return str(_("、")).join(d.display_name for d in wave.districts.all()) or "—"
 
@@ -243,6 +295,7 @@ class RolloutWaveViewSet(ScopedViewSet):
     index_view_class = WaveIndexView
     add_view_class = WaveCreateView
     edit_view_class = WaveEditView
+    delete_view_class = WaveDeleteView
     extra_buttons = [
         (
             _("立即报名"),
@@ -271,6 +324,8 @@ class TrainingSessionViewSet(ScopedViewSet):
     list_filter = ["wave", "district"]
     # __str__ reads the course (or the wave), trainer_name the trainer's staff profile.
     list_select_related = ["wave", "course", "district", "trainer__staff_profile"]
+
+    delete_view_class = SessionDeleteView
 
     def get_form_class(self, for_update=False):
         return TrainingSessionForm  # its Meta.fields are the form's fields
