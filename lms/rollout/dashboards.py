@@ -4,6 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from courses.models import CoursePage
 
@@ -13,6 +14,7 @@ from .roster import (
     counts_by_district_course,
     districts_for,
     people_by_district,
+    required_course_ids,
     roster_values,
     weekly_completions,
 )
@@ -48,7 +50,8 @@ def city_numbers(filt: RosterFilter, now=None):
     filt.resolve()
     districts = districts_for(filt)
     counts = counts_by_district_course(filt, now)
-    people = people_by_district(filt, now)
+    required_ids = required_course_ids()
+    people = people_by_district(filt, now, required_ids)
 
     by_district = {d.pk: Line(d.display_name, d) for d in districts}
     total = Line("合计")
@@ -71,17 +74,14 @@ def city_numbers(filt: RosterFilter, now=None):
     if filt.district_ids is not None:
         waves = waves.filter(districts__in=filt.district_ids).distinct()
     by_wave = []
-    wave_counts = counts_by_wave(filt, now)
+    wave_counts = counts_by_wave(filt, now, required_ids)
     for wave in waves:
         line = Line(wave.name, wave)
-        district_ids = {d.pk for d in wave.districts.all()} & set(by_district)
         # What the wave enrolled (its WaveEnrolment links), not every enrolment of its
-        # districts in its courses.
+        # districts in its courses; its people (staff, authorised) are its members only
+        # (services.wave_member_ids), not everybody of its districts.
         for key, value in wave_counts.get(wave.pk, {}).items():
             line.numbers[key] += value
-        for district_id in district_ids:
-            for key in ("staff", "authorised"):
-                line.numbers[key] += people.get(district_id, {}).get(key, 0)
         by_wave.append(line)
 
     return {
@@ -92,29 +92,43 @@ def city_numbers(filt: RosterFilter, now=None):
     }
 
 
-def counts_by_wave(filt: RosterFilter, now=None) -> dict:
-    """{wave_id: {enrolled, completed, overdue, passed, certified}} of the enrolments each wave
-    created (within the filter), in one query, with the same passed/certified building blocks
-    as the district counts."""
+def counts_by_wave(filt: RosterFilter, now=None, required_ids=None) -> dict:
+    """{wave_id: {enrolled, completed, overdue, passed, certified, staff, authorised}} of the
+    enrolments each wave created (within the filter), in one query, with the same
+    completed/passed/certified building blocks as the district counts. ``staff`` is the
+    wave's members (``services.wave_member_ids``: the people it enrolled), ``authorised``
+    those of them authorised."""
     from django.db.models import Count, Q
     from django_cte import with_cte
 
-    from courses.completion import completed_q
-
-    from .roster import _left_join, certified_cte, enrollment_queryset, passed_cte
+    from .roster import (
+        _left_join,
+        authorised_cte,
+        certified_cte,
+        enrollment_queryset,
+        join_counted_completed,
+        passed_cte,
+    )
 
     now = now or timezone.now()
+    ctes = []
     qs = enrollment_queryset(filt).filter(wave_links__isnull=False)
+    qs, completed = join_counted_completed(qs, now, ctes)
     counts = {
         "enrolled": Count("id"),
-        "completed": Count("id", filter=completed_q()),
-        "overdue": Count("id", filter=~completed_q() & Q(due_at__lt=now)),
+        "completed": Count("id", filter=completed),
+        "overdue": Count("id", filter=~completed & Q(due_at__lt=now)),
     }
-    ctes = []
     for name, cte in (("passed", passed_cte()), ("certified", certified_cte(now))):
         qs = _left_join(cte, qs, user_id="user_id", course_id="course_id")
         counts[name] = Count(cte.col.user_id)
         ctes.append(cte)
+    # The members, once each, and those authorised (distinct users: one row per enrolment).
+    authorised = authorised_cte(now, required_ids)
+    qs = _left_join(authorised, qs, user_id="user_id")
+    counts["staff"] = Count("user_id", distinct=True)
+    counts["authorised"] = Count(authorised.col.user_id, distinct=True)
+    ctes.append(authorised)
     qs = qs.values("wave_links__wave_id").annotate(**counts).order_by()
     qs = with_cte(*ctes, select=qs)
     return {row.pop("wave_links__wave_id"): row for row in qs}
@@ -232,7 +246,7 @@ def totals_from_rows(rows):
             totals["not_enrolled"] += 1
             continue
         totals["enrolled"] += 1
-        totals["completed"] += row["completed_at"] is not None
+        totals["completed"] += row["completed"]
         totals["overdue"] += row["status"] == "overdue"
         totals["passed"] += bool(row["passed"])
         totals["certified"] += row["cert_serial"] is not None
@@ -250,26 +264,27 @@ def progress_by_district(filt: RosterFilter, now=None) -> dict:
     """{district_id: {enrolled_people, completed_people, certified_people, overdue_people}} in
     one query: each person's enrolments (those the filter covers) are summed per person first
     (a CTE), then people are counted per district. A person is completed when every enrolment
-    is complete, certified when every enrolled course holds a valid certificate, overdue when
-    any enrolment is past due and incomplete."""
+    counts as completed (``courses.completion.counted_completed_q``: a valid certificate
+    during recertification counts, so certified people are always among the completed),
+    certified when every enrolled course holds a valid certificate, overdue when any
+    enrolment is past due and not completed."""
     from django.db.models import Count, F, Q
     from django_cte import CTE, with_cte
 
-    from courses.completion import completed_q
-
-    from .roster import _left_join, certified_cte, enrollment_queryset
+    from .roster import _left_join, certified_cte, enrollment_queryset, join_counted_completed
 
     now = now or timezone.now()
-    qs = enrollment_queryset(filt)
+    ctes = []
+    qs, completed = join_counted_completed(enrollment_queryset(filt), now, ctes)
     certified = certified_cte(now)
     counts = {
         "n": Count("id"),
-        "done": Count("id", filter=completed_q()),
-        "late": Count("id", filter=~completed_q() & Q(due_at__lt=now)),
+        "done": Count("id", filter=completed),
+        "late": Count("id", filter=~completed & Q(due_at__lt=now)),
     }
     qs = _left_join(certified, qs, user_id="user_id", course_id="course_id")
     counts["cert"] = Count(certified.col.user_id)
-    ctes = [certified]
+    ctes.append(certified)
     per_user = CTE(
         qs.values("user_id", district_id=F("user__staff_profile__district_id"))
         .annotate(**counts)
@@ -330,16 +345,40 @@ def _rates(row):
     return row
 
 
-SORT_KEYS = [
-    "name",
-    "staff",
-    "enrolled_people",
-    "completed_pct",
-    "certified_pct",
-    "authorised_pct",
-    "overdue_people",
-    "attended_pct",
+#: The by-district columns and their headings: the dashboard's table (and its tiles) and the
+#: weekly digest show the same numbers under the same words.
+DISTRICT_COLUMNS = [
+    ("name", _("区")),
+    ("staff", _("在岗人数")),
+    ("enrolled_people", _("已报名人数")),
+    ("completed_pct", _("完成率")),
+    ("certified_pct", _("获证率")),
+    ("authorised_pct", _("上岗资格率")),
+    ("overdue_people", _("逾期人数")),
+    ("attended_pct", _("现场出勤")),
 ]
+SORT_KEYS = [key for key, _label in DISTRICT_COLUMNS]
+
+
+def overview(filt: RosterFilter, now=None) -> dict:
+    """Everything a dashboard shows, computed once: ``numbers`` (``city_numbers``: by
+    district, by wave, total, weekly) and ``table`` (``district_table``: the people-based
+    rows, the empty districts and the totals). The dashboards and the weekly digest both read
+    this, so the digest never says other numbers than the dashboard."""
+    now = now or timezone.now()
+    numbers = city_numbers(filt, now=now)
+    table = district_table(numbers, progress_by_district(filt, now=now))
+    return {"numbers": numbers, "table": table}
+
+
+def cell_text(row: dict, key: str) -> str:
+    """A by-district cell as the dashboard prints it: "50%" (— without a base), or a count."""
+    if key == "name":
+        return row["district"].display_name if "district" in row else str(_("合计"))
+    value = row[key]
+    if key.endswith("_pct"):
+        return "—" if value is None else f"{value}%"
+    return str(value)
 
 
 def sort_rows(rows: list, key: str, descending: bool) -> list:

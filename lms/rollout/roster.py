@@ -5,7 +5,9 @@ Everything is built as SQL expressions (FilteredRelation, Exists, Subquery, CTEs
 roster or a dashboard costs a constant number of queries whatever the number of staff. The
 rules themselves are not written here: each comes from the app that owns it, as a queryset
 building block this module composes (``tests/rollout/test_rule_owners.py`` checks it):
-- complete: ``courses.completion.completed_q`` / ``completed_enrollments``;
+- complete: ``courses.completion.completed_q``; what the counts call completed (the current
+  cycle complete, or an earlier completion still standing, e.g. a valid certificate during
+  recertification): ``counted_completed_q`` with ``held_completion`` / ``held_pairs``;
 - passed and best score: ``quizzes.results.passed_attempts`` / ``graded_attempts`` /
   ``passed_pairs``;
 - valid certificate: ``Certificate.objects.valid(at)``;
@@ -28,6 +30,7 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.functions import TruncWeek
+from django.db.models.lookups import IsNull
 from django.db.models.sql.constants import LOUTER
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -40,7 +43,12 @@ from certificates.authorisation import (
 )
 from certificates.models import Certificate
 from courses import progress
-from courses.completion import completed_q
+from courses.completion import (
+    completed_q,
+    counted_completed_q,
+    held_completion,
+    held_pairs,
+)
 from courses.models import CoursePage, Enrollment
 from lms.organisation.models import District, StaffProfile
 from quizzes.results import graded_attempts, passed_attempts, passed_pairs
@@ -52,6 +60,9 @@ NOT_STARTED = progress.NOT_STARTED
 IN_PROGRESS = progress.IN_PROGRESS
 OVERDUE = "overdue"
 COMPLETED = progress.COMPLETED
+# Counted as completed (an earlier completion still stands: a valid certificate) while a
+# recertification cycle is open: not 学习中.
+RECERTIFYING = "recertification_due"
 PASSED = "passed"
 CERTIFIED = progress.CERTIFIED
 AUTHORISED = "authorised"
@@ -65,6 +76,7 @@ STATUS_CHOICES = [
     (IN_PROGRESS, progress.STATUS_LABELS[IN_PROGRESS]),
     (OVERDUE, _("已逾期")),
     (COMPLETED, progress.STATUS_LABELS[COMPLETED]),
+    (RECERTIFYING, _("已获证书（待复训）")),
     (PASSED, _("已通过")),
     (CERTIFIED, progress.STATUS_LABELS[CERTIFIED]),
     (AUTHORISED, _("具备上岗资格")),
@@ -167,6 +179,8 @@ ROW_FIELDS = [
     "has_sessions",
     "staff_profile__phone",
     "started",
+    "held",
+    "previous_completed_at",
 ]
 ROW_KEYS = [
     "district",
@@ -186,6 +200,8 @@ ROW_KEYS = [
     "has_sessions",
     "phone",
     "started",
+    "held",
+    "previous_completed_at",
 ]
 
 
@@ -221,6 +237,8 @@ def roster_queryset(filt, now=None):
         attended=attended_expr("pk", "enr__course_id"),
         has_sessions=has_sessions_expr("enr__course_id"),
         started=progress.started_expression("pk", "enr__course_id", "enr__last_lesson"),
+        held=held_completion(now, "pk", "enr__course_id"),
+        previous_completed_at=F("enr__previous_completed_at"),
     )
     qs = filter_status(qs, filt.status, now)
     return qs.order_by(
@@ -236,19 +254,22 @@ def filter_status(qs, status, now):
     if not status:
         return qs
     enrolled = Q(enr_course_id__isnull=False)
+    counted = counted_completed_q(now, held=Q(held=True))
     if status == NOT_ENROLLED:
         return qs.filter(enr_course_id__isnull=True)
     if status in (IN_PROGRESS, NOT_STARTED):
         return qs.filter(
             enrolled,
             Q(due_at__isnull=True) | Q(due_at__gte=now),
-            ~completed_q(),
+            ~counted,
             started=status == IN_PROGRESS,
         )
     if status == OVERDUE:
-        return qs.filter(enrolled, ~completed_q(), due_at__lt=now)
-    if status == COMPLETED:
-        return qs.filter(enrolled, completed_q())
+        return qs.filter(enrolled, ~counted, due_at__lt=now)
+    if status == COMPLETED:  # counted as completed, recertification cycles included
+        return qs.filter(enrolled, counted)
+    if status == RECERTIFYING:
+        return qs.filter(enrolled, ~completed_q(), held=True)
     if status == PASSED:
         return qs.filter(enrolled, passed=True)
     if status == CERTIFIED:
@@ -260,11 +281,15 @@ def filter_status(qs, status, now):
     return qs.none()
 
 
-def row_status(completed_at, due_at, enrolled, now, started=True):
+def row_status(completed_at, due_at, enrolled, now, started=True, held=False):
+    """A roster row's status; ``held``: an earlier completion still stands (see
+    ``courses.completion.counted_completed_q``), so the row is counted as completed."""
     if not enrolled:
         return NOT_ENROLLED
     if completed_at is not None:
         return COMPLETED
+    if held:
+        return RECERTIFYING
     if due_at is not None and due_at < now:
         return OVERDUE
     return IN_PROGRESS if started else NOT_STARTED
@@ -292,9 +317,16 @@ def roster_rows(values_qs, now=None, chunk_size=2000):
         row["course_code"] = course.code if course else ""
         row["course_title"] = course.title if course else ""
         row["enrolled"] = enrolled
+        held = bool(row.pop("held")) and enrolled
+        previous = row.pop("previous_completed_at")
         row["status"] = row_status(
-            row["completed_at"], row["due_at"], enrolled, now, row.pop("started")
+            row["completed_at"], row["due_at"], enrolled, now, row.pop("started"), held
         )
+        # Counted as completed (the dashboards' rule); a recertification cycle shows the
+        # completion that still stands.
+        row["completed"] = enrolled and (row["completed_at"] is not None or held)
+        if row["completed_at"] is None and held:
+            row["completed_at"] = previous
         if not enrolled:
             row["passed"] = False
         yield row
@@ -329,15 +361,31 @@ def attended_cte():
     return CTE(attended_pairs(), name="attended")
 
 
-def authorised_cte(now):
+def authorised_cte(now, required_ids=None):
     """A CTE of the user ids holding every required course's valid certificate at ``now``
     (certificates' building block); joined to active staff only, it counts the authorised.
-    One query for the required course ids."""
-    return CTE(authorised_holders(now, required_course_ids()), name="authorised")
+    One query for the required course ids unless ``required_ids`` are given."""
+    if required_ids is None:
+        required_ids = required_course_ids()
+    return CTE(authorised_holders(now, required_ids), name="authorised")
 
 
 def _left_join(cte, qs, **on):
     return cte.join(qs, _join_type=LOUTER, **{k: getattr(cte.col, v) for k, v in on.items()})
+
+
+def join_counted_completed(qs, now, ctes):
+    """Left-join the completions that still stand (a CTE of ``held_pairs``, computed once) to
+    the enrolments ``qs`` and return ``(qs, completed)``: the joined queryset and the
+    condition "counts as completed" (``counted_completed_q``) for its aggregates. The CTE is
+    appended to ``ctes``."""
+    pairs = held_pairs(now)
+    if pairs is None:
+        return qs, counted_completed_q(now, held=Q(pk__in=[]))
+    held = CTE(pairs, name="held")
+    ctes.append(held)
+    qs = _left_join(held, qs, user_id="user_id", course_id="course_id")
+    return qs, counted_completed_q(now, held=IsNull(held.col.user_id, False))
 
 
 def counts_by_district_course(filt, now=None):
@@ -348,13 +396,13 @@ def counts_by_district_course(filt, now=None):
     and the courses holding sessions, each computed once (hash joins), rather than correlated
     subqueries per enrollment."""
     now = now or timezone.now()
-    qs = enrollment_queryset(filt)
+    ctes = []
+    qs, completed = join_counted_completed(enrollment_queryset(filt), now, ctes)
     counts = {
         "enrolled": Count("id"),
-        "completed": Count("id", filter=completed_q()),
-        "overdue": Count("id", filter=~completed_q() & Q(due_at__lt=now)),
+        "completed": Count("id", filter=completed),
+        "overdue": Count("id", filter=~completed & Q(due_at__lt=now)),
     }
-    ctes = []
     for name, cte in (
         ("passed", passed_cte()),
         ("certified", certified_cte(now)),
@@ -373,15 +421,15 @@ def counts_by_district_course(filt, now=None):
     return {(row.pop("user__staff_profile__district_id"), row.pop("course_id")): row for row in qs}
 
 
-def people_by_district(filt, now=None):
+def people_by_district(filt, now=None, required_ids=None):
     """{district_id: {staff, authorised, not_enrolled}} in two queries (the required courses,
-    then the staff LEFT JOIN the authorised users)."""
+    unless ``required_ids`` are given, then the staff LEFT JOIN the authorised users)."""
     now = now or timezone.now()
     filt.resolve()
     enrollments = Enrollment.objects.filter(user_id=OuterRef("user_id"))
     if filt.course_ids is not None:
         enrollments = enrollments.filter(course_id__in=filt.course_ids)
-    authorised = authorised_cte(now)
+    authorised = authorised_cte(now, required_ids)
     qs = _left_join(authorised, staff_queryset(filt), user_id="user_id")
     qs = (
         qs.values("district_id")

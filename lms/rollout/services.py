@@ -46,7 +46,7 @@ def _enrol_and_link(wave, user_ids, courses):
 
 
 def wave_staff(wave, district_ids=None):
-    """The one definition of who belongs to a wave: the active staff of its districts
+    """The one definition of whom a wave enrols: the active staff of its districts
     (optionally only of ``district_ids``); who is window staff is the organisation's rule
     (``StaffProfile.objects.window_staff``: not an administrator without the staff role)."""
     qs = StaffProfile.objects.window_staff().filter(district__in=wave.districts.all())
@@ -56,9 +56,20 @@ def wave_staff(wave, district_ids=None):
 
 
 def wave_member_ids(wave, district_ids=None) -> list:
-    """User ids of the wave's members: what the rollout hands down to lower floors
-    (certificates never look waves up)."""
-    return list(wave_staff(wave, district_ids).values_list("user_id", flat=True))
+    """User ids of the wave's members: the window staff the wave enrolled (who hold an
+    enrolment it created, ``WaveEnrolment``), optionally only of ``district_ids``. A person of
+    the wave's districts who was enrolled in its courses before it (another wave,
+    self-enrolment) is not its member. What the wave's rows on the dashboards count
+    (``dashboards.counts_by_wave``: the same people, per wave, in its one query) and what the
+    rollout hands down to lower floors (certificates never look waves up)."""
+    from courses.models import Enrollment
+
+    qs = Enrollment.objects.filter(
+        wave_links__wave=wave, user__staff_profile__in=StaffProfile.objects.window_staff()
+    )
+    if district_ids is not None:
+        qs = qs.filter(user__staff_profile__district_id__in=district_ids)
+    return list(qs.order_by("user_id").values_list("user_id", flat=True).distinct())
 
 
 def wave_population(wave_id):

@@ -133,10 +133,8 @@ class DashboardMixin:
     the tiles, for a roster filter."""
 
     def dashboard_context(self, filt, district=None):
-        now = timezone.now()
-        numbers = dashboards.city_numbers(filt, now=now)
-        progress = dashboards.progress_by_district(filt, now=now)
-        table = dashboards.district_table(numbers, progress)
+        shown = dashboards.overview(filt, now=timezone.now())
+        numbers, table = shown["numbers"], shown["table"]
         key = self.request.GET.get("sort", "")
         descending = key.startswith("-")
         key = key.lstrip("-")
@@ -167,16 +165,7 @@ class DashboardMixin:
         }
 
     def sort_columns(self, key, descending):
-        labels = [
-            ("name", _("区")),
-            ("staff", _("在岗人数")),
-            ("enrolled_people", _("已报名人数")),
-            ("completed_pct", _("完成率")),
-            ("certified_pct", _("获证率")),
-            ("authorised_pct", _("上岗资格率")),
-            ("overdue_people", _("逾期人数")),
-            ("attended_pct", _("现场出勤")),
-        ]
+        labels = dashboards.DISTRICT_COLUMNS
         query = self.request.GET.copy()
         columns = []
         for name, label in labels:
