@@ -375,7 +375,11 @@ def cell_text(row: dict, key: str) -> str:
     """A by-district cell as the dashboard prints it: "50%" (— without a base), or a count."""
     if key == "name":
         return row["district"].display_name if "district" in row else str(_("合计"))
+    from django.utils.translation import gettext
+
     value = row[key]
+    if key == "attended_pct" and value is not None:  # "12（80%）": people present, and the share
+        return f"{row['attended']}{gettext('（')}{value}%{gettext('）')}"
     if key.endswith("_pct"):
         return "—" if value is None else f"{value}%"
     return str(value)

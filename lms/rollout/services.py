@@ -45,11 +45,16 @@ def _enrol_and_link(wave, user_ids, courses):
     return created
 
 
+def staff_of_districts(district_ids):
+    """Whom a wave of ``district_ids`` (ids or a subquery) enrols: their window staff."""
+    return StaffProfile.objects.window_staff().filter(district_id__in=district_ids)
+
+
 def wave_staff(wave, district_ids=None):
     """The one definition of whom a wave enrols: the active staff of its districts
     (optionally only of ``district_ids``); who is window staff is the organisation's rule
     (``StaffProfile.objects.window_staff``: not an administrator without the staff role)."""
-    qs = StaffProfile.objects.window_staff().filter(district__in=wave.districts.all())
+    qs = staff_of_districts(wave.districts.values("pk"))
     if district_ids is not None:
         qs = qs.filter(district_id__in=district_ids)
     return qs
@@ -115,17 +120,26 @@ class EnrolmentPreview:
 
 def enrolment_preview(wave, district_ids=None) -> EnrolmentPreview:
     """Count what enrol_wave would do, in three queries."""
+    districts = list(wave.districts.values_list("pk", flat=True))
+    if district_ids is not None:
+        districts = [pk for pk in districts if pk in district_ids]
+    return enrolment_preview_for(districts, list(wave.courses.values_list("pk", flat=True)))
+
+
+def enrolment_preview_for(district_ids, course_ids) -> EnrolmentPreview:
+    """What a wave of ``district_ids`` and ``course_ids`` would enrol (the wave form shows it
+    while districts and courses are ticked, before saving), with ``wave_staff``'s rule: the
+    window staff of the districts. Two queries."""
     from courses.models import Enrollment
     from lms.organisation.models import District
 
-    course_ids = list(wave.courses.values_list("pk", flat=True))
-    districts = District.objects.filter(pk__in=wave.districts.values("pk"))
-    if district_ids is not None:
-        districts = districts.filter(pk__in=district_ids)
-    districts = districts.annotate(
-        people=Count("staff", filter=Q(staff__in=StaffProfile.objects.window_staff()))
-    ).order_by("sort_order")
-    staff = wave_staff(wave, district_ids)
+    course_ids = list(course_ids)
+    staff = staff_of_districts(district_ids)
+    districts = (
+        District.objects.filter(pk__in=district_ids)
+        .annotate(people=Count("staff", filter=Q(staff__in=staff)))
+        .order_by("sort_order")
+    )
     existing = (
         Enrollment.objects.filter(
             user_id__in=staff.values("user_id"), course_id__in=course_ids

@@ -550,6 +550,45 @@ staff_import_wizard = StaffImportWizard()
 # -- waves and attendance ----------------------------------------------------------------------
 
 
+def _ids(values) -> list[int]:
+    return [int(v) for v in values if v.isdigit()]
+
+
+class WavePreviewView(View):
+    """``GET ?districts=1&districts=2&courses=3``: what a wave of these districts and courses
+    would enrol, as JSON for the wave form before it is saved (``static/rollout/wave_form.js``):
+    ``people``, ``courses``, ``new`` enrolments and the sentence to show. A district
+    administrator counts within their own districts only."""
+
+    def get(self, request):
+        from .forms import preview_text
+
+        user = request.user
+        may = ("rollout.add_rolloutwave", "rollout.change_rolloutwave")
+        if not any(user.has_perm(perm) for perm in may):
+            raise PermissionDenied
+        district_ids = _ids(request.GET.getlist("districts"))
+        allowed = admin_district_ids(user)
+        if allowed is not None:
+            district_ids = [pk for pk in district_ids if pk in allowed]
+        preview = services.enrolment_preview_for(district_ids, _ids(request.GET.getlist("courses")))
+        empty = [d.display_name for d in preview.empty_districts]
+        return JsonResponse(
+            {
+                "people": preview.people,
+                "courses": preview.courses,
+                "new": preview.new,
+                "text": preview_text(preview),
+                "empty_text": (
+                    _("以下区尚无在岗人员，请先导入工作人员：%(districts)s")
+                    % {"districts": _("、").join(empty)}
+                    if empty
+                    else ""
+                ),
+            }
+        )
+
+
 class EnrolWaveView(AdminTemplateView):
     """'Enrol now': a city admin enrols the whole wave; a district admin only their district."""
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count, Prefetch, Q
 from django.urls import include, path, reverse
@@ -18,8 +19,8 @@ from lms.organisation.roles import admin_district_ids, is_admin
 
 from . import admin_urls
 from .forms import RolloutWaveForm, TrainingSessionForm
-from .models import RolloutWave, TrainingSession
-from .services import enrolment_preview
+from .models import RolloutWave, TrainingSession, WaveEnrolment
+from .services import enrol_wave, enrolment_preview
 from .views import editable_sessions, visible_sessions, visible_waves
 
 
@@ -88,32 +89,47 @@ class ScopedViewSet(DistrictScopedViewSet):
         self.index_view_class = IndexView
 
 
-def _wave_message(request, wave):
-    """After saving an open wave: say what the background enrolment will do, and which
-    districts have nobody to enrol yet."""
+def _wave_message(request, wave, linked_before=0):
+    """After saving an open wave: say how many enrolments it actually created (0 when
+    everybody was enrolled already), what is still being enrolled in the background, and which
+    districts have nobody to enrol yet. A wave open now whose enrolment is small
+    (``WAVE_SYNC_ENROL_MAX``) is enrolled at once; the background task then finds nothing left
+    (``enrol_wave`` is idempotent)."""
     if wave.status != RolloutWave.Status.OPEN:
         return
     preview = enrolment_preview(wave)
-    if wave.is_open:
-        messages.info(
-            request,
-            ngettext(
-                "批次已开放：正在后台为 %(people)s 人报名 %(courses)s 门课程。",
-                "批次已开放：正在后台为 %(people)s 人报名 %(courses)s 门课程。",
-                preview.people,
-            )
-            % {"people": preview.people, "courses": preview.courses},
-        )
-    else:
+    counts = {"people": preview.people, "courses": preview.courses}
+    if not wave.is_open:
         messages.info(
             request,
             _("批次将于 %(date)s 开放，届时自动为 %(people)s 人报名 %(courses)s 门课程。")
-            % {
-                "date": date_format(wave.opens_on, "DATE_FORMAT"),
-                "people": preview.people,
-                "courses": preview.courses,
-            },
+            % {"date": date_format(wave.opens_on, "DATE_FORMAT"), **counts},
         )
+    else:
+        if 0 < preview.new <= settings.WAVE_SYNC_ENROL_MAX:
+            enrol_wave(wave)
+            preview = enrolment_preview(wave)
+        created = WaveEnrolment.objects.filter(wave=wave).count() - linked_before
+        if preview.new:
+            text = ngettext(
+                "批次已开放：已新增 %(created)s 条报名，其余 %(new)s 条正在后台报名。",
+                "批次已开放：已新增 %(created)s 条报名，其余 %(new)s 条正在后台报名。",
+                preview.new,
+            ) % {"created": created, "new": preview.new}
+        elif created:
+            text = ngettext(
+                "批次已开放：新增 %(created)s 条报名（%(people)s 人，%(courses)s 门课程；"
+                "已报名的不重复报名）。",
+                "批次已开放：新增 %(created)s 条报名（%(people)s 人，%(courses)s 门课程；"
+                "已报名的不重复报名）。",
+                created,
+            ) % {"created": created, **counts}
+        else:
+            text = (
+                _("批次已开放：没有新增报名，这 %(people)s 人已报名全部 %(courses)s 门课程。")
+                % counts
+            )
+        messages.info(request, text)
     if preview.empty_districts:
         messages.warning(
             request,
@@ -124,8 +140,10 @@ def _wave_message(request, wave):
 
 class WaveSavedMessageMixin:
     def form_valid(self, form):
+        instance = form.instance
+        before = WaveEnrolment.objects.filter(wave_id=instance.pk).count() if instance.pk else 0
         response = super().form_valid(form)
-        _wave_message(self.request, self.object)
+        _wave_message(self.request, self.object, before)
         return response
 
 
