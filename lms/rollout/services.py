@@ -77,6 +77,28 @@ def wave_member_ids(wave, district_ids=None) -> list:
     return list(qs.order_by("user_id").values_list("user_id", flat=True).distinct())
 
 
+def waves_visible_to(user):
+    """The waves an administrator sees: all at city level, else those covering their
+    districts."""
+    from lms.organisation.roles import admin_district_ids
+
+    ids = admin_district_ids(user)
+    qs = RolloutWave.objects.all()
+    if ids is None:
+        return qs
+    return qs.filter(districts__in=ids).distinct()
+
+
+def wave_choices(user) -> list:
+    """``[(id, name)]`` of the waves ``user`` sees, newest first: certificates' batch form
+    offers them by name (registered in ``RolloutConfig.ready``)."""
+    return list(waves_visible_to(user).order_by("-opens_on", "name").values_list("pk", "name"))
+
+
+def wave_name(wave_id) -> str | None:
+    return RolloutWave.objects.filter(pk=wave_id).values_list("name", flat=True).first()
+
+
 def wave_population(wave_id):
     """``(user_ids, course_ids)`` of a wave, for certificates' batch downloads (registered in
     ``RolloutConfig.ready`` with ``certificates.exports.register_population``)."""

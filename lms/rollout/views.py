@@ -37,7 +37,7 @@ from lms.organisation.roles import (
 from . import checkin, dashboards, exports, importing, pdf, reminders, services
 from .filters import RosterFilterSet
 from .forms import StaffImportForm
-from .models import Attendance, RolloutWave, RosterExport, TrainingSession
+from .models import Attendance, RosterExport, TrainingSession
 from .roster import ROW_FIELDS, RosterFilter, roster_queryset, roster_rows
 from .services import enrol_wave, enrolment_preview, evaluate_attendance
 
@@ -51,11 +51,7 @@ def require_perm(user, *perms):
 
 
 def visible_waves(user):
-    ids = admin_district_ids(user)
-    qs = RolloutWave.objects.all()
-    if ids is None:
-        return qs
-    return qs.filter(districts__in=ids).distinct()
+    return services.waves_visible_to(user)
 
 
 def visible_sessions(user):

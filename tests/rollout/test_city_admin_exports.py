@@ -1,0 +1,80 @@
+"""The city administrator's walk through downloads (issue 16): the certificate batch form
+chooses waves by name with proper empty choices, names its file after its scope and date and
+lists district and wave; Wagtail's list exports are named after their scope and date and show
+district names; the export history shows each export's scope and says when it expired."""
+
+import re
+from urllib.parse import unquote
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from certificates.issuing import issue
+from certificates.models import CertificateBatch
+from courses.models import Enrollment
+from lms.organisation import roles
+from lms.organisation.models import District
+from lms.rollout.services import enrol_wave
+from tests.factories import make_user
+
+from .conftest import make_wave
+
+pytestmark = pytest.mark.django_db
+
+
+def _filename(response) -> str:
+    disposition = response["Content-Disposition"]
+    match = re.search(r"filename\*=UTF-8''([^;]+)", disposition, re.I)
+    return unquote(match.group(1)) if match else disposition
+
+
+@pytest.fixture
+def certified(courses):
+    """Three HP and one PD staff enrolled by 第一批 (HP, PD), all certified in C101."""
+    people = [make_user(district="HP") for _ in range(3)] + [make_user(district="PD")]
+    wave = make_wave(courses[:1], districts=("HP", "PD"), name="第一批")
+    make_wave(courses[:1], districts=("PD",), name="浦东专场")
+    enrol_wave(wave)
+    Enrollment.objects.update(completed_at=timezone.now())
+    for user in people:
+        issue(user, courses[0])
+    return wave
+
+
+def test_certificate_batch_form_chooses_waves_by_name(certified, client):
+    city = make_user(roles.CITY_ADMIN, district=None, username="city")
+    client.force_login(city)
+    url = reverse("certificates_batches")
+    html = client.get(url).content.decode()
+    assert "培训批次编号" not in html and "---------" not in html
+    select = re.search(r'<select name="wave_id"[^>]*>(.*?)</select>', html, re.S).group(1)
+    assert "全部批次" in select and "第一批" in select and "浦东专场" in select
+    assert "全部课程" in html and "全部区" in html
+
+    hp = District.objects.get(code="HP")
+    response = client.post(url, {"format": "zip", "district": hp.pk, "wave_id": certified.pk})
+    assert response.status_code == 302
+    batch = CertificateBatch.objects.get()
+    assert batch.certificate_count == 3
+    html = client.get(url).content.decode()
+    row = re.search(rf"<tr><td>{batch.pk}</td>(.*?)</tr>", html, re.S).group(1)
+    assert "黄浦区" in row and "第一批" in row
+    download = client.get(reverse("certificates_batch_download", args=[batch.pk]))
+    today = timezone.localdate().strftime("%Y%m%d")
+    assert _filename(download) == f"证书-黄浦区-第一批-{today}.zip"
+
+
+def test_a_district_admin_chooses_only_the_waves_of_their_district(certified, client):
+    admin = make_user(roles.DISTRICT_ADMIN, district="HP", username="hpadmin")
+    client.force_login(admin)
+    url = reverse("certificates_batches")
+    html = client.get(url).content.decode()
+    assert "第一批" in html and "浦东专场" not in html
+    other = certified.__class__.objects.get(name="浦东专场")
+    response = client.post(url, {"format": "zip", "wave_id": other.pk})
+    assert response.status_code == 200 and not CertificateBatch.objects.exists()
+    client.post(url, {"format": "zip"})
+    batch = CertificateBatch.objects.get()
+    download = client.get(reverse("certificates_batch_download", args=[batch.pk]))
+    assert _filename(download).startswith("证书-黄浦区-")
