@@ -63,7 +63,12 @@ class TermSearchMixin:
 
 class SafeExportViewSet(ModelViewSet):
     """A ModelViewSet whose ``list_export`` CSV download neutralises formula-like cells and
-    whose search matches every term of the query (``TermSearchMixin``)."""
+    whose search matches every term of the query (``TermSearchMixin``). ``export_title``
+    names the export's file and title block (e.g. 工作人员), ``export_district_filter`` the
+    filter whose district the file name shows."""
+
+    export_title = None
+    export_district_filter = "district"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -71,7 +76,10 @@ class SafeExportViewSet(ModelViewSet):
         self.index_view_class = type(
             f"SafeExport{view_class.__name__}",
             (TermSearchMixin, SafeCsvExportMixin, view_class),
-            {},
+            {
+                "export_title": self.export_title,
+                "export_district_filter": self.export_district_filter,
+            },
         )
 
 

@@ -78,3 +78,36 @@ def test_a_district_admin_chooses_only_the_waves_of_their_district(certified, cl
     batch = CertificateBatch.objects.get()
     download = client.get(reverse("certificates_batch_download", args=[batch.pk]))
     assert _filename(download).startswith("证书-黄浦区-")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_wagtail_list_exports_are_named_after_scope_and_date(certified, client, fmt):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    today = timezone.localdate().strftime("%Y%m%d")
+    city = make_user(roles.CITY_ADMIN, district=None, username="city")
+    client.force_login(city)
+    pd = District.objects.get(code="PD")
+    staff = client.get(reverse("staffprofile:index") + f"?district={pd.pk}&export={fmt}")
+    assert _filename(staff) == f"工作人员-浦东新区-{today}.{fmt}"
+    assert f'filename="staff-{today}.{fmt}"' in staff["Content-Disposition"]  # ASCII fallback
+    certs = client.get(reverse("certificates_certificate:index") + f"?export={fmt}")
+    assert _filename(certs) == f"证书-全市-{today}.{fmt}"
+    data = b"".join(certs.streaming_content) if certs.streaming else certs.content
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+        column = rows[0].index("区")
+        assert {r[column] for r in rows[1:]} == {"黄浦区", "浦东新区"}  # names, not HP / PD
+    else:
+        ws = load_workbook(io.BytesIO(data)).active
+        assert [ws[f"A{i}"].value for i in range(1, 3)] == ["证书", "区：全市"]
+        assert ws["A3"].value.startswith("筛选条件：") and ws["A4"].value.startswith("导出时间：")
+        column = [c.value for c in ws[6]].index("区")
+        assert {row[column].value for row in ws.iter_rows(min_row=7)} == {"黄浦区", "浦东新区"}
+    # A district administrator's export is named after their district without filtering.
+    client.force_login(make_user(roles.DISTRICT_ADMIN, district="HP", username="hpadmin"))
+    certs = client.get(reverse("certificates_certificate:index") + f"?export={fmt}")
+    assert _filename(certs) == f"证书-黄浦区-{today}.{fmt}"
