@@ -444,9 +444,20 @@ class ExportListView(AdminTemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        rows = visible_exports(user).select_related("requested_by", "district")[:50]
+        rows = list(visible_exports(user).select_related("requested_by", "district")[:50])
+        scopes = exports.describe_scopes(rows)
+        now = timezone.now()
         context["exports"] = [
-            {"export": export, "downloadable": can_download(user, export)} for export in rows
+            {
+                "export": export,
+                "scope": scopes[export.pk],
+                "downloadable": can_download(user, export),
+                # A finished export whose file is no longer kept: said, with the date.
+                "expired": export.status == RosterExport.Status.DONE
+                and export.expires_at is not None
+                and export.expires_at <= now,
+            }
+            for export in rows
         ]
         return context
 

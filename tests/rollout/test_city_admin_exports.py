@@ -111,3 +111,31 @@ def test_wagtail_list_exports_are_named_after_scope_and_date(certified, client, 
     client.force_login(make_user(roles.DISTRICT_ADMIN, district="HP", username="hpadmin"))
     certs = client.get(reverse("certificates_certificate:index") + f"?export={fmt}")
     assert _filename(certs) == f"证书-黄浦区-{today}.{fmt}"
+
+
+def test_export_history_shows_scope_and_says_when_an_export_expired(certified, client):
+    import datetime
+
+    from lms.rollout.models import RosterExport
+
+    city = make_user(roles.CITY_ADMIN, district=None, username="city")
+    client.force_login(city)
+    roster = reverse("rollout_admin:roster")
+    hp = District.objects.get(code="HP")
+    client.get(roster, {"export": "xlsx", "district": hp.pk, "status": "completed"})
+    client.get(roster, {"export": "xlsx", "wave": certified.pk})
+    client.get(roster, {"export": "csv"})
+    by_scope, by_wave, city_wide = RosterExport.objects.order_by("pk")
+    expired_on = timezone.now() - datetime.timedelta(days=1)
+    RosterExport.objects.filter(pk=by_wave.pk).update(expires_at=expired_on)
+    html = client.get(reverse("rollout_admin:exports")).content.decode()
+    rows = {int(pk): row for pk, row in re.findall(r"<tr><td>(\d+)</td>(.*?)</tr>", html, re.S)}
+    scope = re.compile(r"<td data-scope>(.*?)</td>", re.S)
+    assert scope.search(rows[by_scope.pk]).group(1) == "黄浦区；状态：已完成"
+    assert scope.search(rows[by_wave.pk]).group(1) == "黄浦区、浦东新区；培训批次：第一批"
+    assert scope.search(rows[city_wide.pk]).group(1) == "全市"
+    expired = rows[by_wave.pk]
+    day = timezone.localtime(expired_on).strftime("%Y-%m-%d")
+    assert "已过期" in expired and f"文件已于 {day} 过期删除" in expired
+    assert "href" not in expired
+    assert reverse("rollout:export_download", args=[by_scope.pk]) in rows[by_scope.pk]
