@@ -225,6 +225,7 @@ USE_I18N = True
 USE_TZ = True
 FORMAT_MODULE_PATH = ["lms.formats"]  # English: the 24-hour clock, as in Chinese
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
+WAGTAILADMIN_USER_LOGIN_FORM = "lms.organisation.forms.AdminLoginForm"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "static_collected"))
