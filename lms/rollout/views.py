@@ -26,6 +26,7 @@ from wagtail.log_actions import log
 from lms.jobs.wizard import ImportWizard
 from lms.organisation.models import District
 from lms.organisation.roles import (
+    ADMIN_ACCESS,
     admin_district_ids,
     can_administer_district,
     is_admin,
@@ -96,8 +97,11 @@ class AdminTemplateView(WagtailAdminTemplateMixin, TemplateView):
 
 
 def landing_url(user) -> str | None:
-    """Where an administrator lands after login: the city dashboard for a city administrator,
-    their district's for a district administrator; None for everybody else."""
+    """The one rule of where a user lands after login (``settings.LOGIN_LANDING``; ``/admin/``
+    follows it too): the city dashboard for a city administrator, their district's for a
+    district administrator, Wagtail's home for everyone else who may use the admin (trainers;
+    reviewers, whose home lists what awaits their review); None (the learner home) for window
+    staff."""
     if not user.is_authenticated:
         return None
     if is_city_admin(user):
@@ -106,6 +110,8 @@ def landing_url(user) -> str | None:
         ids = admin_district_ids(user)
         if ids:
             return reverse("rollout_admin:district_dashboard", args=[ids[0]])
+    if user.has_perm(ADMIN_ACCESS):
+        return reverse("wagtailadmin_home")
     return None
 
 
@@ -117,7 +123,7 @@ def admin_home(request, *args, **kwargs):
     this pattern shadows Wagtail's own home, so without it anybody (a learner, even an
     anonymous visitor) would get the admin home page."""
     url = landing_url(request.user)
-    if url:
+    if url and url != request.path:
         return redirect(url)
     from wagtail.admin.views.home import HomeView
 
