@@ -178,7 +178,17 @@ def cumulative_chart(weekly, width=640, height=220, left=56, right=20, top=16, b
     for t in y_ticks:
         t["text_y"] = t["y"] + 4
     shown = sorted({0, len(points) // 2, len(points) - 1})
-    x_ticks = [{"x": points[i]["x"], "label": points[i]["week"]} for i in shown]
+    last = len(points) - 1
+    # The last date ends at its point and the first starts at its point, so neither runs
+    # past the chart's edge ("2026-10-1" was cut off); a single point keeps its label centred.
+    x_ticks = [
+        {
+            "x": points[i]["x"],
+            "label": points[i]["week"],
+            "anchor": "middle" if last == 0 or 0 < i < last else ("end" if i == last else "start"),
+        }
+        for i in shown
+    ]
     return {
         "width": width,
         "height": height,
