@@ -98,7 +98,7 @@ class SafeCsvExportMixin:
                 value = _("是") if value else _("否")
             parts.append(f"{field.label}{_('：')}{value}")
         if getattr(self, "is_searching", False):
-            parts.append(f"{_('搜索')}{_('：')}{self.search_query}")
+            parts.append(_("搜索：%(q)s") % {"q": self.search_query})
         return _("；").join(str(p) for p in parts) or pgettext("no filters", "无")
 
     def _export_date(self):
