@@ -79,16 +79,30 @@ def reissue_view(request, pk):
 
 class BatchForm(forms.Form):
     format = forms.ChoiceField(label=_("格式"), choices=CertificateBatch.FORMAT_CHOICES)
-    course = forms.ModelChoiceField(label=_("课程"), queryset=None, required=False)
-    district = forms.ModelChoiceField(label=_("区"), queryset=None, required=False)
-    wave_id = forms.IntegerField(label=_("培训批次编号"), required=False, min_value=1)
+    course = forms.ModelChoiceField(
+        label=_("课程"), queryset=None, required=False, empty_label=_("全部课程")
+    )
+    district = forms.ModelChoiceField(
+        label=_("区"), queryset=None, required=False, empty_label=_("全部区")
+    )
+    # The waves (a higher floor's populations) the user may choose, by name.
+    wave_id = forms.TypedChoiceField(
+        label=_("培训批次"), required=False, coerce=int, empty_value=None
+    )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         from courses.models import CoursePage
 
         self.fields["course"].queryset = CoursePage.objects.order_by("path")
-        self.fields["district"].queryset = scope_to_districts(District.objects.all(), user, "pk")
+        districts = scope_to_districts(District.objects.all(), user, "pk").order_by("sort_order")
+        self.fields["district"].queryset = districts
+        if admin_district_ids(user) is not None:
+            self.fields["district"].empty_label = _("本区全部")
+        self.fields["wave_id"].choices = [
+            ("", _("全部批次")),
+            *exports.population_choices("wave", user),
+        ]
 
 
 def batch_index(request):
@@ -106,7 +120,10 @@ def batch_index(request):
         )
         messages.success(request, _("已提交批量下载 #%(pk)s。") % {"pk": batch.pk})
         return redirect("certificates_batches")
-    batches = CertificateBatch.objects.filter(requested_by=request.user)[:20]
+    batches = list(CertificateBatch.objects.filter(requested_by=request.user)[:20])
+    for batch in batches:
+        batch.wave_label = exports.population_label("wave", batch.wave_id)
+        batch.download_name = exports.batch_filename(batch)
     return TemplateResponse(
         request,
         "certificates/admin/batches.html",
@@ -125,7 +142,9 @@ def batch_download(request, pk):
     content_type = (
         "application/pdf" if batch.format == CertificateBatch.MERGED else "application/zip"
     )
-    name = batch.file.name.rsplit("/", 1)[-1]
     return FileResponse(
-        batch.file.open("rb"), content_type=content_type, as_attachment=True, filename=name
+        batch.file.open("rb"),
+        content_type=content_type,
+        as_attachment=True,
+        filename=exports.batch_filename(batch),
     )

@@ -52,3 +52,9 @@ class CertificatesConfig(AppConfig):
         from .authorisation import certified_course_status
 
         progress.register_status_provider(certified_course_status)
+        # A valid certificate keeps its course counted as completed during recertification.
+        from courses.completion import register_held_completion
+
+        from .authorisation import valid_certificate_pairs
+
+        register_held_completion(valid_certificate_pairs)

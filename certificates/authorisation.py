@@ -119,6 +119,16 @@ def authorised_holders(at=None, required_ids=None):
     )
 
 
+def valid_certificate_pairs(at=None):
+    """``{"user_id", "course_id"}`` of the valid certificates at ``at``: registered with
+    ``courses.completion.register_held_completion`` (``CertificatesConfig.ready``), so that a
+    person whose certificate is still valid counts as having completed the course while a
+    recertification cycle is open (certified people are always among the completed)."""
+    from .models import Certificate
+
+    return Certificate.objects.valid(at).order_by().values("user_id", "course_id")
+
+
 def authorised_users(at=None, required_ids=None):
     """A queryset of the users authorised at ``at`` (active people only): the building block
     of every count and list."""

@@ -15,18 +15,69 @@ from .models import Certificate, CertificateBatch
 BACKGROUND_THRESHOLD = 50
 
 # Groups of people a higher floor defines (the rollout's waves): name -> func(id) returning
-# (user_ids, course_ids). Certificates never look a wave up; the rollout registers its own.
+# (user_ids, course_ids). Certificates never look a wave up; the rollout registers its own,
+# with ``choices(user) -> [(id, name)]`` (what the batch form offers the user) and
+# ``label(id) -> name | None`` (how a batch names it).
 _populations = {}
+_population_choices = {}
+_population_labels = {}
 
 
-def register_population(name, func):
+def register_population(name, func, choices=None, label=None):
     _populations[name] = func
+    if choices is not None:
+        _population_choices[name] = choices
+    if label is not None:
+        _population_labels[name] = label
 
 
 def population(name, pk):
     if name not in _populations:
         raise LookupError(f"no population {name!r} registered")
     return _populations[name](pk)
+
+
+def population_choices(name, user) -> list:
+    """``[(id, name)]`` of the ``name`` populations ``user`` may choose (none registered: [])."""
+    func = _population_choices.get(name)
+    return list(func(user)) if func else []
+
+
+def population_label(name, pk) -> str:
+    """The name of population ``pk`` (its number when no label is registered or it is gone)."""
+    func = _population_labels.get(name)
+    label = func(pk) if func and pk else None
+    return label or (f"#{pk}" if pk else "")
+
+
+def batch_filename(batch) -> str:
+    """ "证书-黄浦区-第一批-20261130.zip": what the batch holds (district, or the requester's
+    own district, else 全市; wave; course) and the day it was asked for."""
+    from django.utils.translation import gettext as _
+
+    from lms.organisation.models import District
+    from lms.organisation.roles import admin_district_ids
+
+    parts = [_("证书")]
+    if batch.district is not None:
+        parts.append(batch.district.display_name)
+    else:
+        ids = admin_district_ids(batch.requested_by) if batch.requested_by else None
+        names = (
+            [d.display_name for d in District.objects.filter(pk__in=ids).order_by("sort_order")]
+            if ids
+            else []
+        )
+        parts.append(_("、").join(names) if names else _("全市"))
+    if batch.wave_id:
+        parts.append(population_label("wave", batch.wave_id))
+    if batch.course is not None:
+        parts.append(batch.course.code)
+    when = timezone.localtime(batch.created_at) if batch.created_at else timezone.localtime()
+    parts.append(f"{when:%Y%m%d}")
+    extension = "pdf" if batch.format == CertificateBatch.MERGED else "zip"
+    name = "-".join(p.replace("/", "_").replace("\\", "_") for p in parts)
+    return f"{name}.{extension}"
 
 
 def batch_queryset(*, user=None, course=None, district=None, wave_id=None):

@@ -190,6 +190,13 @@ class Certificate(models.Model):
     def is_valid(self):
         return self.status == self.VALID
 
+    def holder_district_name(self):
+        """The holder's district by name in the active language (its code if it is gone)."""
+        district = self.holder_district
+        return district.display_name if district is not None else self.holder_district_code
+
+    holder_district_name.short_description = _("区")  # export column heading
+
     @property
     def verify_path(self):
         return reverse("verify:verify", args=[self.verification_code])

@@ -143,13 +143,15 @@ class CertificateViewSet(DistrictScopedViewSet):
         "serial",
         "holder_name",
         "holder_employee_no",
-        "holder_district_code",
+        "holder_district_name",
         "course",
         "issued_at",
         "expires_at",
         "get_status_display",
     ]
     export_filename = "certificates"
+    export_title = _("证书")
+    export_district_filter = "holder_district"
     list_per_page = 50
     inspect_view_enabled = True
     inspect_view_fields = [

@@ -9,10 +9,17 @@ Policy when a course changes after learners started: an enrolment once complete 
 complete (a lesson added later, or a higher pass mark, does not take a completion or a
 certificate away); learners still learning, and learners in a new cycle (recertification),
 need every lesson that is live when they finish, and a pass under the quiz's current rules.
+
+What the counts call "completed" (dashboards, rosters, digests): ``counted_completed_q``. An
+enrolment counts as completed when its current cycle is complete, or when an earlier cycle's
+completion still stands (``held_completion``: a higher floor registers what holds it, i.e.
+certificates register "a valid certificate for the course"). A recertification cycle opened
+while the certificate is still valid therefore leaves the person counted as completed (and
+certified), never as certified but not completed.
 """
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Value
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -30,6 +37,7 @@ requirement_withdrawn = Signal()
 
 _requirements = []
 _missing_labels = {}
+_holders = []
 
 
 def register_requirement(func, missing=None):
@@ -78,10 +86,15 @@ def completed_q(prefix=""):
     return Q(**{f"{prefix}completed_at__isnull": False})
 
 
-def overdue_q(now, prefix=""):
+def overdue_q(now, prefix="", completed=None):
     """The rule "this enrolment is overdue at ``now``" as a Q object: not complete and past its
-    due date (``prefix`` e.g. ``"enr__"``). Every overdue count, filter and marker uses it."""
-    return ~completed_q(prefix) & Q(**{f"{prefix}due_at__lt": now})
+    due date (``prefix`` e.g. ``"enr__"``). Every overdue count, filter and marker uses it.
+    ``completed``: the caller's "counts as completed" condition when it has one
+    (``counted_completed_q``: a completion still standing is never overdue); else
+    ``completed_q``."""
+    if completed is None:
+        completed = completed_q(prefix)
+    return ~completed & Q(**{f"{prefix}due_at__lt": now})
 
 
 def in_time_q(now, prefix=""):
@@ -105,6 +118,54 @@ def ever_completed_q(prefix=""):
     """Completed in this or an earlier cycle: what prerequisites ask (a recertification cycle
     does not lock the courses a completed course unlocked)."""
     return completed_q(prefix) | Q(**{f"{prefix}previous_completed_at__isnull": False})
+
+
+def register_held_completion(func):
+    """``func(at) -> queryset of {"user_id", "course_id"} rows``: the (user, course) pairs whose
+    completion of an earlier cycle still stands at ``at`` although the current cycle is not
+    complete (certificates: a valid certificate for the course). Usable as a decorator."""
+    if func not in _holders:
+        _holders.append(func)
+    return func
+
+
+def unregister_held_completion(func):
+    if func in _holders:
+        _holders.remove(func)
+
+
+def held_pairs(at=None):
+    """The distinct ``{"user_id", "course_id"}`` rows holding a completion at ``at`` from the
+    registered holders (None when nothing is registered): for a CTE joined to many rows."""
+    at = at or timezone.now()
+    parts = [func(at).order_by().values("user_id", "course_id") for func in _holders]
+    if not parts:
+        return None
+    pairs = parts[0]
+    return pairs.union(*parts[1:]) if len(parts) > 1 else pairs.distinct()
+
+
+def held_completion(at=None, user_ref="user_id", course_ref="course_id"):
+    """A boolean SQL expression: the outer row's (``user_ref``, ``course_ref``) holds a
+    completion that still stands at ``at`` (see ``register_held_completion``)."""
+    at = at or timezone.now()
+    condition = Q()
+    for func in _holders:
+        condition |= Exists(
+            func(at).filter(user_id=OuterRef(user_ref), course_id=OuterRef(course_ref))
+        )
+    return condition if condition else Value(False)
+
+
+def counted_completed_q(at=None, prefix="", held=None):
+    """The rule "this enrolment counts as completed" of every count, roster and digest: its
+    current cycle is complete (``completed_q``), or an earlier completion still stands
+    (``held_completion``). ``held``: the caller's own boolean expression for the second half
+    when it already joined ``held_pairs`` (a CTE); else a correlated ``EXISTS`` on the
+    enrolment's ``{prefix}user_id`` / ``{prefix}course_id``."""
+    if held is None:
+        held = held_completion(at, f"{prefix}user_id", f"{prefix}course_id")
+    return completed_q(prefix) | Q(held)
 
 
 def completed_enrollments():

@@ -288,7 +288,17 @@ class Enrollment(models.Model):
         indexes = [models.Index(fields=["course", "completed_at"])]
 
     def __str__(self):
-        return f"{self.user} → {self.course_id}"
+        from lms.organisation.models import person_label
+
+        return f"{person_label(self.user)} → {self.course}"
+
+    def learner(self):
+        """The learner by name and username (the admin lists' first column)."""
+        from lms.organisation.models import person_label
+
+        return person_label(self.user)
+
+    learner.short_description = _("学员")
 
     @property
     def is_complete(self):
@@ -299,10 +309,17 @@ class LessonProgress(models.Model):
     wagtail_reference_index_ignore = True  # a record, not content: no reference-index task
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_progress"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="lesson_progress",
+        verbose_name=_("学员"),
     )
-    lesson = models.ForeignKey(LessonPage, on_delete=models.CASCADE, related_name="progress")
-    course = models.ForeignKey(CoursePage, on_delete=models.CASCADE, related_name="+")
+    lesson = models.ForeignKey(
+        LessonPage, on_delete=models.CASCADE, related_name="progress", verbose_name=_("课文")
+    )
+    course = models.ForeignKey(
+        CoursePage, on_delete=models.CASCADE, related_name="+", verbose_name=_("课程")
+    )
     completed_at = models.DateTimeField(_("完成时间"), auto_now_add=True)
 
     class Meta:
@@ -314,4 +331,14 @@ class LessonProgress(models.Model):
         indexes = [models.Index(fields=["user", "course"])]
 
     def __str__(self):
-        return f"{self.user} ✓ {self.lesson_id}"
+        from lms.organisation.models import person_label
+
+        return f"{person_label(self.user)} ✓ {self.lesson}"
+
+    def learner(self):
+        """The learner by name and username (the admin list's first column)."""
+        from lms.organisation.models import person_label
+
+        return person_label(self.user)
+
+    learner.short_description = _("学员")

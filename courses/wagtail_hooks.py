@@ -18,15 +18,16 @@ class EnrollmentViewSet(DistrictScopedViewSet):
     district_field = "user__staff_profile__district"
     icon = "list-ul"
     menu_label = _("报名")
-    list_display = ["user", "course", "source", "enrolled_at", "due_at", "completed_at"]
+    list_display = ["learner", "course", "source", "enrolled_at", "due_at", "completed_at"]
     list_filter = ["course", "source", "completed_at"]
     search_fields = [
         "user__username",
         "user__staff_profile__full_name",
         "user__staff_profile__employee_no",
     ]
-    list_export = ["user", "course", "source", "enrolled_at", "due_at", "completed_at"]
+    list_export = ["learner", "course", "source", "enrolled_at", "due_at", "completed_at"]
     export_filename = "enrollments"
+    export_title = _("报名记录")
     ordering = ["-enrolled_at"]
     list_per_page = 50
     inspect_view_enabled = True
@@ -40,15 +41,16 @@ class LessonProgressViewSet(DistrictScopedViewSet):
     district_field = "user__staff_profile__district"
     icon = "tick"
     menu_label = _("学习进度")
-    list_display = ["user", "course", "lesson", "completed_at"]
+    list_display = ["learner", "course", "lesson", "completed_at"]
     list_filter = ["course"]
     search_fields = [
         "user__username",
         "user__staff_profile__full_name",
         "user__staff_profile__employee_no",
     ]
-    list_export = ["user", "course", "lesson", "completed_at"]
+    list_export = ["learner", "course", "lesson", "completed_at"]
     export_filename = "lesson-progress"
+    export_title = _("学习进度")
     ordering = ["-completed_at"]
     list_per_page = 50
     inspect_view_enabled = True

@@ -592,10 +592,10 @@ def try_quiz(request, pk):
 
 
 def person_label(user) -> str:
-    """A learner as the admin names them: "张三（zhangsan）", or the username alone."""
-    profile = getattr(user, "staff_profile", None)
-    name = getattr(profile, "full_name", "") if profile is not None else ""
-    return f"{name}（{user.get_username()}）" if name else user.get_username()
+    """A learner as the admin names them: "张三（zhangsan）" (``lms.organisation``'s rule)."""
+    from lms.organisation.models import person_label as label
+
+    return label(user)
 
 
 def _percent(fraction) -> str:

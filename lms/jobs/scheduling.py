@@ -37,18 +37,20 @@ def issue_missing_certificates() -> None:
 
 
 def weekly_digest() -> None:
-    """The weekly digest to district administrators (their district's overdue people and
-    expiring certificates) and city administrators (every district): ``run_schedule
-    --digest-only`` queues it (once in seven days per administrator, so a second run is
-    harmless)."""
+    """The weekly digest to district administrators (their district's dashboard figures,
+    overdue people and certificates expiring within the largest reminder stage) and city
+    administrators (every district's figures, and the names for districts that have no
+    district administrator): ``run_schedule --digest-only`` queues it (once in seven days per
+    administrator, so a second run is harmless). This is how administrators hear of their
+    staff's expiring certificates; the daily reminders go to the holders only."""
     call_command("run_schedule", digest_only=True, verbosity=0)
 
 
 def reminders_and_enrolment() -> None:
     """The daily reminders (overdue learners; certificates expiring in 60, 30 and 7 days, to
-    the holder and their district's administrators) and the enrolment of open waves' new
-    staff: ``run_schedule --no-digest`` queues them; each task is idempotent, so running it
-    every hour only picks up what is new."""
+    the holder: administrators read the expiring certificates in their weekly digest) and the
+    enrolment of open waves' new staff: ``run_schedule --no-digest`` queues them; each task is
+    idempotent, so running it every hour only picks up what is new."""
     call_command("run_schedule", no_digest=True, verbosity=0)
 
 

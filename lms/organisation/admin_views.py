@@ -82,12 +82,16 @@ class ListSelectRelatedMixin:
 class SafeExportViewSet(ModelViewSet):
     """A ModelViewSet whose ``list_export`` CSV download neutralises formula-like cells, whose
     search matches every term of the query (``TermSearchMixin``) and whose listing loads
-    ``list_select_related`` with its rows.
+    ``list_select_related`` with its rows. ``export_title`` names the export's file and title
+    block (e.g. 工作人员), ``export_district_filter`` the filter whose district the file name
+    shows.
 
     Wagtail's ModelViewSet (unlike SnippetViewSet) has no ``get_queryset(request)`` hook: a
     viewset names the relations its columns read in ``list_select_related`` instead."""
 
     list_select_related = ()
+    export_title = None
+    export_district_filter = "district"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,7 +99,11 @@ class SafeExportViewSet(ModelViewSet):
         self.index_view_class = type(
             f"SafeExport{view_class.__name__}",
             (ListSelectRelatedMixin, TermSearchMixin, SafeCsvExportMixin, view_class),
-            {"list_select_related": tuple(self.list_select_related)},
+            {
+                "list_select_related": tuple(self.list_select_related),
+                "export_title": self.export_title,
+                "export_district_filter": self.export_district_filter,
+            },
         )
 
 

@@ -8,11 +8,21 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.forms.auth import LoginForm
 from wagtail.documents.forms import BaseDocumentForm
 
 from .models import StaffProfile
 from .roles import WINDOW_STAFF, admin_district_ids
 from .uploads import validate_upload
+
+
+class AdminLoginForm(LoginForm):
+    """Wagtail's admin sign-in form with a translated password label (Wagtail's own field has
+    none, so it read "Password" in the Chinese admin); ``WAGTAILADMIN_USER_LOGIN_FORM``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].label = _("密码")
 
 
 class StaffProfileForm(WagtailAdminModelForm):

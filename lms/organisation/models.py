@@ -211,3 +211,14 @@ class ActivationCode(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.created_at:%Y-%m-%d}"
+
+
+def person_label(user) -> str:
+    """A person as the admin names them: "张三（zhangsan）", or the username alone (no query
+    when the staff profile is selected with the user)."""
+    try:
+        profile = user.staff_profile
+    except Exception:  # noqa: BLE001 - RelatedObjectDoesNotExist: an account without profile
+        profile = None
+    name = getattr(profile, "full_name", "") if profile is not None else ""
+    return f"{name}（{user.get_username()}）" if name else user.get_username()

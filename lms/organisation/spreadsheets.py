@@ -5,6 +5,7 @@ import datetime
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from wagtail.admin.views.mixins import SpreadsheetExportMixin
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -62,9 +63,57 @@ class SafeCsvExportMixin:
     """For a view with Wagtail's ``SpreadsheetExportMixin``:
     - CSV: a UTF-8 BOM (Excel reads Chinese correctly), neutralised cells, local times as
       ``YYYY-MM-DD HH:MM``, booleans as 是/否;
-    - XLSX: local times (not UTC), frozen header row with an autofilter;
+    - XLSX: a title block (what the list is, its district, its filters and the export time),
+      local times (not UTC), frozen header row with an autofilter;
     - headings translated (``get_x_display`` columns are named after the field ``x``);
-    - the file name carries the export date."""
+    - the file name says what, where and when: ``export_title`` (e.g. 工作人员), the district
+      filtered on (``export_district_filter``), else the user's own district, else 全市, and
+      the date ("工作人员-黄浦区-20261130.csv"); ``export_filename`` and the date are the ASCII
+      fallback for old clients."""
+
+    export_title = None
+    export_district_filter = "district"
+    TITLE_ROWS = 4  # title, district, filters, export time; then a blank row and the header
+
+    def _filter_data(self) -> dict:
+        filters = getattr(self, "filters", None)
+        if filters is None or not filters.is_valid():
+            return {}
+        return filters.form.cleaned_data
+
+    def export_scope(self) -> str:
+        """The district(s) the exported list covers, by name (全市 for all)."""
+        from .models import District
+        from .roles import admin_district_ids
+
+        district = self._filter_data().get(self.export_district_filter)
+        if district:
+            return district.display_name
+        ids = admin_district_ids(self.request.user)
+        if ids is None:
+            return _("全市")
+        names = [d.display_name for d in District.objects.filter(pk__in=ids).order_by("sort_order")]
+        return _("、").join(names) or _("无")
+
+    def export_filters(self) -> str:
+        """The filters (other than the district) and the search, as the title block says them."""
+        parts = []
+        filters = getattr(self, "filters", None)
+        for name, value in self._filter_data().items():
+            if name == self.export_district_filter or value in (None, "", [], ()):
+                continue
+            field = filters.form.fields[name]
+            if hasattr(field, "choices") and not hasattr(value, "pk"):
+                value = dict(field.choices).get(value, value)
+            if isinstance(value, bool):
+                value = _("是") if value else _("否")
+            parts.append(f"{field.label}{_('：')}{value}")
+        if getattr(self, "is_searching", False):
+            parts.append(_("搜索：%(q)s") % {"q": self.search_query})
+        return _("；").join(str(p) for p in parts) or pgettext("no filters", "无")
+
+    def _export_date(self):
+        return timezone.localdate()
 
     def preprocess_field_value(self, field, value, export_format):
         if isinstance(value, bool):
@@ -89,7 +138,40 @@ class SafeCsvExportMixin:
         return super().get_heading(queryset, field)
 
     def get_filename(self):
-        return f"{super().get_filename()}-{timezone.localdate():%Y%m%d}"
+        if self.export_title:
+            return f"{self.export_title}-{self.export_scope()}-{self._export_date():%Y%m%d}"
+        return self.ascii_filename()
+
+    def ascii_filename(self):
+        return f"{super().get_filename()}-{self._export_date():%Y%m%d}"
+
+    def _disposition(self, fmt):
+        return attachment_disposition(
+            f"{self.get_filename()}.{fmt}", f"{self.ascii_filename()}.{fmt}"
+        )
+
+    def write_csv_response(self, queryset):
+        from django.http import StreamingHttpResponse
+
+        response = StreamingHttpResponse(
+            self.stream_csv(queryset), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = self._disposition("csv")
+        return response
+
+    def write_xlsx_response(self, queryset):
+        from io import BytesIO
+
+        from django.http import HttpResponse
+
+        output = BytesIO()
+        self.write_xlsx(queryset, output)
+        response = HttpResponse(
+            output.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = self._disposition("xlsx")
+        return response
 
     def stream_csv(self, queryset):
         rows = super().stream_csv(queryset)
@@ -100,6 +182,7 @@ class SafeCsvExportMixin:
 
     def write_xlsx(self, queryset, output):
         from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font
         from openpyxl.utils import get_column_letter
 
@@ -110,9 +193,22 @@ class SafeCsvExportMixin:
             worksheet.column_dimensions[get_column_letter(i)].width = max(
                 12, min(40, 2 * len(heading) + 4)
             )
-        worksheet.freeze_panes = "A2"
+        header_row = self.TITLE_ROWS + 2
+        worksheet.freeze_panes = f"A{header_row + 1}"
+        # The title block: what the list is, where, which filters, when.
+        title = WriteOnlyCell(worksheet, value=str(self.export_title or self.get_page_title()))
+        title.font = Font(bold=True, size=14)
+        worksheet.append([title])
+        for label, value in (
+            (_("区"), self.export_scope()),
+            (_("筛选条件"), self.export_filters()),
+            (_("导出时间"), timezone.localtime().strftime("%Y-%m-%d %H:%M")),
+        ):
+            cell = WriteOnlyCell(worksheet, value=f"{label}{_('：')}{value}")
+            cell.data_type = "s"
+            worksheet.append([cell])
+        worksheet.append([])
         bold = Font(bold=True)
-        from openpyxl.cell import WriteOnlyCell
 
         header = []
         for heading in headings:
@@ -132,5 +228,5 @@ class SafeCsvExportMixin:
             worksheet.append(cells)
             count += 1
         last = get_column_letter(max(len(headings), 1))
-        worksheet.auto_filter.ref = f"A1:{last}{max(count, 1) + 1}"
+        worksheet.auto_filter.ref = f"A{header_row}:{last}{header_row + max(count, 1)}"
         workbook.save(output)

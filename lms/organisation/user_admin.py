@@ -128,10 +128,20 @@ class IndexView(wagtail_users.IndexView):
 
     @cached_property
     def columns(self):
+        from .admin_views import YesNoColumn
+
         columns = list(super().columns)
-        for column in columns:
+        for i, column in enumerate(columns):
             if column.name == "name":
                 column.accessor = display_name
+            elif column.name == "is_active":  # ✓/✗ titled 是/否, not "True"
+                columns[i] = YesNoColumn(
+                    "is_active",
+                    label=column.label,
+                    sort_key=column.sort_key,
+                    classname=column.classname,
+                    width=column.width,
+                )
         return columns
 
 

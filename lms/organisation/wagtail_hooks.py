@@ -146,6 +146,7 @@ class StaffProfileViewSet(DistrictScopedViewSet):
         "is_active",
     ]
     export_filename = "staff"
+    export_title = _("工作人员")
     ordering = ["district__sort_order", "employee_no"]
     list_per_page = 50
     list_select_related = ["district", "user"]

@@ -20,6 +20,7 @@ urlpatterns = [
     path("exports/", views.ExportListView.as_view(), name="exports"),
     *views.staff_import_wizard.urlpatterns(),
     path("waves/<int:pk>/enrol/", views.EnrolWaveView.as_view(), name="enrol_wave"),
+    path("waves/preview/", views.WavePreviewView.as_view(), name="wave_preview"),
     path("sessions/<int:pk>/attendance/", views.AttendanceView.as_view(), name="attendance"),
     path(
         "sessions/<int:pk>/sign-in-sheet.pdf",

@@ -64,7 +64,12 @@ class RolloutConfig(AppConfig):
         from . import services  # (signal receivers)
 
         register("staff_import", "lms.rollout.importing.run_job")
-        register_population("wave", services.wave_population)
+        register_population(
+            "wave",
+            services.wave_population,
+            choices=services.wave_choices,
+            label=services.wave_name,
+        )
 
         # A course with ``attendance_required`` completes only after its learner was present
         # at one of its sessions (courses' completion rule; lower floors never import this).

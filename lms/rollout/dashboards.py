@@ -4,6 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from lms.formats.numbers import percent
 
@@ -13,6 +14,7 @@ from .roster import (
     counts_by_district_course,
     districts_for,
     people_by_district,
+    required_course_ids,
     roster_values,
     weekly_completions,
 )
@@ -48,7 +50,8 @@ def city_numbers(filt: RosterFilter, now=None):
     filt.resolve()
     districts = districts_for(filt)
     counts = counts_by_district_course(filt, now)
-    people = people_by_district(filt, now)
+    required_ids = required_course_ids()
+    people = people_by_district(filt, now, required_ids)
 
     by_district = {d.pk: Line(d.display_name, d) for d in districts}
     total = Line("合计")
@@ -71,17 +74,14 @@ def city_numbers(filt: RosterFilter, now=None):
     if filt.district_ids is not None:
         waves = waves.filter(districts__in=filt.district_ids).distinct()
     by_wave = []
-    wave_counts = counts_by_wave(filt, now)
+    wave_counts = counts_by_wave(filt, now, required_ids)
     for wave in waves:
         line = Line(wave.name, wave)
-        district_ids = {d.pk for d in wave.districts.all()} & set(by_district)
         # What the wave enrolled (its WaveEnrolment links), not every enrolment of its
-        # districts in its courses.
+        # districts in its courses; its people (staff, authorised) are its members only
+        # (services.wave_member_ids), not everybody of its districts.
         for key, value in wave_counts.get(wave.pk, {}).items():
             line.numbers[key] += value
-        for district_id in district_ids:
-            for key in ("staff", "authorised"):
-                line.numbers[key] += people.get(district_id, {}).get(key, 0)
         by_wave.append(line)
 
     return {
@@ -92,29 +92,45 @@ def city_numbers(filt: RosterFilter, now=None):
     }
 
 
-def counts_by_wave(filt: RosterFilter, now=None) -> dict:
-    """{wave_id: {enrolled, completed, overdue, passed, certified}} of the enrolments each wave
-    created (within the filter), in one query, with the same passed/certified building blocks
-    as the district counts."""
+def counts_by_wave(filt: RosterFilter, now=None, required_ids=None) -> dict:
+    """{wave_id: {enrolled, completed, overdue, passed, certified, staff, authorised}} of the
+    enrolments each wave created (within the filter), in one query, with the same
+    completed/passed/certified building blocks as the district counts. ``staff`` is the
+    wave's members (``services.wave_member_ids``: the people it enrolled), ``authorised``
+    those of them authorised."""
     from django.db.models import Count
     from django_cte import with_cte
 
-    from courses.completion import completed_q, overdue_q
+    from courses.completion import overdue_q
 
-    from .roster import _left_join, certified_cte, enrollment_queryset, passed_cte
+    from .roster import (
+        _left_join,
+        authorised_cte,
+        certified_cte,
+        enrollment_queryset,
+        join_counted_completed,
+        passed_cte,
+    )
 
     now = now or timezone.now()
+    ctes = []
     qs = enrollment_queryset(filt).filter(wave_links__isnull=False)
+    qs, completed = join_counted_completed(qs, now, ctes)
     counts = {
         "enrolled": Count("id"),
-        "completed": Count("id", filter=completed_q()),
-        "overdue": Count("id", filter=overdue_q(now)),
+        "completed": Count("id", filter=completed),
+        "overdue": Count("id", filter=overdue_q(now, completed=completed)),
     }
-    ctes = []
     for name, cte in (("passed", passed_cte()), ("certified", certified_cte(now))):
         qs = _left_join(cte, qs, user_id="user_id", course_id="course_id")
         counts[name] = Count(cte.col.user_id)
         ctes.append(cte)
+    # The members, once each, and those authorised (distinct users: one row per enrolment).
+    authorised = authorised_cte(now, required_ids)
+    qs = _left_join(authorised, qs, user_id="user_id")
+    counts["staff"] = Count("user_id", distinct=True)
+    counts["authorised"] = Count(authorised.col.user_id, distinct=True)
+    ctes.append(authorised)
     qs = qs.values("wave_links__wave_id").annotate(**counts).order_by()
     qs = with_cte(*ctes, select=qs)
     return {row.pop("wave_links__wave_id"): row for row in qs}
@@ -164,7 +180,17 @@ def cumulative_chart(weekly, width=640, height=220, left=56, right=20, top=16, b
     for t in y_ticks:
         t["text_y"] = t["y"] + 4
     shown = sorted({0, len(points) // 2, len(points) - 1})
-    x_ticks = [{"x": points[i]["x"], "label": points[i]["week"]} for i in shown]
+    last = len(points) - 1
+    # The last date ends at its point and the first starts at its point, so neither runs
+    # past the chart's edge ("2026-10-1" was cut off); a single point keeps its label centred.
+    x_ticks = [
+        {
+            "x": points[i]["x"],
+            "label": points[i]["week"],
+            "anchor": "middle" if last == 0 or 0 < i < last else ("end" if i == last else "start"),
+        }
+        for i in shown
+    ]
     return {
         "width": width,
         "height": height,
@@ -234,7 +260,7 @@ def totals_from_rows(rows):
             totals["not_enrolled"] += 1
             continue
         totals["enrolled"] += 1
-        totals["completed"] += row["completed_at"] is not None
+        totals["completed"] += row["completed"]
         totals["overdue"] += row["status"] == "overdue"
         totals["passed"] += bool(row["passed"])
         totals["certified"] += row["cert_serial"] is not None
@@ -252,7 +278,9 @@ def progress_by_district(filt: RosterFilter, now=None) -> dict:
     """{district_id: {enrolled_people, completed_people, certified_people, overdue_people}} in
     one query: each person's enrolments (those the filter covers) are summed per person first
     (``roster.per_person_cte``), then people are counted per district with the per-person
-    rules (``roster.person_conditions``: completed when every enrolment is complete, certified
+    rules (``roster.person_conditions``: completed when every enrolment counts as completed --
+    ``courses.completion.counted_completed_q``, so a valid certificate during recertification
+    counts --, certified
     when every enrolled course holds a valid certificate, overdue when any enrolment is
     overdue). The roster's "people" filter lists the same people."""
     from django.db.models import Count
@@ -320,16 +348,44 @@ def _rates(row):
     return row
 
 
-SORT_KEYS = [
-    "name",
-    "staff",
-    "enrolled_people",
-    "completed_pct",
-    "certified_pct",
-    "authorised_pct",
-    "overdue_people",
-    "attended_pct",
+#: The by-district columns and their headings: the dashboard's table (and its tiles) and the
+#: weekly digest show the same numbers under the same words.
+DISTRICT_COLUMNS = [
+    ("name", _("区")),
+    ("staff", _("在岗人数")),
+    ("enrolled_people", _("已报名人数")),
+    ("completed_pct", _("完成率")),
+    ("certified_pct", _("获证率")),
+    ("authorised_pct", _("上岗资格率")),
+    ("overdue_people", _("逾期人数")),
+    ("attended_pct", _("现场出勤")),
 ]
+SORT_KEYS = [key for key, _label in DISTRICT_COLUMNS]
+
+
+def overview(filt: RosterFilter, now=None) -> dict:
+    """Everything a dashboard shows, computed once: ``numbers`` (``city_numbers``: by
+    district, by wave, total, weekly) and ``table`` (``district_table``: the people-based
+    rows, the empty districts and the totals). The dashboards and the weekly digest both read
+    this, so the digest never says other numbers than the dashboard."""
+    now = now or timezone.now()
+    numbers = city_numbers(filt, now=now)
+    table = district_table(numbers, progress_by_district(filt, now=now))
+    return {"numbers": numbers, "table": table}
+
+
+def cell_text(row: dict, key: str) -> str:
+    """A by-district cell as the dashboard prints it: "50%" (— without a base), or a count."""
+    if key == "name":
+        return row["district"].display_name if "district" in row else str(_("合计"))
+    from django.utils.translation import gettext
+
+    value = row[key]
+    if key == "attended_pct" and value is not None:  # "12（80%）": people present, and the share
+        return f"{row['attended']}{gettext('（')}{value}%{gettext('）')}"
+    if key.endswith("_pct"):
+        return "—" if value is None else f"{value}%"
+    return str(value)
 
 
 def sort_rows(rows: list, key: str, descending: bool) -> list:

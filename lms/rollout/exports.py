@@ -466,6 +466,51 @@ def export_filename(fmt, district_ids=None, when=None):
     return f"{name}.{fmt}" if fmt else name
 
 
+def describe_scopes(export_list) -> dict:
+    """``{export.pk: "黄浦区；培训批次：第一批；状态：已逾期"}``: what each export of the history
+    covers (its district(s), or 全市, and its other filters), in three queries for any number
+    of exports."""
+    from courses.models import CoursePage
+    from lms.organisation.models import District
+
+    from .models import RolloutWave
+
+    export_list = list(export_list)
+    filters = {e.pk: e.filters or {} for e in export_list}
+    district_ids = {i for f in filters.values() for i in (f.get("district_ids") or [])}
+    districts = {d.pk: d for d in District.objects.filter(pk__in=district_ids)}
+    waves = dict(
+        RolloutWave.objects.filter(
+            pk__in=[f["wave"] for f in filters.values() if f.get("wave")]
+        ).values_list("pk", "name")
+    )
+    courses = {
+        c.pk: c
+        for c in CoursePage.objects.filter(
+            pk__in=[f["course"] for f in filters.values() if f.get("course")]
+        ).only("pk", "code", "title")
+    }
+    result = {}
+    for pk, f in filters.items():
+        ids = f.get("district_ids")
+        if ids is None:
+            parts = [_("全市")]
+        else:
+            shown = [districts[i] for i in ids if i in districts]
+            shown.sort(key=lambda d: d.sort_order)
+            parts = [_("、").join(d.display_name for d in shown) or _("无")]
+        if f.get("wave"):
+            parts.append(_("培训批次：%(v)s") % {"v": waves.get(f["wave"], f"#{f['wave']}")})
+        if f.get("course"):
+            course = courses.get(f["course"])
+            label = f"{course.code} {course.title}" if course else f"#{f['course']}"
+            parts.append(_("课程：%(v)s") % {"v": label})
+        if f.get("status"):
+            parts.append(_("状态：%(v)s") % {"v": STATUS_LABELS.get(f["status"], f["status"])})
+        result[pk] = _("；").join(str(p) for p in parts)
+    return result
+
+
 def download_name(export: RosterExport) -> str:
     """The file name a finished export is downloaded under."""
     ids = export.filters.get("district_ids")

@@ -1,6 +1,8 @@
 from django import forms
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.widgets import AdminDateTimeInput
 
@@ -104,8 +106,22 @@ class TrainingSessionForm(WagtailAdminModelForm):
         widgets = {"starts_at": AdminDateTimeInput, "ends_at": AdminDateTimeInput}
 
 
+def preview_text(preview) -> str:
+    """ "将为 N 人报名 M 门课程（新增 X 条报名）": what a wave will enrol, said before saving
+    (the wave form, ``static/rollout/wave_form.js``) and on the 立即报名 page."""
+    text = ngettext(
+        "将为 %(people)s 人报名 %(courses)s 门课程",
+        "将为 %(people)s 人报名 %(courses)s 门课程",
+        preview.people,
+    ) % {"people": preview.people, "courses": preview.courses}
+    return text + ngettext("（新增 %(new)s 条报名）", "（新增 %(new)s 条报名）", preview.new) % {
+        "new": preview.new
+    }
+
+
 class RolloutWaveForm(WagtailAdminModelForm):
-    """Districts and courses as checkboxes (not Ctrl-click multi-selects)."""
+    """Districts and courses as checkboxes (not Ctrl-click multi-selects); while they are
+    ticked, the form says how many people it will enrol (``rollout_admin:wave_preview``)."""
 
     class Meta:
         model = RolloutWave
@@ -115,7 +131,13 @@ class RolloutWaveForm(WagtailAdminModelForm):
             "courses": forms.CheckboxSelectMultiple(attrs={"class": "wave-checkboxes"}),
         }
 
+    class Media:
+        js = ["rollout/wave_form.js"]
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["districts"].queryset = District.objects.order_by("sort_order")
         self.fields["courses"].queryset = CoursePage.objects.live().order_by("code")
+        self.fields["courses"].widget.attrs["data-wave-preview-url"] = reverse(
+            "rollout_admin:wave_preview"
+        )

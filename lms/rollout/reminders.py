@@ -19,10 +19,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
-from courses.completion import overdue_q
+from courses.completion import counted_completed_q, overdue_q
 from courses.models import Enrollment
 
-from .dashboards import city_numbers
+from . import dashboards
 from .models import ReminderLog
 from .roster import RosterFilter
 
@@ -40,7 +40,10 @@ def overdue_enrollments(now, district_ids=None):
     """The overdue enrolments (``courses.completion.overdue_q``) of active staff, of
     ``district_ids`` only when given: whom the reminders concern."""
     qs = Enrollment.objects.filter(
-        overdue_q(now), user__is_active=True, user__staff_profile__is_active=True
+        # the dashboards' rule: a completion still standing (a valid certificate) is not overdue
+        overdue_q(now, completed=counted_completed_q(now)),
+        user__is_active=True,
+        user__staff_profile__is_active=True,
     )
     if district_ids is not None:
         qs = qs.filter(user__staff_profile__district_id__in=district_ids)
@@ -176,10 +179,44 @@ def _digest_sent_recently(today):
     )
 
 
+def _kpis(total: dict) -> list[tuple[str, str]]:
+    """The digest's headline figures: the dashboard tiles' words and numbers
+    (``dashboards.DISTRICT_COLUMNS`` over the table's totals)."""
+    return [
+        (str(label), dashboards.cell_text(total, key))
+        for key, label in dashboards.DISTRICT_COLUMNS[1:]
+        if key != "attended_pct" or total[key] is not None
+    ]
+
+
+def _columns() -> list[str]:
+    """The by-district columns of the city digest, as headed on the dashboard."""
+    return [str(label) for key, label in dashboards.DISTRICT_COLUMNS]
+
+
+def districts_without_admin(district_ids) -> list:
+    """Those of ``district_ids`` with no active district administrator who has an e-mail
+    address: nobody gets their district digest, so the city administrators' digest names their
+    overdue people and expiring certificates."""
+    from lms.organisation.models import District
+
+    covered = set(
+        _admins("rollout.view_dashboard", exclude_perm="lms.view_all_districts")
+        .filter(staff_profile__district__isnull=False, staff_profile__is_active=True)
+        .values_list("staff_profile__district_id", flat=True)
+    )
+    return list(
+        District.objects.filter(pk__in=district_ids).exclude(pk__in=covered).order_by("sort_order")
+    )
+
+
 def send_weekly_summaries(now=None):
-    """The weekly digest, once in seven days per administrator: a district administrator gets
-    their district's numbers, overdue people and certificates expiring soon; a city
-    administrator every district's. Returns the number sent."""
+    """The weekly digest, once in seven days per administrator. Its numbers are the
+    dashboard's (``dashboards.overview``, under the dashboard's own headings): a district
+    administrator gets their district's, with its overdue people and the certificates expiring
+    within the largest reminder stage (the holders get their own reminders at each stage); a
+    city administrator every district's, plus the names for districts that have no district
+    administrator to read their own digest. Returns the number sent."""
     from certificates.reminders import days_left, reminder_stages
 
     now = now or timezone.now()
@@ -199,15 +236,15 @@ def send_weekly_summaries(now=None):
         if user.pk in recent or not _claim(ReminderLog.Kind.SUMMARY, user, today):
             continue
         ids = [profile.district_id]
-        numbers = city_numbers(RosterFilter(district_ids=ids), now=now)
+        shown = dashboards.overview(RosterFilter(district_ids=ids), now=now)
         expiring = [
             (c, days_left(c.expires_at, now)) for c in expiring_certificates(ids, now, window)
         ]
         context = {
             "name": profile.full_name,
             "district": profile.district,
-            "total": numbers["total"].numbers,
-            "by_wave": numbers["by_wave"],
+            "kpis": _kpis(shown["table"]["total"]),
+            "by_wave": shown["numbers"]["by_wave"],
             "overdue": overdue_people(ids, now),
             "expiring": expiring,
             "window": window,
@@ -231,32 +268,8 @@ def send_weekly_summaries(now=None):
         if user.pk in recent or not _claim(ReminderLog.Kind.SUMMARY, user, today):
             continue
         if city_context is None:
-            numbers = city_numbers(RosterFilter(), now=now)
-            overdue_by_district = defaultdict(int)
-            for profile, _enrollments in overdue_people(None, now):
-                overdue_by_district[profile.district_id] += 1
-            expiring_by_district = defaultdict(int)
-            for cert in expiring_certificates(None, now, window):
-                expiring_by_district[cert.user.staff_profile.district_id] += 1
-            lines = [
-                {
-                    "line": line,
-                    "overdue_people": overdue_by_district.get(line.obj.pk, 0),
-                    "expiring": expiring_by_district.get(line.obj.pk, 0),
-                }
-                for line in numbers["by_district"]
-                if line.numbers["staff"]
-            ]
-            city_context = {
-                "total": numbers["total"],
-                "lines": lines,
-                "overdue_people": sum(overdue_by_district.values()),
-                "expiring": sum(expiring_by_district.values()),
-                "window": window,
-                "today": today,
-                "site_url": site_url,
-                "dashboard_url": site_url + reverse("rollout_admin:dashboard"),
-            }
+            city_context = _city_context(now, window)
+            city_context.update(today=today, site_url=site_url)
         profile = getattr(user, "staff_profile", None)
         context = {**city_context, "name": profile.full_name if profile else user.get_username()}
         send_mail(
@@ -267,6 +280,44 @@ def send_weekly_summaries(now=None):
         )
         sent += 1
     return sent
+
+
+def _city_context(now, window) -> dict:
+    """The city digest: the dashboard's by-district table (districts with staff), each with
+    its expiring certificates, and the people of districts without a district administrator."""
+    from certificates.reminders import days_left
+
+    shown = dashboards.overview(RosterFilter(), now=now)
+    table = shown["table"]
+    expiring = list(expiring_certificates(None, now, window))
+    expiring_by_district = defaultdict(int)
+    for cert in expiring:
+        expiring_by_district[cert.user.staff_profile.district_id] += 1
+    keys = [key for key, _label in dashboards.DISTRICT_COLUMNS]
+    lines = [
+        {
+            "cells": [dashboards.cell_text(row, key) for key in keys],
+            "expiring": expiring_by_district.get(row["district"].pk, 0),
+        }
+        for row in table["rows"]
+    ]
+    orphans = districts_without_admin([row["district"].pk for row in table["rows"]])
+    orphan_ids = {d.pk for d in orphans}
+    return {
+        "kpis": _kpis(table["total"]),
+        "columns": _columns(),
+        "lines": lines,
+        "expiring": len(expiring),
+        "window": window,
+        "dashboard_url": settings.SITE_URL.rstrip("/") + reverse("rollout_admin:dashboard"),
+        "orphans": orphans,
+        "orphan_overdue": overdue_people([d.pk for d in orphans], now) if orphans else [],
+        "orphan_expiring": [
+            (c, days_left(c.expires_at, now))
+            for c in expiring
+            if c.user.staff_profile.district_id in orphan_ids
+        ],
+    }
 
 
 def send_certificate_expiry_reminders(days=None):

@@ -5,8 +5,10 @@ Everything is built as SQL expressions (FilteredRelation, Exists, Subquery, CTEs
 roster or a dashboard costs a constant number of queries whatever the number of staff. The
 rules themselves are not written here: each comes from the app that owns it, as a queryset
 building block this module composes (``tests/rollout/test_rule_owners.py`` checks it):
-- complete: ``courses.completion.completed_q`` / ``completed_enrollments``; overdue:
-  ``courses.completion.overdue_q`` / ``is_overdue_at``;
+- complete: ``courses.completion.completed_q``; what the counts call completed (the current
+  cycle complete, or an earlier completion still standing, e.g. a valid certificate during
+  recertification): ``counted_completed_q`` with ``held_completion`` / ``held_pairs``;
+  overdue: ``courses.completion.overdue_q`` / ``is_overdue_at``;
 - passed and best score: ``quizzes.results.passed_attempts`` / ``graded_attempts`` /
   ``passed_pairs``;
 - valid certificate: ``Certificate.objects.valid(at)``;
@@ -29,6 +31,7 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.functions import TruncWeek
+from django.db.models.lookups import IsNull
 from django.db.models.sql.constants import LOUTER
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -41,7 +44,15 @@ from certificates.authorisation import (
 )
 from certificates.models import Certificate
 from courses import progress
-from courses.completion import completed_q, in_time_q, is_overdue_at, overdue_q
+from courses.completion import (
+    completed_q,
+    counted_completed_q,
+    held_completion,
+    held_pairs,
+    in_time_q,
+    is_overdue_at,
+    overdue_q,
+)
 from courses.models import CoursePage, Enrollment
 from lms.organisation.models import District, StaffProfile
 from quizzes.results import graded_attempts, passed_attempts, passed_pairs
@@ -53,6 +64,9 @@ NOT_STARTED = progress.NOT_STARTED
 IN_PROGRESS = progress.IN_PROGRESS
 OVERDUE = "overdue"
 COMPLETED = progress.COMPLETED
+# Counted as completed (an earlier completion still stands: a valid certificate) while a
+# recertification cycle is open: not 学习中.
+RECERTIFYING = "recertification_due"
 PASSED = "passed"
 CERTIFIED = progress.CERTIFIED
 AUTHORISED = "authorised"
@@ -66,6 +80,7 @@ STATUS_CHOICES = [
     (IN_PROGRESS, progress.STATUS_LABELS[IN_PROGRESS]),
     (OVERDUE, _("已逾期")),
     (COMPLETED, progress.STATUS_LABELS[COMPLETED]),
+    (RECERTIFYING, _("已获证书（待复训）")),
     (PASSED, _("已通过")),
     (CERTIFIED, progress.STATUS_LABELS[CERTIFIED]),
     (AUTHORISED, _("具备上岗资格")),
@@ -77,6 +92,7 @@ STATUS_BADGES = {
     **progress.STATUS_BADGES,
     NOT_ENROLLED: "badge",
     OVERDUE: "badge-bad",
+    RECERTIFYING: "badge-ok",
 }
 
 # People, not rows: the dashboards' tiles count people (``people_by_district``,
@@ -192,6 +208,8 @@ ROW_FIELDS = [
     "has_sessions",
     "staff_profile__phone",
     "started",
+    "held",
+    "previous_completed_at",
 ]
 ROW_KEYS = [
     "district",
@@ -211,6 +229,8 @@ ROW_KEYS = [
     "has_sessions",
     "phone",
     "started",
+    "held",
+    "previous_completed_at",
 ]
 
 
@@ -246,6 +266,8 @@ def roster_queryset(filt, now=None):
         attended=attended_expr("pk", "enr__course_id"),
         has_sessions=has_sessions_expr("enr__course_id"),
         started=progress.started_expression("pk", "enr__course_id", "enr__last_lesson"),
+        held=held_completion(now, "pk", "enr__course_id"),
+        previous_completed_at=F("enr__previous_completed_at"),
     )
     qs = filter_status(qs, filt.status, now)
     qs = filter_people(qs, filt, now)
@@ -267,6 +289,7 @@ def filter_status(qs, status, now):
         return qs
     enrolled = Q(enr_course_id__isnull=False)
     uncertified = Q(cert_serial__isnull=True)
+    counted = counted_completed_q(now, held=Q(held=True))
     if status == NOT_ENROLLED:
         return qs.filter(enr_course_id__isnull=True)
     if status in (IN_PROGRESS, NOT_STARTED):
@@ -274,13 +297,15 @@ def filter_status(qs, status, now):
             enrolled,
             uncertified,
             in_time_q(now),
-            ~completed_q(),
+            ~counted,
             started=status == IN_PROGRESS,
         )
     if status == OVERDUE:
-        return qs.filter(enrolled, uncertified, overdue_q(now))
+        return qs.filter(enrolled, uncertified, overdue_q(now, completed=counted))
     if status == COMPLETED:
         return qs.filter(enrolled, uncertified, completed_q())
+    if status == RECERTIFYING:
+        return qs.filter(enrolled, ~completed_q(), held=True)
     if status == PASSED:
         return qs.filter(enrolled, passed=True)
     if status == CERTIFIED:
@@ -306,12 +331,16 @@ def filter_people(qs, filt, now):
     return qs.filter(pk__in=people_with(filt, filt.people, now))
 
 
-def row_status(completed_at, due_at, enrolled, now, started=True, certified=False):
+def row_status(completed_at, due_at, enrolled, now, started=True, certified=False, held=False):
     """The 状态 of a roster row, in the learner's order (``courses.progress.course_statuses``
-    and the certificates' status provider): a valid certificate says 已获证书 whatever the
-    enrolment, then 已完成, 已逾期 (``is_overdue_at``), 学习中 or 未开始."""
+    and the certificates' status provider): an earlier completion still standing while the
+    current cycle is open (``held``: a valid certificate during recertification) says
+    已获证书（待复训）; a valid certificate says 已获证书; then 已完成, 已逾期
+    (``is_overdue_at``), 学习中 or 未开始."""
     if not enrolled:
         return NOT_ENROLLED
+    if held and completed_at is None:
+        return RECERTIFYING
     if certified:
         return CERTIFIED
     if completed_at is not None:
@@ -346,6 +375,8 @@ def roster_rows(values_qs, now=None, chunk_size=2000):
         row["course_code"] = course.code if course else ""
         row["course_title"] = course.title if course else ""
         row["enrolled"] = enrolled
+        held = bool(row.pop("held")) and enrolled
+        previous = row.pop("previous_completed_at")
         row["status"] = row_status(
             row["completed_at"],
             row["due_at"],
@@ -353,7 +384,13 @@ def roster_rows(values_qs, now=None, chunk_size=2000):
             now,
             row.pop("started"),
             certified=row["cert_serial"] is not None,
+            held=held,
         )
+        # Counted as completed (the dashboards' rule); a recertification cycle shows the
+        # completion that still stands.
+        row["completed"] = enrolled and (row["completed_at"] is not None or held)
+        if row["completed_at"] is None and held:
+            row["completed_at"] = previous
         if not enrolled:
             row["passed"] = False
         yield row
@@ -388,15 +425,31 @@ def attended_cte():
     return CTE(attended_pairs(), name="attended")
 
 
-def authorised_cte(now):
+def authorised_cte(now, required_ids=None):
     """A CTE of the user ids holding every required course's valid certificate at ``now``
     (certificates' building block); joined to active staff only, it counts the authorised.
-    One query for the required course ids."""
-    return CTE(authorised_holders(now, required_course_ids()), name="authorised")
+    One query for the required course ids unless ``required_ids`` are given."""
+    if required_ids is None:
+        required_ids = required_course_ids()
+    return CTE(authorised_holders(now, required_ids), name="authorised")
 
 
 def _left_join(cte, qs, **on):
     return cte.join(qs, _join_type=LOUTER, **{k: getattr(cte.col, v) for k, v in on.items()})
+
+
+def join_counted_completed(qs, now, ctes):
+    """Left-join the completions that still stand (a CTE of ``held_pairs``, computed once) to
+    the enrolments ``qs`` and return ``(qs, completed)``: the joined queryset and the
+    condition "counts as completed" (``counted_completed_q``) for its aggregates. The CTE is
+    appended to ``ctes``."""
+    pairs = held_pairs(now)
+    if pairs is None:
+        return qs, counted_completed_q(now, held=Q(pk__in=[]))
+    held = CTE(pairs, name="held")
+    ctes.append(held)
+    qs = _left_join(held, qs, user_id="user_id", course_id="course_id")
+    return qs, counted_completed_q(now, held=IsNull(held.col.user_id, False))
 
 
 def counts_by_district_course(filt, now=None):
@@ -407,13 +460,13 @@ def counts_by_district_course(filt, now=None):
     and the courses holding sessions, each computed once (hash joins), rather than correlated
     subqueries per enrollment."""
     now = now or timezone.now()
-    qs = enrollment_queryset(filt)
+    ctes = []
+    qs, completed = join_counted_completed(enrollment_queryset(filt), now, ctes)
     counts = {
         "enrolled": Count("id"),
-        "completed": Count("id", filter=completed_q()),
-        "overdue": Count("id", filter=overdue_q(now)),
+        "completed": Count("id", filter=completed),
+        "overdue": Count("id", filter=overdue_q(now, completed=completed)),
     }
-    ctes = []
     for name, cte in (
         ("passed", passed_cte()),
         ("certified", certified_cte(now)),
@@ -439,21 +492,22 @@ def per_person_cte(filt, now):
     building block of the dashboards' people (``dashboards.progress_by_district``) and of the
     roster's "people" filter (``people_with``), so a tile and its list agree."""
     now = now or timezone.now()
-    qs = enrollment_queryset(filt)
+    ctes = []
+    qs, completed = join_counted_completed(enrollment_queryset(filt), now, ctes)
     certified = certified_cte(now)
     qs = _left_join(certified, qs, user_id="user_id", course_id="course_id")
     per_user = CTE(
         qs.values("user_id", district_id=F("user__staff_profile__district_id"))
         .annotate(
             n=Count("id"),
-            done=Count("id", filter=completed_q()),
-            late=Count("id", filter=overdue_q(now)),
+            done=Count("id", filter=completed),
+            late=Count("id", filter=overdue_q(now, completed=completed)),
             cert=Count(certified.col.user_id),
         )
         .order_by(),
         name="per_user",
     )
-    return [certified], per_user
+    return [*ctes, certified], per_user
 
 
 def person_conditions(per_user) -> dict:
@@ -476,15 +530,15 @@ def people_with(filt, which, now=None):
     return with_cte(*ctes, per_user, select=per_user.queryset().filter(condition).values("user_id"))
 
 
-def people_by_district(filt, now=None):
+def people_by_district(filt, now=None, required_ids=None):
     """{district_id: {staff, authorised, not_enrolled}} in two queries (the required courses,
-    then the staff LEFT JOIN the authorised users)."""
+    unless ``required_ids`` are given, then the staff LEFT JOIN the authorised users)."""
     now = now or timezone.now()
     filt.resolve()
     enrollments = Enrollment.objects.filter(user_id=OuterRef("user_id"))
     if filt.course_ids is not None:
         enrollments = enrollments.filter(course_id__in=filt.course_ids)
-    authorised = authorised_cte(now)
+    authorised = authorised_cte(now, required_ids)
     qs = _left_join(authorised, staff_queryset(filt), user_id="user_id")
     qs = (
         qs.values("district_id")

@@ -42,20 +42,54 @@ def _enrol_and_link(wave, user_ids, courses):
     return created
 
 
+def staff_of_districts(district_ids):
+    """Whom a wave of ``district_ids`` (ids or a subquery) enrols: their window staff."""
+    return StaffProfile.objects.window_staff().filter(district_id__in=district_ids)
+
+
 def wave_staff(wave, district_ids=None):
-    """The one definition of who belongs to a wave: the active staff of its districts
+    """The one definition of whom a wave enrols: the active staff of its districts
     (optionally only of ``district_ids``); who is window staff is the organisation's rule
     (``StaffProfile.objects.window_staff``: not an administrator without the staff role)."""
-    qs = StaffProfile.objects.window_staff().filter(district__in=wave.districts.all())
+    qs = staff_of_districts(wave.districts.values("pk"))
     if district_ids is not None:
         qs = qs.filter(district_id__in=district_ids)
     return qs
 
 
 def wave_member_ids(wave, district_ids=None) -> list:
-    """User ids of the wave's members: what the rollout hands down to lower floors
-    (certificates never look waves up)."""
-    return list(wave_staff(wave, district_ids).values_list("user_id", flat=True))
+    """User ids of the wave's members: the window staff the wave enrolled (who hold an
+    enrolment it created, ``WaveEnrolment``), optionally only of ``district_ids``. A person of
+    the wave's districts who was enrolled in its courses before it (another wave,
+    self-enrolment) is not its member. What the wave's rows on the dashboards count
+    (``dashboards.counts_by_wave``: the same people, per wave, in its one query) and what the
+    rollout hands down to lower floors (certificates never look waves up)."""
+    from courses.models import Enrollment
+
+    qs = Enrollment.objects.filter(
+        wave_links__wave=wave, user__staff_profile__in=StaffProfile.objects.window_staff()
+    )
+    if district_ids is not None:
+        qs = qs.filter(user__staff_profile__district_id__in=district_ids)
+    return list(qs.order_by("user_id").values_list("user_id", flat=True).distinct())
+
+
+def waves_visible_to(user):
+    """The waves an administrator sees: all at city level, else those covering their
+    districts."""
+    from lms.organisation.roles import admin_district_ids
+
+    return RolloutWave.objects.covering(admin_district_ids(user))
+
+
+def wave_choices(user) -> list:
+    """``[(id, name)]`` of the waves ``user`` sees, newest first: certificates' batch form
+    offers them by name (registered in ``RolloutConfig.ready``)."""
+    return list(waves_visible_to(user).order_by("-opens_on", "name").values_list("pk", "name"))
+
+
+def wave_name(wave_id) -> str | None:
+    return RolloutWave.objects.filter(pk=wave_id).values_list("name", flat=True).first()
 
 
 def wave_population(wave_id):
@@ -107,18 +141,27 @@ class EnrolmentPreview:
 
 
 def enrolment_preview(wave, district_ids=None) -> EnrolmentPreview:
-    """Count what enrol_wave would do, in four queries."""
+    """Count what enrol_wave would do, in three queries."""
+    districts = list(wave.districts.values_list("pk", flat=True))
+    if district_ids is not None:
+        districts = [pk for pk in districts if pk in district_ids]
+    return enrolment_preview_for(districts, list(wave.courses.values_list("pk", flat=True)))
+
+
+def enrolment_preview_for(district_ids, course_ids) -> EnrolmentPreview:
+    """What a wave of ``district_ids`` and ``course_ids`` would enrol (the wave form shows it
+    while districts and courses are ticked, before saving), with ``wave_staff``'s rule: the
+    window staff of the districts. Two queries."""
     from courses.models import Enrollment
     from lms.organisation.models import District
 
-    course_ids = list(wave.courses.values_list("pk", flat=True))
-    districts = District.objects.filter(pk__in=wave.districts.values("pk"))
-    if district_ids is not None:
-        districts = districts.filter(pk__in=district_ids)
-    districts = districts.annotate(
-        people=Count("staff", filter=Q(staff__in=StaffProfile.objects.window_staff()))
-    ).order_by("sort_order")
-    staff = wave_staff(wave, district_ids)
+    course_ids = list(course_ids)
+    staff = staff_of_districts(district_ids)
+    districts = (
+        District.objects.filter(pk__in=district_ids)
+        .annotate(people=Count("staff", filter=Q(staff__in=staff)))
+        .order_by("sort_order")
+    )
     existing = (
         Enrollment.objects.filter(
             user_id__in=staff.values("user_id"), course_id__in=course_ids

@@ -26,6 +26,7 @@ from wagtail.log_actions import log
 from lms.jobs.wizard import ImportWizard
 from lms.organisation.models import District
 from lms.organisation.roles import (
+    ADMIN_ACCESS,
     admin_district_ids,
     can_administer_district,
     is_admin,
@@ -97,8 +98,11 @@ class AdminTemplateView(WagtailAdminTemplateMixin, TemplateView):
 
 
 def landing_url(user) -> str | None:
-    """Where an administrator lands after login: the city dashboard for a city administrator,
-    their district's for a district administrator; None for everybody else."""
+    """The one rule of where a user lands after login (``settings.LOGIN_LANDING``; ``/admin/``
+    follows it too): the city dashboard for a city administrator, their district's for a
+    district administrator, Wagtail's home for everyone else who may use the admin (trainers;
+    reviewers, whose home lists what awaits their review); None (the learner home) for window
+    staff."""
     if not user.is_authenticated:
         return None
     if is_city_admin(user):
@@ -107,6 +111,8 @@ def landing_url(user) -> str | None:
         ids = admin_district_ids(user)
         if ids:
             return reverse("rollout_admin:district_dashboard", args=[ids[0]])
+    if user.has_perm(ADMIN_ACCESS):
+        return reverse("wagtailadmin_home")
     return None
 
 
@@ -118,7 +124,7 @@ def admin_home(request, *args, **kwargs):
     this pattern shadows Wagtail's own home, so without it anybody (a learner, even an
     anonymous visitor) would get the admin home page."""
     url = landing_url(request.user)
-    if url:
+    if url and url != request.path:
         return redirect(url)
     from wagtail.admin.views.home import HomeView
 
@@ -130,10 +136,8 @@ class DashboardMixin:
     the tiles, for a roster filter."""
 
     def dashboard_context(self, filt, district=None):
-        now = timezone.now()
-        numbers = dashboards.city_numbers(filt, now=now)
-        progress = dashboards.progress_by_district(filt, now=now)
-        table = dashboards.district_table(numbers, progress)
+        shown = dashboards.overview(filt, now=timezone.now())
+        numbers, table = shown["numbers"], shown["table"]
         key = self.request.GET.get("sort", "")
         descending = key.startswith("-")
         key = key.lstrip("-")
@@ -191,16 +195,7 @@ class DashboardMixin:
         }
 
     def sort_columns(self, key, descending):
-        labels = [
-            ("name", _("区")),
-            ("staff", _("在岗人数")),
-            ("enrolled_people", _("已报名人数")),
-            ("completed_pct", _("完成率")),
-            ("certified_pct", _("获证率")),
-            ("authorised_pct", _("上岗资格率")),
-            ("overdue_people", _("逾期人数")),
-            ("attended_pct", _("现场出勤")),
-        ]
+        labels = dashboards.DISTRICT_COLUMNS
         query = self.request.GET.copy()
         columns = []
         for name, label in labels:
@@ -487,9 +482,20 @@ class ExportListView(AdminTemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        rows = visible_exports(user).select_related("requested_by", "district")[:50]
+        rows = list(visible_exports(user).select_related("requested_by", "district")[:50])
+        scopes = exports.describe_scopes(rows)
+        now = timezone.now()
         context["exports"] = [
-            {"export": export, "downloadable": can_download(user, export)} for export in rows
+            {
+                "export": export,
+                "scope": scopes[export.pk],
+                "downloadable": can_download(user, export),
+                # A finished export whose file is no longer kept: said, with the date.
+                "expired": export.status == RosterExport.Status.DONE
+                and export.expires_at is not None
+                and export.expires_at <= now,
+            }
+            for export in rows
         ]
         return context
 
@@ -581,6 +587,45 @@ staff_import_wizard = StaffImportWizard()
 
 
 # -- waves and attendance ----------------------------------------------------------------------
+
+
+def _ids(values) -> list[int]:
+    return [int(v) for v in values if v.isdigit()]
+
+
+class WavePreviewView(View):
+    """``GET ?districts=1&districts=2&courses=3``: what a wave of these districts and courses
+    would enrol, as JSON for the wave form before it is saved (``static/rollout/wave_form.js``):
+    ``people``, ``courses``, ``new`` enrolments and the sentence to show. A district
+    administrator counts within their own districts only."""
+
+    def get(self, request):
+        from .forms import preview_text
+
+        user = request.user
+        may = ("rollout.add_rolloutwave", "rollout.change_rolloutwave")
+        if not any(user.has_perm(perm) for perm in may):
+            raise PermissionDenied
+        district_ids = _ids(request.GET.getlist("districts"))
+        allowed = admin_district_ids(user)
+        if allowed is not None:
+            district_ids = [pk for pk in district_ids if pk in allowed]
+        preview = services.enrolment_preview_for(district_ids, _ids(request.GET.getlist("courses")))
+        empty = [d.display_name for d in preview.empty_districts]
+        return JsonResponse(
+            {
+                "people": preview.people,
+                "courses": preview.courses,
+                "new": preview.new,
+                "text": preview_text(preview),
+                "empty_text": (
+                    _("以下区尚无在岗人员，请先导入工作人员：%(districts)s")
+                    % {"districts": _("、").join(empty)}
+                    if empty
+                    else ""
+                ),
+            }
+        )
 
 
 class EnrolWaveView(AdminTemplateView):

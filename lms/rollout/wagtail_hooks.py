@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import redirect
@@ -21,8 +22,9 @@ from lms.organisation.roles import admin_district_ids, is_admin
 
 from . import admin_urls
 from .forms import RolloutWaveForm, TrainingSessionForm
-from .models import RolloutWave, TrainingSession
+from .models import RolloutWave, TrainingSession, WaveEnrolment
 from .services import (
+    enrol_wave,
     enrolment_preview,
     has_recorded_attendance,
     schedule_wave_enrolment,
@@ -96,27 +98,24 @@ class ScopedViewSet(DistrictScopedViewSet):
         self.index_view_class = IndexView
 
 
-def _wave_message(request, wave, newly_open=False):
-    """After saving an open wave: say what enrolment has done or will do, in the wave's own
-    tense (opening later, open since a date, past its due date), and which districts have
-    nobody to enrol yet. A wave that was open already and still misses people (staff added
-    since) enrols them now, in the background; ``newly_open``: saving it queued that already
-    (``services._wave_saved``)."""
+def _wave_message(request, wave, linked_before=0, newly_open=False):
+    """After saving an open wave: say, in the wave's own tense, what enrolment has done or will
+    do -- opening on a later date; past its due date (no more automatic enrolment); open now:
+    how many enrolments this save actually created (0 when everybody was enrolled already) and
+    what is still being enrolled in the background -- and which districts have nobody to enrol
+    yet. A wave open now whose enrolment is small (``WAVE_SYNC_ENROL_MAX``) is enrolled at once
+    (``enrol_wave`` is idempotent); a larger one is queued, by the save itself when it opened
+    the wave (``newly_open``: ``services._wave_saved``), else here."""
     if wave.status != RolloutWave.Status.OPEN:
         return
     preview = enrolment_preview(wave)
     today = timezone.localdate()
-    values = {
-        "date": date_format(wave.opens_on, "DATE_FORMAT"),
-        "people": preview.pending_people,
-        "enrolled": preview.enrolled_people,
-        "courses": preview.courses,
-    }
+    counts = {"people": preview.people, "courses": preview.courses}
     if wave.opens_on > today:
         messages.info(
             request,
             _("批次将于 %(date)s 开放，届时自动为 %(people)s 人报名 %(courses)s 门课程。")
-            % {**values, "people": preview.people},
+            % {"date": date_format(wave.opens_on, "DATE_FORMAT"), **counts},
         )
     elif wave.due_on < today:
         messages.info(
@@ -124,34 +123,33 @@ def _wave_message(request, wave, newly_open=False):
             _("批次已于 %(date)s 截止，不再自动为人员报名。")
             % {"date": date_format(wave.due_on, "DATE_FORMAT")},
         )
-    elif not preview.pending_people:
-        messages.info(
-            request,
-            ngettext(
-                "批次自 %(date)s 起开放，%(enrolled)s 人已报名 %(courses)s 门课程。",
-                "批次自 %(date)s 起开放，%(enrolled)s 人已报名 %(courses)s 门课程。",
-                preview.enrolled_people,
-            )
-            % values,
-        )
     else:
-        if not newly_open:
+        if 0 < preview.new <= settings.WAVE_SYNC_ENROL_MAX:
+            enrol_wave(wave)
+            preview = enrolment_preview(wave)
+        elif preview.new and not newly_open:
             schedule_wave_enrolment(wave.pk)
-        if preview.enrolled_people:
+        created = WaveEnrolment.objects.filter(wave=wave).count() - linked_before
+        if preview.new:
             text = ngettext(
-                "批次自 %(date)s 起开放，%(enrolled)s 人已报名；正在后台为其余 %(people)s 人"
-                "报名 %(courses)s 门课程。",
-                "批次自 %(date)s 起开放，%(enrolled)s 人已报名；正在后台为其余 %(people)s 人"
-                "报名 %(courses)s 门课程。",
-                preview.pending_people,
-            )
+                "批次已开放：已新增 %(created)s 条报名，其余 %(new)s 条正在后台报名。",
+                "批次已开放：已新增 %(created)s 条报名，其余 %(new)s 条正在后台报名。",
+                preview.new,
+            ) % {"created": created, "new": preview.new}
+        elif created:
+            text = ngettext(
+                "批次已开放：新增 %(created)s 条报名（%(people)s 人，%(courses)s 门课程；"
+                "已报名的不重复报名）。",
+                "批次已开放：新增 %(created)s 条报名（%(people)s 人，%(courses)s 门课程；"
+                "已报名的不重复报名）。",
+                created,
+            ) % {"created": created, **counts}
         else:
-            text = ngettext(
-                "批次自 %(date)s 起开放：正在后台为 %(people)s 人报名 %(courses)s 门课程。",
-                "批次自 %(date)s 起开放：正在后台为 %(people)s 人报名 %(courses)s 门课程。",
-                preview.pending_people,
+            text = (
+                _("批次已开放：没有新增报名，这 %(people)s 人已报名全部 %(courses)s 门课程。")
+                % counts
             )
-        messages.info(request, text % values)
+        messages.info(request, text)
     if preview.empty_districts:
         messages.warning(
             request,
@@ -162,11 +160,13 @@ def _wave_message(request, wave, newly_open=False):
 
 class WaveSavedMessageMixin:
     def form_valid(self, form):
+        instance = form.instance
+        before = WaveEnrolment.objects.filter(wave_id=instance.pk).count() if instance.pk else 0
         # The status before this save (a new wave has none): saving a wave that was not open
         # queues its enrolment itself (services._wave_saved).
         was_open = form.initial.get("status") == RolloutWave.Status.OPEN
         response = super().form_valid(form)
-        _wave_message(self.request, self.object, newly_open=not was_open)
+        _wave_message(self.request, self.object, before, newly_open=not was_open)
         return response
 
 

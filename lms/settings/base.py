@@ -225,6 +225,7 @@ USE_I18N = True
 USE_TZ = True
 FORMAT_MODULE_PATH = ["lms.formats"]  # English: the 24-hour clock, as in Chinese
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
+WAGTAILADMIN_USER_LOGIN_FORM = "lms.organisation.forms.AdminLoginForm"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "static_collected"))
@@ -276,6 +277,9 @@ FILE_JOB_LIFETIME_DAYS = 7  # background file jobs (imports, exports): manage.py
 # The roster report builds an XLSX or PDF of up to this many rows while the administrator waits
 # (about 2-3 s at 7,000-11,000 rows/s); a larger one goes to the background (RosterExport).
 ROSTER_SYNC_EXPORT_ROWS = int(os.environ.get("ROSTER_SYNC_EXPORT_ROWS", "20000"))
+# A wave opened in the admin with at most this many enrolments to create is enrolled at once,
+# so the saved message says what was enrolled; larger ones are enrolled in the background.
+WAVE_SYNC_ENROL_MAX = int(os.environ.get("WAVE_SYNC_ENROL_MAX", "2000"))
 
 # Background tasks (django_tasks): run immediately unless an environment chooses a worker.
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate")

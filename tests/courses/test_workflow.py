@@ -166,3 +166,19 @@ def test_city_admin_assigns_the_reviewer_role(client):
 def test_a_district_admin_cannot_grant_the_reviewer_role():
     district_admin = make_user(roles.DISTRICT_ADMIN, district="HP")
     assert not roles.assignable_groups(district_admin).filter(name=roles.REVIEWER).exists()
+
+
+def test_a_reviewer_signs_in_to_what_awaits_their_review(client, two_courses, trainer, reviewer):
+    """Reviewers landed on the learner home after login; they land on Wagtail's home, whose
+    "awaiting your review" panel lists the submitted lesson (lms.rollout.views.landing_url)."""
+    basics, _advanced = two_courses
+    client.force_login(trainer)
+    client.post(
+        f"/admin/pages/add/courses/lessonpage/{basics.pk}/",
+        lesson_form("第五讲 待审课文", "lesson-5", **{"action-submit": "1"}),
+    )
+    client.logout()
+    response = client.post("/accounts/login/", {"username": "r_wang", "password": "Pass-word-123"})
+    assert response["Location"] == "/admin/"
+    html = client.get("/admin/", follow=True).content.decode()
+    assert "等待你的审查" in html and "第五讲 待审课文" in html

@@ -40,8 +40,9 @@ authorised AS (
 )
 SELECT 'c', s.district_id, e.course_id,
        COUNT(*),
-       SUM(CASE WHEN e.completed_at IS NOT NULL THEN 1 ELSE 0 END),
-       SUM(CASE WHEN e.completed_at IS NULL AND e.due_at < %s THEN 1 ELSE 0 END),
+       SUM(CASE WHEN e.completed_at IS NOT NULL OR v.user_id IS NOT NULL THEN 1 ELSE 0 END),
+       SUM(CASE WHEN e.completed_at IS NULL AND v.user_id IS NULL AND e.due_at < %s
+                THEN 1 ELSE 0 END),
        SUM(CASE WHEN p.user_id IS NOT NULL THEN 1 ELSE 0 END),
        SUM(CASE WHEN v.user_id IS NOT NULL THEN 1 ELSE 0 END)
 FROM courses_enrollment e

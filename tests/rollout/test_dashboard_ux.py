@@ -53,6 +53,9 @@ def world(courses):
         (roles.CITY_ADMIN, None, "rollout_admin:dashboard"),
         (roles.DISTRICT_ADMIN, "HP", "rollout_admin:district_dashboard"),
         (roles.WINDOW_STAFF, "HP", "home"),
+        # Reviewers and trainers work in the admin (they landed on the learner home).
+        (roles.REVIEWER, None, "wagtailadmin_home"),
+        (roles.TRAINER, None, "wagtailadmin_home"),
     ],
 )
 def test_login_lands_on_the_right_page(client, role, district, target):
@@ -61,7 +64,7 @@ def test_login_lands_on_the_right_page(client, role, district, target):
     assert response.status_code == 302
     args = [District.objects.get(code="HP").pk] if target.endswith("district_dashboard") else []
     assert response["Location"] == reverse(target, args=args)
-    if role != roles.WINDOW_STAFF:
+    if role in (roles.CITY_ADMIN, roles.DISTRICT_ADMIN):
         assert client.get("/admin/")["Location"] == reverse(target, args=args)
     assert user
 
@@ -239,3 +242,27 @@ def test_remind_page_shows_the_full_mobile_to_the_district_administrator(world, 
     client.force_login(make_user(roles.CITY_ADMIN, district=None, username="cityadmin"))
     html = client.get(url).content.decode()
     assert "13900000102" not in html and "139****0102" in html
+
+
+def test_progress_chart_keeps_every_date_label_inside_the_chart(world, client, city):
+    """The last week's label was cut off at the right edge ("2026-10-1")."""
+    now = timezone.now()
+    course = Enrollment.objects.first().course
+    for weeks in (3, 6):  # completions in three different weeks (the world's: this week)
+        Enrollment.objects.create(
+            user=make_user(district="HP"),
+            course=course,
+            completed_at=now - datetime.timedelta(weeks=weeks),
+        )
+    client.force_login(city)
+    html = client.get(reverse("rollout_admin:dashboard")).content.decode()
+    svg = html[html.index('aria-labelledby="progress-title"') :]
+    width = float(re.search(r'viewBox="0 0 (\d+)', html[html.index("progress-title") - 400 :])[1])
+    ticks = re.findall(
+        r'<text x="([\d.]+)"[^>]*text-anchor="(\w+)" data-x-tick>([^<]+)</text>', svg
+    )
+    assert len(ticks) == 3
+    for x, anchor, label in ticks:
+        extent = len(label) * 11 * 0.6  # a date label at font-size 11
+        start = float(x) - {"start": 0, "middle": extent / 2, "end": extent}[anchor]
+        assert start >= 0 and start + extent <= width, (x, anchor, label)

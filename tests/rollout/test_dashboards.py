@@ -10,6 +10,7 @@ from lms.organisation.models import District
 from lms.rollout.dashboards import city_numbers, totals_from_rows
 from lms.rollout.exports import HEADERS, iter_csv
 from lms.rollout.roster import RosterFilter, roster_values
+from lms.rollout.services import wave_member_ids
 from tests.factories import make_user
 
 from .conftest import bulk_roster, make_wave
@@ -43,9 +44,10 @@ def test_dashboard_numbers_equal_the_export(courses):
     # By wave: what the wave enrolled; these enrolments were made before it, so none.
     wave_line = numbers["by_wave"][0]
     assert wave_line.numbers["enrolled"] == wave_line.numbers["completed"] == 0
-    assert wave_line.numbers["staff"] == sum(
-        1 for u in users if u.staff_profile.district.code in ("HP", "PD")
-    )
+    # Its people are its members (the people it enrolled): none either (issue 16, city
+    # administrator's walk: 具备上岗资格 counted people the wave never enrolled).
+    assert wave_line.numbers["staff"] == wave_line.numbers["authorised"] == 0
+    assert wave_member_ids(wave_line.obj) == []
 
 
 def test_authorised_when_all_required_certificates_valid(courses):

@@ -169,7 +169,7 @@ def test_weekly_digest_for_district_and_city_admins(world):
     city = by_to[world["city"].email]
     assert "全市" in city.subject
     assert "黄浦区" in city.body and "徐汇区" not in city.body  # districts without staff left out
-    assert "逾期未完成人数：1" in city.body
+    assert "逾期人数：1" in city.body
     assert send_weekly_summaries() == 0  # once in seven days
     assert ReminderLog.objects.filter(kind="summary").count() == 2
 

@@ -35,7 +35,7 @@ def test_overdue_reminders_and_weekly_summary_once_a_day(courses):
     assert "王小明" in overdue[0].body and courses[0].title in overdue[0].body
     summaries = [m for m in mail.outbox if hp_admin.email in m.to]
     assert len(summaries) == 1 and "黄浦区" in summaries[0].subject
-    assert "逾期未完成：2" in summaries[0].body  # two overdue enrollments
+    assert "逾期人数：1" in summaries[0].body  # people, as on the dashboard (two enrolments)
     assert len(mail.outbox) == 2
 
     call_command("send_reminders")  # same day: nothing new

@@ -82,8 +82,9 @@ def _wave_post(wave_or_none, courses, districts, status="open", **over):
 
 
 def test_opening_a_wave_in_the_admin_enrols_in_the_background(
-    courses, client, django_capture_on_commit_callbacks
+    courses, client, django_capture_on_commit_callbacks, settings
 ):
+    settings.WAVE_SYNC_ENROL_MAX = 0  # everything in the background
     staff = [make_user(district="HP") for _ in range(3)]
     city = make_user(roles.CITY_ADMIN, district=None, username="city")
     client.force_login(city)
@@ -96,8 +97,55 @@ def test_opening_a_wave_in_the_admin_enrols_in_the_background(
     assert Enrollment.objects.filter(user__in=staff).count() == 6
     assert WaveEnrolment.objects.filter(wave=wave).count() == 6
     text = response.content.decode()
-    assert "正在后台为 3 人报名 2 门课程" in text
+    assert "已新增 0 条报名，其余 6 条正在后台报名" in text
     assert "以下区尚无在岗人员" in text and "静安区" in text
+
+
+def test_saving_a_wave_says_how_many_were_newly_enrolled(courses, client):
+    """City administrator's walk: "正在后台为 5 人报名" although all five were enrolled
+    already. A small wave is enrolled at once and the message counts what was created."""
+    staff = [make_user(district="HP") for _ in range(3)]
+    Enrollment.objects.create(user=staff[0], course=courses[0])
+    city = make_user(roles.CITY_ADMIN, district=None, username="city")
+    client.force_login(city)
+    response = client.post(
+        reverse("rollout_waves:add"), _wave_post(None, courses, ("HP",)), follow=True
+    )
+    text = response.content.decode()
+    assert "新增 5 条报名（3 人，2 门课程；已报名的不重复报名）" in text
+    assert Enrollment.objects.filter(user__in=staff).count() == 6
+    wave = RolloutWave.objects.get(name="第二批")
+    data = _wave_post(wave, courses, ("HP",), name=wave.name)
+    text = client.post(reverse("rollout_waves:edit", args=[wave.pk]), data, follow=True)
+    text = text.content.decode()
+    assert "没有新增报名，这 3 人已报名全部 2 门课程" in text
+    assert "正在后台" not in text
+
+
+def test_wave_form_says_whom_it_will_enrol_before_saving(courses, client):
+    """The form asks rollout_admin:wave_preview while districts and courses are ticked."""
+    hp = [make_user(district="HP") for _ in range(3)]
+    make_user(district="PD")
+    Enrollment.objects.create(user=hp[0], course=courses[0])
+    city = make_user(roles.CITY_ADMIN, district=None, username="city")
+    client.force_login(city)
+    form = client.get(reverse("rollout_waves:add")).content.decode()
+    url = reverse("rollout_admin:wave_preview")
+    assert f'data-wave-preview-url="{url}"' in form
+    assert "rollout/wave_form.js" in form
+    ids = {d.code: d.pk for d in District.objects.filter(code__in=("HP", "PD", "JA"))}
+    query = {"districts": [ids["HP"], ids["PD"]], "courses": [c.pk for c in courses]}
+    data = client.get(url, query).json()
+    assert (data["people"], data["courses"], data["new"]) == (4, 2, 7)
+    assert data["text"] == "将为 4 人报名 2 门课程（新增 7 条报名）"
+    assert data["empty_text"] == ""
+    data = client.get(url, {"districts": [ids["JA"]], "courses": [courses[0].pk]}).json()
+    assert data["people"] == 0 and "静安区" in data["empty_text"]
+    # Only those who may create or change waves (city level) ask.
+    client.force_login(make_user(roles.DISTRICT_ADMIN, district="HP", username="hpadmin"))
+    assert client.get(url, query).status_code in (302, 403)  # no figures
+    client.force_login(make_user(district="HP", username="learner"))
+    assert client.get(url, query).status_code in (302, 403)
 
 
 def test_a_draft_wave_enrols_when_it_is_opened(courses, client, django_capture_on_commit_callbacks):

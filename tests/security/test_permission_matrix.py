@@ -195,7 +195,8 @@ RULES = [
     # Activation with a printed slip (issue 16): public; signed-in users are sent home.
     (name_is("activate"), roles_(REDIRECT, anonymous=OK)),
     # Logged-in users are sent on from the login page (redirect_authenticated_user).
-    (name_is("login"), roles_(REDIRECT, anonymous=OK)),
+    # A signed-in trainer is sent on to the admin home (lms.rollout.views.landing_url).
+    (name_is("login"), roles_(REDIRECT, anonymous=OK, trainer={"admin_home"})),
     (name_is("logout"), roles_(LOGIN)),  # LOGOUT_REDIRECT_URL = "login"
     (name_is("password_change", "password_change_done"), front()),
     # The enrolment and verification pages send to each other ("otp") as the device requires.
@@ -284,6 +285,12 @@ RULES = [
     (
         ns_view("rollout_admin", "import_job", "import_progress"),
         admin_view(trainer=DENIED, admin_hp=OK, admin_pd=HIDDEN, city_admin=HIDDEN),
+    ),
+    # What a wave of the ticked districts and courses would enrol (the wave form, before
+    # saving): whoever may create or change waves (city level).
+    (
+        ns_view("rollout_admin", "wave_preview"),
+        admin_view(trainer=DENIED, admin_hp=DENIED, admin_pd=DENIED, city_admin=OK),
     ),
     (
         ns_view("rollout_admin", "export_xlsx"),
