@@ -363,16 +363,15 @@ def test_saving_an_open_wave_says_since_when_and_who_is_enrolled(
     enrol_wave(wave)
     client.force_login(make_user(roles.CITY_ADMIN, district=None, username="city"))
     edit = reverse("rollout_waves:edit", args=[wave.pk])
-    opened = f"{wave.opens_on.year}年{wave.opens_on.month}月{wave.opens_on.day}日"
     text = client.post(edit, _wave_form(wave, courses), follow=True).content.decode()
     assert "批次将于" not in text
-    assert f"批次自 {opened} 起开放，2 人已报名 2 门课程" in text
+    assert "批次已开放：没有新增报名，这 2 人已报名全部 2 门课程" in text
     # Staff added since: enrolled now, and the message says so.
     newcomer = make_user(district="HP")
     Enrollment.objects.filter(user=newcomer).delete()  # as if the join was missed
     with django_capture_on_commit_callbacks(execute=True):
         text = client.post(edit, _wave_form(wave, courses), follow=True).content.decode()
-    assert "2 人已报名；正在后台为其余 1 人报名 2 门课程" in text
+    assert "批次已开放：新增 2 条报名" in text  # the newcomer, in both courses, at once
     assert Enrollment.objects.filter(user=newcomer).count() == 2
     # Past its due date (the tester's wave): no "will open on" a date gone by.
     past = {"opens_on": today - datetime.timedelta(days=7), "due_on": today - DAY}

@@ -50,4 +50,4 @@ def test_one_of_eight_is_13_percent_on_the_dashboard_wave_list_and_digest(course
 
     send_weekly_summaries()
     [digest] = [m for m in mail.outbox if m.to == [city.email]]
-    assert "报名完成率：13%" in digest.body
+    assert "完成率：13%" in digest.body
