@@ -15,6 +15,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, ObjectList
 from wagtail.admin.rich_text import DraftailRichTextArea
 
+from .formats import inline_html
 from .models import Category, Question
 from .widgets import CategorySelect, FractionSelect
 
@@ -100,9 +101,14 @@ class QuestionAdminForm(WagtailAdminModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        keep_unchanged_texts(self)
         formset = self.formsets.get("choices")
         if formset is not None and not formset.is_valid():
             return cleaned
+        if formset is not None:
+            for form in formset.forms:
+                if form.instance.pk is not None and hasattr(form, "cleaned_data"):
+                    keep_unchanged_texts(form)
         question = Question(
             qtype=self.instance.qtype,
             correct_truefalse=cleaned.get("correct_truefalse", self.instance.correct_truefalse),
@@ -148,6 +154,31 @@ class QuestionRichTextArea(DraftailRichTextArea):
             return self.converter.to_database_format(raw)
         except (KeyError, TypeError, ValueError, AttributeError):
             return ""
+
+    def round_trip(self, value: str) -> str:
+        """What the editor posts for ``value`` when the trainer changes nothing."""
+        return self.value_from_datadict({"value": self.format_value(value)}, {}, "value") or ""
+
+
+def keep_unchanged_texts(form) -> None:
+    """A rich text the trainer left as it was keeps its stored HTML: the editor posts every
+    text in its own form (a plain stem comes back as ``<p>…</p>``), which is not a change
+    (so opening and saving a question changes nothing: ``QuestionEditView``). A text is
+    unchanged when the posted value equals the editor's round trip of the stored one, both
+    sanitised as the models store them. ``form``: a validated question or choice form."""
+    for name, field in form.fields.items():
+        stored = form.initial.get(name)
+        if not isinstance(field.widget, QuestionRichTextArea) or stored is None:
+            continue
+        if name not in form.cleaned_data:
+            continue
+        posted = form.cleaned_data[name] or ""
+        if posted == stored:
+            continue
+        if inline_html(posted) == inline_html(field.widget.round_trip(stored)):
+            form.cleaned_data[name] = stored
+            # A choice form's instance is built before its question form is cleaned.
+            setattr(form.instance, name, stored)
 
 
 def rich_text(features: list[str]) -> DraftailRichTextArea:
@@ -218,6 +249,16 @@ def _choice_panels(qtype: str) -> tuple[list, str, str] | None:
 TRUEFALSE_CHOICES = [("true", gettext_lazy("对")), ("false", gettext_lazy("错"))]
 
 
+class TrueFalseRadioSelect(forms.RadioSelect):
+    """对 / 错 for a nullable boolean: the stored answer is shown checked (``True`` is the
+    "true" choice; a plain RadioSelect compares ``"True"`` and checks nothing)."""
+
+    def format_value(self, value):
+        if isinstance(value, bool):
+            return ["true" if value else "false"]
+        return super().format_value(value)
+
+
 def question_panels(qtype: str) -> list:
     """The editor's panels for one question type: its fields only."""
     head = [FieldRowPanel([FieldPanel("bank"), FieldPanel("category", widget=CategorySelect)])]
@@ -228,7 +269,7 @@ def question_panels(qtype: str) -> list:
     panels = [*head, FieldPanel("text", widget=rich_text(STEM_FEATURES)), FieldPanel("image")]
     if qtype == Question.TRUEFALSE:
         panels += [
-            FieldPanel("correct_truefalse", widget=forms.RadioSelect(choices=TRUEFALSE_CHOICES)),
+            FieldPanel("correct_truefalse", widget=TrueFalseRadioSelect(choices=TRUEFALSE_CHOICES)),
             FieldPanel("true_feedback", widget=rich_text(FEEDBACK_FEATURES)),
             FieldPanel("false_feedback", widget=rich_text(FEEDBACK_FEATURES)),
         ]

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 from wagtail.admin import messages as admin_messages
 from wagtail.admin.utils import set_query_params
 from wagtail.admin.views import generic
+from wagtail.log_actions import log
 
 from lms.jobs.wizard import ImportWizard
 from lms.organisation import roles
@@ -31,7 +33,7 @@ from .importing import GIFT_TEMPLATE, export_bank
 from .models import Attempt, Question, QuestionBank, QuestionVersion, Quiz, Response
 from .regrading import INLINE_LIMIT, apply_regrade, plan_regrade, stale_responses
 from .statistics import ALL, FIRST, item_statistics, statistics_xlsx
-from .versions import latest_versions, record_version
+from .versions import editor_state, latest_versions, record_version
 
 
 def sees_every_learner(user):
@@ -535,7 +537,35 @@ class QuestionCreateView(ErrorListMixin, VersionedSaveMixin, generic.CreateView)
 
 
 class QuestionEditView(ErrorListMixin, VersionedSaveMixin, generic.EditView):
-    """An existing question: the form of its type only."""
+    """An existing question: the form of its type only. A save that changes nothing of the
+    question (texts compared as the editor round-trips them, ``admin_forms.
+    keep_unchanged_texts``) writes nothing: no version, no "已编辑" entry, and a question of
+    the curriculum stays managed by its file (``importing.sync_course_questions``)."""
+
+    unchanged = False
+
+    def save_instance(self):
+        before = editor_state(self.object.pk)
+        with transaction.atomic():
+            point = transaction.savepoint()
+            self.action_class(
+                self.form.instance, user=self.request.user, form=self.form, log_action=False
+            ).execute(skip_permission_checks=True)
+            instance = self.form.instance
+            if editor_state(instance.pk) == before:
+                transaction.savepoint_rollback(point)
+                self.unchanged = True
+                instance.refresh_from_db()
+                return instance
+            transaction.savepoint_commit(point)
+            log(instance=instance, action="wagtail.edit", user=self.request.user)
+            record_version(instance, user=self.request.user)
+        return instance
+
+    def get_success_message(self):
+        if self.unchanged:
+            return _("“%(name)s”没有改动，未保存新版本。") % {"name": self.object.name}
+        return super().get_success_message()
 
     def get_panel(self):
         qtype = (
