@@ -3,10 +3,16 @@ saving an unchanged question, export → import round trips, the option rows of 
 trial results with essays, and the regrade page's wording."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
+from django.urls import reverse
 from wagtail.models import ModelLogEntry
+from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
 from courses.loader import load_curriculum
-from quizzes.models import Question, QuestionVersion
+from quizzes.formats import parse_gift
+from quizzes.importing import import_questions
+from quizzes.models import Question, QuestionBank, QuestionVersion
 from tests.courses.conftest import write_course
 from tests.factories import make_user
 
@@ -91,3 +97,84 @@ def test_a_real_edit_is_still_versioned_logged_and_protected(tmp_path, trainer_c
     assert ModelLogEntry.objects.filter(action="wagtail.edit", object_id=question.pk).count() == 1
     report = load_curriculum(root)
     assert report.questions.get("skipped") == 1
+
+
+def _new_question(client, bank, qtype, name, choices):
+    data = nested_form_data(
+        {
+            "bank": bank.pk,
+            "category": "",
+            "name": name,
+            "default_mark": "1",
+            "text": "<p>题干</p>",
+            "explanation": "",
+            "choices": inline_formset(choices),
+        }
+    )
+    response = client.post(f"/admin/question/new/?type={qtype}", data)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+
+
+def _wizard(client, url, data):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(url, data)
+    return client.get(response.url) if response.status_code == 302 else response
+
+
+def test_export_and_reimport_of_editor_made_questions_changes_nothing(trainer_client):
+    bank = QuestionBank.objects.create(name="编辑器题库")
+    pair = {"value": "", "tolerance": "0", "feedback": "", "fraction": "0"}
+    _new_question(
+        trainer_client,
+        bank,
+        "matching",
+        "配对",
+        [
+            {**pair, "text": "专利", "match": "国家知识产权局"},
+            {**pair, "text": "著作权", "match": "版权局"},
+            {**pair, "text": "", "match": "工商局"},
+        ],
+    )
+    _new_question(
+        trainer_client,
+        bank,
+        "numerical",
+        "数值",
+        [
+            {
+                "text": "",
+                "match": "",
+                "feedback": "",
+                "fraction": "1",
+                "value": "20",
+                "tolerance": "0.5",
+            }
+        ],
+    )
+    versions = QuestionVersion.objects.count()
+    exported = trainer_client.get(reverse("quizzes_admin:export", args=[bank.pk])).content
+
+    upload = SimpleUploadedFile("bank.gift", exported, "text/plain")
+    preview = _wizard(
+        trainer_client,
+        reverse("quizzes_admin:import"),
+        {"bank": bank.pk, "format": "gift", "file": upload},
+    )
+    assert preview.context["preview"]["counts"]["unchanged"] == 2
+    job = preview.context["job"]
+    done = _wizard(
+        trainer_client, reverse("quizzes_admin:import_job", args=[job.pk]), {"confirm": 1}
+    )
+    assert done.context["job"].result["applied"]["updated"] == 0
+    assert QuestionVersion.objects.count() == versions
+
+
+def test_an_import_that_updates_a_question_shows_in_its_history(trainer_client):
+    user = make_user("trainer", district=None)
+    bank = import_questions("题库", parse_gift("::Q::题干{=对 ~错}"), user=user).bank
+    import_questions(bank, parse_gift("::Q::改过的题干{=对 ~错}"), user=user)
+    question = Question.objects.get()
+    entry = ModelLogEntry.objects.for_instance(question).get(action="quizzes.import_update")
+    assert entry.user == user and entry.data["version"] == 2
+    history = trainer_client.get(f"/admin/question/history/{question.pk}/").content.decode()
+    assert "导入更新" in history
