@@ -2,6 +2,8 @@
 saving an unchanged question, export → import round trips, the option rows of the editor,
 trial results with essays, and the regrade page's wording."""
 
+from decimal import Decimal
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
@@ -178,3 +180,102 @@ def test_an_import_that_updates_a_question_shows_in_its_history(trainer_client):
     assert entry.user == user and entry.data["version"] == 2
     history = trainer_client.get(f"/admin/question/history/{question.pk}/").content.decode()
     assert "导入更新" in history
+
+
+# --------------------------------------------------------------------------- option rows
+
+
+def _option(text, fraction="0.00000", correct=False, **extra):
+    row = {"text": text, "fraction": fraction, "feedback": "", "value": "", "tolerance": "0"}
+    row["match"] = ""
+    if correct:
+        row["correct"] = "on"
+    return {**row, **extra}
+
+
+def _post_choice_question(client, bank, qtype, options, name="选择题"):
+    data = nested_form_data(
+        {
+            "bank": bank.pk,
+            "category": "",
+            "name": name,
+            "default_mark": "1",
+            "text": "<p>题干</p>",
+            "explanation": "",
+            "choices": inline_formset(options),
+        }
+    )
+    return client.post(f"/admin/question/new/?type={qtype}", data)
+
+
+def _fractions(name):
+    question = Question.objects.get(name=name)
+    return [c.fraction for c in question.choices.order_by("sort_order")]
+
+
+def test_ticking_an_option_correct_sets_its_weight(trainer_client):
+    bank = QuestionBank.objects.create(name="勾选题库")
+    response = _post_choice_question(
+        trainer_client,
+        bank,
+        "multichoice",
+        [_option("10 年"), _option("20 年", correct=True), _option("15 年")],
+        name="单选",
+    )
+    assert response.status_code == 302
+    assert _fractions("单选") == [0, 1, 0]
+    response = _post_choice_question(
+        trainer_client,
+        bank,
+        "multiresponse",
+        [_option("专利权", correct=True), _option("物权"), _option("商标权", correct=True)],
+        name="多选",
+    )
+    assert response.status_code == 302
+    assert _fractions("多选") == [Decimal("0.5"), 0, Decimal("0.5")]
+    # the editor shows the ticks of the stored weights, kept in step by its script
+    question = Question.objects.get(name="单选")
+    html = trainer_client.get(f"/admin/question/edit/{question.pk}/").content.decode()
+    assert 'name="choices-1-correct"' in html and "admin-correct-tick.js" in html
+    assert posted_form(html).get("choices-1-correct") == "on"
+    assert "choices-0-correct" not in posted_form(html)
+
+
+def test_a_tick_that_contradicts_the_weight_is_marked_on_its_row(trainer_client):
+    bank = QuestionBank.objects.create(name="勾选题库")
+    response = _post_choice_question(
+        trainer_client,
+        bank,
+        "multichoice",
+        [_option("20 年", "1.00000"), _option("10 年", "0.50000", correct=True)],
+    )
+    assert response.status_code == 200 and not Question.objects.exists()
+    rows = response.context["form"].formsets["choices"].forms
+    assert "100%" in rows[1].errors["correct"][0]
+
+
+def test_a_blank_extra_option_row_is_ignored(trainer_client):
+    bank = QuestionBank.objects.create(name="空行题库")
+    response = _post_choice_question(
+        trainer_client,
+        bank,
+        "multichoice",
+        [_option("20 年", "1.00000"), _option("10 年"), _option("")],
+    )
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    assert _fractions("选择题") == [1, 0]
+
+
+def test_an_option_with_a_weight_but_no_text_is_marked_on_its_row(trainer_client):
+    bank = QuestionBank.objects.create(name="空行题库")
+    response = _post_choice_question(
+        trainer_client,
+        bank,
+        "multichoice",
+        [_option("20 年", "1.00000"), _option("10 年"), _option("", "-0.50000")],
+    )
+    assert response.status_code == 200 and not Question.objects.exists()
+    rows = response.context["form"].formsets["choices"].forms
+    assert rows[2].errors["text"] == ["选项内容不能为空"]
+    assert not rows[0].errors and not rows[1].errors
+    assert "第 3 项" in response.content.decode()  # the banner names the row
