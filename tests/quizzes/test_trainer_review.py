@@ -279,3 +279,45 @@ def test_an_option_with_a_weight_but_no_text_is_marked_on_its_row(trainer_client
     assert rows[2].errors["text"] == ["选项内容不能为空"]
     assert not rows[0].errors and not rows[1].errors
     assert "第 3 项" in response.content.decode()  # the banner names the row
+
+
+# --------------------------------------------------------------------------- trial with an essay
+
+
+def test_a_trial_with_an_essay_shows_the_rubric_and_the_auto_scored_part(trainer_client):
+    from quizzes import attempts as svc
+    from quizzes.models import Attempt, Choice
+
+    from .utils import make_quiz
+
+    trainer = make_user("trainer", district=None)
+    trainer_client.force_login(trainer)
+    bank = QuestionBank.objects.create(name="试做论述")
+    choice_question = Question.objects.create(
+        bank=bank, name="期限", qtype="multichoice", text="<p>期限？</p>", default_mark=3
+    )
+    right = Choice.objects.create(question=choice_question, text="20年", fraction=1)
+    Choice.objects.create(question=choice_question, text="10年", fraction=0)
+    Question.objects.create(
+        bank=bank,
+        name="论述",
+        qtype="essay",
+        text="<p>谈谈窗口受理。</p>",
+        rubric="<p>要点：<b>一次告知</b>。</p>",
+        default_mark=1,
+    )
+    quiz = make_quiz(bank, shuffle_questions=False)
+    attempt = svc.start_trial_attempt(quiz, trainer)
+    positions = dict(attempt.responses.values_list("question__name", "position"))
+    svc.submit_attempt(
+        attempt,
+        answers={positions["期限"]: {"choice": right.pk}, positions["论述"]: {"text": "先收件"}},
+    )
+    attempt.refresh_from_db()
+    assert attempt.status == Attempt.PENDING  # the trial itself is unchanged
+    html = trainer_client.get(reverse("quizzes:result", args=[attempt.pk])).content.decode()
+    assert "培训师批阅后公布成绩" not in html
+    assert "试做不批阅论述题" in html
+    assert "<b>一次告知</b>" in html  # the rubric, as markers see it
+    # the auto-scored part: 3 of 3 marks
+    assert "自动评分部分" in html and "3 / 3" in html
