@@ -321,3 +321,47 @@ def test_a_trial_with_an_essay_shows_the_rubric_and_the_auto_scored_part(trainer
     assert "<b>一次告知</b>" in html  # the rubric, as markers see it
     # the auto-scored part: 3 of 3 marks
     assert "自动评分部分" in html and "3 / 3" in html
+
+
+# --------------------------------------------------------------------------- regrade wording
+
+
+def test_regrade_keeps_hand_marks_regrades_auto_items_and_says_so(trainer_client):
+    from quizzes import attempts as svc
+    from quizzes.models import Choice, Response
+
+    from .utils import make_quiz
+
+    bank = QuestionBank.objects.create(name="重评论述")
+    choice_question = Question.objects.create(
+        bank=bank, name="期限", qtype="multichoice", text="<p>期限？</p>", default_mark=2
+    )
+    first = Choice.objects.create(question=choice_question, text="20年", fraction=1)
+    second = Choice.objects.create(question=choice_question, text="10年", fraction=0)
+    Question.objects.create(bank=bank, name="论述", qtype="essay", text="<p>谈谈</p>")
+    learner = make_user("window_staff")
+    attempt = svc.start_attempt(make_quiz(bank, pass_mark=60), learner)
+    positions = dict(attempt.responses.values_list("question__name", "position"))
+    svc.submit_attempt(
+        attempt,
+        answers={positions["期限"]: {"choice": second.pk}, positions["论述"]: {"text": "答"}},
+    )
+    essay = Response.objects.get(attempt=attempt, question__name="论述")
+    svc.mark_response(essay, Decimal("0.8"), make_user("trainer", district=None))
+    attempt.refresh_from_db()
+    assert attempt.score == Decimal("26.67")
+    # the key is corrected: 10年 was right
+    Choice.objects.filter(pk=first.pk).update(fraction=0)
+    Choice.objects.filter(pk=second.pk).update(fraction=1)
+
+    url = reverse("quizzes_admin:regrade", args=[choice_question.pk])
+    html = trainer_client.get(url).content.decode()
+    assert "人工批阅过的作答和进行中的作答不会改变" not in html
+    assert "论述题的人工批阅得分保持不变" in html and "自动评分的题目按新答案重新评分" in html
+    target = QuestionVersion.objects.filter(question=choice_question).order_by("-number")[0]
+    assert trainer_client.post(url, {"version": target.pk}).status_code == 302
+    essay.refresh_from_db()
+    attempt.refresh_from_db()
+    assert essay.fraction == Decimal("0.8") and essay.marked_at is not None  # kept
+    assert Response.objects.get(attempt=attempt, question__name="期限").fraction == 1
+    assert attempt.score == Decimal("93.33")  # (2 × 100 % + 1 × 80 %) / 3
