@@ -2,6 +2,7 @@
 question import (the shared import wizard), bank export, essay marking, item statistics,
 question preview and "try this quiz". Registered in wagtail_hooks.register_admin_urls."""
 
+import re
 from decimal import Decimal
 
 from django.contrib import messages
@@ -25,6 +26,7 @@ from wagtail.log_actions import log
 
 from lms.jobs.wizard import ImportWizard
 from lms.organisation import roles
+from lms.organisation.spreadsheets import attachment_disposition
 
 from . import attempts as svc
 from .admin_forms import question_edit_handler
@@ -91,8 +93,24 @@ question_import_wizard = QuestionImportWizard()
 def export_view(request, pk):
     bank = get_object_or_404(QuestionBank, pk=pk)
     response = HttpResponse(export_bank(bank), content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="bank-{bank.pk}.gift"'
+    name, fallback = export_filename(bank)
+    response["Content-Disposition"] = attachment_disposition(name, fallback)
     return response
+
+
+_UNSAFE_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+def export_filename(bank, today=None) -> tuple[str, str]:
+    """The exported file's name: the bank's name and the date ("IP-101 专利-2026-03-01.gift"),
+    and an ASCII one for old clients (its slug, or "question-bank-<id>")."""
+    from django.utils import timezone
+    from django.utils.text import slugify
+
+    day = (today or timezone.localdate()).isoformat()
+    name = _UNSAFE_IN_NAMES.sub("-", bank.name).strip(" .-") or f"question-bank-{bank.pk}"
+    ascii_name = slugify(bank.name) or f"question-bank-{bank.pk}"
+    return f"{name}-{day}.gift", f"{ascii_name}-{day}.gift"
 
 
 # --------------------------------------------------------------------------- marking

@@ -24,6 +24,23 @@ def question_html(value: str) -> str:
 
 
 @register.filter
+def qtype_label(value: str) -> str:
+    """A question type code (``multichoice``) as its translated name (单选题)."""
+    from quizzes.models import Question
+
+    return str(dict(Question.QTYPE_CHOICES).get(value, value))
+
+
+@register.filter
+def stat(value, scale=1) -> str:
+    """A statistic as the statistics page shows every number: two decimals ("25.00",
+    "6.67"), ``scale`` times the value (``row.fraction|stat:100``); "—" when there is none."""
+    if value is None or value == "":
+        return "—"
+    return f"{float(value) * float(scale):.2f}"
+
+
+@register.filter
 def score(value) -> str:
     """A score or pass mark, the same everywhere: "100", "87.5", "66.67" (no trailing zeros)."""
     return plain_number(value)

@@ -3,11 +3,13 @@ saving an unchanged question, export → import round trips, the option rows of 
 trial results with essays, and the regrade page's wording."""
 
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 from django.urls import reverse
+from django.utils import timezone
 from wagtail.models import ModelLogEntry
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
@@ -154,7 +156,13 @@ def test_export_and_reimport_of_editor_made_questions_changes_nothing(trainer_cl
         ],
     )
     versions = QuestionVersion.objects.count()
-    exported = trainer_client.get(reverse("quizzes_admin:export", args=[bank.pk])).content
+    export = trainer_client.get(reverse("quizzes_admin:export", args=[bank.pk]))
+    exported = export.content
+    # named after the bank and the day, not "bank-1.gift"
+    day = timezone.localdate().isoformat()
+    disposition = export["Content-Disposition"]
+    assert f"filename*=UTF-8''{quote(f'编辑器题库-{day}.gift')}" in disposition
+    assert f'filename="question-bank-{bank.pk}-{day}.gift"' in disposition
 
     upload = SimpleUploadedFile("bank.gift", exported, "text/plain")
     preview = _wizard(
@@ -163,6 +171,9 @@ def test_export_and_reimport_of_editor_made_questions_changes_nothing(trainer_cl
         {"bank": bank.pk, "format": "gift", "file": upload},
     )
     assert preview.context["preview"]["counts"]["unchanged"] == 2
+    html = preview.content.decode()
+    assert "<td>配对题</td>" in html and "<td>数值题</td>" in html  # not "matching"
+    assert "<td>matching</td>" not in html
     job = preview.context["job"]
     done = _wizard(
         trainer_client, reverse("quizzes_admin:import_job", args=[job.pk]), {"confirm": 1}
@@ -365,3 +376,37 @@ def test_regrade_keeps_hand_marks_regrades_auto_items_and_says_so(trainer_client
     assert essay.fraction == Decimal("0.8") and essay.marked_at is not None  # kept
     assert Response.objects.get(attempt=attempt, question__name="期限").fraction == 1
     assert attempt.score == Decimal("93.33")  # (2 × 100 % + 1 × 80 %) / 3
+
+
+# --------------------------------------------------------------------------- statistics page
+
+
+def test_statistics_page_numbers_plurals_and_width(client):
+    from quizzes.models import Attempt, Choice, Response
+
+    from .utils import make_quiz
+
+    bank = QuestionBank.objects.create(name="统计")
+    question = Question.objects.create(bank=bank, name="Q", qtype="multichoice", text="<p>?</p>")
+    right = Choice.objects.create(question=question, text="甲", fraction=1)
+    Choice.objects.create(question=question, text="乙", fraction=0)
+    Choice.objects.create(question=question, text="丙", fraction=0)
+    quiz = make_quiz(bank)
+    learner = make_user("window_staff")
+    attempt = Attempt.objects.create(
+        quiz=quiz, user=learner, number=1, status="graded", score=100, passed=True
+    )
+    Response.objects.create(
+        attempt=attempt, question=question, position=1, fraction=1, answer={"choice": right.pk}
+    )
+    client.force_login(make_user("trainer", district=None))
+    url = reverse("quizzes_admin:quiz_statistics", args=[quiz.pk])
+    html = client.get(url).content.decode()
+    assert 'class="quiz-table-scroll"' in html  # scrolls sideways, never cut off
+    assert "<td>33.33</td>" in html  # random guess score: two decimals like the rest
+    # the option analysis too (was "100" and "100.0"): weight, times chosen, share
+    assert "<td>甲</td><td>100.00</td><td>1</td><td>100.00</td>" in html
+    client.cookies["django_language"] = "en"
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "1 graded attempt " in english or "1 graded attempt<" in english
+    assert "1 graded attempts" not in english
