@@ -1,7 +1,10 @@
+from decimal import Decimal
+
 from django import template
 from django.utils.safestring import mark_safe
 
 from courses.wording import plain_number
+from lms.formats.numbers import percent
 from quizzes.formats import display_html
 from quizzes.views import course_quiz_context
 
@@ -37,7 +40,8 @@ def stat(value, scale=1) -> str:
     "6.67"), ``scale`` times the value (``row.fraction|stat:100``); "—" when there is none."""
     if value is None or value == "":
         return "—"
-    return f"{float(value) * float(scale):.2f}"
+    # The one rounding of percentages (half up, in Decimal): lms.formats.numbers.percent.
+    return str(percent(Decimal(str(value)) * Decimal(str(scale)), 100, digits=2))
 
 
 @register.filter
