@@ -8,10 +8,10 @@ class CertificatesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     role_permissions = {
-        "trainer": [
-            "certificates.view_certificate",
-            "certificates.change_certificatesettings",
-        ],
+        # Trainers design the certificate (its settings) but manage no one's certificates:
+        # no list, so no 证书 menu item (the certificate list is scoped to the districts one
+        # administers, lms.organisation.admin_views.DistrictScopedViewSet).
+        "trainer": ["certificates.change_certificatesettings"],
         "district_admin": [
             "certificates.view_certificate",
             "certificates.change_certificate",

@@ -795,6 +795,18 @@ def _topological(courses):
 # --------------------------------------------------------------------------- writing
 
 
+def site_address(url: str | None = None) -> tuple[str, int]:
+    """(hostname, port) of the Wagtail Site for ``url`` (default ``settings.SITE_URL``, the
+    one public base URL of links in e-mails, QR codes and the admin)."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    parts = urlsplit(url or settings.SITE_URL)
+    default = 443 if parts.scheme == "https" else 80
+    return parts.hostname or "localhost", parts.port or default
+
+
 def ensure_training_index():
     """The one TrainingIndexPage under the Wagtail root, as the default Site's root page."""
     index = TrainingIndexPage.objects.first()
@@ -803,11 +815,12 @@ def ensure_training_index():
         index = TrainingIndexPage(title=INDEX_TITLE, slug=INDEX_SLUG)
         root.add_child(instance=index)
         index.save_revision(log_action=True).publish(log_action=False)
+    hostname, port = site_address()
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:
         Site.objects.create(
-            hostname="localhost",
-            port=80,
+            hostname=hostname,
+            port=port,
             root_page=index,
             is_default_site=True,
             site_name=INDEX_TITLE,
@@ -817,6 +830,12 @@ def ensure_training_index():
         site.root_page = index
         # Wagtail's home and title show the host name ("localhost") for a nameless site.
         site.site_name = site.site_name or SITE_NAME
+        taken = Site.objects.filter(hostname=hostname, port=port).exclude(pk=site.pk).exists()
+        if (site.hostname, site.port) != (hostname, port) and not taken:
+            # Page URLs (``full_url``: the workflow e-mails' "view the page" links) on the
+            # same base as every other link, SITE_URL, not Wagtail's stock localhost:80.
+            site.hostname, site.port = hostname, port
+            changed = True
         if changed:
             site.save()
     remove_wagtail_welcome_page()

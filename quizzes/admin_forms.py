@@ -15,9 +15,10 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, ObjectList
 from wagtail.admin.rich_text import DraftailRichTextArea
 
+from .formats import inline_html
 from .models import Category, Question
 from .rich_images import images_to_embeds
-from .widgets import CategorySelect, FractionSelect
+from .widgets import CategorySelect, CorrectCheckbox, FractionSelect
 
 FULL = Decimal("1")
 TOLERANCE = Decimal("0.0001")
@@ -45,16 +46,12 @@ def check_answers(question: Question, answers: list[dict]) -> list[str]:
             errors.append(_("单选题至少需要两个选项"))
         if full != 1:
             errors.append(_("单选题必须恰好有一个满分选项"))
-        if any(not (a.get("text") or "").strip() for a in answers):
-            errors.append(_("选项内容不能为空"))
     elif qtype == Question.MULTIRESPONSE:
         if len(answers) < 2:
             errors.append(_("多选题至少需要两个选项"))
         positive = sum((f for f in fractions if f > 0), Decimal(0))
         if abs(positive - FULL) > Decimal("0.01"):
             errors.append(_("多选题正确选项的得分比例之和必须为 100%"))
-        if any(not (a.get("text") or "").strip() for a in answers):
-            errors.append(_("选项内容不能为空"))
     elif qtype == Question.TRUEFALSE:
         if question.correct_truefalse is None:
             errors.append(_("判断题必须选择正确答案"))
@@ -83,6 +80,127 @@ def check_answers(question: Question, answers: list[dict]) -> list[str]:
     return errors
 
 
+CHOICE_QTYPES = (Question.MULTICHOICE, Question.MULTIRESPONSE)
+SHARE = Decimal("0.00001")
+CORRECT_HELP = {
+    Question.MULTICHOICE: gettext_lazy("勾选即得分比例 100%。"),
+    Question.MULTIRESPONSE: gettext_lazy("勾选而未设得分比例的选项平分其余的 100%。"),
+}
+
+
+def is_correct(qtype: str, fraction) -> bool:
+    """The 正确 tick of an option: worth 100 % (single choice), worth anything (multiple)."""
+    fraction = Decimal(str(fraction or 0))
+    if qtype == Question.MULTICHOICE:
+        return abs(fraction - FULL) < TOLERANCE
+    return fraction > 0
+
+
+def kept_rows(formset) -> list:
+    """The answer rows of a valid formset that will be saved (not deleted, not blank)."""
+    return [
+        form
+        for form in formset.forms
+        if getattr(form, "cleaned_data", None) and not form.cleaned_data.get("DELETE")
+    ]
+
+
+def apply_ticks(qtype: str, rows: list) -> bool:
+    """The 正确 ticks of a choice question's option rows, kept consistent with the weights
+    (the weight decides; a tick is the short way to set it, Moodle has the weight alone):
+    a ticked option without a weight is worth 100 % in a single-choice question, and an equal
+    share of what the weighted options leave in a multiple-answer one. An option without text
+    and a tick that contradicts its weight are marked on their rows. False if a row has an
+    error."""
+    ok = True
+    unset = []
+    for form in rows:
+        data = form.cleaned_data
+        fraction = Decimal(str(data.get("fraction") or 0))
+        if not inline_html(data.get("text") or ""):
+            form.add_error("text", _("选项内容不能为空"))
+            ok = False
+        if not data.get("correct"):
+            continue
+        if fraction == 0:
+            unset.append(form)
+        elif qtype == Question.MULTICHOICE and not is_correct(qtype, fraction):
+            form.add_error("correct", _("单选题中勾选为正确的选项，得分比例应为 100% 或不设"))
+            ok = False
+        elif fraction < 0:
+            form.add_error("correct", _("勾选为正确的选项不能是负分"))
+            ok = False
+    if not ok or not unset:
+        return ok
+    if qtype == Question.MULTICHOICE:
+        share = FULL
+    else:
+        weights = [Decimal(str(f.cleaned_data.get("fraction") or 0)) for f in rows]
+        left = FULL - sum((w for w in weights if w > 0), Decimal(0))
+        share = (left / len(unset)).quantize(SHARE) if left > 0 else None
+    for form in unset:
+        if share is None:
+            form.add_error("correct", _("其他选项的得分比例之和已达 100%，请为本选项设置得分比例"))
+            ok = False
+            continue
+        form.cleaned_data["fraction"] = share
+        form.instance.fraction = share
+    return ok
+
+
+class ChoiceAdminForm(WagtailAdminModelForm):
+    """An answer row of the question editor. A row left completely blank is dropped on save,
+    as Moodle drops blank answers, so an extra row added by mistake does not stop the save.
+    Choice options have a 正确 tick too (``choice_form``, ``apply_ticks``)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and self.is_blank(cleaned):
+            cleaned["DELETE"] = True
+        return cleaned
+
+    @staticmethod
+    def is_blank(data: dict) -> bool:
+        return not (
+            inline_html(data.get("text") or "")
+            or inline_html(data.get("feedback") or "")
+            or data.get("fraction")
+            or data.get("value") is not None
+            or (data.get("match") or "").strip()
+            or data.get("correct")
+        )
+
+
+@cache
+def choice_form(qtype: str) -> type[ChoiceAdminForm]:
+    """The answer row's form of ``qtype``: with the 正确 tick for choice questions."""
+    if qtype not in CHOICE_QTYPES:
+        return ChoiceAdminForm
+    tick = forms.BooleanField(
+        label=gettext_lazy("正确"),
+        required=False,
+        widget=CorrectCheckbox(single=qtype == Question.MULTICHOICE),
+        help_text=CORRECT_HELP[qtype],
+    )
+    return type(f"{qtype.title()}ChoiceForm", (ChoiceAdminForm,), {"correct": tick})
+
+
+class ChoicesPanel(InlinePanel):
+    """The answer rows, as ``choice_form(qtype)``."""
+
+    def __init__(self, *args, qtype: str, **kwargs):
+        self.qtype = qtype
+        super().__init__(*args, **kwargs)
+
+    def clone_kwargs(self):
+        return {**super().clone_kwargs(), "qtype": self.qtype}
+
+    def get_form_options(self):
+        options = super().get_form_options()
+        options["formsets"][self.relation_name]["form"] = choice_form(self.qtype)
+        return options
+
+
 class QuestionAdminForm(WagtailAdminModelForm):
     """The editor's form of one question type: the type is the instance's (chosen before
     the form, see ``quizzes.admin_views.QuestionCreateView``), never a field of the form."""
@@ -99,11 +217,28 @@ class QuestionAdminForm(WagtailAdminModelForm):
                 categories = categories.filter(bank_id=int(bank_id))
             field.queryset = categories
 
+        choices = self.formsets.get("choices")
+        if choices is not None and self.instance.qtype in CHOICE_QTYPES:
+            for form in choices.forms:
+                if form.instance.pk is not None:
+                    form.initial["correct"] = is_correct(
+                        self.instance.qtype, form.instance.fraction
+                    )
+
     def clean(self):
         cleaned = super().clean()
+        keep_unchanged_texts(self)
         formset = self.formsets.get("choices")
         if formset is not None and not formset.is_valid():
             return cleaned
+        if formset is not None:
+            for form in formset.forms:
+                if form.instance.pk is not None and hasattr(form, "cleaned_data"):
+                    keep_unchanged_texts(form)
+            if self.instance.qtype in CHOICE_QTYPES and not apply_ticks(
+                self.instance.qtype, kept_rows(formset)
+            ):
+                return cleaned  # the rows' errors are shown on the rows
         question = Question(
             qtype=self.instance.qtype,
             correct_truefalse=cleaned.get("correct_truefalse", self.instance.correct_truefalse),
@@ -154,6 +289,31 @@ class QuestionRichTextArea(DraftailRichTextArea):
         except (KeyError, TypeError, ValueError, AttributeError):
             return ""
 
+    def round_trip(self, value: str) -> str:
+        """What the editor posts for ``value`` when the trainer changes nothing."""
+        return self.value_from_datadict({"value": self.format_value(value)}, {}, "value") or ""
+
+
+def keep_unchanged_texts(form) -> None:
+    """A rich text the trainer left as it was keeps its stored HTML: the editor posts every
+    text in its own form (a plain stem comes back as ``<p>…</p>``), which is not a change
+    (so opening and saving a question changes nothing: ``QuestionEditView``). A text is
+    unchanged when the posted value equals the editor's round trip of the stored one, both
+    sanitised as the models store them. ``form``: a validated question or choice form."""
+    for name, field in form.fields.items():
+        stored = form.initial.get(name)
+        if not isinstance(field.widget, QuestionRichTextArea) or stored is None:
+            continue
+        if name not in form.cleaned_data:
+            continue
+        posted = form.cleaned_data[name] or ""
+        if posted == stored:
+            continue
+        if inline_html(posted) == inline_html(field.widget.round_trip(stored)):
+            form.cleaned_data[name] = stored
+            # A choice form's instance is built before its question form is cleaned.
+            setattr(form.instance, name, stored)
+
 
 def rich_text(features: list[str]) -> DraftailRichTextArea:
     return QuestionRichTextArea(features=features)
@@ -173,7 +333,12 @@ def _choice_panels(qtype: str) -> tuple[list, str, str] | None:
         return (
             [
                 FieldPanel("text", widget=rich_text(OPTION_FEATURES), heading=gettext_lazy("选项")),
-                _fraction(),
+                FieldRowPanel(
+                    [
+                        FieldPanel("correct"),  # choice_form's
+                        _fraction(),
+                    ]
+                ),
                 _feedback(),
             ],
             gettext_lazy("选项"),
@@ -223,6 +388,16 @@ def _choice_panels(qtype: str) -> tuple[list, str, str] | None:
 TRUEFALSE_CHOICES = [("true", gettext_lazy("对")), ("false", gettext_lazy("错"))]
 
 
+class TrueFalseRadioSelect(forms.RadioSelect):
+    """对 / 错 for a nullable boolean: the stored answer is shown checked (``True`` is the
+    "true" choice; a plain RadioSelect compares ``"True"`` and checks nothing)."""
+
+    def format_value(self, value):
+        if isinstance(value, bool):
+            return ["true" if value else "false"]
+        return super().format_value(value)
+
+
 def question_panels(qtype: str) -> list:
     """The editor's panels for one question type: its fields only."""
     head = [FieldRowPanel([FieldPanel("bank"), FieldPanel("category", widget=CategorySelect)])]
@@ -233,7 +408,7 @@ def question_panels(qtype: str) -> list:
     panels = [*head, FieldPanel("text", widget=rich_text(STEM_FEATURES)), FieldPanel("image")]
     if qtype == Question.TRUEFALSE:
         panels += [
-            FieldPanel("correct_truefalse", widget=forms.RadioSelect(choices=TRUEFALSE_CHOICES)),
+            FieldPanel("correct_truefalse", widget=TrueFalseRadioSelect(choices=TRUEFALSE_CHOICES)),
             FieldPanel("true_feedback", widget=rich_text(FEEDBACK_FEATURES)),
             FieldPanel("false_feedback", widget=rich_text(FEEDBACK_FEATURES)),
         ]
@@ -246,7 +421,9 @@ def question_panels(qtype: str) -> list:
     choices = _choice_panels(qtype)
     if choices is not None:
         rows, heading, label = choices
-        panels.append(InlinePanel("choices", panels=rows, heading=heading, label=label))
+        panels.append(
+            ChoicesPanel("choices", panels=rows, heading=heading, label=label, qtype=qtype)
+        )
     if qtype != Question.DESCRIPTION:
         panels.append(FieldPanel("explanation", widget=rich_text(STEM_FEATURES)))
     return panels

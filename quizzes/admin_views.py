@@ -2,12 +2,14 @@
 question import (the shared import wizard), bank export, essay marking, item statistics,
 question preview and "try this quiz". Registered in wagtail_hooks.register_admin_urls."""
 
+import re
 from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,10 +22,12 @@ from django.views.decorators.http import require_http_methods
 from wagtail.admin import messages as admin_messages
 from wagtail.admin.utils import set_query_params
 from wagtail.admin.views import generic
+from wagtail.log_actions import log
 
 from lms.formats.numbers import percent
 from lms.jobs.wizard import ImportWizard
 from lms.organisation import roles
+from lms.organisation.spreadsheets import attachment_disposition
 
 from . import attempts as svc
 from .admin_forms import question_edit_handler
@@ -35,7 +39,7 @@ from .results import marking_queue
 from .rich_images import images_to_embeds, question_image_losses
 from .scoring import numerical_key
 from .statistics import ALL, FIRST, item_statistics, statistics_xlsx
-from .versions import latest_versions, record_version
+from .versions import editor_state, latest_versions, record_version
 from .views import choice_item
 
 
@@ -94,8 +98,24 @@ question_import_wizard = QuestionImportWizard()
 def export_view(request, pk):
     bank = get_object_or_404(QuestionBank, pk=pk)
     response = HttpResponse(export_bank(bank), content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="bank-{bank.pk}.gift"'
+    name, fallback = export_filename(bank)
+    response["Content-Disposition"] = attachment_disposition(name, fallback)
     return response
+
+
+_UNSAFE_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+def export_filename(bank, today=None) -> tuple[str, str]:
+    """The exported file's name: the bank's name and the date ("IP-101 专利-2026-03-01.gift"),
+    and an ASCII one for old clients (its slug, or "question-bank-<id>")."""
+    from django.utils import timezone
+    from django.utils.text import slugify
+
+    day = (today or timezone.localdate()).isoformat()
+    name = _UNSAFE_IN_NAMES.sub("-", bank.name).strip(" .-") or f"question-bank-{bank.pk}"
+    ascii_name = slugify(bank.name) or f"question-bank-{bank.pk}"
+    return f"{name}-{day}.gift", f"{ascii_name}-{day}.gift"
 
 
 # --------------------------------------------------------------------------- marking
@@ -542,7 +562,12 @@ def lost_images_warning(question) -> str | None:
 
 class QuestionEditView(ErrorListMixin, VersionedSaveMixin, generic.EditView):
     """An existing question: the form of its type only. Opened with images the editor would
-    drop, it says so before the trainer saves."""
+    drop, it says so before the trainer saves. A save that changes nothing of the question
+    (texts compared as the editor round-trips them, ``admin_forms.keep_unchanged_texts``)
+    writes nothing: no version, no "已编辑" entry, and a question of the curriculum stays
+    managed by its file (``importing.sync_course_questions``)."""
+
+    unchanged = False
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
@@ -550,6 +575,29 @@ class QuestionEditView(ErrorListMixin, VersionedSaveMixin, generic.EditView):
         if warning:
             messages.warning(request, warning)
         return response
+
+    def save_instance(self):
+        before = editor_state(self.object.pk)
+        with transaction.atomic():
+            point = transaction.savepoint()
+            self.action_class(
+                self.form.instance, user=self.request.user, form=self.form, log_action=False
+            ).execute(skip_permission_checks=True)
+            instance = self.form.instance
+            if editor_state(instance.pk) == before:
+                transaction.savepoint_rollback(point)
+                self.unchanged = True
+                instance.refresh_from_db()
+                return instance
+            transaction.savepoint_commit(point)
+            log(instance=instance, action="wagtail.edit", user=self.request.user)
+            record_version(instance, user=self.request.user)
+        return instance
+
+    def get_success_message(self):
+        if self.unchanged:
+            return _("“%(name)s”没有改动，未保存新版本。") % {"name": self.object.name}
+        return super().get_success_message()
 
     def get_panel(self):
         qtype = (

@@ -29,7 +29,7 @@ from .formats import (
     parse_aiken,
     parse_gift,
 )
-from .models import Category, Choice, Question, QuestionBank, Quiz, QuizDraw
+from .models import Category, Choice, Question, QuestionBank, Quiz, QuizDraw, canonical_answer
 from .rich_images import images_to_embeds, portable_html, question_image_losses
 from .versions import record_version
 
@@ -329,7 +329,14 @@ def import_questions(bank, questions, user=None, progress=None):
             _apply(question, parsed, category)
             question.save()
             _write_choices(question, parsed.answers, choices)
-            record_version(question, user=user)
+            version = record_version(question, user=user)
+            # In the question's history, beside the editor's edits.
+            log(
+                instance=question,
+                action="quizzes.import_update",
+                user=user,
+                data={"bank": bank.name, "version": version.number},
+            )
             result.updated.append(question)
         if user is not None and (result.created or result.updated):
             log(
@@ -357,6 +364,8 @@ def _normalised(parsed):
         )
         for a in parsed.answers
     ]
+    for answer in copy.answers:
+        canonical_answer(answer, parsed.qtype)  # as Choice.save stores it
     return copy
 
 

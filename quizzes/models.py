@@ -21,7 +21,7 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFi
 from wagtail.models import Orderable
 from wagtail.search import index
 
-from .formats import inline_html, sanitize_html
+from .formats import inline_html, numerical_answer_text, sanitize_html
 
 
 class QuestionBank(models.Model):
@@ -270,7 +270,20 @@ class Choice(Orderable):
             # An option or a matching sub-question sits inline beside its input: a single
             # paragraph (how Draftail stores every text) is unwrapped.
             self.text = inline_html(self.text or "")
+        canonical_answer(self, self.question.qtype)
         super().save(*args, **kwargs)
+
+
+def canonical_answer(answer, qtype: str) -> None:
+    """In place, what a choice (or a parsed answer) of ``qtype`` stores whoever wrote it (the
+    editor, an import, the curriculum loader), so they compare equal: a matching pair is worth
+    100 % (a distractor with no sub-question 0 %), which the editor does not ask; a numerical
+    answer's text is its number specification (``numerical_answer_text``)."""
+    if qtype == Question.MATCHING:
+        full = 1 if (answer.text or "").strip() else 0
+        answer.fraction = float(full) if isinstance(answer.fraction, float) else Decimal(full)
+    elif qtype == Question.NUMERICAL:
+        answer.text = numerical_answer_text(answer.text, answer.value, answer.tolerance or 0.0)
 
 
 class QuestionVersion(models.Model):

@@ -139,6 +139,24 @@ def record_version(question, choices=None, user=None):
     return _create(question.pk, content, latest, user)
 
 
+def editor_state(question_id) -> str:
+    """A fingerprint of everything the question editor can change of a question, as stored:
+    its versioned content plus bank, category and rubric (two queries). Equal before and
+    after a save = the save changed nothing."""
+    from .models import Choice, Question
+
+    question = Question.objects.get(pk=question_id)
+    content = snapshot(question, list(Choice.objects.filter(question_id=question_id)))
+    return digest(
+        {
+            "content": content,
+            "bank": question.bank_id,
+            "category": question.category_id,
+            "rubric": question.rubric,
+        }
+    )
+
+
 def current_versions(question_ids) -> dict:
     """``{question id: current QuestionVersion}`` for a new paper: versions are recorded for
     questions changed since their last version (three queries, plus one per new version)."""

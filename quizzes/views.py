@@ -9,6 +9,7 @@ returned as JSON while an attempt is in progress, except for a question the lear
 import contextlib
 import json
 import math
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,8 +26,8 @@ from courses.learning import standing_for
 from lms.formats.numbers import percent
 
 from . import attempts as svc
-from . import tokens, versions
-from .models import Attempt, Quiz, Response
+from . import scoring, tokens, versions
+from .models import Attempt, Question, Quiz, Response
 from .results import counted_attempts, counted_responses, has_passed
 from .scoring import numerical_key
 from .versions import RESPONSE_RELATED
@@ -531,8 +532,31 @@ def result(request, pk):
         if attempt.quiz.course_id and not attempt.is_trial
         else None,
         "regrade": last_regrade(attempt),
+        "trial_essays": trial_essays(attempt, items),
     }
     return render(request, "quizzes/result.html", context)
+
+
+def trial_essays(attempt, items) -> dict | None:
+    """A trial (试做) with essays: they are never marked (trials are not in the marking queue),
+    so its result shows each essay's rubric instead, and the marks of the auto-scored part
+    (``{"earned", "total", "percent"}``). None for any other attempt."""
+    if not attempt.is_trial or attempt.status != Attempt.PENDING:
+        return None
+    rows = []
+    for item in items:
+        question = item["question"]
+        if question.qtype == Question.ESSAY:
+            item["rubric"] = question.rubric
+        elif question.is_scored:
+            rows.append((question.default_mark, item["response"].fraction or 0))
+    earned = sum((mark * fraction for mark, fraction in rows), Decimal(0))
+    total = sum((mark for mark, _fraction in rows), Decimal(0))
+    return {
+        "earned": earned,
+        "total": total,
+        "percent": scoring.attempt_score(rows) if rows else None,
+    }
 
 
 def last_regrade(attempt):

@@ -382,6 +382,7 @@ def register_statistics_menu_item():
 def register_quiz_log_actions(actions):
     actions.register_action("quizzes.mark", _("批阅论述题"), _("批阅论述题并更新成绩"))
     actions.register_action("quizzes.import", _("导入题目"), _("导入题目到题库"))
+    actions.register_action("quizzes.import_update", _("导入更新"), _("导入的文件更新了本题"))
     actions.register_action("quizzes.regrade", _("重新评分"), _("更正答案后重新评分本次作答"))
     actions.register_action(
         "quizzes.regrade_question", _("重新评分"), _("更正答案后重新评分本题的作答")

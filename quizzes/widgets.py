@@ -60,3 +60,16 @@ class CategorySelect(forms.Select):
         if instance is not None:
             option["attrs"]["data-bank"] = str(instance.bank_id)
         return option
+
+
+class CorrectCheckbox(forms.CheckboxInput):
+    """An option's 正确 tick, kept in step with its weight drop-down in the browser by
+    ``js/admin-correct-tick.js`` (the form applies the same rules on save:
+    ``quizzes.admin_forms.apply_ticks``): ticking sets 100 % (single choice), unticking 0 %,
+    choosing a weight ticks or unticks."""
+
+    class Media:
+        js = ["js/admin-correct-tick.js"]
+
+    def __init__(self, single: bool, attrs=None):
+        super().__init__({**(attrs or {}), "data-correct-tick": "single" if single else "multiple"})

@@ -18,7 +18,7 @@ from .base import (
     render_text,
     sanitize_html,
 )
-from .gift import parse_gift
+from .gift import numerical_answer_text, parse_gift
 from .gift_export import export_gift
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "export_gift",
     "inline_html",
     "match_shortanswer",
+    "numerical_answer_text",
     "parse_aiken",
     "parse_gift",
     "render_text",

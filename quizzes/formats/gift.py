@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 
 from .base import (
     FORMATS,
@@ -362,6 +363,32 @@ def parse_numeric_spec(spec: str) -> tuple[float | None, float] | None:
     if not (math.isfinite(value) and math.isfinite(tolerance)):
         return None
     return value, tolerance
+
+
+def _plain_number(value: float) -> str:
+    """Plain decimal notation of a float (no exponent) that reads back the same."""
+    text = format(Decimal(repr(value)), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def numerical_answer_text(text: str, value: float | None, tolerance: float) -> str:
+    """The number specification stored with a numerical answer: ``text`` when it spells
+    ``value`` ± ``tolerance`` (``"19.5..20.5"``, ``"20:0.5"``, as a file wrote it), else the
+    canonical ``"20:0.5"`` / ``"20"``; ``"*"`` for any number. Answers written in the editor
+    (no text) and read from a file are stored alike, so an exported bank reads back unchanged."""
+    if value is None:
+        return "*"
+    try:
+        spelled = parse_numeric_spec(text or "")
+    except _QuestionError:
+        spelled = None
+    if spelled == (value, tolerance):
+        return text.strip()
+    if not tolerance:
+        return _plain_number(value)
+    return f"{_plain_number(value)}:{_plain_number(tolerance)}"
 
 
 def _parse_numerical(block: _Src, fmt: str) -> list[ParsedAnswer]:

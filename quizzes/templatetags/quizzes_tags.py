@@ -1,7 +1,10 @@
+from decimal import Decimal
+
 from django import template
 from django.utils.safestring import mark_safe
 
 from courses.wording import plain_number
+from lms.formats.numbers import percent
 from quizzes.formats import display_html
 from quizzes.views import course_quiz_context
 
@@ -21,6 +24,24 @@ def question_html(value: str) -> str:
     """Stored question HTML (stem, option, feedback, explanation) as learners see it: Wagtail's
     rich-text embeds expanded (images, page links) and sanitised again (quizzes.formats)."""
     return mark_safe(display_html(value or ""))  # noqa: S308 - sanitised by nh3 just now
+
+
+@register.filter
+def qtype_label(value: str) -> str:
+    """A question type code (``multichoice``) as its translated name (单选题)."""
+    from quizzes.models import Question
+
+    return str(dict(Question.QTYPE_CHOICES).get(value, value))
+
+
+@register.filter
+def stat(value, scale=1) -> str:
+    """A statistic as the statistics page shows every number: two decimals ("25.00",
+    "6.67"), ``scale`` times the value (``row.fraction|stat:100``); "—" when there is none."""
+    if value is None or value == "":
+        return "—"
+    # The one rounding of percentages (half up, in Decimal): lms.formats.numbers.percent.
+    return str(percent(Decimal(str(value)) * Decimal(str(scale)), 100, digits=2))
 
 
 @register.filter

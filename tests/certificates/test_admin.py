@@ -1,7 +1,9 @@
 import pytest
+from django.urls import reverse
 
 from certificates import issue
 from certificates.models import Certificate
+from lms.organisation import roles
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -19,3 +21,17 @@ def test_admin_listing_scoped_and_revoke(client, course):
     assert response.status_code == 302
     assert Certificate.objects.get(pk=hp.pk).revoked_reason == "离职"
     assert client.get("/admin/certificate-batches/").status_code == 200
+
+
+def test_certificate_menu_follows_the_permission(client):
+    """Trainers manage no one's certificates (lms.organisation.roles, certificates.apps): no
+    证书 menu item and no list; city administrators have both."""
+    index = reverse("certificates_certificate:index")
+    client.force_login(make_user(roles.TRAINER, district=None))
+    home = client.get(reverse("wagtailadmin_home"), follow=True).content.decode()
+    assert index not in home  # the sidebar's props (JSON)
+    assert client.get(index).status_code in (302, 403)
+    client.force_login(make_user(roles.CITY_ADMIN, district=None))
+    home = client.get(reverse("wagtailadmin_home"), follow=True).content.decode()
+    assert index in home
+    assert client.get(index).status_code == 200

@@ -65,7 +65,8 @@ def test_lifecycle_buttons_follow_state_and_permission(client, course):
     # Someone who sees every certificate but may not change them: no buttons.
     viewer = make_user("trainer")
     viewer.user_permissions.add(
-        Permission.objects.get(codename="view_all_districts", content_type__app_label="lms")
+        Permission.objects.get(codename="view_all_districts", content_type__app_label="lms"),
+        Permission.objects.get(codename="view_certificate", content_type__app_label="certificates"),
     )
     client.force_login(viewer)
     assert client.get(inspect_url).status_code == 200

@@ -182,3 +182,29 @@ def test_a_reviewer_signs_in_to_what_awaits_their_review(client, two_courses, tr
     assert response["Location"] == "/admin/"
     html = client.get("/admin/", follow=True).content.decode()
     assert "等待你的审查" in html and "第五讲 待审课文" in html
+
+
+def test_approval_email_links_to_the_page_on_the_site_url(client, curriculum, settings, mailoutbox):
+    """The default Site follows SITE_URL (courses.loader.ensure_training_index), so the
+    workflow e-mails' page links use the same base as the admin links, not localhost:80."""
+    from courses.loader import load_curriculum
+
+    from .conftest import write_course
+
+    settings.SITE_URL = settings.WAGTAILADMIN_BASE_URL = "http://lms.example.test:8000"
+    write_course(curriculum, "T-101", "course-a", lessons=1)
+    load_curriculum(curriculum)
+    basics = Page.objects.get(slug="course-a")
+    client.force_login(make_user(roles.TRAINER, district=None, username="t_zhao"))
+    client.post(
+        f"/admin/pages/add/courses/lessonpage/{basics.pk}/",
+        lesson_form("第二讲 一次告知", "lesson-2", **{"action-submit": "1"}),
+    )
+    lesson = LessonPage.objects.get(slug="lesson-2")
+    task_state = WorkflowState.objects.get(object_id=str(lesson.pk)).current_task_state
+    client.force_login(make_user(roles.REVIEWER, district=None))
+    mailoutbox.clear()
+    client.post(f"/admin/pages/workflow/action/{lesson.pk}/approve/{task_state.pk}/", {})
+    [approved] = [m for m in mailoutbox if "t_zhao@example.com" in m.to]
+    assert "http://lms.example.test:8000/training/course-a/lesson-2/" in approved.body
+    assert "localhost" not in approved.body

@@ -85,6 +85,12 @@ def test_trainer_writes_a_rich_question_previews_it_and_tries_the_quiz(
         # Draftail writes its state into the form field every 250 ms: wait for it
         expect(page.locator(f"#id_choices-{index}-text")).to_have_value(re.compile(text))
         page.locator(f"#id_choices-{index}-fraction").select_option(weight)
+    # the 正确 tick follows the weight, and unticking sets 0 % (js/admin-correct-tick.js)
+    expect(page.locator("#id_choices-0-correct")).to_be_checked()
+    page.locator("#id_choices-1-correct").uncheck()
+    expect(page.locator("#id_choices-1-fraction")).to_have_value("0.00000")
+    page.locator("#id_choices-1-correct").check()
+    expect(page.locator("#id_choices-1-fraction")).to_have_value("1.00000")
     options = page.locator("#id_choices-1-fraction option").all_inner_texts()
     assert "100 %" in options and "33.33333 %" in options and "-100 %" in options
     save(page)

@@ -305,3 +305,28 @@ def test_lesson_and_question_editors_are_chinese(admin_client):
     catalogue = admin_client.get(reverse("wagtailadmin_javascript_catalog"))
     text = catalogue.content.decode("unicode_escape", errors="ignore")
     assert "输入内容，或键入“/”插入区块" in text or "\\u8f93\\u5165" in catalogue.content.decode()
+
+
+def test_image_chooser_shortcuts_dialog_and_block_picker_are_chinese(admin_client):
+    """The question editor's image chooser with no images, the keyboard-shortcuts dialog and
+    the lesson editor's block picker (trainer walk, issue 17) showed Wagtail's English."""
+    import json
+
+    from wagtail.images.models import Image
+
+    Image.objects.all().delete()
+    chooser = admin_client.get("/admin/images/chooser/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    html = json.loads(chooser.content)["html"]
+    assert "haven't uploaded" not in html and "Why not" not in html
+    assert "还没有上传图片。" in html and "现在上传一张</a>？" in html
+
+    home = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="zh-hans", follow=True)
+    home = home.content.decode()
+    assert "Keyboard shortcuts are currently" not in home and ">账户设置</a>" in home
+
+    response = admin_client.get(
+        reverse("wagtailadmin_javascript_catalog"), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    body = response.content.decode()
+    catalog = json.loads(re.search(r"const newcatalog = (\{.*?\});", body, re.S).group(1))
+    assert catalog["Insert a block"] == "插入区块"

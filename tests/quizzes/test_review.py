@@ -160,7 +160,8 @@ def test_numerical_question_written_in_the_admin_shows_its_key(client, learner):
     }
     response = client.post("/admin/question/new/?type=numerical", nested_form_data(form))
     assert response.status_code == 302
-    assert Question.objects.get(name="保护期").choices.get().text == ""
+    # stored with its number specification, as an imported answer is (Choice.save)
+    assert Question.objects.get(name="保护期").choices.get().text == "20:0.5"
 
     quiz = make_quiz(bank)
     client.force_login(learner)

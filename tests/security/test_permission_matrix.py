@@ -340,7 +340,7 @@ RULES = [
     ),
     (
         ns_view("certificates_certificate", "index", "index_results"),
-        admin_view(trainer=OK, admin_hp=OK, admin_pd=OK, city_admin=OK),
+        admin_view(admin_hp=OK, admin_pd=OK, city_admin=OK),
     ),
     (
         ns_view("certificates_certificate", "inspect", "history", "history_results", "usage"),
