@@ -19,8 +19,7 @@ from .models import Certificate, CertificateBatch
 def _scoped_certificate(request, pk):
     if not request.user.has_perm("certificates.change_certificate"):
         raise PermissionDenied
-    queryset = scope_to_districts(Certificate.objects.all(), request.user, "holder_district")
-    return get_object_or_404(queryset, pk=pk)
+    return get_object_or_404(Certificate.objects.administered_by(request.user), pk=pk)
 
 
 class RevokeForm(forms.Form):

@@ -8,8 +8,6 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from pypdf import PdfReader, PdfWriter
 
-from lms.organisation.roles import scope_to_districts
-
 from . import rendering
 from .models import Certificate, CertificateBatch
 
@@ -32,14 +30,15 @@ def population(name, pk):
 
 
 def batch_queryset(*, user=None, course=None, district=None, wave_id=None):
-    """Current certificates (valid or expired; not revoked or superseded) for a batch."""
+    """Current certificates (valid or expired; not revoked or superseded) for a batch: of
+    people ``user`` administers and (``district``) who work in that district now."""
     qs = Certificate.objects.current().select_related("course", "holder_district")
     if user is not None:
-        qs = scope_to_districts(qs, user, "holder_district")
+        qs = qs.administered_by(user)
     if course is not None:
         qs = qs.filter(course=course)
     if district is not None:
-        qs = qs.filter(holder_district=district)
+        qs = qs.filter(user__staff_profile__district=district)
     if wave_id is not None:
         user_ids, course_ids = population("wave", wave_id)
         qs = qs.filter(user_id__in=user_ids, course_id__in=course_ids)

@@ -214,10 +214,15 @@ def reissue(certificate, actor=None):
     return new
 
 
-def revoke(certificate, actor=None, reason=""):
+def revoke(certificate, actor=None, reason="", cause=None):
     """Withdraw ``certificate``. The holder's enrolment opens a new cycle at the revocation:
-    only a quiz passed after it completes the course again and issues a new certificate."""
+    only a quiz attempt started after it, and passed, completes the course again and issues a
+    new certificate. An attempt the holder has in progress is submitted now (graded as it
+    stands, in the old cycle): a paper opened before the revocation never certifies.
+    ``cause``: what was taken back when a withdrawn requirement revokes (JSON-able, logged;
+    ``certificates.lifecycle.reinstate_withdrawn`` matches it)."""
     from courses.enrolment import start_new_cycle
+    from quizzes.attempts import close_course_attempts
 
     with transaction.atomic():
         cert = Certificate.objects.select_for_update().get(pk=certificate.pk)
@@ -227,11 +232,13 @@ def revoke(certificate, actor=None, reason=""):
             cert.revoked_by = actor if actor and actor.is_authenticated else None
             cert.save(update_fields=["revoked_at", "revoked_reason", "revoked_by"])
             start_new_cycle(cert.user, cert.course, at=cert.revoked_at)
+            close_course_attempts(cert.user, cert.course, now=cert.revoked_at)
             log(
                 instance=cert,
                 action=ACTION_REVOKE,
                 user=actor,
-                data={"serial": cert.serial, "reason": cert.revoked_reason},
+                data={"serial": cert.serial, "reason": cert.revoked_reason}
+                | ({"cause": cause} if cause else {}),
             )
     certificate.refresh_from_db()
     return certificate

@@ -10,6 +10,7 @@ dates and verifies as "expired" once they have passed. Re-opening happens when t
 whenever the holder opens their home page or the course page, so nobody waits for the job.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Exists, OuterRef
@@ -85,7 +86,42 @@ def open_renewals(at=None, user=None, course=None) -> int:
     return opened
 
 
-def withdraw_unfounded_completion(user, course, actor=None, still_holds=None, reason=None):
+@dataclass
+class Withdrawal:
+    """What withdrawing a completion of ``user`` in ``course`` takes back: ``certificate`` is
+    revoked, or (None) no certificate was issued for that completion yet and the enrolment
+    re-opens a new cycle."""
+
+    user: object
+    course: object
+    certificate: object = None
+
+
+def unfounded_completion(user, course, still_holds=None):
+    """The one rule of :func:`withdraw_unfounded_completion`, without acting: the
+    :class:`Withdrawal` it would make now, or None when nothing would be taken back (no
+    completion, or it still rests on something in its cycle). Pages that warn before a
+    change (the attendance sheet) ask it inside a savepoint that they roll back."""
+    from courses.models import Enrollment
+    from quizzes.results import course_quiz_passed
+
+    from .issuing import current_certificate
+
+    still_holds = still_holds or course_quiz_passed
+    enrollment = Enrollment.objects.filter(user=user, course=course).first()
+    if enrollment is None or enrollment.completed_at is None:
+        return None
+    if still_holds(user, course, since=enrollment.cycle_started_at):
+        return None
+    certificate = current_certificate(user, course)
+    if certificate is not None and certificate.issued_at >= enrollment.completed_at:
+        return Withdrawal(user, course, certificate)
+    return Withdrawal(user, course)
+
+
+def withdraw_unfounded_completion(
+    user, course, actor=None, still_holds=None, reason=None, cause=None
+):
     """After a regrade turned a pass of ``course``'s quiz into a fail: if the enrolment's
     current completion no longer rests on a pass in its cycle (no other attempt of that cycle
     passed), its certificate is revoked with :data:`REGRADE_REVOCATION_REASON` (which opens a
@@ -96,23 +132,52 @@ def withdraw_unfounded_completion(user, course, actor=None, still_holds=None, re
 
     ``still_holds(user, course, since=...)`` generalises "another pass of that cycle" for any
     withdrawn requirement (default: the course quiz was passed in the cycle); ``reason`` is
-    recorded on the revocation (default: :data:`REGRADE_REVOCATION_REASON`)."""
-    from courses.models import Enrollment
-    from quizzes.results import course_quiz_passed
+    recorded on the revocation (default: :data:`REGRADE_REVOCATION_REASON`) and ``cause``
+    (what was taken back) in its log entry."""
+    from .issuing import revoke
 
-    from .issuing import current_certificate, revoke
-
-    still_holds = still_holds or course_quiz_passed
-    enrollment = Enrollment.objects.filter(user=user, course=course).first()
-    if enrollment is None or enrollment.completed_at is None:
+    withdrawal = unfounded_completion(user, course, still_holds)
+    if withdrawal is None:
         return None
-    if still_holds(user, course, since=enrollment.cycle_started_at):
-        return None
-    certificate = current_certificate(user, course)
-    if certificate is not None and certificate.issued_at >= enrollment.completed_at:
-        return revoke(certificate, actor=actor, reason=reason or REGRADE_REVOCATION_REASON)
+    if withdrawal.certificate is not None:
+        return revoke(
+            withdrawal.certificate,
+            actor=actor,
+            reason=reason or REGRADE_REVOCATION_REASON,
+            cause=cause,
+        )
     start_new_cycle(user, course)
     return None
+
+
+def reinstate_withdrawn(user, course, cause, actor=None, reason=""):
+    """Undo the revocation that withdrawing ``cause`` made (e.g. an attendance unticked at a
+    session, now ticked again): the latest certificate of ``user`` for ``course`` is
+    reinstated (``certificates.issuing.reinstate``: logged with ``reason``, the completion
+    restored) when its last revocation was logged with exactly this ``cause``. Nothing
+    happens (None) when it was revoked for another reason, when the person has a current
+    certificate again (a new pass since), or when the reinstatement is refused."""
+    from wagtail.models import ModelLogEntry
+
+    from .issuing import ACTION_REVOKE, reinstate
+
+    latest = (
+        Certificate.objects.filter(user=user, course=course).order_by("-issued_at", "-pk").first()
+    )
+    if latest is None or latest.revoked_at is None:
+        return None
+    entry = (
+        ModelLogEntry.objects.for_instance(latest)
+        .filter(action=ACTION_REVOKE)
+        .order_by("-timestamp", "-pk")
+        .first()
+    )
+    if entry is None or (entry.data or {}).get("cause") != cause:
+        return None
+    try:
+        return reinstate(latest, actor=actor, reason=reason)
+    except ValueError:
+        return None
 
 
 def on_pass_withdrawn(sender, user=None, course=None, actor=None, **kwargs):
@@ -120,7 +185,9 @@ def on_pass_withdrawn(sender, user=None, course=None, actor=None, **kwargs):
     withdraw_unfounded_completion(user, course, actor=actor)
 
 
-def on_requirement_withdrawn(sender, user=None, course=None, actor=None, reason="", **kwargs):
+def on_requirement_withdrawn(
+    sender, user=None, course=None, actor=None, reason="", cause=None, **kwargs
+):
     """Receiver of ``courses.completion.requirement_withdrawn`` (sent after commit; ``sender``
     is the registered requirement that was taken back): the same path as a regrade, with the
     requirement itself deciding whether the completion still rests on something."""
@@ -130,4 +197,5 @@ def on_requirement_withdrawn(sender, user=None, course=None, actor=None, reason=
         actor=actor,
         still_holds=sender,
         reason=reason or REQUIREMENT_REVOCATION_REASON,
+        cause=cause,
     )

@@ -49,6 +49,15 @@ class CertificateQuerySet(models.QuerySet):
     def expired(self, at=None):
         return self.current().filter(expires_at__lte=at or timezone.now())
 
+    def administered_by(self, user):
+        """The certificates ``user`` may act on in the admin (list, inspect, download, revoke,
+        reinstate, reissue, batch): those of people whose CURRENT district ``user``
+        administers (``lms.organisation.roles.scope_to_people``), never by the district
+        printed at issue time (``holder_district``, which a transfer does not change)."""
+        from lms.organisation.roles import scope_to_people
+
+        return scope_to_people(self, user)
+
     def with_status(self, status, at=None):
         """The certificates whose ``status_at(at)`` is ``status`` (same precedence)."""
         at = at or timezone.now()

@@ -11,12 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_ratelimit.decorators import ratelimit
 
-from lms.organisation.roles import (
-    admin_district_ids,
-    can_administer_district,
-    is_admin,
-    scope_to_districts,
-)
+from lms.organisation.roles import admin_district_ids, is_admin, scope_to_districts
 
 from .authorisation import is_active_person, is_authorised, revocation_reason
 from .lifecycle import open_renewals
@@ -85,7 +80,8 @@ def index(request):
 
 
 def _visible_certificate(request, pk):
-    """The holder's own certificate, or one in a district the user administers; else 404."""
+    """The holder's own certificate, or one of a person the user administers now (their
+    current district, ``CertificateQuerySet.administered_by``); else 404."""
     cert = get_object_or_404(
         Certificate.objects.select_related("course", "holder_district", "superseded_by"), pk=pk
     )
@@ -94,7 +90,7 @@ def _visible_certificate(request, pk):
     if (
         request.user.has_perm("certificates.view_certificate")
         and is_admin(request.user)
-        and can_administer_district(request.user, cert.holder_district_id)
+        and Certificate.objects.administered_by(request.user).filter(pk=cert.pk).exists()
     ):
         return cert
     raise Http404

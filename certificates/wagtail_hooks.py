@@ -12,16 +12,25 @@ from wagtail.admin.widgets.button import Button, HeaderButton
 from wagtail.log_actions import LogFormatter
 
 from lms.organisation.admin_views import DistrictScopedViewSet
-from lms.organisation.roles import is_admin
+from lms.organisation.roles import administered_districts, is_admin
 
 from . import admin_views
 from .issuing import ACTION_ISSUE, ACTION_REINSTATE, ACTION_REISSUE, ACTION_REVOKE
 from .models import Certificate
 
 
+def _administered_districts(request):
+    """The district choices: the user's own (none without a request)."""
+    return administered_districts(getattr(request, "user", None))
+
+
 class CertificateFilterSet(WagtailFilterSet):
     status = django_filters.ChoiceFilter(
         label=_("状态"), choices=Certificate.STATUS_CHOICES, method="filter_status"
+    )
+    # A district administrator is offered their own district only (the roster's scope).
+    holder_district = django_filters.ModelChoiceFilter(
+        label=_("所属区"), queryset=_administered_districts
     )
 
     class Meta:
@@ -114,7 +123,6 @@ class CertificateHistoryView(history.HistoryView):
 
 class CertificateViewSet(DistrictScopedViewSet):
     model = Certificate
-    district_field = "holder_district"
     icon = "doc-full"
     menu_label = _("证书")
     menu_order = 400
@@ -167,9 +175,11 @@ class CertificateViewSet(DistrictScopedViewSet):
     inspect_view_class = CertificateInspectView
     history_view_class = CertificateHistoryView
     removed_views = ("add", "edit", "delete")
+    list_select_related = ["course", "holder_district"]
 
-    def get_queryset(self, request):
-        return Certificate.objects.select_related("course", "holder_district")
+    def scope(self, queryset, user):
+        # The holder's current district, not the one printed at issue time.
+        return queryset.administered_by(user)
 
     def get_common_view_kwargs(self, **kwargs):
         return super().get_common_view_kwargs(

@@ -22,8 +22,10 @@ course_completed = Signal()
 
 # Sent after commit when something a completion may rest on was taken back (an attendance
 # unticked, …): requirement_withdrawn.send(sender=<the registered requirement function>,
-# user=..., course=..., actor=..., reason=...). Certificates decide what happens to the
-# completion and its certificate (``certificates.lifecycle``), exactly as after a regrade.
+# user=..., course=..., actor=..., reason=..., cause=...). Certificates decide what happens to
+# the completion and its certificate (``certificates.lifecycle``), exactly as after a regrade;
+# ``cause`` (a small JSON-able dict naming what was taken back, or None) is logged with a
+# revocation, so that the owner of the requirement can later undo exactly that revocation.
 requirement_withdrawn = Signal()
 
 _requirements = []
@@ -51,13 +53,14 @@ def unregister_requirement(func):
     _missing_labels.pop(func, None)
 
 
-def withdraw_requirement(requirement, user, course, actor=None, reason="") -> None:
+def withdraw_requirement(requirement, user, course, actor=None, reason="", cause=None) -> None:
     """A higher floor took back what ``requirement`` (a registered requirement function) held
     on for ``user`` in ``course``: announce it after the current transaction commits, so the
-    completion resting on it is withdrawn the way a regrade withdraws one."""
+    completion resting on it is withdrawn the way a regrade withdraws one. ``cause``: what
+    was taken back (JSON-able), logged with the revocation it leads to."""
     transaction.on_commit(
         lambda: requirement_withdrawn.send(
-            sender=requirement, user=user, course=course, actor=actor, reason=reason
+            sender=requirement, user=user, course=course, actor=actor, reason=reason, cause=cause
         )
     )
 
@@ -76,6 +79,29 @@ def unmet_requirements(user, course, since=None) -> list:
 def completed_q(prefix=""):
     """The rule "this enrolment is complete" as a Q object (``prefix`` e.g. ``"enr__"``)."""
     return Q(**{f"{prefix}completed_at__isnull": False})
+
+
+def overdue_q(now, prefix=""):
+    """The rule "this enrolment is overdue at ``now``" as a Q object: not complete and past its
+    due date (``prefix`` e.g. ``"enr__"``). Every overdue count, filter and marker uses it."""
+    return ~completed_q(prefix) & Q(**{f"{prefix}due_at__lt": now})
+
+
+def in_time_q(now, prefix=""):
+    """Not past the due date at ``now`` (no due date, or not yet reached): the date half of
+    ``overdue_q`` negated with NULL in mind, for annotated columns that ``~`` would not guard."""
+    return Q(**{f"{prefix}due_at__isnull": True}) | Q(**{f"{prefix}due_at__gte": now})
+
+
+def is_overdue(enrollment, now=None) -> bool:
+    """``overdue_q`` for one enrolment already loaded (the learner's home, a roster row)."""
+    return is_overdue_at(enrollment.completed_at, enrollment.due_at, now)
+
+
+def is_overdue_at(completed_at, due_at, now=None) -> bool:
+    """``overdue_q`` on the values of an enrolment's columns (rows fetched with values())."""
+    now = now or timezone.now()
+    return completed_at is None and due_at is not None and due_at < now
 
 
 def ever_completed_q(prefix=""):

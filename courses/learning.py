@@ -9,6 +9,8 @@ from django.utils.module_loading import import_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
+from lms.formats.numbers import percent
+
 from .models import CoursePage, Enrollment, LessonPage, LessonProgress
 from .prerequisites import missing_among, missing_prerequisites, prerequisite_courses
 from .progress import completed_lesson_ids, course_progress, course_statuses
@@ -64,7 +66,7 @@ def index_context(index, request):
                 "url": course.get_url(request=request),
                 "done": done,
                 "total": total,
-                "percent": round(100 * done / total) if total else 0,
+                "percent": percent(done, total, default=0),
                 "status": status,
                 "status_label": STATUS_LABELS.get(status, status),
                 "status_badge": STATUS_BADGES.get(status, "badge"),
@@ -114,7 +116,7 @@ def course_context(course, request):
         "continue_row": continue_row,
         "done_count": len(done_ids),
         "lesson_count": total,
-        "percent": round(100 * len(done_ids) / total) if total else 0,
+        "percent": percent(len(done_ids), total, default=0),
         "missing_prerequisites": missing_prerequisites(user, course) if course.pk else [],
         "objectives": course.objectives_list,
         "sections": page_sections(request, course),

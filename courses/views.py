@@ -13,11 +13,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from lms.formats.numbers import percent
+
+from .completion import is_overdue
 from .enrolment import enrol
 from .learning import standing_for
 from .models import CoursePage, Enrollment, LessonPage
 from .prerequisites import missing_prerequisites
 from .progress import (
+    CERTIFIED,
     STATUS_BADGES,
     STATUS_LABELS,
     complete_lesson,
@@ -104,11 +108,14 @@ def home_section(request):
                 "url": course.get_url(request=request),
                 "done": done,
                 "total": total,
-                "percent": round(100 * done / total) if total else 0,
+                "percent": percent(done, total, default=0),
                 "status": status,
                 "status_label": STATUS_LABELS.get(status, status),
                 "status_badge": STATUS_BADGES.get(status, "badge"),
                 "note": notes.get(course.pk, ""),
+                # Past its deadline and not complete (courses.completion's rule); a valid
+                # certificate (certified) is never shown as overdue.
+                "overdue": status != CERTIFIED and is_overdue(enrollment),
             }
         )
     available = [

@@ -31,9 +31,7 @@ class EnrollmentViewSet(DistrictScopedViewSet):
     list_per_page = 50
     inspect_view_enabled = True
     form_fields = ["due_at"]
-
-    def get_queryset(self, request):
-        return Enrollment.objects.select_related("user", "user__staff_profile", "course")
+    list_select_related = ["user", "user__staff_profile", "course"]
 
 
 class LessonProgressViewSet(DistrictScopedViewSet):
@@ -55,11 +53,7 @@ class LessonProgressViewSet(DistrictScopedViewSet):
     list_per_page = 50
     inspect_view_enabled = True
     form_fields = ["user", "course", "lesson"]
-
-    def get_queryset(self, request):
-        return LessonProgress.objects.select_related(
-            "user", "user__staff_profile", "course", "lesson"
-        )
+    list_select_related = ["user", "user__staff_profile", "course", "lesson"]
 
 
 class LearningGroup(ViewSetGroup):

@@ -16,6 +16,7 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, ObjectL
 from wagtail.admin.rich_text import DraftailRichTextArea
 
 from .models import Category, Question
+from .rich_images import images_to_embeds
 from .widgets import CategorySelect, FractionSelect
 
 FULL = Decimal("1")
@@ -127,11 +128,15 @@ _VOID_RE = re.compile(r"<(br|col|embed|hr|img)\b([^>]*?)\s*/?>")
 
 class QuestionRichTextArea(DraftailRichTextArea):
     """Draftail for question texts. Stored HTML (imported or written before the editor) is
-    read back with its void elements closed (``<br/>``: Wagtail's converter expects XHTML).
+    read back with its void elements closed (``<br/>``: Wagtail's converter expects XHTML),
+    and an ``<img>`` of the site's image library as Wagtail's image embed (Draftail drops any
+    other ``<img>``; the edit view warns about those, ``quizzes.rich_images``).
     A posted value that is not the editor's JSON (a script, an old form posting HTML) is
     taken as HTML; either way the model sanitises it on save."""
 
     def format_value(self, value):
+        if value and "image" in (self.features or ()):
+            value = images_to_embeds(value)
         return super().format_value(_VOID_RE.sub(r"<\1\2/>", value) if value else value)
 
     def value_from_datadict(self, data, files, name):

@@ -21,6 +21,7 @@ from wagtail.admin import messages as admin_messages
 from wagtail.admin.utils import set_query_params
 from wagtail.admin.views import generic
 
+from lms.formats.numbers import percent
 from lms.jobs.wizard import ImportWizard
 from lms.organisation import roles
 
@@ -28,10 +29,14 @@ from . import attempts as svc
 from .admin_forms import question_edit_handler
 from .forms import ImportForm, MarkForm, MarkingFilterForm
 from .importing import GIFT_TEMPLATE, export_bank
-from .models import Attempt, Question, QuestionBank, QuestionVersion, Quiz, Response
+from .models import Question, QuestionBank, QuestionVersion, Quiz, Response
 from .regrading import INLINE_LIMIT, apply_regrade, plan_regrade, stale_responses
+from .results import marking_queue
+from .rich_images import images_to_embeds, question_image_losses
+from .scoring import numerical_key
 from .statistics import ALL, FIRST, item_statistics, statistics_xlsx
 from .versions import latest_versions, record_version
+from .views import choice_item
 
 
 def sees_every_learner(user):
@@ -104,10 +109,8 @@ def marking_view(request):
         if form.is_valid():
             response = get_object_or_404(
                 scope_attempts(
-                    Response.objects.filter(question__qtype="essay", attempt__is_trial=False),
-                    request.user,
-                    "attempt__user__staff_profile__district",
-                ).exclude(attempt__status=Attempt.IN_PROGRESS),
+                    marking_queue(), request.user, "attempt__user__staff_profile__district"
+                ),
                 pk=form.cleaned_data["response"],
             )
             try:
@@ -135,8 +138,7 @@ def marking_view(request):
 
     filters = MarkingFilterForm(request.GET or None)
     responses = (
-        Response.objects.filter(question__qtype="essay", attempt__is_trial=False)
-        .exclude(attempt__status=Attempt.IN_PROGRESS)
+        marking_queue()
         .select_related("attempt", "attempt__quiz", "attempt__user", "question", "marked_by")
         .order_by("attempt__submitted_at", "position")
     )
@@ -229,18 +231,14 @@ def preview_item(question, reveal: bool) -> dict:
     }
     if question.qtype in ("multichoice", "multiresponse"):
         item["choices"] = [
-            {
-                "id": f"c{index}",
-                "text": c.text,
-                "selected": False,
-                "fraction": c.fraction if reveal else None,
-                "correct": reveal
-                and (c.fraction >= 1 or (question.qtype == "multiresponse" and c.fraction > 0)),
-                "partial_percent": c.fraction * 100
-                if reveal and question.qtype == "multichoice" and 0 < c.fraction < 1
-                else None,
-                "feedback": c.feedback if reveal else "",
-            }
+            choice_item(
+                question,
+                c,
+                id=f"c{index}",
+                selected=False,
+                show=reveal,
+                feedback=c.feedback if reveal else "",
+            )
             for index, c in enumerate(choices)
         ]
     elif question.qtype == "matching":
@@ -270,19 +268,6 @@ def preview_item(question, reveal: bool) -> dict:
         if question.qtype == "essay":
             item["rubric"] = question.rubric
     return item
-
-
-def _number(value: float) -> str:
-    return f"{value:g}" if abs(value) < 1e15 else str(value)
-
-
-def numerical_key(choice) -> str:
-    """A numerical answer as a trainer reads it: "20 ± 0.5", "20", or "*" (any number)."""
-    if choice.value is None:
-        return choice.text or "*"
-    if choice.tolerance:
-        return f"{_number(choice.value)} ± {_number(choice.tolerance)}"
-    return _number(choice.value)
 
 
 @permission_required("quizzes.view_question", raise_exception=True)
@@ -534,8 +519,37 @@ class QuestionCreateView(ErrorListMixin, VersionedSaveMixin, generic.CreateView)
         )
 
 
+def lost_images_warning(question) -> str | None:
+    """The warning of the editor for a question whose images it would drop on save (an
+    imported ``<img>`` that is not in the image library, an image in an answer or feedback),
+    or None (``quizzes.rich_images``)."""
+    choices = list(question.choices.all())
+    losses = question_image_losses(
+        text=images_to_embeds(question.text),
+        explanation=images_to_embeds(question.explanation),
+        answers=[(c.text, c.feedback) for c in choices],
+        html_answers=question.qtype in Question.HTML_CHOICE_TYPES,
+        true_feedback=question.true_feedback,
+        false_feedback=question.false_feedback,
+    )
+    if not losses:
+        return None
+    return _(
+        "保存后会丢失这道题的图片：%(images)s。编辑器只保留图片库中的图片，且只在题干和解析中："
+        "请先把图片上传到图片库，再在题干或解析中插入。只要不保存，学员仍能看到这些图片。"
+    ) % {"images": _("；").join(f"{where} {source}" for where, source in losses)}
+
+
 class QuestionEditView(ErrorListMixin, VersionedSaveMixin, generic.EditView):
-    """An existing question: the form of its type only."""
+    """An existing question: the form of its type only. Opened with images the editor would
+    drop, it says so before the trainer saves."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        warning = lost_images_warning(self.object)
+        if warning:
+            messages.warning(request, warning)
+        return response
 
     def get_panel(self):
         qtype = (
@@ -587,7 +601,7 @@ def person_label(user) -> str:
 def _percent(fraction) -> str:
     if fraction is None:
         return "—"
-    return f"{(fraction * 100).quantize(Decimal('1'))}%"
+    return f"{percent(fraction, 1)}%"
 
 
 def answer_text(question, answer) -> str:

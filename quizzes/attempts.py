@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from . import scoring
 from .drawing import draw_question_ids
 from .models import Attempt, Question, Quiz, Response
+from .results import counted_attempts, has_passed, in_cycle
 from .versions import RESPONSE_RELATED, current_versions, for_response
 
 LATE_GRACE = timedelta(seconds=30)
@@ -55,9 +56,17 @@ def cycle_since(quiz, user):
 
 
 def cycle_attempts(quiz, user, since=None):
-    """The user's attempts that count in this cycle (never trials: ``is_trial``)."""
-    qs = Attempt.objects.filter(quiz=quiz, user=user, is_trial=False)
-    return qs.filter(started_at__gte=since) if since is not None else qs
+    """The user's attempts that count in this cycle (never trials: ``is_trial``): those
+    started at or after ``since`` (``quizzes.results.in_cycle``, the rule "passed" uses too)."""
+    return in_cycle(counted_attempts().filter(quiz=quiz, user=user), since)
+
+
+def passed_in_cycle(quiz, user, since=None) -> bool:
+    """Has ``user`` passed ``quiz``'s course in the current cycle (``since``: its start)? Then
+    no further attempt may be started until a new cycle opens (a revocation or a
+    recertification): the review shows the answer key after a pass, so another attempt
+    would be taken with the key at hand. A quiz without a course never closes."""
+    return bool(quiz.course_id) and has_passed(user, quiz.course_id, since=since)
 
 
 def attempts_left(quiz, user, used=None):
@@ -74,7 +83,8 @@ def cooldown_until(quiz, user, last_submitted=None):
         return None
     if last_submitted is None:
         last_submitted = (
-            Attempt.objects.filter(quiz=quiz, user=user, submitted_at__isnull=False, is_trial=False)
+            cycle_attempts(quiz, user)
+            .filter(submitted_at__isnull=False)
             .order_by("-submitted_at")
             .values_list("submitted_at", flat=True)
             .first()
@@ -142,8 +152,9 @@ def start_course_attempt(quiz, user, now=None):
 def start_attempt(quiz, user, now=None):
     """Return the user's in-progress attempt of ``quiz`` or start a new one.
 
-    Raises :class:`AttemptError` when the quiz is closed, no attempts are left in this cycle
-    or the cooldown has not passed. Learners start through :func:`start_course_attempt`,
+    Raises :class:`AttemptError` when the quiz is closed, the course's quiz was passed in this
+    cycle (:func:`passed_in_cycle`), no attempts are left in this cycle or the cooldown has
+    not passed. Learners start through :func:`start_course_attempt`,
     which also asks the course's quiz gate.
     """
     now = now or timezone.now()
@@ -168,6 +179,8 @@ def start_attempt(quiz, user, now=None):
                 )
             )
             since = cycle_since(quiz, user)
+            if passed_in_cycle(quiz, user, since):
+                raise AttemptError(_("您已通过本课程测验，无需再次作答。"))
             used = [a for a in attempts if not a[3] and (since is None or a[2] >= since)]
             if quiz.max_attempts is not None and len(used) >= quiz.max_attempts:
                 raise AttemptError(_("作答次数已用完。"))
@@ -477,9 +490,10 @@ def _grade(attempt, responses, now):
         if question.qtype == Question.ESSAY:
             if response.marked_at is None:
                 text = (response.answer or {}).get("text", "").strip()
-                # An empty essay needs no marking: it earns nothing.
+                # An empty essay needs no marking: it earns nothing. A trial's essay is
+                # never marked (quizzes.results.marking_queue): it stays unscored.
                 response.fraction = None if text else scoring.ZERO
-                response.needs_marking = bool(text)
+                response.needs_marking = bool(text) and not attempt.is_trial
             continue
         response.fraction = scoring.grade_response(question, question.choices, response.answer)
         response.needs_marking = False
@@ -504,7 +518,7 @@ def _set_result(attempt, responses, now):
     else:
         attempt.status = Attempt.GRADED
         attempt.score = score
-        attempt.passed = score >= Decimal(attempt.quiz.pass_mark)
+        attempt.passed = attempt.quiz.passes(score)
         attempt.graded_at = now
     attempt.save(
         update_fields=[
@@ -568,6 +582,22 @@ def finish_if_overdue(attempt, now=None):
     return attempt
 
 
+def close_course_attempts(user, course, now=None) -> int:
+    """Submit ``user``'s attempts in progress at ``course``'s quizzes, graded as they stand
+    (trials left alone). Called when a revocation closes the cycle they were started in: such
+    a paper belongs to the old cycle and never counts in the new one (``in_cycle``), and the
+    learner must not go on answering it. Returns how many were closed."""
+    now = now or timezone.now()
+    open_attempts = Attempt.objects.filter(
+        user=user, quiz__course=course, status=Attempt.IN_PROGRESS, is_trial=False
+    )
+    closed = 0
+    for attempt in open_attempts:
+        submit_attempt(attempt, now=now)
+        closed += 1
+    return closed
+
+
 # --------------------------------------------------------------------------- marking
 
 
@@ -585,6 +615,8 @@ def mark_response(response, fraction, marker, comment="", now=None):
         )
         if attempt.status == Attempt.IN_PROGRESS:
             raise AttemptError(_("该作答尚未交卷。"))
+        if attempt.is_trial:
+            raise AttemptError(_("试做不批阅。"))
         if marker is not None and getattr(marker, "pk", None) == attempt.user_id:
             # A trainer who takes a course quiz must not mark their own essay into a pass.
             raise AttemptError(_("不能批阅本人的作答。"))

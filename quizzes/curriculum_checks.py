@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from courses.curriculum_checks import Problem, banned_wording, check_lessons
 from courses.loader import CurriculumInvalid, read_curriculum
+from lms.formats.numbers import percent
 
 from .formats import FormatError, parse_gift
 from .importing import draw_settings, resolve_topic
@@ -115,8 +116,8 @@ def check_option_lengths(course, path, questions, max_share: float) -> list[Prob
                         "name": question.name,
                         "count": len(giveaways),
                         "total": len(single),
-                        "share": 100 * share,
-                        "max": 100 * max_share,
+                        "share": percent(len(giveaways), len(single)),
+                        "max": percent(max_share, 1),
                     },
                 )
             )
@@ -235,8 +236,8 @@ def check_bank(
                 _("情景题只有 %(count)s 道（%(share).0f%%），至少需要 %(min).0f%%。")
                 % {
                     "count": scenarios,
-                    "share": 100 * scenarios / len(scored),
-                    "min": 100 * min_scenario,
+                    "share": percent(scenarios, len(scored)),
+                    "min": percent(min_scenario, 1),
                 },
             )
         )

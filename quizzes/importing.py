@@ -30,6 +30,7 @@ from .formats import (
     parse_gift,
 )
 from .models import Category, Choice, Question, QuestionBank, Quiz, QuizDraw
+from .rich_images import images_to_embeds, portable_html, question_image_losses
 from .versions import record_version
 
 logger = logging.getLogger(__name__)
@@ -155,9 +156,49 @@ def number_duplicate_names(questions):
     return questions
 
 
+def library_images(questions):
+    """In place: an ``<img>`` of this site's image library in a stem or an explanation becomes
+    Wagtail's image embed (``quizzes.rich_images``), which the editor keeps; so an exported
+    bank reads back with its images as they were."""
+    for question in questions:
+        question.text = images_to_embeds(question.text)
+        question.general_feedback = images_to_embeds(question.general_feedback)
+    return questions
+
+
+def image_warnings(questions):
+    """One translated line per image that the question editor would drop when a trainer
+    saves the question ("第 3 行：…"), naming the question, where the image is and its URL."""
+    warnings = []
+    for question in questions:
+        losses = question_image_losses(
+            text=question.text,
+            explanation=question.general_feedback,
+            answers=[(a.text, a.feedback) for a in question.answers],
+            html_answers=question.qtype in Question.HTML_CHOICE_TYPES,
+            true_feedback=question.true_feedback,
+            false_feedback=question.false_feedback,
+        )
+        for where, source in losses:
+            warnings.append(
+                (
+                    question.line,
+                    _(
+                        "题目“%(name)s”%(where)s中的图片 %(image)s 在题目编辑器中保存时会丢失"
+                        "（编辑器只保留图片库中的图片，且只在题干和解析中）。学员仍能看到它；"
+                        "要在编辑器中修改这道题，请先把图片上传到图片库，再在题干或解析中插入。"
+                    )
+                    % {"name": question.name, "where": where, "image": source},
+                )
+            )
+    return FormatError(warnings).messages()
+
+
 def _check_questions(questions):
-    """Number duplicate names; reject values too long to store, naming each line."""
+    """Number duplicate names; turn library images into embeds; reject values too long to
+    store, naming each line."""
     number_duplicate_names(questions)
+    library_images(questions)
     errors = []
     limits = _field_limits()
     for question in questions:
@@ -332,9 +373,24 @@ def bank_to_parsed(bank):
     ]
 
 
+def portable(question):
+    """A parsed question as another system (Moodle) reads it: Wagtail's image embeds and page
+    links written as ``<img src="…">`` / ``<a href="…">`` with absolute URLs."""
+    question.text = portable_html(question.text)
+    question.general_feedback = portable_html(question.general_feedback)
+    question.true_feedback = portable_html(question.true_feedback)
+    question.false_feedback = portable_html(question.false_feedback)
+    for answer in question.answers:
+        if question.qtype in Question.HTML_CHOICE_TYPES:
+            answer.text = portable_html(answer.text)
+        answer.feedback = portable_html(answer.feedback)
+    return question
+
+
 def export_bank(bank):
-    """The bank as GIFT text."""
-    return export_gift(bank_to_parsed(bank))
+    """The bank as GIFT text (images as ``<img>`` with absolute URLs, which Moodle reads;
+    importing the file here turns them back into the library's images)."""
+    return export_gift(portable(question) for question in bank_to_parsed(bank))
 
 
 # --------------------------------------------------------------------------- admin wizard
@@ -361,7 +417,7 @@ $CATEGORY: 示例分类/知识产权基础
 """
 
 
-def _preview(bank_name, questions, errors=()):
+def _preview(bank_name, questions, errors=(), warnings=()):
     """What the wizard shows before confirming: each question with what importing it does
     (new / changed / unchanged, matched by name in the bank)."""
     import html as html_lib
@@ -402,6 +458,7 @@ def _preview(bank_name, questions, errors=()):
     counts["error"] = len(errors)
     return {
         "ok": not errors,
+        "warnings": list(warnings)[:PREVIEW_ROWS_SHOWN],
         "bank": bank_name,
         "bank_exists": bank is not None,
         "counts": counts,
@@ -428,7 +485,8 @@ def run_job(job, phase):
         job.finish(state=state, result={"preview": preview})
         return
     if phase == "preview":
-        job.finish(state=FileJob.State.READY, result={"preview": _preview(bank_name, questions)})
+        preview = _preview(bank_name, questions, warnings=image_warnings(questions))
+        job.finish(state=FileJob.State.READY, result={"preview": preview})
         return
     job.report(0, len(questions), step=_("写入题库"))
     result = import_questions(

@@ -6,6 +6,7 @@ Scoring lives in ``quizzes.scoring``, the attempt life cycle in ``quizzes.attemp
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -371,11 +372,11 @@ class Quiz(ClusterableModel):
         _("显示答案"), max_length=10, choices=SHOW_ANSWERS_CHOICES, default=SHOW_END
     )
     hold_answer_key = models.BooleanField(
-        _("结业测验：通过或用完作答次数后才公布正确答案"),
+        _("结业测验：通过后才公布正确答案"),
         default=True,
         help_text=_(
-            "仅对关联课程（可获得证书）的测验有效：学员未通过且仍有作答次数时，交卷后只显示各题对错，"
-            "不显示正确答案、反馈和解析。"
+            "仅对关联课程（可获得证书）的测验有效：学员在本轮学习中通过之前（包括用完作答次数后），"
+            "交卷后只显示各题对错和复习链接，不显示正确答案、反馈和解析。"
         ),
     )
     available_from = models.DateTimeField(_("开放时间"), null=True, blank=True)
@@ -434,6 +435,11 @@ class Quiz(ClusterableModel):
     @property
     def time_limit(self):
         return timedelta(minutes=self.time_limit_minutes) if self.time_limit_minutes else None
+
+    def passes(self, score) -> bool:
+        """The pass rule of an attempt's score: final (not None: nothing awaits marking) and at
+        least the pass mark. Grading and regrading both ask it."""
+        return score is not None and score >= Decimal(self.pass_mark)
 
 
 class QuizDraw(Orderable):
@@ -538,28 +544,25 @@ class Attempt(models.Model):
     def answer_key_withheld(self):
         """Are the correct answers (and feedback, explanations) withheld from the learner now?
 
-        A quiz that leads to a certificate (a course quiz) with ``hold_answer_key`` shows its
-        key only once the learner has passed it or has no attempts left in their current
-        cycle of the course (a recertification or a revocation opens a new one, and an old
-        pass then no longer opens the key), and never while an attempt of it is in progress:
-        otherwise a blank first attempt would reveal the bank for the next one. The learner
-        still sees which questions were right or wrong.
+        The one rule of review visibility. A quiz that leads to a certificate (a course quiz)
+        with ``hold_answer_key`` shows its key only when the learner can no longer be
+        examined on it in their current cycle of the course: once they have passed it (no
+        further attempt may then be started, ``quizzes.attempts.passed_in_cycle``). Never
+        while an attempt of it is in progress, and never after a fail, even the last attempt
+        allowed: an administrator may grant more attempts (a higher ``max_attempts``), whose
+        papers are drawn from the same bank. A recertification or a revocation opens a new
+        cycle, and an old pass then no longer opens the key. The learner still sees which
+        questions were right or wrong, and the lessons to review.
         """
         quiz = self.quiz
         if self.is_trial or not (quiz.course_id and quiz.hold_answer_key):
             return False
-        from .attempts import cycle_attempts, cycle_since
-        from .results import has_passed
+        from .attempts import cycle_attempts, cycle_since, passed_in_cycle
 
-        mine = Attempt.objects.filter(quiz_id=self.quiz_id, user_id=self.user_id, is_trial=False)
+        mine = cycle_attempts(self.quiz_id, self.user_id)
         if mine.filter(status=Attempt.IN_PROGRESS).exists():
             return True
-        since = cycle_since(quiz, self.user)
-        if has_passed(self.user, quiz.course_id, since=since):
-            return False
-        if quiz.max_attempts is None:
-            return True
-        return cycle_attempts(quiz, self.user, since).count() < quiz.max_attempts
+        return not passed_in_cycle(quiz, self.user, cycle_since(quiz, self.user))
 
     def seconds_left(self, now=None):
         if self.deadline is None:

@@ -27,6 +27,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from . import scoring
+from .attempts import score_of
 from .models import Attempt, Question, QuestionVersion, Response
 from .versions import RESPONSE_RELATED, for_response, record_version
 
@@ -137,11 +138,8 @@ def plan_regrade(question, target=None, lock=False) -> RegradePlan:
     for attempt_id, rows in siblings.items():
         attempt = attempts[attempt_id]
         rows = [regraded.get(r.pk, r) for r in rows]
-        scored = [(for_response(r), r) for r in rows]
-        score = scoring.attempt_score(
-            (q.default_mark, r.fraction) for q, r in scored if q.is_scored
-        )
-        passed = score is not None and score >= Decimal(attempt.quiz.pass_mark)
+        score = score_of(rows)
+        passed = attempt.quiz.passes(score)
         mine = next(r for r in rows if r.question_id == question.pk)
         if score != attempt.score or passed != attempt.passed:
             plan.changes.append(

@@ -7,7 +7,7 @@ per-person question.
 
 from django.db.models import Case, F, IntegerField, Max, When
 
-from .models import Attempt
+from .models import Attempt, Response
 
 
 def counted_attempts():
@@ -15,17 +15,30 @@ def counted_attempts():
     return Attempt.objects.filter(is_trial=False)
 
 
+def counted_responses():
+    """Responses of the attempts that count (``counted_attempts``: no trainer's trial)."""
+    from .models import Response
+
+    return Response.objects.filter(attempt__is_trial=False)
+
+
 def graded_attempts():
     """Attempts with a final score at a course's quiz (essays marked); trials never count."""
     return counted_attempts().filter(status=Attempt.GRADED, quiz__course__isnull=False)
 
 
+def in_cycle(qs, since):
+    """Narrow attempts to those of the cycle that began at ``since``: attempts STARTED at or
+    after it, the same rule that counts attempts (``quizzes.attempts.cycle_attempts``). An
+    attempt started before a revocation or a recertification cycle belongs to the old cycle,
+    however late it is submitted or marked: otherwise a paper opened (with the key seen after
+    a pass) before a revocation and submitted after it would certify again."""
+    return qs if since is None else qs.filter(started_at__gte=since)
+
+
 def passed_attempts(since=None):
-    """Graded attempts at a course's quiz that passed (submitted at or after ``since``)."""
-    qs = graded_attempts().filter(passed=True)
-    if since is not None:
-        qs = qs.filter(submitted_at__gte=since)
-    return qs
+    """Graded attempts at a course's quiz that passed (started at or after ``since``)."""
+    return in_cycle(graded_attempts().filter(passed=True), since)
 
 
 def passed_pairs(since=None):
@@ -39,7 +52,7 @@ def passed_pairs(since=None):
 
 
 def has_passed(user, course, since=None) -> bool:
-    """Has ``user`` passed a quiz of ``course`` (at or after ``since``)?"""
+    """Has ``user`` passed a quiz of ``course`` (in an attempt started at or after ``since``)?"""
     if not getattr(user, "is_authenticated", False):
         return False
     return passed_attempts(since).filter(user=user, quiz__course=course).exists()
@@ -48,9 +61,16 @@ def has_passed(user, course, since=None) -> bool:
 def pending_marking(user, course, since=None) -> bool:
     """Is an attempt of ``user`` at ``course``'s quiz waiting for a trainer's marking?"""
     qs = counted_attempts().filter(user=user, quiz__course=course, status=Attempt.PENDING)
-    if since is not None:
-        qs = qs.filter(submitted_at__gte=since)
-    return qs.exists()
+    return in_cycle(qs, since).exists()
+
+
+def marking_queue():
+    """Essay responses a trainer may mark: those of submitted attempts that count. A trial's
+    essays (``is_trial``) are never queued -- nobody marks a trainer's "try this quiz"."""
+    return Response.objects.filter(
+        question__qtype="essay",
+        attempt__in=counted_attempts().exclude(status=Attempt.IN_PROGRESS),
+    )
 
 
 def best_results(user_ids=None, course_ids=None):

@@ -136,3 +136,19 @@ def attempt_score(rows):
     if total == 0:
         return Decimal("100.00")
     return (earned * 100 / total).quantize(Decimal("0.01"))
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if abs(value) < 1e15 else str(value)
+
+
+def numerical_key(choice) -> str:
+    """A numerical answer as people read it (the review's and the preview's key): "20 ± 0.5",
+    "20", or the catch-all's text ("*", any number). From ``value`` and ``tolerance``, which
+    scoring uses: a question written in the admin has no answer text (only imported ones
+    keep their GIFT specification, "20:0.5")."""
+    if choice.value is None:
+        return choice.text or "*"
+    if choice.tolerance:
+        return f"{_number(choice.value)} ± {_number(choice.tolerance)}"
+    return _number(choice.value)

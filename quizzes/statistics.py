@@ -24,6 +24,11 @@ import math
 from collections import Counter, defaultdict
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from lms.formats.numbers import percent
+
 from .formats.base import html_to_text
 from .models import Attempt, Choice, Question, Response
 from .results import counted_attempts
@@ -44,7 +49,8 @@ def _cov(xs, ys):
 
 
 def _pct(value, digits=2):
-    return None if value is None else round(value * 100, digits)
+    """A share of 1 as a percentage (a float), rounded as everywhere (``percent``)."""
+    return None if value is None else float(percent(value, 1, digits))
 
 
 def random_guess_score(question, choices) -> float | None:
@@ -125,12 +131,10 @@ def item_statistics(quiz, attempts: str = ALL):
                 "qtype": question.get_qtype_display(),
                 "count": len(xs),
                 "facility": round(facility, 4),
-                "facility_percent": round(facility * 100, 2),
-                "sd_percent": None
-                if variance is None
-                else round(math.sqrt(variance) / max_mark * 100, 2),
+                "facility_percent": _pct(facility),
+                "sd_percent": None if variance is None else _pct(math.sqrt(variance) / max_mark),
                 "random_guess_percent": _pct(guess),
-                "intended_weight": round(max_mark / mark_sum * 100, 2),
+                "intended_weight": _pct(max_mark / mark_sum),
                 "cov_total": _cov(xs, ts),
                 "discrimination": None if discrimination is None else round(discrimination, 4),
                 "discrimination_index": _pct(discrimination),
@@ -143,9 +147,7 @@ def item_statistics(quiz, attempts: str = ALL):
     root_sum = sum(math.sqrt(c) for c in covs) if valid else 0
     for item in items:
         cov = item.pop("cov_total")
-        item["effective_weight"] = (
-            round(100 * math.sqrt(cov) / root_sum, 2) if valid and root_sum else None
-        )
+        item["effective_weight"] = _pct(math.sqrt(cov) / root_sum) if valid and root_sum else None
     items.sort(key=lambda item: item["name"])
     scores = [score for _pk, score in rows]
     return {
@@ -167,9 +169,9 @@ def choice_analysis(question, choices, answers) -> list[dict]:
                 "text": label,
                 "fraction": 1.0 if question.correct_truefalse is value else 0.0,
                 "count": counts[value],
-                "percent": round(counts[value] * 100 / total, 1),
+                "percent": float(percent(counts[value], total, 1)),
             }
-            for label, value in (("对", True), ("错", False))
+            for label, value in ((_("对"), True), (_("错"), False))
         ]
     if question.qtype not in (Question.MULTICHOICE, Question.MULTIRESPONSE):
         return []
@@ -183,24 +185,33 @@ def choice_analysis(question, choices, answers) -> list[dict]:
             "text": choice.text,
             "fraction": float(choice.fraction),
             "count": counts[choice.pk],
-            "percent": round(counts[choice.pk] * 100 / total, 1),
+            "percent": float(percent(counts[choice.pk], total, 1)),
         }
         for choice in choices
     ]
 
 
+#: The item sheet's columns; labels translated when the sheet is written.
 COLUMNS = [
-    ("name", "题目"),
-    ("qtype", "题型"),
-    ("count", "作答数"),
-    ("facility_percent", "难度（通过率 %）"),
-    ("sd_percent", "标准差 %"),
-    ("random_guess_percent", "随机猜测得分 %"),
-    ("intended_weight", "预期权重 %"),
-    ("effective_weight", "实际权重 %"),
-    ("discrimination_index", "区分度指数 %"),
-    ("discriminative_efficiency", "区分效率 %"),
+    ("name", gettext_noop("题目")),
+    ("qtype", gettext_noop("题型")),
+    ("count", gettext_noop("作答数")),
+    ("facility_percent", gettext_noop("难度（通过率 %）")),
+    ("sd_percent", gettext_noop("标准差 %")),
+    ("random_guess_percent", gettext_noop("随机猜测得分 %")),
+    ("intended_weight", gettext_noop("预期权重 %")),
+    ("effective_weight", gettext_noop("实际权重 %")),
+    ("discrimination_index", gettext_noop("区分度指数 %")),
+    ("discriminative_efficiency", gettext_noop("区分效率 %")),
 ]
+#: The choice sheet's header.
+CHOICE_COLUMNS = (
+    gettext_noop("题目"),
+    gettext_noop("选项"),
+    gettext_noop("得分比例 %"),
+    gettext_noop("选择次数"),
+    gettext_noop("占比 %"),
+)
 
 
 def statistics_xlsx(quiz, stats) -> bytes:
@@ -208,26 +219,18 @@ def statistics_xlsx(quiz, stats) -> bytes:
     Cells are typed as strings or numbers explicitly (no formula from a question name)."""
     from io import BytesIO
 
-    from django.utils.translation import gettext as _
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+
+    from lms.organisation.spreadsheets import string_cell as cell  # never a formula
 
     workbook = Workbook(write_only=True)
-
-    def cell(sheet, value):
-        c = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, str):
-            c.data_type = "s"  # never a formula
-        return c
 
     items = workbook.create_sheet(_("题目统计"))
     items.append([cell(items, _(label)) for _key, label in COLUMNS])
     for item in stats["items"]:
         items.append([cell(items, item[key]) for key, _label in COLUMNS])
     analysis = workbook.create_sheet(_("选项分析"))
-    analysis.append(
-        [cell(analysis, _(h)) for h in ("题目", "选项", "得分比例 %", "选择次数", "占比 %")]
-    )
+    analysis.append([cell(analysis, _(h)) for h in CHOICE_COLUMNS])
     for item in stats["items"]:
         for row in item["choices"]:
             analysis.append(

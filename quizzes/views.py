@@ -22,11 +22,19 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from courses.learning import standing_for
+from lms.formats.numbers import percent
 
 from . import attempts as svc
 from . import tokens, versions
 from .models import Attempt, Quiz, Response
-from .results import has_passed, number_in_cycle, number_one_in_cycle
+from .results import (
+    counted_attempts,
+    counted_responses,
+    has_passed,
+    number_in_cycle,
+    number_one_in_cycle,
+)
+from .scoring import numerical_key
 from .versions import RESPONSE_RELATED
 
 
@@ -69,11 +77,11 @@ def wait_phrase(seconds: float) -> str:
 def quiz_status(quiz, user):
     """Facts for the landing page and the course page (a few queries)."""
     now = timezone.now()
-    rows = list(Attempt.objects.filter(quiz=quiz, user=user, is_trial=False).order_by("number"))
+    rows = list(svc.cycle_attempts(quiz, user).order_by("number"))
     in_progress = next((a for a in rows if a.status == Attempt.IN_PROGRESS), None)
     if in_progress is not None and svc.is_overdue(in_progress, now):
         svc.finish_if_overdue(in_progress, now)
-        rows = list(Attempt.objects.filter(quiz=quiz, user=user, is_trial=False).order_by("number"))
+        rows = list(svc.cycle_attempts(quiz, user).order_by("number"))
         in_progress = None
     last_submitted = max((a.submitted_at for a in rows if a.submitted_at), default=None)
     cooldown = svc.cooldown_until(quiz, user, last_submitted) if last_submitted else None
@@ -83,18 +91,21 @@ def quiz_status(quiz, user):
     left = svc.attempts_left(
         quiz, user, used=len([a for a in rows if since is None or a.started_at >= since])
     )
-    # Results of the current cycle only: after a revocation or in a recertification cycle an
-    # old pass (and its score) is history, not where the learner stands.
-    current = [a for a in rows if since is None or (a.submitted_at and a.submitted_at >= since)]
+    # Results of the current cycle only (attempts started in it, as the owner of "passed"
+    # counts them): after a revocation or in a recertification cycle an old pass (and its
+    # score) is history, not where the learner stands.
+    current = [a for a in rows if since is None or a.started_at >= since]
     graded = [a for a in current if a.score is not None]
     if quiz.course_id:
-        passed = has_passed(user, quiz.course_id, since=since)  # the owner of "passed"
+        passed = svc.passed_in_cycle(quiz, user, since)  # quizzes.results.has_passed
     else:
         passed = any(a.passed for a in rows)
     gate = _gate(user, quiz)
     enrolled = gate is None or gate.enrolled
     can_start = (
         in_progress is None
+        # A course quiz passed in this cycle takes no further attempt (start_attempt refuses).
+        and not (passed and quiz.course_id)
         and (gate is None or gate.open)
         and quiz.is_open(now)
         and (left is None or left > 0)
@@ -116,7 +127,7 @@ def quiz_status(quiz, user):
         # An earlier cycle was passed (revoked or recertifying): a new pass is needed.
         "passed_before": since is not None
         and not passed
-        and any(a.passed for a in rows if a.submitted_at and a.submitted_at < since),
+        and any(a.passed for a in rows if a.started_at < since),
         "is_open": quiz.is_open(now),
         "enrolled": enrolled,
         "gate_reasons": gate.reasons if gate is not None else [],
@@ -181,6 +192,26 @@ def course_page_section(request, course):
 # --------------------------------------------------------------------------- the paper
 
 
+def choice_item(question, choice, *, id, selected, show, feedback) -> dict:  # noqa: A002
+    """One option of a choice question as the paper (and the trainer's preview) shows it;
+    ``show``: with its weight and whether it is the correct answer."""
+    return {
+        "id": id,
+        "text": choice.text,
+        "selected": selected,
+        "fraction": choice.fraction if show else None,
+        # Single choice: only a full-credit option is "the correct answer"; a partial-credit
+        # one shows its percentage. Multiple response: every option with a positive weight is
+        # part of the correct answer.
+        "correct": show
+        and (choice.fraction >= 1 or (question.qtype == "multiresponse" and choice.fraction > 0)),
+        "partial_percent": choice.fraction * 100
+        if show and question.qtype == "multichoice" and 0 < choice.fraction < 1
+        else None,
+        "feedback": feedback,
+    }
+
+
 def _paper(attempt, reveal, key=True):
     """Items for the template. ``reveal``: show which questions were right (after
     submission, or for checked questions in "each" mode); ``key``: with the correct answers,
@@ -219,21 +250,14 @@ def _paper(attempt, reveal, key=True):
         if question.qtype in ("multichoice", "multiresponse"):
             selected = set(answer.get("choices") or []) | {answer.get("choice")}
             item["choices"] = [
-                {
-                    "id": token[c.pk],
-                    "text": c.text,
-                    "selected": c.pk in selected,
-                    "fraction": c.fraction if show else None,
-                    # Single choice: only a full-credit option is "the correct answer"; a
-                    # partial-credit one shows its percentage. Multiple response: every
-                    # option with a positive weight is part of the correct answer.
-                    "correct": show
-                    and (c.fraction >= 1 or (question.qtype == "multiresponse" and c.fraction > 0)),
-                    "partial_percent": c.fraction * 100
-                    if show and question.qtype == "multichoice" and 0 < c.fraction < 1
-                    else None,
-                    "feedback": c.feedback if show and c.pk in selected else "",
-                }
+                choice_item(
+                    question,
+                    c,
+                    id=token[c.pk],
+                    selected=c.pk in selected,
+                    show=show,
+                    feedback=c.feedback if show and c.pk in selected else "",
+                )
                 for c in ordered
             ]
         elif question.qtype == "matching":
@@ -268,7 +292,13 @@ def _paper(attempt, reveal, key=True):
                 if c.fraction > 0 and (question.qtype == "shortanswer" or c.value is not None)
             ]
             best = max(candidates, key=lambda c: c.fraction, default=None)
-            item["correct_text"] = best.text if best else ""
+            if best is None:
+                item["correct_text"] = ""
+            elif question.qtype == "numerical":
+                # value ± tolerance: an answer written in the admin has no text
+                item["correct_text"] = numerical_key(best)
+            else:
+                item["correct_text"] = best.text
         if show_result:
             item["fraction"] = response.fraction
             item["marker_comment"] = response.marker_comment
@@ -535,7 +565,8 @@ def history(request):
     from courses.models import Enrollment
 
     attempts = list(
-        Attempt.objects.filter(user=request.user, is_trial=False)
+        counted_attempts()
+        .filter(user=request.user)
         .select_related("quiz", "quiz__course")
         .order_by("-started_at")
     )
@@ -555,9 +586,9 @@ def history(request):
 def progress(request):
     """Success rate per category over the learner's marked responses."""
     rows = (
-        Response.objects.filter(
+        counted_responses()
+        .filter(
             attempt__user=request.user,
-            attempt__is_trial=False,
             attempt__status__in=[Attempt.GRADED, Attempt.PENDING],
             fraction__isnull=False,
         )
@@ -569,7 +600,7 @@ def progress(request):
         {
             "bank": row["question__bank__name"],
             "category": row["question__category__path"] or _("未分类"),
-            "percent": round(float(row["rate"]) * 100),
+            "percent": percent(row["rate"], 1, default=0),
             "answered": row["answered"],
         }
         for row in rows

@@ -49,6 +49,7 @@ class FileJob(models.Model):
         READY = "ready", _("待确认")
         DONE = "done", _("已完成")
         FAILED = "failed", _("失败")
+        CANCELLED = "cancelled", _("已取消")  # by its requester, before it ran
 
     ACTIVE_STATES = (State.PENDING, State.RUNNING)
 

@@ -230,7 +230,7 @@ class ImportJobView(WizardPageMixin, TemplateView):
         if "cancel" in request.POST:
             if job.state == FileJob.State.READY:
                 job.delete_file()
-                job.finish(state=FileJob.State.FAILED, error=_("已取消，未导入任何数据。"))
+                job.finish(state=FileJob.State.CANCELLED, error=_("已取消，未导入任何数据。"))
             return redirect(self.wizard.reverse())
         if not job.result.get("preview", {}).get("ok"):
             raise Http404

@@ -11,7 +11,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.documents.forms import BaseDocumentForm
 
 from .models import StaffProfile
-from .roles import WINDOW_STAFF, admin_district_ids, is_privileged
+from .roles import WINDOW_STAFF, admin_district_ids
 from .uploads import validate_upload
 
 
@@ -53,12 +53,12 @@ class StaffProfileForm(WagtailAdminModelForm):
             user.set_unusable_password()
         user.username = self.cleaned_data["username"]
         new_email = self.cleaned_data.get("email", "")
-        if user.pk and new_email != user.email and is_privileged(user):
-            # A privileged account's address changes only when its owner confirms it.
-            from .email_change import request_email_change
+        if user.pk:
+            # Privileged: only when its owner confirms; others: logged, old address told.
+            from .email_change import admin_changes_email
 
-            request_email_change(user, new_email, actor=self.for_user)
-            self.email_change_pending = True
+            if not admin_changes_email(user, new_email, actor=self.for_user, old_email=user.email):
+                self.email_change_pending = True
         else:
             user.email = new_email
         user.is_active = profile.is_active

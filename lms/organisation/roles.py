@@ -182,6 +182,28 @@ def scope_to_districts(queryset, user, field="district"):
     return queryset.filter(**{f"{field}__in": ids})
 
 
+def administered_districts(user):
+    """The districts ``user`` administers, in their order: every district at city level, their
+    own for a district administrator, none otherwise. The choices of every district filter
+    (roster, staff, certificates)."""
+    from .models import District
+
+    if user is None:
+        return District.objects.none()
+    ids = admin_district_ids(user)
+    qs = District.objects.order_by("sort_order")
+    return qs if ids is None else qs.filter(pk__in=ids)
+
+
+def scope_to_people(queryset, user, person="user"):
+    """Restrict records about people (``person``: the path from the record to their user
+    account) to the people whose CURRENT district ``user`` administers
+    (``StaffProfile.district``): a transferred person's records move with them to the new
+    district's administrators. A snapshot taken at the time (a certificate's
+    ``holder_district``) is a historical fact and never decides who may act on the record."""
+    return scope_to_districts(queryset, user, f"{person}__staff_profile__district")
+
+
 def can_administer_district(user, district_id):
     ids = admin_district_ids(user)
     return ids is None or district_id in ids
@@ -217,11 +239,18 @@ def assignable_groups(user):
 
 def can_manage_user(actor, target):
     """Whether ``actor`` may edit or delete the account ``target``: superusers anyone; others
-    no superuser, no staff account and nobody holding a group they may not grant."""
+    no superuser, no staff account and nobody holding a group they may not grant; below city
+    level (``auth.change_user`` granted to a district administrator) only the people of the
+    districts they administer."""
     if actor.is_superuser:
         return True
     if target.is_superuser or target.is_staff:
         return False
+    ids = admin_district_ids(actor)
+    if ids is not None:
+        profile = getattr(target, "staff_profile", None)
+        if profile is None or profile.district_id not in ids:
+            return False
     allowed = set(assignable_groups(actor).values_list("pk", flat=True))
     return set(target.groups.values_list("pk", flat=True)) <= allowed
 

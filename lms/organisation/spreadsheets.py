@@ -28,6 +28,17 @@ def attachment_disposition(filename: str, fallback: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+def string_cell(worksheet, value):
+    """An openpyxl write-only cell; text is typed as a string, never a formula, whatever it
+    starts with (the XLSX counterpart of ``neutralise``)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(worksheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
 def local_naive(value: datetime.datetime) -> datetime.datetime:
     """An aware datetime as the local wall-clock time, without microseconds."""
     if timezone.is_aware(value):

@@ -13,6 +13,11 @@ below superuser:
   neither edited nor deleted by them (``lms.organisation.roles.can_manage_user``);
 * first name, last name and e-mail are optional (imported staff have a full name in their
   staff profile and may have no e-mail); an e-mail given is still validated;
+* a changed e-mail goes through ``email_change.admin_changes_email``: a privileged account
+  (or one this edit makes privileged) keeps its address until its owner confirms; any other
+  account's change is logged and announced to the old address;
+* below city level (someone granted ``auth.change_user`` directly), only the accounts of the
+  districts they administer are listed, edited or deleted (``roles.can_manage_user``);
 * role checkboxes show the translated role names (``roles.role_label``), and the listing's
   name column falls back to the staff profile's full name.
 
@@ -28,6 +33,7 @@ from wagtail.users.forms import UserCreationForm, UserEditForm
 from wagtail.users.views import users as wagtail_users
 
 from lms.organisation import roles
+from lms.organisation.email_change import admin_changes_email, tell_if_email_change_pending
 
 OPTIONAL_FIELDS = ("first_name", "last_name", "email")
 
@@ -54,7 +60,25 @@ class LimitedUserCreationForm(RoleLimitedFormMixin, UserCreationForm):
 
 
 class LimitedUserEditForm(RoleLimitedFormMixin, UserEditForm):
-    pass
+    email_change_pending = False
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        if "email" in self.fields:
+            grants_role = bool(self.cleaned_data.get("is_superuser")) or any(
+                group.permissions.exists() for group in self.cleaned_data.get("groups") or []
+            )
+            self.email_change_pending = not admin_changes_email(
+                user,
+                self.cleaned_data.get("email") or "",
+                actor=self.for_user,
+                old_email=self.initial.get("email") or "",
+                privileged=grants_role,
+            )
+        if commit:
+            user.save()
+            self.save_m2m()
+        return user
 
 
 class ForUserFormMixin:
@@ -76,7 +100,10 @@ class ManagedUserMixin:
 
 
 class EditView(ManagedUserMixin, ForUserFormMixin, wagtail_users.EditView):
-    pass
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        tell_if_email_change_pending(self.request, form)
+        return response
 
 
 class DeleteView(ManagedUserMixin, wagtail_users.DeleteView):
@@ -96,7 +123,8 @@ def display_name(user) -> str:
 
 class IndexView(wagtail_users.IndexView):
     def get_base_queryset(self):
-        return super().get_base_queryset().select_related("staff_profile")
+        users = super().get_base_queryset().select_related("staff_profile")
+        return roles.scope_to_districts(users, self.request.user, "staff_profile__district")
 
     @cached_property
     def columns(self):

@@ -1,21 +1,36 @@
+import django_filters
 from django.core.exceptions import PermissionDenied
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.tables import BulkActionsCheckboxColumn
 from wagtail.admin.views import generic
+from wagtail.admin.views.generic.history import HistoryView
 from wagtail.admin.viewsets.base import ViewSetGroup
-from wagtail.admin.viewsets.model import ModelViewSet
 
 from . import roles
-from .admin_views import DistrictScopedViewSet, YesNoColumn
+from .admin_views import DistrictScopedViewSet, LocalInspectView, YesNoColumn
+from .email_change import tell_if_email_change_pending
 from .forms import StaffProfileForm
 from .models import District, StaffProfile
 
 
-class DistrictViewSet(ModelViewSet):
+class DistrictHistoryView(HistoryView):
+    """A district's history (the audit entries on the district, such as "remind the overdue")
+    is readable with ``lms.view_district``: district administrators read their own district's
+    (the viewset's scope), not only those who may change districts."""
+
+    any_permission_required = ["add", "change", "delete", "view"]
+
+
+class DistrictViewSet(DistrictScopedViewSet):
+    """The districts; a district administrator sees (and reads the history of) their own."""
+
     model = District
+    district_field = "pk"
+    history_view_class = DistrictHistoryView
     icon = "site"
     menu_label = _("区")
     list_display = ["name_zh", "name_en", "code", "admin_code"]
@@ -37,7 +52,10 @@ class PersonObjectMixin:
 
 
 class PersonEditView(PersonObjectMixin, generic.EditView):
-    pass
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        tell_if_email_change_pending(self.request, form)
+        return response
 
 
 class PersonDeleteView(PersonObjectMixin, generic.DeleteView):
@@ -72,6 +90,34 @@ class StaffIndexView(generic.IndexView):
         return context
 
 
+def _administered_districts(request):
+    """The district choices: the user's own (none without a request)."""
+    return roles.administered_districts(getattr(request, "user", None))
+
+
+class StaffFilterSet(WagtailFilterSet):
+    """The staff list's filters: the district choices are the user's own (``administered_
+    districts``, as on the roster); "window staff" is the organisation's rule
+    (``StaffProfile.objects.window_staff``), what the dashboards' 在岗人数 counts."""
+
+    district = django_filters.ModelChoiceFilter(label=_("所属区"), queryset=_administered_districts)
+    window_staff = django_filters.BooleanFilter(
+        label=_("窗口工作人员（计入在岗人数）"), method="filter_window_staff"
+    )
+
+    class Meta:
+        model = StaffProfile
+        fields = ["district", "is_active"]
+
+    def filter_window_staff(self, queryset, name, value):
+        if value is None:
+            return queryset
+        window_staff = StaffProfile.objects.window_staff().values("pk")
+        if value:
+            return queryset.filter(pk__in=window_staff)
+        return queryset.exclude(pk__in=window_staff)
+
+
 class StaffProfileViewSet(DistrictScopedViewSet):
     model = StaffProfile
     index_view_class = StaffIndexView
@@ -88,7 +134,7 @@ class StaffProfileViewSet(DistrictScopedViewSet):
         YesNoColumn("is_active", label=_("在岗")),  # ✓/✗, not a raw "True"
         YesNoColumn("has_activated", label=_("已激活")),  # has a password: no slip needed
     ]
-    list_filter = ["district", "is_active"]
+    filterset_class = StaffFilterSet
     search_fields = ["full_name", "employee_no", "service_centre", "user__username"]
     list_export = [
         "full_name",
@@ -102,7 +148,9 @@ class StaffProfileViewSet(DistrictScopedViewSet):
     export_filename = "staff"
     ordering = ["district__sort_order", "employee_no"]
     list_per_page = 50
+    list_select_related = ["district", "user"]
     inspect_view_enabled = True
+    inspect_view_class = LocalInspectView
     inspect_view_fields = [
         "full_name",
         "employee_no",
@@ -128,9 +176,6 @@ class StaffProfileViewSet(DistrictScopedViewSet):
 
     def get_form_class(self, for_update=False):
         return StaffProfileForm
-
-    def get_queryset(self, request):
-        return StaffProfile.objects.select_related("district", "user")
 
 
 class OrganisationGroup(ViewSetGroup):
@@ -164,6 +209,9 @@ def register_security_log_actions(actions):
         "lms.email_change_requested", _("请求变更邮箱"), _("已请求变更邮箱（待本人确认）")
     )
     actions.register_action("lms.email_change", _("变更邮箱"), _("本人已确认邮箱变更"))
+    actions.register_action(
+        "lms.email_change_admin", _("管理员变更邮箱"), _("管理员已变更邮箱（已通知原邮箱）")
+    )
     actions.register_action("lms.activation_slip", _("打印激活单"), _("已签发激活码（激活单）"))
     actions.register_action("lms.activate", _("激活账号"), _("本人已用激活码激活账号"))
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from courses.models import CoursePage
+from lms.formats.numbers import percent
 
 from .models import RolloutWave
 from .roster import (
@@ -34,12 +34,12 @@ class Line:
     @property
     def completion_rate(self):
         n = self.numbers
-        return round(100 * n["completed"] / n["enrolled"]) if n["enrolled"] else 0
+        return percent(n["completed"], n["enrolled"], default=0)
 
     @property
     def authorised_rate(self):
         n = self.numbers
-        return round(100 * n["authorised"] / n["staff"]) if n["staff"] else 0
+        return percent(n["authorised"], n["staff"], default=0)
 
 
 def city_numbers(filt: RosterFilter, now=None):
@@ -96,10 +96,10 @@ def counts_by_wave(filt: RosterFilter, now=None) -> dict:
     """{wave_id: {enrolled, completed, overdue, passed, certified}} of the enrolments each wave
     created (within the filter), in one query, with the same passed/certified building blocks
     as the district counts."""
-    from django.db.models import Count, Q
+    from django.db.models import Count
     from django_cte import with_cte
 
-    from courses.completion import completed_q
+    from courses.completion import completed_q, overdue_q
 
     from .roster import _left_join, certified_cte, enrollment_queryset, passed_cte
 
@@ -108,7 +108,7 @@ def counts_by_wave(filt: RosterFilter, now=None) -> dict:
     counts = {
         "enrolled": Count("id"),
         "completed": Count("id", filter=completed_q()),
-        "overdue": Count("id", filter=~completed_q() & Q(due_at__lt=now)),
+        "overdue": Count("id", filter=overdue_q(now)),
     }
     ctes = []
     for name, cte in (("passed", passed_cte()), ("certified", certified_cte(now))):
@@ -188,8 +188,12 @@ def cumulative_chart(weekly, width=640, height=220, left=56, right=20, top=16, b
 
 
 def district_matrix(filt: RosterFilter, now=None):
-    """The district view: each staff member's status per course and authorisation.
-    Two queries (courses, roster rows)."""
+    """The district view: each staff member's status per course and authorisation. Each cell
+    is a roster row with the roster's status (``roster.row_status``, the learner's words:
+    未开始, 学习中, 已逾期, 已完成, 已获证书) and its label and badge. Three queries (courses,
+    districts, roster rows)."""
+    from .roster import STATUS_BADGES, STATUS_LABELS
+
     now = now or timezone.now()
     people = {}
     course_codes = {}
@@ -205,6 +209,8 @@ def district_matrix(filt: RosterFilter, now=None):
             },
         )
         if row["enrolled"]:
+            row["status_label"] = STATUS_LABELS[row["status"]]
+            row["status_badge"] = STATUS_BADGES.get(row["status"], "badge")
             course_codes[row["course_code"]] = row["course_title"]
             person["courses"][row["course_code"]] = row
     codes = sorted(course_codes)
@@ -214,10 +220,6 @@ def district_matrix(filt: RosterFilter, now=None):
         "courses": [(code, course_codes[code]) for code in codes],
         "people": list(people.values()),
     }
-
-
-def course_titles():
-    return dict(CoursePage.objects.values_list("pk", "title"))
 
 
 def totals_from_rows(rows):
@@ -249,40 +251,32 @@ PEOPLE_METRICS = ["enrolled_people", "completed_people", "certified_people", "ov
 def progress_by_district(filt: RosterFilter, now=None) -> dict:
     """{district_id: {enrolled_people, completed_people, certified_people, overdue_people}} in
     one query: each person's enrolments (those the filter covers) are summed per person first
-    (a CTE), then people are counted per district. A person is completed when every enrolment
-    is complete, certified when every enrolled course holds a valid certificate, overdue when
-    any enrolment is past due and incomplete."""
-    from django.db.models import Count, F, Q
-    from django_cte import CTE, with_cte
+    (``roster.per_person_cte``), then people are counted per district with the per-person
+    rules (``roster.person_conditions``: completed when every enrolment is complete, certified
+    when every enrolled course holds a valid certificate, overdue when any enrolment is
+    overdue). The roster's "people" filter lists the same people."""
+    from django.db.models import Count
+    from django_cte import with_cte
 
-    from courses.completion import completed_q
-
-    from .roster import _left_join, certified_cte, enrollment_queryset
+    from .roster import (
+        CERTIFIED_PEOPLE,
+        COMPLETED_PEOPLE,
+        ENROLLED_PEOPLE,
+        OVERDUE_PEOPLE,
+        per_person_cte,
+        person_conditions,
+    )
 
     now = now or timezone.now()
-    qs = enrollment_queryset(filt)
-    certified = certified_cte(now)
-    counts = {
-        "n": Count("id"),
-        "done": Count("id", filter=completed_q()),
-        "late": Count("id", filter=~completed_q() & Q(due_at__lt=now)),
-    }
-    qs = _left_join(certified, qs, user_id="user_id", course_id="course_id")
-    counts["cert"] = Count(certified.col.user_id)
-    ctes = [certified]
-    per_user = CTE(
-        qs.values("user_id", district_id=F("user__staff_profile__district_id"))
-        .annotate(**counts)
-        .order_by(),
-        name="per_user",
-    )
-    col = per_user.col
+    ctes, per_user = per_person_cte(filt, now)
+    rules = person_conditions(per_user)
+    user = per_user.col.user_id
     totals = {
-        "enrolled_people": Count(col.user_id),
-        "completed_people": Count(col.user_id, filter=Q(done=col.n)),
-        "overdue_people": Count(col.user_id, filter=Q(late__gt=0)),
+        "enrolled_people": Count(user, filter=rules[ENROLLED_PEOPLE]),
+        "completed_people": Count(user, filter=rules[COMPLETED_PEOPLE]),
+        "overdue_people": Count(user, filter=rules[OVERDUE_PEOPLE]),
+        "certified_people": Count(user, filter=rules[CERTIFIED_PEOPLE]),
     }
-    totals["certified_people"] = Count(col.user_id, filter=Q(cert=col.n))
     rows = with_cte(
         *ctes,
         per_user,
@@ -317,16 +311,12 @@ def district_table(numbers: dict, progress: dict) -> dict:
     return {"rows": rows, "empty": empty, "total": _rates(total)}
 
 
-def _pct(part, whole):
-    return round(100 * part / whole) if whole else None
-
-
 def _rates(row):
-    row["completed_pct"] = _pct(row["completed_people"], row["enrolled_people"])
-    row["certified_pct"] = _pct(row["certified_people"], row["enrolled_people"])
-    row["authorised_pct"] = _pct(row["authorised"], row["staff"])
+    row["completed_pct"] = percent(row["completed_people"], row["enrolled_people"])
+    row["certified_pct"] = percent(row["certified_people"], row["enrolled_people"])
+    row["authorised_pct"] = percent(row["authorised"], row["staff"])
     # Enrolments in courses with sessions whose learner was present (None: no sessions).
-    row["attended_pct"] = _pct(row["attended"], row["with_sessions"])
+    row["attended_pct"] = percent(row["attended"], row["with_sessions"])
     return row
 
 

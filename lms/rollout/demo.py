@@ -5,6 +5,7 @@ import datetime
 
 from django.utils import timezone
 
+from courses.completion import completed_q
 from courses.models import CoursePage, Enrollment
 from lms.organisation.models import District, StaffProfile
 
@@ -28,7 +29,7 @@ def after_demo_accounts(stdout):
     wave.courses.set(CoursePage.objects.live().filter(required_for_authorisation=True))
     created = enrol_wave(wave)  # window staff only: the administrators are not enrolled
     # A demo database seeded before that rule enrolled its administrators: take them out.
-    Enrollment.objects.filter(wave_links__wave=wave, completed_at__isnull=True).exclude(
+    Enrollment.objects.filter(~completed_q(), wave_links__wave=wave).exclude(
         user__staff_profile__in=StaffProfile.objects.window_staff()
     ).delete()
     stdout.write(f"Demo wave “{wave.name}”: enrolments created: {created}")

@@ -22,10 +22,11 @@ from openpyxl.cell import WriteOnlyCell
 from wagtail.admin.views.mixins import SpreadsheetExportMixin
 from wagtail.log_actions import log
 
-from lms.organisation.spreadsheets import attachment_disposition, neutralise
+from lms.organisation.spreadsheets import attachment_disposition, neutralise, string_cell
 
 from .models import RosterExport
 from .roster import (
+    PEOPLE_LABELS,
     ROW_FIELDS,
     STATUS_LABELS,
     RosterFilter,
@@ -341,13 +342,6 @@ def write_csv(filt, fileobj, now=None):
     return count  # lines after the header
 
 
-def string_cell(ws, value):
-    cell = WriteOnlyCell(ws, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # never a formula, whatever the text starts with
-    return cell
-
-
 def describe_filter(filt) -> dict:
     """The title block's lines: the district(s), the other filters, the export time."""
     from lms.organisation.models import District
@@ -365,6 +359,8 @@ def describe_filter(filt) -> dict:
         parts.append(_("课程：%(v)s") % {"v": f"{filt.course.code} {filt.course.title}"})
     if filt.status:
         parts.append(_("状态：%(v)s") % {"v": STATUS_LABELS.get(filt.status, filt.status)})
+    if filt.people:
+        parts.append(_("人员：%(v)s") % {"v": PEOPLE_LABELS.get(filt.people, filt.people)})
     return {
         "title": _("培训花名册"),
         "district": district,
@@ -391,6 +387,7 @@ def filter_from_dict(data):
         wave=RolloutWave.objects.filter(pk=data["wave"]).first() if data.get("wave") else None,
         course=CoursePage.objects.filter(pk=data["course"]).first() if data.get("course") else None,
         status=data.get("status") or "",
+        people=data.get("people") or "",
     )
 
 

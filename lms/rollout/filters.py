@@ -9,23 +9,18 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 
 from courses.models import CoursePage
-from lms.organisation.models import District
-from lms.organisation.roles import admin_district_ids
+from lms.organisation.roles import admin_district_ids, administered_districts
 
 from .models import RolloutWave
-from .roster import STATUS_CHOICES, RosterFilter
+from .roster import PEOPLE_CHOICES, STATUS_CHOICES, RosterFilter
 
 
 def _districts(request):
-    ids = admin_district_ids(request.user)
-    qs = District.objects.order_by("sort_order")
-    return qs if ids is None else qs.filter(pk__in=ids)
+    return administered_districts(request.user)
 
 
 def _waves(request):
-    ids = admin_district_ids(request.user)
-    qs = RolloutWave.objects.all()
-    return qs if ids is None else qs.filter(districts__in=ids).distinct()
+    return RolloutWave.objects.covering(admin_district_ids(request.user))
 
 
 def _unchanged(queryset, name, value):
@@ -50,6 +45,10 @@ class RosterFilterSet(WagtailFilterSet):
     status = django_filters.ChoiceFilter(
         label=_("状态"), empty_label=_("全部状态"), choices=STATUS_CHOICES, method=_unchanged
     )
+    # The people a dashboard tile counts (its link): every row of each of them.
+    people = django_filters.ChoiceFilter(
+        label=_("人员"), empty_label=_("全部人员"), choices=PEOPLE_CHOICES, method=_unchanged
+    )
 
     class Meta:
         model = get_user_model()
@@ -68,4 +67,5 @@ class RosterFilterSet(WagtailFilterSet):
             wave=data.get("wave"),
             course=data.get("course"),
             status=data.get("status") or "",
+            people=data.get("people") or "",
         )

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.widgets import AdminDateTimeInput
@@ -7,7 +8,7 @@ from courses.models import CoursePage
 from lms.organisation.models import District
 from lms.organisation.roles import admin_district_ids
 
-from .models import RolloutWave, TrainingSession
+from .models import RolloutWave, TrainingSession, person_name
 
 
 class StaffImportForm(forms.Form):
@@ -23,8 +24,7 @@ class StaffImportForm(forms.Form):
 
 class TrainerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, user):
-        profile = getattr(user, "staff_profile", None)
-        return (profile.full_name if profile else "") or user.get_full_name() or user.username
+        return person_name(user)
 
 
 class TrainingSessionForm(WagtailAdminModelForm):
@@ -55,6 +55,10 @@ class TrainingSessionForm(WagtailAdminModelForm):
         # still be edited.
         if "course" in self.fields and (self.instance.pk is None or self.instance.course_id):
             self.fields["course"].required = True
+        if "course" in self.fields and self.course_locked:
+            self.fields["course"].help_text = _(
+                "本场培训已有出勤记录，课程不能再更改（已完成的学习和证书依据这些记录）。"
+            )
         ids = admin_district_ids(for_user) if for_user is not None else None
         if ids is not None:
             self.fields["district"].queryset = District.objects.filter(pk__in=ids)
@@ -63,6 +67,27 @@ class TrainingSessionForm(WagtailAdminModelForm):
             self.fields["district"].required = True
             self.fields["district"].help_text = _("区管理员只能安排本区的现场培训。")
             self.fields["wave"].queryset = RolloutWave.objects.filter(districts__in=ids).distinct()
+
+    @cached_property
+    def course_locked(self) -> bool:
+        """Attendance recorded at the session: completions and certificates may rest on it
+        for its course, so the course stays (``services.has_recorded_attendance``)."""
+        from .services import has_recorded_attendance
+
+        return self.instance.pk is not None and has_recorded_attendance(self.instance)
+
+    def clean_course(self):
+        course = self.cleaned_data.get("course")
+        # ``self.instance`` still holds the saved course while fields are cleaned.
+        if self.course_locked and getattr(course, "pk", None) != self.instance.course_id:
+            raise forms.ValidationError(
+                _(
+                    "本场培训已有出勤记录，不能更改课程：已完成的学习和证书依据这些记录。"
+                    "如课程填错，请为正确的课程新建一场培训并在其中记录出勤。"
+                ),
+                code="course_locked",
+            )
+        return course
 
     class Meta:
         model = TrainingSession

@@ -25,6 +25,12 @@ class RolloutWaveQuerySet(models.QuerySet):
         today = today or timezone.localdate()
         return self.filter(status=RolloutWave.Status.OPEN, opens_on__lte=today, due_on__gte=today)
 
+    def covering(self, district_ids):
+        """Waves covering any of ``district_ids`` (None: every wave), each once."""
+        if district_ids is None:
+            return self.all()
+        return self.filter(districts__in=district_ids).distinct()
+
 
 class RolloutWave(models.Model):
     """A batch of the rolling rollout (滚动培训批次): some districts, some required courses."""
@@ -80,6 +86,48 @@ class RolloutWave(models.Model):
         return self.status == self.Status.OPEN and self.opens_on <= today <= self.due_on
 
 
+def person_name(user) -> str:
+    """A person as the rollout names them: their staff profile's full name, else the
+    account's, else the username."""
+    profile = getattr(user, "staff_profile", None)
+    return (profile.full_name if profile else "") or user.get_full_name() or user.username
+
+
+class TrainingSessionQuerySet(models.QuerySet):
+    def with_seats(self):
+        """Annotate ``booked_n``: the seats booked (one subquery)."""
+        from django.db.models import Count, IntegerField, OuterRef, Subquery
+        from django.db.models.functions import Coalesce
+
+        booked = (
+            Attendance.objects.booked()
+            .filter(session=OuterRef("pk"))
+            .order_by()
+            .values("session")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(booked_n=Coalesce(Subquery(booked, output_field=IntegerField()), 0))
+
+    def with_bookable(self, now=None):
+        """Annotate ``bookable``, the one rule "a learner may still book a seat": the session
+        has not started yet and seats remain (booked < capacity, as ``book_session`` counts).
+        A session under way, or full, is listed but not bookable."""
+        from django.db.models import BooleanField, ExpressionWrapper, F, Q
+
+        now = now or timezone.now()
+        qs = self if "booked_n" in self.query.annotations else self.with_seats()
+        return qs.annotate(
+            bookable=ExpressionWrapper(
+                Q(starts_at__gt=now, booked_n__lt=F("capacity")), output_field=BooleanField()
+            )
+        )
+
+    def bookable(self, now=None):
+        """The sessions a seat can still be booked at (``with_bookable``)."""
+        return self.with_bookable(now).filter(bookable=True)
+
+
 class TrainingSession(models.Model):
     """An optional in-person session of a wave; its expected staff are the wave's staff of the
     session's district (or of all the wave's districts when no district is set)."""
@@ -118,6 +166,8 @@ class TrainingSession(models.Model):
     )
     capacity = models.PositiveIntegerField(_("容量"), default=50)
 
+    objects = TrainingSessionQuerySet.as_manager()
+
     class Meta:
         ordering = ["starts_at"]
         verbose_name = _("现场培训")
@@ -132,11 +182,7 @@ class TrainingSession(models.Model):
     def trainer_name(self) -> str:
         """The trainer's full name (their staff profile's, else the account's), not a
         username."""
-        user = self.trainer
-        if user is None:
-            return ""
-        profile = getattr(user, "staff_profile", None)
-        return (profile.full_name if profile else "") or user.get_full_name() or user.username
+        return person_name(self.trainer) if self.trainer is not None else ""
 
     @property
     def local_date(self) -> datetime.date:
@@ -326,9 +372,10 @@ class StaffImport(models.Model):
 
 
 class WaveEnrolment(models.Model):
-    """An enrolment that a wave created: what the wave enrolled (its numbers) and which
-    enrolments follow the wave's deadline when it moves. An enrolment that existed before the
-    wave (another wave, self-enrolment) is not the wave's."""
+    """An enrolment that a wave created -- or took over when its person moved into one of the
+    wave's districts (``services.follow_district_waves``): what the wave enrolled (its
+    numbers) and which enrolments follow the wave's deadline when it moves. An enrolment that
+    existed before the wave (another wave, self-enrolment) is not the wave's."""
 
     wagtail_reference_index_ignore = True  # a record, not content: no reference-index task
 

@@ -22,8 +22,41 @@ SHEET_TEMPLATE = "rollout/pdf/sign_in_sheet.html"
 
 _lock = threading.Lock()
 _font_config = None
-_stylesheet = None
-_sheet_stylesheet = None
+_stylesheets = {}
+
+ROSTER_RULES = (
+    "@page { size: A4 landscape; margin: 12mm 10mm 14mm;"
+    " @bottom-right { content: counter(page) ' / ' counter(pages);"
+    " font-size: 8pt; } }\n"
+    "body { font-size: 8.5pt; }\n"
+    "h1 { font-size: 14pt; margin: 0 0 2mm; }\n"
+    ".meta { margin: 0 0 3mm; color: #333; }\n"
+    "table { width: 100%; border-collapse: collapse; }\n"
+    "thead { display: table-header-group; }\n"
+    "tr, tbody.person { page-break-inside: avoid; }\n"
+    "th, td { border: 0.5pt solid #555; padding: 1.2mm 1.5mm; text-align: left; }\n"
+    "th { background: #eee; }\n"
+    "td.sign { width: 30mm; height: 8mm; }\n"
+    ".foot { margin-top: 5mm; }\n"
+)
+
+SHEET_RULES = (
+    "@page { size: A4; margin: 14mm 12mm 16mm;"
+    " @bottom-right { content: counter(page) ' / ' counter(pages);"
+    " font-size: 8pt; } }\n"
+    "body { font-size: 10pt; }\n"
+    "h1 { font-size: 15pt; margin: 0 0 3mm; }\n"
+    "dl { margin: 0 0 4mm; display: grid; }\n"
+    ".meta { margin: 0 0 1mm; }\n"
+    "table { width: 100%; border-collapse: collapse; }\n"
+    "thead { display: table-header-group; }\n"
+    "tr { page-break-inside: avoid; }\n"
+    "th, td { border: 0.5pt solid #555; padding: 1.5mm 2mm; text-align: left; }\n"
+    "th { background: #eee; }\n"
+    "td.no { width: 8mm; text-align: right; }\n"
+    "td.sign { width: 40mm; height: 9mm; }\n"
+    ".foot { margin-top: 6mm; }\n"
+)
 
 
 def _font_face():
@@ -35,30 +68,25 @@ def _font_face():
     )
 
 
-def _css():
-    global _font_config, _stylesheet
-    if _stylesheet is None:
+def _css(rules: str):
+    """The stylesheet of ``rules`` with the subset CJK font, built once (call under _lock)."""
+    global _font_config
+    if rules not in _stylesheets:
         _font_config = _font_config or FontConfiguration()
-        _stylesheet = CSS(
-            string=(
-                _font_face() + "@page { size: A4 landscape; margin: 12mm 10mm 14mm;"
-                " @bottom-right { content: counter(page) ' / ' counter(pages);"
-                " font-size: 8pt; } }\n"
-                "body { font-size: 8.5pt; }\n"
-                "h1 { font-size: 14pt; margin: 0 0 2mm; }\n"
-                ".meta { margin: 0 0 3mm; color: #333; }\n"
-                "table { width: 100%; border-collapse: collapse; }\n"
-                "thead { display: table-header-group; }\n"
-                "tr, tbody.person { page-break-inside: avoid; }\n"
-                "th, td { border: 0.5pt solid #555; padding: 1.2mm 1.5mm; text-align: left; }\n"
-                "th { background: #eee; }\n"
-                "td.sign { width: 30mm; height: 8mm; }\n"
-                ".foot { margin-top: 5mm; }\n"
-            ),
-            font_config=_font_config,
-            url_fetcher=SafeURLFetcher(),
+        _stylesheets[rules] = CSS(
+            string=_font_face() + rules, font_config=_font_config, url_fetcher=SafeURLFetcher()
         )
-    return _stylesheet
+    return _stylesheets[rules]
+
+
+def _render(html: str, rules: str) -> bytes:
+    """``html`` as PDF bytes with the safe URL fetcher and the stylesheet of ``rules``."""
+    with _lock:
+        stylesheet = _css(rules)
+        document = HTML(
+            string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=SafeURLFetcher()
+        ).render(stylesheets=[stylesheet], font_config=_font_config)
+        return document.write_pdf()
 
 
 class RosterTooLarge(Exception):
@@ -104,41 +132,7 @@ def by_person(rows, keep) -> list[dict]:
 def render_roster_pdf(filt: RosterFilter, now=None) -> tuple[bytes, int]:
     """The roster as PDF bytes, and its row count."""
     context = roster_context(filt, now)
-    html = render_to_string(TEMPLATE, context)
-    with _lock:
-        stylesheet = _css()
-        document = HTML(
-            string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=SafeURLFetcher()
-        ).render(stylesheets=[stylesheet], font_config=_font_config)
-        return document.write_pdf(), context["count"]
-
-
-def _sheet_css():
-    global _font_config, _sheet_stylesheet
-    if _sheet_stylesheet is None:
-        _font_config = _font_config or FontConfiguration()
-        _sheet_stylesheet = CSS(
-            string=(
-                _font_face() + "@page { size: A4; margin: 14mm 12mm 16mm;"
-                " @bottom-right { content: counter(page) ' / ' counter(pages);"
-                " font-size: 8pt; } }\n"
-                "body { font-size: 10pt; }\n"
-                "h1 { font-size: 15pt; margin: 0 0 3mm; }\n"
-                "dl { margin: 0 0 4mm; display: grid; }\n"
-                ".meta { margin: 0 0 1mm; }\n"
-                "table { width: 100%; border-collapse: collapse; }\n"
-                "thead { display: table-header-group; }\n"
-                "tr { page-break-inside: avoid; }\n"
-                "th, td { border: 0.5pt solid #555; padding: 1.5mm 2mm; text-align: left; }\n"
-                "th { background: #eee; }\n"
-                "td.no { width: 8mm; text-align: right; }\n"
-                "td.sign { width: 40mm; height: 9mm; }\n"
-                ".foot { margin-top: 6mm; }\n"
-            ),
-            font_config=_font_config,
-            url_fetcher=SafeURLFetcher(),
-        )
-    return _sheet_stylesheet
+    return _render(render_to_string(TEMPLATE, context), ROSTER_RULES), context["count"]
 
 
 def sign_in_sheet_context(session) -> dict:
@@ -176,10 +170,4 @@ def sign_in_sheet_context(session) -> dict:
 
 def render_sign_in_sheet(session) -> bytes:
     """The session's sign-in sheet as A4 PDF bytes (the same safe fetcher and subset font)."""
-    html = render_to_string(SHEET_TEMPLATE, sign_in_sheet_context(session))
-    with _lock:
-        stylesheet = _sheet_css()
-        document = HTML(
-            string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=SafeURLFetcher()
-        ).render(stylesheets=[stylesheet], font_config=_font_config)
-        return document.write_pdf()
+    return _render(render_to_string(SHEET_TEMPLATE, sign_in_sheet_context(session)), SHEET_RULES)

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
+from courses.completion import overdue_q
 from courses.models import Enrollment
 
 from .dashboards import city_numbers
@@ -35,21 +36,25 @@ def _claim(kind, user, today):
         return False
 
 
+def overdue_enrollments(now, district_ids=None):
+    """The overdue enrolments (``courses.completion.overdue_q``) of active staff, of
+    ``district_ids`` only when given: whom the reminders concern."""
+    qs = Enrollment.objects.filter(
+        overdue_q(now), user__is_active=True, user__staff_profile__is_active=True
+    )
+    if district_ids is not None:
+        qs = qs.filter(user__staff_profile__district_id__in=district_ids)
+    return qs
+
+
 def send_overdue_reminders(now=None, district_ids=None):
     """One email per overdue learner per day, listing every overdue course; only the staff of
     ``district_ids`` when given. Returns the number sent."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    overdue = Enrollment.objects.filter(
-        completed_at__isnull=True,
-        due_at__lt=now,
-        user__is_active=True,
-        user__staff_profile__is_active=True,
-    )
-    if district_ids is not None:
-        overdue = overdue.filter(user__staff_profile__district_id__in=district_ids)
     overdue = (
-        overdue.exclude(user__email="")
+        overdue_enrollments(now, district_ids)
+        .exclude(user__email="")
         .select_related("user", "user__staff_profile", "course")
         .order_by("user_id", "due_at")
     )
@@ -103,16 +108,14 @@ def _admins(perm, exclude_perm=None):
 def overdue_people(district_ids=None, now=None, limit=None):
     """[(profile, [enrollment, …])] of active staff with overdue enrolments, by district."""
     now = now or timezone.now()
-    qs = Enrollment.objects.filter(
-        completed_at__isnull=True,
-        due_at__lt=now,
-        user__is_active=True,
-        user__staff_profile__is_active=True,
-    )
-    if district_ids is not None:
-        qs = qs.filter(user__staff_profile__district_id__in=district_ids)
-    qs = qs.select_related("course", "user__staff_profile__district").order_by(
-        "user__staff_profile__district__sort_order", "user__staff_profile__employee_no", "due_at"
+    qs = (
+        overdue_enrollments(now, district_ids)
+        .select_related("course", "user__staff_profile__district")
+        .order_by(
+            "user__staff_profile__district__sort_order",
+            "user__staff_profile__employee_no",
+            "due_at",
+        )
     )
     people = {}
     for enrollment in qs:

@@ -5,7 +5,8 @@ Everything is built as SQL expressions (FilteredRelation, Exists, Subquery, CTEs
 roster or a dashboard costs a constant number of queries whatever the number of staff. The
 rules themselves are not written here: each comes from the app that owns it, as a queryset
 building block this module composes (``tests/rollout/test_rule_owners.py`` checks it):
-- complete: ``courses.completion.completed_q`` / ``completed_enrollments``;
+- complete: ``courses.completion.completed_q`` / ``completed_enrollments``; overdue:
+  ``courses.completion.overdue_q`` / ``is_overdue_at``;
 - passed and best score: ``quizzes.results.passed_attempts`` / ``graded_attempts`` /
   ``passed_pairs``;
 - valid certificate: ``Certificate.objects.valid(at)``;
@@ -40,7 +41,7 @@ from certificates.authorisation import (
 )
 from certificates.models import Certificate
 from courses import progress
-from courses.completion import completed_q
+from courses.completion import completed_q, in_time_q, is_overdue_at, overdue_q
 from courses.models import CoursePage, Enrollment
 from lms.organisation.models import District, StaffProfile
 from quizzes.results import graded_attempts, passed_attempts, passed_pairs
@@ -71,6 +72,28 @@ STATUS_CHOICES = [
     (NOT_AUTHORISED, _("不具备上岗资格")),
 ]
 STATUS_LABELS = dict(STATUS_CHOICES)
+# Badges as on the learner's home (courses.progress.STATUS_BADGES) for the learner's statuses.
+STATUS_BADGES = {
+    **progress.STATUS_BADGES,
+    NOT_ENROLLED: "badge",
+    OVERDUE: "badge-bad",
+}
+
+# People, not rows: the dashboards' tiles count people (``people_by_district``,
+# ``dashboards.progress_by_district``); the roster's "people" filter lists exactly them.
+ENROLLED_PEOPLE = "enrolled"
+COMPLETED_PEOPLE = "completed"
+CERTIFIED_PEOPLE = "certified"
+AUTHORISED_PEOPLE = "authorised"
+OVERDUE_PEOPLE = "overdue"
+PEOPLE_CHOICES = [
+    (ENROLLED_PEOPLE, _("已报名的人员")),
+    (COMPLETED_PEOPLE, _("全部课程已完成的人员")),
+    (CERTIFIED_PEOPLE, _("全部课程已获证书的人员")),
+    (AUTHORISED_PEOPLE, _("具备上岗资格的人员")),
+    (OVERDUE_PEOPLE, _("有逾期课程的人员")),
+]
+PEOPLE_LABELS = dict(PEOPLE_CHOICES)
 
 
 @dataclass
@@ -81,6 +104,7 @@ class RosterFilter:
     wave: object = None
     course: object = None
     status: str = ""
+    people: str = ""  # one of PEOPLE_CHOICES: only the people a dashboard tile counts
     course_ids: list | None = field(default=None, init=False)
 
     def resolve(self):
@@ -106,6 +130,7 @@ class RosterFilter:
             "wave": self.wave.pk if self.wave else None,
             "course": self.course.pk if self.course else None,
             "status": self.status,
+            "people": self.people,
         }
 
 
@@ -150,7 +175,7 @@ def required_course_ids():
 # -- the roster, row by row --------------------------------------------------------------------
 
 ROW_FIELDS = [
-    "staff_profile__district__name_zh",
+    "staff_profile__district_id",
     "staff_profile__full_name",
     "staff_profile__employee_no",
     "staff_profile__service_centre",
@@ -223,6 +248,7 @@ def roster_queryset(filt, now=None):
         started=progress.started_expression("pk", "enr__course_id", "enr__last_lesson"),
     )
     qs = filter_status(qs, filt.status, now)
+    qs = filter_people(qs, filt, now)
     return qs.order_by(
         "staff_profile__district__sort_order", "staff_profile__employee_no", "enr__course_id"
     )
@@ -230,29 +256,35 @@ def roster_queryset(filt, now=None):
 
 def filter_status(qs, status, now):
     """Filter roster rows by status through the row's own annotated columns (enr_course_id,
-    completed_at, due_at, passed…) with the owners' rules (``completed_q``): a lookup through
-    ``enr__…`` in ``filter()`` would join the enrollments a second time and repeat each row
-    once per enrollment of the person (finding 1 of issue 16)."""
+    completed_at, due_at, passed…) with the owners' rules (``completed_q``, ``overdue_q``): a
+    lookup through ``enr__…`` in ``filter()`` would join the enrollments a second time and
+    repeat each row once per enrollment of the person (finding 1 of issue 16).
+
+    The learner's statuses (未开始, 学习中, 已逾期, 已完成, 已获证书) select exactly the rows
+    whose 状态 column says so (``row_status``): a valid certificate (the certificates' rule,
+    ``Certificate.objects.valid``) makes a row 已获证书, not 已完成."""
     if not status:
         return qs
     enrolled = Q(enr_course_id__isnull=False)
+    uncertified = Q(cert_serial__isnull=True)
     if status == NOT_ENROLLED:
         return qs.filter(enr_course_id__isnull=True)
     if status in (IN_PROGRESS, NOT_STARTED):
         return qs.filter(
             enrolled,
-            Q(due_at__isnull=True) | Q(due_at__gte=now),
+            uncertified,
+            in_time_q(now),
             ~completed_q(),
             started=status == IN_PROGRESS,
         )
     if status == OVERDUE:
-        return qs.filter(enrolled, ~completed_q(), due_at__lt=now)
+        return qs.filter(enrolled, uncertified, overdue_q(now))
     if status == COMPLETED:
-        return qs.filter(enrolled, completed_q())
+        return qs.filter(enrolled, uncertified, completed_q())
     if status == PASSED:
         return qs.filter(enrolled, passed=True)
     if status == CERTIFIED:
-        return qs.filter(cert_serial__isnull=False)
+        return qs.filter(enrolled, cert_serial__isnull=False)
     if status == AUTHORISED:
         return qs.filter(authorised=True)
     if status == NOT_AUTHORISED:
@@ -260,12 +292,31 @@ def filter_status(qs, status, now):
     return qs.none()
 
 
-def row_status(completed_at, due_at, enrolled, now, started=True):
+def filter_people(qs, filt, now):
+    """Only the rows of the people a dashboard tile counts (``filt.people``), with the same
+    per-person rule as the tile (``people_progress``): a person once enrolled, completed or
+    certified in every enrolled course, or overdue in one; authorised as the 上岗资格 column
+    says (``authorised_expression``)."""
+    if not filt.people:
+        return qs
+    if filt.people == AUTHORISED_PEOPLE:
+        return qs.filter(authorised=True)
+    if filt.people not in PEOPLE_LABELS:
+        return qs.none()
+    return qs.filter(pk__in=people_with(filt, filt.people, now))
+
+
+def row_status(completed_at, due_at, enrolled, now, started=True, certified=False):
+    """The 状态 of a roster row, in the learner's order (``courses.progress.course_statuses``
+    and the certificates' status provider): a valid certificate says 已获证书 whatever the
+    enrolment, then 已完成, 已逾期 (``is_overdue_at``), 学习中 or 未开始."""
     if not enrolled:
         return NOT_ENROLLED
+    if certified:
+        return CERTIFIED
     if completed_at is not None:
         return COMPLETED
-    if due_at is not None and due_at < now:
+    if is_overdue_at(completed_at, due_at, now):
         return OVERDUE
     return IN_PROGRESS if started else NOT_STARTED
 
@@ -283,17 +334,25 @@ def roster_rows(values_qs, now=None, chunk_size=2000):
     status. One query for the courses, then the rows."""
     now = now or timezone.now()
     courses = {c.pk: c for c in CoursePage.objects.only("pk", "code", "title")}
+    # The district in the active language (District.display_name): "Huangpu" in English.
+    districts = {d.pk: d.display_name for d in District.objects.all()}
     if hasattr(values_qs, "iterator"):
         values_qs = values_qs.iterator(chunk_size=chunk_size)
     for values in values_qs:
         row = dict(zip(ROW_KEYS, values, strict=True))
+        row["district"] = districts.get(row["district"], "")
         course = courses.get(row.pop("course_id"))
         enrolled = course is not None
         row["course_code"] = course.code if course else ""
         row["course_title"] = course.title if course else ""
         row["enrolled"] = enrolled
         row["status"] = row_status(
-            row["completed_at"], row["due_at"], enrolled, now, row.pop("started")
+            row["completed_at"],
+            row["due_at"],
+            enrolled,
+            now,
+            row.pop("started"),
+            certified=row["cert_serial"] is not None,
         )
         if not enrolled:
             row["passed"] = False
@@ -352,7 +411,7 @@ def counts_by_district_course(filt, now=None):
     counts = {
         "enrolled": Count("id"),
         "completed": Count("id", filter=completed_q()),
-        "overdue": Count("id", filter=~completed_q() & Q(due_at__lt=now)),
+        "overdue": Count("id", filter=overdue_q(now)),
     }
     ctes = []
     for name, cte in (
@@ -371,6 +430,50 @@ def counts_by_district_course(filt, now=None):
     qs = qs.values("user__staff_profile__district_id", "course_id").annotate(**counts).order_by()
     qs = with_cte(*ctes, select=qs)
     return {(row.pop("user__staff_profile__district_id"), row.pop("course_id")): row for row in qs}
+
+
+def per_person_cte(filt, now):
+    """``(ctes, per_user)``: a CTE of one row per person enrolled (in what ``filt`` covers) with
+    their district and counts -- ``n`` enrolments, ``done`` complete, ``late`` overdue,
+    ``cert`` holding a valid certificate -- and the CTEs it rests on. The one per-person
+    building block of the dashboards' people (``dashboards.progress_by_district``) and of the
+    roster's "people" filter (``people_with``), so a tile and its list agree."""
+    now = now or timezone.now()
+    qs = enrollment_queryset(filt)
+    certified = certified_cte(now)
+    qs = _left_join(certified, qs, user_id="user_id", course_id="course_id")
+    per_user = CTE(
+        qs.values("user_id", district_id=F("user__staff_profile__district_id"))
+        .annotate(
+            n=Count("id"),
+            done=Count("id", filter=completed_q()),
+            late=Count("id", filter=overdue_q(now)),
+            cert=Count(certified.col.user_id),
+        )
+        .order_by(),
+        name="per_user",
+    )
+    return [certified], per_user
+
+
+def person_conditions(per_user) -> dict:
+    """The per-person rules on ``per_person_cte``'s columns: enrolled at all, complete in every
+    enrolled course, certified in every enrolled course, overdue in at least one."""
+    col = per_user.col
+    return {
+        ENROLLED_PEOPLE: Q(n__gt=0),
+        COMPLETED_PEOPLE: Q(done=col.n),
+        CERTIFIED_PEOPLE: Q(cert=col.n),
+        OVERDUE_PEOPLE: Q(late__gt=0),
+    }
+
+
+def people_with(filt, which, now=None):
+    """The user ids (a subquery) of the people ``which`` (a PEOPLE_CHOICES key other than
+    authorised) among those ``filt`` covers."""
+    ctes, per_user = per_person_cte(filt, now)
+    condition = person_conditions(per_user)[which]
+    return with_cte(*ctes, per_user, select=per_user.queryset().filter(condition).values("user_id"))
 
 
 def people_by_district(filt, now=None):

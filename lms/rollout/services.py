@@ -1,6 +1,5 @@
 """Rollout actions with side effects: enrolling waves and late joiners."""
 
-import datetime
 import logging
 from dataclasses import dataclass
 
@@ -11,16 +10,15 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django_tasks import task
 
+from certificates.lifecycle import ATTENDANCE_REVOCATION_REASON
 from courses.enrolment import enrol_many
 from lms.organisation.models import StaffProfile
 from lms.organisation.signals import staff_joined
 
+from . import checkin
 from .models import Attendance, RolloutWave, TrainingSession, WaveEnrolment
 
 logger = logging.getLogger(__name__)
-
-# A session without an end time counts as ahead until this long after its start.
-_SESSION_GRACE = datetime.timedelta(hours=4)
 
 
 def _enrol_and_link(wave, user_ids, courses):
@@ -93,17 +91,24 @@ def enrol_wave(wave, district_ids=None):
 @dataclass
 class EnrolmentPreview:
     """What opening (or enrolling) a wave will do: ``people`` staff in ``courses`` courses,
-    ``new`` enrolments to create; ``empty_districts`` have no active staff yet."""
+    ``new`` enrolments to create; ``empty_districts`` have no active staff yet;
+    ``pending_people`` of the ``people`` still miss at least one of the courses (the rest are
+    enrolled in all of them)."""
 
     people: int
     courses: int
     new: int
     by_district: list
     empty_districts: list
+    pending_people: int = 0
+
+    @property
+    def enrolled_people(self) -> int:
+        return self.people - self.pending_people
 
 
 def enrolment_preview(wave, district_ids=None) -> EnrolmentPreview:
-    """Count what enrol_wave would do, in three queries."""
+    """Count what enrol_wave would do, in four queries."""
     from courses.models import Enrollment
     from lms.organisation.models import District
 
@@ -124,19 +129,94 @@ def enrolment_preview(wave, district_ids=None) -> EnrolmentPreview:
     )
     by_district = [(d, d.people) for d in districts]
     people = sum(n for _d, n in by_district)
+    complete = (
+        staff.annotate(
+            held=Count("user__enrollments", filter=Q(user__enrollments__course_id__in=course_ids))
+        )
+        .filter(held__gte=len(course_ids))
+        .count()
+        if course_ids
+        else people
+    )
     return EnrolmentPreview(
         people=people,
         courses=len(course_ids),
         new=people * len(course_ids) - existing,
         by_district=by_district,
         empty_districts=[d for d, n in by_district if n == 0],
+        pending_people=people - complete,
     )
 
 
+def follow_district_waves(user_ids) -> int:
+    """People moved to another district: their unfinished enrolments that a wave of the old
+    district created follow the open wave of the new district that covers the course (the
+    earliest due, if several): the enrolment becomes that wave's, and its deadline -- unless an
+    administrator set a personal one (it differs from the old wave's) -- becomes the new
+    wave's. If no open wave of the new district covers the course, the enrolment keeps its
+    wave and deadline. An enrolment whose wave also covers the new district is not moved.
+    Returns the number of enrolments moved to another wave."""
+    from courses.completion import completed_q
+
+    district_of = dict(
+        StaffProfile.objects.window_staff()
+        .filter(user_id__in=list(user_ids), district__isnull=False)
+        .values_list("user_id", "district_id")
+    )
+    if not district_of:
+        return 0
+    links = list(
+        WaveEnrolment.objects.filter(enrollment__user_id__in=list(district_of))
+        .exclude(completed_q("enrollment__"))
+        .select_related("wave", "enrollment")
+    )
+    wave_districts = set(
+        RolloutWave.districts.through.objects.filter(
+            rolloutwave_id__in={link.wave_id for link in links}
+        ).values_list("rolloutwave_id", "district_id")
+    )
+    links = [
+        link
+        for link in links
+        if (link.wave_id, district_of[link.enrollment.user_id]) not in wave_districts
+    ]
+    if not links:
+        return 0
+    waves = list(
+        RolloutWave.objects.open()
+        .filter(districts__in=set(district_of.values()))
+        .distinct()
+        .order_by("due_on", "pk")
+        .prefetch_related("districts", "courses")
+    )
+    covering = {}  # (district_id, course_id) -> the first open wave covering it
+    for wave in waves:
+        course_ids = [c.pk for c in wave.courses.all()]
+        for district in wave.districts.all():
+            for course_id in course_ids:
+                covering.setdefault((district.pk, course_id), wave)
+    moved = []
+    for link in links:
+        enrollment = link.enrollment
+        wave = covering.get((district_of[enrollment.user_id], enrollment.course_id))
+        if wave is None:
+            continue  # no wave of the new district covers the course: keep the deadline
+        if enrollment.due_at == link.wave.due_at:
+            enrollment.due_at = wave.due_at
+            enrollment.save(update_fields=["due_at"])
+        link.wave = wave
+        moved.append(link)
+    WaveEnrolment.objects.bulk_update(moved, ["wave"])
+    return len(moved)
+
+
 def enrol_in_open_waves(profile):
-    """Enrol one (new or reactivated) staff member in every open wave of their district."""
+    """Enrol one (new, reactivated or moved) staff member in every open wave of their
+    district; a moved person's wave enrolments follow the new district's waves first
+    (``follow_district_waves``)."""
     if not profile.district_id or not StaffProfile.objects.window_staff().filter(pk=profile.pk):
         return 0
+    follow_district_waves([profile.user_id])
     created = 0
     waves = (
         RolloutWave.objects.open().filter(districts=profile.district_id).prefetch_related("courses")
@@ -263,6 +343,7 @@ def enrol_users_in_open_waves(user_ids):
     user_ids = list(user_ids)
     if not user_ids:
         return 0
+    follow_district_waves(user_ids)
     by_district = {}
     for district_id, user_id in (
         StaffProfile.objects.window_staff()
@@ -411,11 +492,12 @@ def attendance_missing(user, course, since=None):
 
 def upcoming_sessions(profile, now=None, course=None):
     """Sessions ahead (not yet ended) that ``profile`` is expected at (optionally of ``course``
-    only), each annotated with ``booked_n`` (seats taken), ``mine`` (booked by ``profile``)
-    and ``present``. Sessions of a course the person already attended in this cycle are left
-    out (``attended_course_ids``), except the one they were present at. Two queries."""
-    from django.db.models import Exists, IntegerField, OuterRef, Subquery
-    from django.db.models.functions import Coalesce
+    only), each annotated with ``booked_n`` (seats taken), ``bookable``
+    (``TrainingSession.objects.with_bookable``: not started and a seat left -- a session under
+    way is listed, not offered), ``mine`` (booked by ``profile``) and ``present``. Sessions of
+    a course the person already attended in this cycle are left out
+    (``attended_course_ids``), except the one they were present at. Two queries."""
+    from django.db.models import Exists, OuterRef
 
     now = now or timezone.now()
     if profile is None or not profile.is_active or not profile.district_id:
@@ -424,26 +506,17 @@ def upcoming_sessions(profile, now=None, course=None):
         rolloutwave_id=OuterRef("wave_id"), district_id=profile.district_id
     )
     expected = Q(district_id=profile.district_id) | Q(district__isnull=True) & Exists(wave_covers)
-    not_over = Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=now - _SESSION_GRACE)
-    booked = (
-        Attendance.objects.booked()
-        .filter(session=OuterRef("pk"))
-        .order_by()
-        .values("session")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    # A session without an end time lasts as long as its check-in stays open after the start.
+    since = now - checkin.OPEN_WITHOUT_END
+    not_over = Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=since)
     mine = Attendance.objects.booked().filter(session=OuterRef("pk"), staff=profile)
     present = Attendance.objects.present().filter(session=OuterRef("pk"), staff=profile)
     sessions = (
         TrainingSession.objects.filter(expected, not_over)
         .exclude(wave__status=RolloutWave.Status.DRAFT)
         .select_related("course", "wave")
-        .annotate(
-            booked_n=Coalesce(Subquery(booked, output_field=IntegerField()), 0),
-            mine=Exists(mine),
-            present=Exists(present),
-        )
+        .with_bookable(now)
+        .annotate(mine=Exists(mine), present=Exists(present))
         .order_by("starts_at")
     )
     if course is not None:
@@ -485,8 +558,7 @@ def book_session(session_id, profile, now=None) -> "Attendance":
         # tabs) are made one after the other, never both.
         StaffProfile.objects.select_for_update().filter(pk=profile.pk).first()
         session = TrainingSession.objects.select_for_update().get(pk=session_id)
-        draft = RolloutWave.objects.filter(pk=session.wave_id, status=RolloutWave.Status.DRAFT)
-        if not session.is_expected(profile) or draft.exists():
+        if not session.is_expected(profile) or is_draft(session):
             raise NotExpected
         record = Attendance.objects.filter(session=session, staff=profile).first()
         if record is not None and record.booked_at is not None:
@@ -524,7 +596,7 @@ def cancel_booking(session_id, profile) -> bool:
         )
         if record is None or record.present:
             return False
-        if record.present or record.taken_at:
+        if record.taken_at:  # attendance once taken (and taken back) keeps its record
             record.booked_at = None
             record.save(update_fields=["booked_at"])
         else:
@@ -558,12 +630,37 @@ def evaluate_attendance(session, staff_ids) -> int:
     return sum(1 for profile in users if evaluate(profile.user, course))
 
 
+#: The revocation reason when unticking an attendance withdraws the certificate resting on it
+#: (certificates shows it to the holder in their language: ``lifecycle.translated_reason``).
+ATTENDANCE_WITHDRAWN_REASON = ATTENDANCE_REVOCATION_REASON
+#: The reinstatement reason when ticking it again restores that certificate.
+ATTENDANCE_RESTORED_REASON = "考勤恢复"
+
+
+def _cause(session) -> dict:
+    """What an unticking takes back, as logged with the revocation it leads to."""
+    return {"attendance_session": session.pk}
+
+
+def has_recorded_attendance(session) -> bool:
+    """Is anybody marked present at ``session``? Completions and certificates may then rest
+    on it: its course can no longer be changed and it cannot be deleted (the session form
+    and the session and wave delete views ask this)."""
+    return Attendance.objects.present().filter(session=session).exists()
+
+
+def wave_has_recorded_attendance(wave) -> bool:
+    """:func:`has_recorded_attendance` for any session of ``wave`` (deleting a wave deletes
+    its sessions)."""
+    return Attendance.objects.present().filter(session__wave=wave).exists()
+
+
 def withdraw_attendance(session, staff_ids, actor=None) -> None:
     """People were unticked: the completions of the session's course that rested on their
     attendance are withdrawn after commit (courses.completion.withdraw_requirement, which
     certificates follow exactly as after a regrade). A completion still resting on another
-    session of the course in the cycle is kept."""
-    from certificates.lifecycle import ATTENDANCE_REVOCATION_REASON
+    session of the course in the cycle is kept. The revocation is logged with the session,
+    so ticking the person again restores it (:func:`restore_attendance`)."""
     from courses.completion import withdraw_requirement
 
     if not session.course_id or not staff_ids:
@@ -575,8 +672,60 @@ def withdraw_attendance(session, staff_ids, actor=None) -> None:
             profile.user,
             course,
             actor=actor,
-            reason=ATTENDANCE_REVOCATION_REASON,
+            reason=ATTENDANCE_WITHDRAWN_REASON,
+            cause=_cause(session),
         )
+
+
+def withdrawal_preview(session, staff_ids) -> list:
+    """What unticking ``staff_ids`` at ``session`` would take back, before it is done:
+    ``[(profile, certificates.lifecycle.Withdrawal)]`` in sheet order, for the people whose
+    completion (and certificate) would be withdrawn. The owner of that rule answers
+    (``certificates.lifecycle.unfounded_completion`` with :func:`attended_course`), inside a
+    savepoint in which the people are unticked and which is then rolled back."""
+    from certificates.lifecycle import unfounded_completion
+
+    if not session.course_id or not staff_ids:
+        return []
+    course = session.course
+    profiles = (
+        StaffProfile.objects.filter(pk__in=staff_ids)
+        .select_related("user", "district")
+        .order_by("district__sort_order", "service_centre", "employee_no")
+    )
+    found = []
+    with transaction.atomic():
+        Attendance.objects.filter(session=session, staff_id__in=staff_ids).update(present=False)
+        for profile in profiles:
+            withdrawal = unfounded_completion(profile.user, course, attended_course)
+            if withdrawal is not None:
+                found.append((profile, withdrawal))
+        transaction.set_rollback(True)
+    return found
+
+
+def restore_attendance(session, staff_ids, actor=None) -> list:
+    """People were ticked again: a certificate that unticking them at this very session
+    revoked is reinstated (``certificates.lifecycle.reinstate_withdrawn``, logged with
+    :data:`ATTENDANCE_RESTORED_REASON`), rather than sending them to another session. Returns
+    the reinstated certificates."""
+    from certificates.lifecycle import reinstate_withdrawn
+
+    if not session.course_id or not staff_ids:
+        return []
+    course = session.course
+    restored = []
+    for profile in StaffProfile.objects.filter(pk__in=staff_ids).select_related("user"):
+        certificate = reinstate_withdrawn(
+            profile.user,
+            course,
+            _cause(session),
+            actor=actor,
+            reason=ATTENDANCE_RESTORED_REASON,
+        )
+        if certificate is not None:
+            restored.append(certificate)
+    return restored
 
 
 def check_in(session, profile, by=None, now=None, window=False) -> bool:
@@ -585,8 +734,6 @@ def check_in(session, profile, by=None, now=None, window=False) -> bool:
     the seats are counted: a booked person always gets in, one without a booking only while
     seats remain (SessionFull). A session of a draft wave, or a person not expected, raises
     NotExpected; with ``window=True`` a time outside ``checkin.window`` raises CheckinClosed."""
-    from . import checkin
-
     now = now or timezone.now()
     with transaction.atomic():
         session = TrainingSession.objects.select_for_update().get(pk=session.pk)

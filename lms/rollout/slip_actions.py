@@ -25,6 +25,7 @@ from wagtail.admin.views.bulk_action import BulkAction
 
 from lms.organisation.models import StaffProfile
 from lms.organisation.roles import privileged_user_ids, scope_to_districts
+from lms.organisation.spreadsheets import attachment_disposition
 
 from .slips import max_per_pdf, print_slips
 
@@ -85,12 +86,10 @@ def slips_filename(profiles) -> str:
 
 def slips_content_disposition(profiles) -> str:
     """RFC 6266/5987: ``filename*`` with the UTF-8 name, ``filename`` an ASCII fallback."""
-    from urllib.parse import quote
-
     name = slips_filename(profiles)
     stamp = timezone.localdate().strftime("%Y%m%d")
     fallback = name if name.isascii() else f"activation-slips-{stamp}.pdf"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+    return attachment_disposition(name, fallback)
 
 
 class PrintSlipsBulkAction(BulkAction):

@@ -33,6 +33,7 @@ from lms.organisation.roles import (
     is_district_admin,
     scope_to_districts,
 )
+from lms.organisation.spreadsheets import attachment_disposition
 
 from . import checkin, dashboards, exports, importing, pdf, reminders, services
 from .filters import RosterFilterSet
@@ -51,11 +52,7 @@ def require_perm(user, *perms):
 
 
 def visible_waves(user):
-    ids = admin_district_ids(user)
-    qs = RolloutWave.objects.all()
-    if ids is None:
-        return qs
-    return qs.filter(districts__in=ids).distinct()
+    return RolloutWave.objects.covering(admin_district_ids(user))
 
 
 def visible_sessions(user):
@@ -141,29 +138,56 @@ class DashboardMixin:
         descending = key.startswith("-")
         key = key.lstrip("-")
         table["rows"] = dashboards.sort_rows(table["rows"], key, descending)
-        roster = reverse("rollout_admin:roster")
-        scope = f"&district={district.pk}" if district else ""
-        staff = reverse("staffprofile:index") + (f"?district={district.pk}" if district else "")
-        links = {
-            "staff": staff,
-            "enrolled": roster + (f"?district={district.pk}" if district else ""),
-            "completed": f"{roster}?status=completed{scope}",
-            "certified": f"{roster}?status=certified{scope}",
-            "authorised": f"{roster}?status=authorised{scope}",
-            "overdue": f"{roster}?status=overdue{scope}",
-        }
         return {
             "numbers": numbers,
             "table": table,
             "sort_columns": self.sort_columns(key, descending),
             "auth_chart": dashboards.authorised_chart(table["rows"]),
             "chart": dashboards.cumulative_chart(numbers["weekly"]),
-            "links": links,
+            "links": self.tile_links(district),
             "remind_url": (
                 reverse("rollout_admin:remind_overdue")
                 if self.request.user.has_perm("rollout.send_reminders")
                 else ""
             ),
+        }
+
+    def tile_links(self, district=None) -> dict:
+        """Each tile's list, counting what the tile counts: people. The staff tile opens the
+        staff list filtered to window staff (``StaffProfile.objects.window_staff``, what
+        在岗人数 counts); the others the roster filtered to the people the tile counts
+        (``RosterFilter.people``, the dashboards' per-person rules), which says how many people
+        it lists. The dashboard's own filters (district, wave, course) go along."""
+        from urllib.parse import urlencode
+
+        scope = {}
+        if district is not None:
+            scope["district"] = district.pk
+        else:
+            for name in ("district", "wave", "course"):
+                if self.request.GET.get(name, "").isdigit():
+                    scope[name] = self.request.GET[name]
+        roster = reverse("rollout_admin:roster")
+
+        def people(which):
+            return f"{roster}?{urlencode({**scope, 'people': which})}"
+
+        if "wave" in scope or "course" in scope:
+            # A wave's staff are those of its districts: the roster lists them all, once each
+            # person (the staff list filters one district at a time).
+            staff = f"{roster}?{urlencode(scope)}"
+        else:
+            query = {"district": scope["district"]} if "district" in scope else {}
+            query["window_staff"] = "true"
+            staff = f"{reverse('staffprofile:index')}?{urlencode(query)}"
+        return {
+            "staff": staff,
+            "enrolled": people("enrolled"),
+            "completed": people("completed"),
+            "certified": people("certified"),
+            "authorised": people("authorised"),
+            "overdue": people("overdue"),
+            "attended": f"{roster}?{urlencode(scope)}",
         }
 
     def sort_columns(self, key, descending):
@@ -375,7 +399,8 @@ class RosterReportView(exports.RosterSpreadsheetMixin, ReportView):
         # The filters shape the query itself (which enrolments join, see roster_queryset), so
         # they are applied here, once, rather than by filtering a base queryset.
         self.roster_filter = self.filters.roster_filter().resolve()
-        return roster_queryset(self.roster_filter, self.export_now).values_list(*ROW_FIELDS)
+        self.roster_qs = roster_queryset(self.roster_filter, self.export_now)
+        return self.roster_qs.values_list(*ROW_FIELDS)
 
     def get_filtered_queryset(self):
         return self.get_queryset()
@@ -389,6 +414,9 @@ class RosterReportView(exports.RosterSpreadsheetMixin, ReportView):
     def get_context_data(self, *args, **kwargs):
         context = super().get_context_data(*args, **kwargs)
         context["headers"] = exports.headers()
+        # The roster has a row per person and course; the dashboards' tiles count people: say
+        # both, so a tile's list shows the tile's figure (one query).
+        context["people_count"] = self.roster_qs.order_by().values("pk").distinct().count()
         return context
 
     @cached_property
@@ -500,12 +528,6 @@ class ExportDownloadView(LoginRequiredMixin, View):
         )
 
 
-def _attachment(filename, fallback="roster.csv"):
-    from urllib.parse import quote
-
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
-
-
 # -- staff import ------------------------------------------------------------------------------
 
 
@@ -612,7 +634,13 @@ class AttendanceView(AdminTemplateView):
         if not is_city_admin(user) and self.session.trainer_id != user.pk:
             staff = staff.filter(district__in=admin_district_ids(user))
         return staff.only(
-            "pk", "full_name", "employee_no", "service_centre", "window", "district__name_zh"
+            "pk",
+            "full_name",
+            "employee_no",
+            "service_centre",
+            "window",
+            "district__name_zh",
+            "district__name_en",
         )
 
     def get_context_data(self, **kwargs):
@@ -646,30 +674,42 @@ class AttendanceView(AdminTemplateView):
         own = _profile(request.user)
         unknown = len(present_ids) != len(values) or present_ids - {s.pk for s in staff}
         now = timezone.now()
-        with transaction.atomic():
-            existing = {a.staff_id: a for a in Attendance.objects.filter(session=self.session)}
-            own_record = existing.get(own.pk) if own is not None else None
-            # Their own row is shown disabled and left as it is (a QR check-in of their own
-            # stays); ticking it is refused.
-            own_changed = (
-                own is not None
-                and own.pk in present_ids
-                and not (own_record and own_record.present)
+        existing = {a.staff_id: a for a in Attendance.objects.filter(session=self.session)}
+        own_record = existing.get(own.pk) if own is not None else None
+        # Their own row is shown disabled and left as it is (a QR check-in of their own
+        # stays); ticking it is refused.
+        own_changed = (
+            own is not None and own.pk in present_ids and not (own_record and own_record.present)
+        )
+        if unknown or own_changed:
+            # Nobody records their own attendance (an administrator of the district is
+            # also its staff), nor that of somebody the session does not expect.
+            messages.error(
+                request,
+                _("不能为本人记录出勤。")
+                if own_changed and not unknown
+                else _("只能为本场培训的应到人员记录出勤。"),
             )
-            if unknown or own_changed:
-                # Nobody records their own attendance (an administrator of the district is
-                # also its staff), nor that of somebody the session does not expect.
-                messages.error(
-                    request,
-                    _("不能为本人记录出勤。")
-                    if own_changed and not unknown
-                    else _("只能为本场培训的应到人员记录出勤。"),
+            return redirect("rollout_admin:attendance", self.session.pk)
+        sheet = [s for s in staff if own is None or s.pk != own.pk]
+        unticked = [
+            s.pk
+            for s in sheet
+            if s.pk not in present_ids and existing.get(s.pk) and existing[s.pk].present
+        ]
+        if unticked and not request.POST.get("confirm"):
+            # Unticking withdraws the completions and certificates resting on the attendance:
+            # say whose before anything is saved, and save only once confirmed.
+            withdrawals = services.withdrawal_preview(self.session, unticked)
+            if withdrawals:
+                return self.render_to_response(
+                    self.get_context_data(
+                        withdrawals=withdrawals, posted_present=sorted(present_ids)
+                    )
                 )
-                return redirect("rollout_admin:attendance", self.session.pk)
+        with transaction.atomic():
             new, changed = [], []
-            for person in staff:
-                if own is not None and person.pk == own.pk:
-                    continue
+            for person in sheet:
                 present = person.pk in present_ids
                 record = existing.get(person.pk)
                 if record is None:
@@ -691,9 +731,26 @@ class AttendanceView(AdminTemplateView):
             services.withdraw_attendance(
                 self.session, [a.staff_id for a in changed if not a.present], actor=request.user
             )
+        # Ticking someone again restores the certificate unticking them here revoked.
+        restored = services.restore_attendance(
+            self.session, [a.staff_id for a in changed if a.present], actor=request.user
+        )
         newly_present = [a.staff_id for a in [*new, *changed] if a.present]
         evaluate_attendance(self.session, newly_present)
         messages.success(request, _("考勤已保存。"))
+        if restored:
+            messages.success(
+                request,
+                ngettext(
+                    "已恢复 %(n)s 人的证书（考勤恢复）：%(names)s",
+                    "已恢复 %(n)s 人的证书（考勤恢复）：%(names)s",
+                    len(restored),
+                )
+                % {
+                    "n": len(restored),
+                    "names": str(_("、")).join(c.holder_name for c in restored),
+                },
+            )
         return redirect("rollout_admin:attendance", self.session.pk)
 
 
@@ -708,12 +765,12 @@ class SignInSheetView(View):
         session = get_object_or_404(visible_sessions(request.user), pk=pk)
         data = pdf.render_sign_in_sheet(session)
         local = timezone.localtime(session.starts_at)
-        district = session.district.name_zh if session.district else _("批次内所有区")
+        district = session.district.display_name if session.district else _("批次内所有区")
         parts = [_("签到表"), district, f"{local:%Y%m%d-%H%M}", str(session.pk)]
         # One word per part, joined by hyphens: no spaces in the file name in any language.
         name = "-".join("-".join(str(part).split()) for part in parts) + ".pdf"
         response = HttpResponse(data, content_type="application/pdf")
-        response["Content-Disposition"] = _attachment(name, fallback="sign-in-sheet.pdf")
+        response["Content-Disposition"] = attachment_disposition(name, "sign-in-sheet.pdf")
         return response
 
 
@@ -782,6 +839,7 @@ def session_rows(sessions) -> list:
             {
                 "session": s,
                 "seats_left": max(s.capacity - s.booked_n, 0),
+                "bookable": s.bookable,
                 "booked": s.mine,
                 "present": s.present,
                 "moves_from": other if other is not None and other.pk != s.pk else None,

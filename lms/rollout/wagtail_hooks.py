@@ -1,6 +1,8 @@
 from django.contrib import messages
 from django.db.models import Count, Prefetch, Q
+from django.shortcuts import redirect
 from django.urls import include, path, reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -8,18 +10,24 @@ from django.utils.translation import ngettext
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.admin.ui.tables import Column
-from wagtail.admin.views.generic.models import CreateView, EditView, IndexView
+from wagtail.admin.views.generic.models import CreateView, DeleteView, EditView, IndexView
 from wagtail.admin.widgets import ListingButton
 
 from courses.completion import completed_q
-from lms.organisation.admin_views import DistrictScopedViewSet
+from lms.formats.numbers import percent
+from lms.organisation.admin_views import DistrictScopedViewSet, LocalInspectView
 from lms.organisation.models import District, StaffProfile
 from lms.organisation.roles import admin_district_ids, is_admin
 
 from . import admin_urls
 from .forms import RolloutWaveForm, TrainingSessionForm
 from .models import RolloutWave, TrainingSession
-from .services import enrolment_preview
+from .services import (
+    enrolment_preview,
+    has_recorded_attendance,
+    schedule_wave_enrolment,
+    wave_has_recorded_attendance,
+)
 from .views import editable_sessions, visible_sessions, visible_waves
 
 
@@ -88,32 +96,62 @@ class ScopedViewSet(DistrictScopedViewSet):
         self.index_view_class = IndexView
 
 
-def _wave_message(request, wave):
-    """After saving an open wave: say what the background enrolment will do, and which
-    districts have nobody to enrol yet."""
+def _wave_message(request, wave, newly_open=False):
+    """After saving an open wave: say what enrolment has done or will do, in the wave's own
+    tense (opening later, open since a date, past its due date), and which districts have
+    nobody to enrol yet. A wave that was open already and still misses people (staff added
+    since) enrols them now, in the background; ``newly_open``: saving it queued that already
+    (``services._wave_saved``)."""
     if wave.status != RolloutWave.Status.OPEN:
         return
     preview = enrolment_preview(wave)
-    if wave.is_open:
-        messages.info(
-            request,
-            ngettext(
-                "批次已开放：正在后台为 %(people)s 人报名 %(courses)s 门课程。",
-                "批次已开放：正在后台为 %(people)s 人报名 %(courses)s 门课程。",
-                preview.people,
-            )
-            % {"people": preview.people, "courses": preview.courses},
-        )
-    else:
+    today = timezone.localdate()
+    values = {
+        "date": date_format(wave.opens_on, "DATE_FORMAT"),
+        "people": preview.pending_people,
+        "enrolled": preview.enrolled_people,
+        "courses": preview.courses,
+    }
+    if wave.opens_on > today:
         messages.info(
             request,
             _("批次将于 %(date)s 开放，届时自动为 %(people)s 人报名 %(courses)s 门课程。")
-            % {
-                "date": date_format(wave.opens_on, "DATE_FORMAT"),
-                "people": preview.people,
-                "courses": preview.courses,
-            },
+            % {**values, "people": preview.people},
         )
+    elif wave.due_on < today:
+        messages.info(
+            request,
+            _("批次已于 %(date)s 截止，不再自动为人员报名。")
+            % {"date": date_format(wave.due_on, "DATE_FORMAT")},
+        )
+    elif not preview.pending_people:
+        messages.info(
+            request,
+            ngettext(
+                "批次自 %(date)s 起开放，%(enrolled)s 人已报名 %(courses)s 门课程。",
+                "批次自 %(date)s 起开放，%(enrolled)s 人已报名 %(courses)s 门课程。",
+                preview.enrolled_people,
+            )
+            % values,
+        )
+    else:
+        if not newly_open:
+            schedule_wave_enrolment(wave.pk)
+        if preview.enrolled_people:
+            text = ngettext(
+                "批次自 %(date)s 起开放，%(enrolled)s 人已报名；正在后台为其余 %(people)s 人"
+                "报名 %(courses)s 门课程。",
+                "批次自 %(date)s 起开放，%(enrolled)s 人已报名；正在后台为其余 %(people)s 人"
+                "报名 %(courses)s 门课程。",
+                preview.pending_people,
+            )
+        else:
+            text = ngettext(
+                "批次自 %(date)s 起开放：正在后台为 %(people)s 人报名 %(courses)s 门课程。",
+                "批次自 %(date)s 起开放：正在后台为 %(people)s 人报名 %(courses)s 门课程。",
+                preview.pending_people,
+            )
+        messages.info(request, text % values)
     if preview.empty_districts:
         messages.warning(
             request,
@@ -124,8 +162,11 @@ def _wave_message(request, wave):
 
 class WaveSavedMessageMixin:
     def form_valid(self, form):
+        # The status before this save (a new wave has none): saving a wave that was not open
+        # queues its enrolment itself (services._wave_saved).
+        was_open = form.initial.get("status") == RolloutWave.Status.OPEN
         response = super().form_valid(form)
-        _wave_message(self.request, self.object)
+        _wave_message(self.request, self.object, newly_open=not was_open)
         return response
 
 
@@ -135,6 +176,52 @@ class WaveCreateView(WaveSavedMessageMixin, CreateView):
 
 class WaveEditView(WaveSavedMessageMixin, EditView):
     pass
+
+
+class AttendanceProtectedDeleteView(DeleteView):
+    """Deleting refused while attendance is recorded (``attendance_recorded``): completions
+    and certificates may rest on it, and deleting it would leave them standing without it.
+    The page says why instead of asking to confirm; a POST is refused with that message."""
+
+    template_name = "rollout/admin/confirm_delete.html"
+    refusal = ""
+
+    def attendance_recorded(self) -> bool:
+        raise NotImplementedError
+
+    @cached_property
+    def refused(self) -> bool:
+        return self.attendance_recorded()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.refused:
+            context["is_protected"] = True
+            context["refusal"] = self.refusal
+        return context
+
+    def form_valid(self, form):
+        if self.refused:
+            messages.error(self.request, self.refusal)
+            return redirect(self.get_success_url())
+        return super().form_valid(form)
+
+
+class SessionDeleteView(AttendanceProtectedDeleteView):
+    refusal = _(
+        "本场培训已有出勤记录，不能删除：已完成的学习和证书依据这些记录。"
+        "如某人的出勤记错了，请在考勤表中取消勾选（将提示撤销哪些证书）。"
+    )
+
+    def attendance_recorded(self) -> bool:
+        return has_recorded_attendance(self.object)
+
+
+class WaveDeleteView(AttendanceProtectedDeleteView):
+    refusal = _("本批次的现场培训已有出勤记录，不能删除批次：已完成的学习和证书依据这些记录。")
+
+    def attendance_recorded(self) -> bool:
+        return wave_has_recorded_attendance(self.object)
 
 
 def _district_names(wave):
@@ -147,7 +234,7 @@ def _completed_rate(wave):
     if not wave.enrolled_people:
         return "—"
     done = wave.enrolled_people - wave.unfinished_people
-    return f"{round(100 * done / wave.enrolled_people)}%"
+    return f"{percent(done, wave.enrolled_people)}%"
 
 
 class WaveIndexView(IndexView):
@@ -203,11 +290,12 @@ class RolloutWaveViewSet(ScopedViewSet):
     list_display = ["name", "opens_on", "due_on", "status", "last_enrolled_at"]
     list_filter = ["status", "districts"]
     search_fields = ["name"]
-    form_fields = ["name", "districts", "courses", "opens_on", "due_on", "status"]
     inspect_view_enabled = True
+    inspect_view_class = LocalInspectView
     index_view_class = WaveIndexView
     add_view_class = WaveCreateView
     edit_view_class = WaveEditView
+    delete_view_class = WaveDeleteView
     extra_buttons = [
         (
             _("立即报名"),
@@ -218,7 +306,7 @@ class RolloutWaveViewSet(ScopedViewSet):
     ]
 
     def get_form_class(self, for_update=False):
-        return RolloutWaveForm
+        return RolloutWaveForm  # its Meta.fields are the form's fields
 
 
 class TrainingSessionViewSet(ScopedViewSet):
@@ -234,19 +322,13 @@ class TrainingSessionViewSet(ScopedViewSet):
     add_to_admin_menu = False
     list_display = ["__str__", "course", "district", "trainer_name", "capacity"]
     list_filter = ["wave", "district"]
-    form_fields = [
-        "wave",
-        "course",
-        "district",
-        "starts_at",
-        "ends_at",
-        "place",
-        "trainer",
-        "capacity",
-    ]
+    # __str__ reads the course (or the wave), trainer_name the trainer's staff profile.
+    list_select_related = ["wave", "course", "district", "trainer__staff_profile"]
+
+    delete_view_class = SessionDeleteView
 
     def get_form_class(self, for_update=False):
-        return TrainingSessionForm
+        return TrainingSessionForm  # its Meta.fields are the form's fields
 
     extra_buttons = [
         (_("考勤"), "rollout_admin:attendance", "tasks", perm("rollout.view_attendance")),

@@ -184,10 +184,15 @@ def _stored_attribute(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
+#: Classes Wagtail gives an expanded rich-text image (its format): kept on an ``<img>`` so an
+#: exported image embed reads back with its format (quizzes.rich_images).
+_IMAGE_CLASSES = {"img": {"richtext-image", "full-width", "left", "right"}}
+
 _CLEANER = nh3.Cleaner(
     tags=_STORED_TAGS,
     clean_content_tags={"script", "style"},
     attributes=_STORED_ATTRIBUTES,
+    allowed_classes=_IMAGE_CLASSES,
     tag_attribute_values=_STORED_ATTRIBUTE_VALUES,
     attribute_filter=_stored_attribute,
     url_schemes={"http", "https", "mailto"},
@@ -201,7 +206,7 @@ _DISPLAY_CLEANER = nh3.Cleaner(
     tags=_ALLOWED_TAGS,
     clean_content_tags={"script", "style"},
     attributes=_ALLOWED_ATTRIBUTES,
-    allowed_classes={"img": {"richtext-image", "full-width", "left", "right"}},
+    allowed_classes=_IMAGE_CLASSES,
     url_schemes={"http", "https", "mailto"},
     filter_style_properties=_ALLOWED_STYLE_PROPERTIES,
     strip_comments=True,

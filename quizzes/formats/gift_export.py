@@ -18,6 +18,12 @@ comes back normalised on import: a ``multiresponse`` question with exactly one a
 100% is read back as ``multichoice``; a numerical answer whose ``text`` does not spell its
 ``value``/``tolerance`` is written as ``value:tolerance``; a description has no general
 feedback; unsanitised HTML comes back sanitised.
+
+Texts are written as given. Stored questions hold Wagtail's image embeds
+(``<embed embedtype="image" …/>``), which Moodle cannot read: the bank export
+(``quizzes.importing.export_bank``) first expands them into ``<img src="absolute URL" alt="…">``
+(``quizzes.rich_images.portable_html``), and its import turns images of the site's library
+back into embeds.
 """
 
 from __future__ import annotations

@@ -298,7 +298,12 @@ class LifecycleMachine(RuleBasedStateMachine):
 
         self.tick()
         person = self.model.people[i]
-        if not self.model.gate_open(person, code):
+        enrolment = person.enrolments.get(code)
+        # Closed: the course's gate, or a pass in the current cycle (no further attempt until
+        # a revocation or a recertification opens a new one).
+        if not self.model.gate_open(person, code) or (
+            enrolment is not None and self.model.passed_since(person, code, enrolment.cycle_start)
+        ):
             with pytest.raises(AttemptError):
                 take_quiz(self.users[i], self.courses[code], correct)
             return

@@ -277,3 +277,63 @@ def test_stored_html_with_line_breaks_and_images_opens_in_the_editor(trainer_cli
     response = trainer_client.get(f"/admin/question/edit/{question.pk}/")
     assert response.status_code == 200
     assert json.dumps("第二行")[1:-1] in response.content.decode()
+
+
+# --------------------------------------------------------------------------- listing queries
+
+
+def listing_queries(client, count):
+    """Queries of the question listing (/admin/question/) with ``count`` questions, each in
+    a category of its own (the category column and filter name the bank too)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from quizzes.models import Category
+
+    bank = QuestionBank.objects.create(name=f"题库{count}")
+    for number in range(count):
+        category = Category.objects.create(bank=bank, name=f"分类{count}-{number}")
+        Question.objects.create(
+            bank=bank, category=category, name=f"题{count}-{number}", text="<p>题干</p>"
+        )
+    client.get("/admin/question/")  # warm caches (site, locale)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/admin/question/")
+    assert response.status_code == 200
+    assert f"题{count}-{count - 1}" in response.content.decode()
+    return len(queries)
+
+
+def test_question_listing_queries_do_not_grow_with_the_questions(trainer_client):
+    """Wagtail 8's index view never called the viewset's ``get_queryset(request)``: each row
+    fetched its bank and its category's bank (5 questions: 32 queries, 20: 112)."""
+    assert listing_queries(trainer_client, 5) == listing_queries(trainer_client, 20) == 12
+
+
+# --------------------------------------------------------------------------- matching pairs
+
+
+def test_matching_pairs_stay_in_the_form_after_a_validation_error(trainer_client, bank):
+    """The walk-through saw the typed pairs lost after an error; the form keeps them (the
+    sub-question in Draftail, its answer in the field) for a field error and a rule error,
+    on a new question and on an existing one (also checked in Chromium; not reproduced)."""
+    pairs = [("专利局受理", "国家知识产权局"), ("版权登记", "版权保护中心")]
+    rows = [
+        choice(rich_text(f"<p>{a}</p>", features=["bold", "italic"]), "0", match=b)
+        for a, b in pairs
+    ]
+    for name, extra in (("", []), ("配对", [choice(rich_text("<p>商标</p>"), "0")])):
+        data = question_form(bank, "matching", rows + extra, name=name)
+        page = trainer_client.post("/admin/question/new/?type=matching", data)
+        html = page.content.decode()
+        assert page.status_code == 200 and not Question.objects.exists()
+        for text, match in pairs:
+            assert json.dumps(text)[1:-1] in html and f'value="{match}"' in html
+    question = Question.objects.create(bank=bank, name="配对", qtype="matching", text="<p>题</p>")
+    ids = [Choice.objects.create(question=question, text=a, match=b).pk for a, b in pairs]
+    edited = [{**row, "id": pk} for row, pk in zip(rows, ids, strict=True)]
+    edited[0]["match"] = "新答案"
+    data = question_form(bank, "matching", [], name="")
+    data.update(nested_form_data({"choices": inline_formset(edited, initial=2)}))
+    html = trainer_client.post(f"/admin/question/edit/{question.pk}/", data).content.decode()
+    assert 'value="新答案"' in html and json.dumps("版权登记")[1:-1] in html

@@ -136,3 +136,38 @@ def test_no_lesson_links_in_exam_mode(client, learner, course):
     svc.submit_attempt(attempt)
     html = client.get(reverse("quizzes:result", args=[attempt.pk])).content.decode()
     assert "review-lesson" not in html and "你的答案" not in html
+
+
+def test_numerical_question_written_in_the_admin_shows_its_key(client, learner):
+    """A numerical answer written in the editor has a value and a tolerance but no GIFT text:
+    the review named an empty 参考答案 (walk-through after issue 17)."""
+    from wagtail.test.utils.form_data import inline_formset, nested_form_data
+
+    from quizzes.models import Question, QuestionBank
+    from tests.factories import make_user
+
+    bank = QuestionBank.objects.create(name="数值题库")
+    client.force_login(make_user("trainer", district=None))
+    answer = {"value": "20", "tolerance": "0.5", "fraction": "1.00000", "feedback": ""}
+    form = {
+        "bank": bank.pk,
+        "category": "",
+        "name": "保护期",
+        "default_mark": "1",
+        "text": "<p>发明专利权的保护期是多少年？</p>",
+        "explanation": "",
+        "choices": inline_formset([answer]),
+    }
+    response = client.post("/admin/question/new/?type=numerical", nested_form_data(form))
+    assert response.status_code == 302
+    assert Question.objects.get(name="保护期").choices.get().text == ""
+
+    quiz = make_quiz(bank)
+    client.force_login(learner)
+    client.post(reverse("quizzes:start", args=[quiz.pk]))
+    attempt = Attempt.objects.get(quiz=quiz, user=learner)
+    svc.save_answer(attempt, 1, {"text": "7"})
+    attempt = svc.submit_attempt(attempt)
+    html = client.get(reverse("quizzes:result", args=[attempt.pk])).content.decode()
+    assert re.search(r"你的答案</span> 7</p>", html)
+    assert re.search(r"参考答案</span> 20 ± 0.5</p>", html)

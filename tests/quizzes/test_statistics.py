@@ -181,3 +181,43 @@ def test_admin_viewsets_render_and_attempts_are_district_scoped(client):
     assert users[0].username not in html
     attempt = Attempt.objects.filter(user=users[0]).get()
     assert client.get(reverse("attempt:inspect", args=[attempt.pk])).status_code == 404
+
+
+def test_true_false_choice_analysis_is_translated(client):
+    """The per-choice analysis of a true/false question named its answers 对/错 on the
+    English page and in the English workbook (walk-through after issue 17)."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+    from wagtail.users.models import UserProfile
+
+    from tests.factories import make_user
+
+    bank = make_bank(text="::TF::外观设计专利需要实质审查。{F}")
+    quiz = make_quiz(bank)
+    question = Question.objects.get(bank=bank)
+    for value in (True, False, False):
+        attempt = Attempt.objects.create(
+            quiz=quiz, user=make_user("window_staff"), number=1, status="graded", score=0
+        )
+        Response.objects.create(
+            attempt=attempt,
+            question=question,
+            position=1,
+            answer={"value": value},
+            fraction=0 if value else 1,
+        )
+    trainer = make_user("trainer")
+    profile = UserProfile.get_for_user(trainer)
+    profile.preferred_language = "en"
+    profile.save()
+    client.force_login(trainer)
+    url = reverse("quizzes_admin:quiz_statistics", args=[quiz.pk])
+    html = client.get(url).content.decode()
+    analysis = html.split("<details><summary>")[1].split("</details>")[0]
+    assert "<td>True</td>" in analysis and "<td>False</td>" in analysis
+    assert "对" not in analysis and "错" not in analysis
+    workbook = load_workbook(BytesIO(client.get(url, {"format": "xlsx"}).content))
+    rows = list(workbook.worksheets[1].iter_rows(values_only=True))
+    assert rows[0][:2] == ("Question", "Option")
+    assert [row[1] for row in rows[1:]] == ["True", "False"]

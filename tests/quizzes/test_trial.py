@@ -10,7 +10,7 @@ from courses.enrolment import enrol
 from courses.models import Enrollment
 from quizzes import attempts as svc
 from quizzes import results
-from quizzes.models import Attempt, Choice, Question, QuestionBank
+from quizzes.models import Attempt, Choice, Question, QuestionBank, Response
 from quizzes.statistics import item_statistics
 from tests.factories import make_user
 
@@ -115,3 +115,38 @@ def test_try_buttons_on_the_quiz_listing_edit_view_and_course_page(client, train
     course_admin = client.get(f"/admin/pages/{course_quiz.course_id}/edit/")
     assert course_admin.status_code == 200
     assert url in course_admin.content.decode()
+
+
+def test_a_trials_essay_is_never_queued_for_marking(client, trainer):
+    """Walk-through after issue 16: a trial with an essay stayed "待阅卷" for ever, its essay
+    flagged for marking. It is never queued (``quizzes.results.marking_queue``), the result page
+    says essays are not marked in a trial, and nobody can mark it."""
+    from .utils import make_bank
+
+    quiz = make_quiz(make_bank(text="::E1::谈谈窗口服务的意义。{}"), title="论述试做")
+    learner = make_user("window_staff", username="essay_learner")
+    real = svc.start_attempt(quiz, learner)
+    svc.submit_attempt(real, answers={1: {"text": "学员的论述"}})
+
+    client.force_login(trainer)
+    client.post(try_url(quiz))
+    trial = Attempt.objects.get(user=trainer)
+    result = client.post(reverse("quizzes:submit", args=[trial.pk]), {"q1": "培训师的试做论述"})
+    assert result["Location"] == reverse("quizzes:result", args=[trial.pk])
+    html = client.get(result["Location"]).content.decode()
+    assert "待阅卷" not in html and "试做中的论述题不批阅" in html and "试做不批阅" in html
+    assert not Response.objects.get(attempt=trial).needs_marking
+    assert list(results.marking_queue().filter(needs_marking=True)) == [
+        Response.objects.get(attempt=real)
+    ]
+
+    marker = make_user("trainer", district=None, username="marker")
+    client.force_login(marker)
+    url = reverse("quizzes_admin:marking")
+    for show in ("pending", "all"):
+        page = client.get(url, {"show": show}).content.decode()
+        assert "学员的论述" in page and "培训师的试做论述" not in page, show
+    trial_response = Response.objects.get(attempt=trial)
+    assert client.post(url, {"response": trial_response.pk, "percent": "100"}).status_code == 404
+    with pytest.raises(svc.AttemptError):
+        svc.mark_response(trial_response, 1, marker)

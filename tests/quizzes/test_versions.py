@@ -309,8 +309,12 @@ def test_regrade_dry_run_apply_and_lifecycle(
 def test_a_pass_still_resting_on_another_attempt_keeps_its_certificate(regrade_world, run_commits):
     course, quiz, q0 = regrade_world["course"], regrade_world["quiz"], regrade_world["q0"]
     passer = regrade_world["people"]["passer"]
-    # A second pass of the same cycle (错一 on Q0 is right after the correction as well).
+    # A second pass of the same cycle (错一 on Q0 is right after the correction as well). No
+    # paper may be opened after a pass (tests/quizzes/test_cycle_rules.py): this one was opened
+    # while the first still awaited marking, the one way to two passes in a cycle.
+    Attempt.objects.filter(pk=passer.pk).update(status=Attempt.PENDING)
     second = run_commits(_submit_choices, passer.user, quiz, {q0.name: "错一", "RG001": "对"})
+    Attempt.objects.filter(pk=passer.pk).update(status=Attempt.GRADED)
     for c in q0.choices.all():
         c.fraction = 1 if c.text in ("错一",) else 0
         c.save()

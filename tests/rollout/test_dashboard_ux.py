@@ -129,8 +129,8 @@ def test_city_dashboard_table_sorting_collapse_tiles_and_charts(world, client, c
     # Tiles link to the lists behind them, in people.
     kpis = html[html.index("data-kpis") :]
     kpis = kpis[: kpis.index("</div>")]
-    assert reverse("rollout_admin:roster") + "?status=overdue" in kpis
-    assert reverse("staffprofile:index") in kpis
+    assert reverse("rollout_admin:roster") + "?people=overdue" in kpis
+    assert reverse("staffprofile:index") + "?window_staff=true" in kpis
     # Charts: labelled axes and a table for screen readers each.
     assert html.count('data-axis="x"') >= 2 and 'data-axis="y"' in html
     assert 'id="authorised-table"' in html and 'id="progress-table"' in html

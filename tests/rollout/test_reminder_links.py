@@ -1,6 +1,8 @@
 """Reminders that reach their readers: every link in every e-mail opens (200) for its
-recipient; expiry reminders at 60, 30 and 7 days with the right number of days left; a weekly
-digest for district and city administrators, queued through django_tasks."""
+recipient -- signed in, and signed out (the link leads through the sign-in, and for the
+administrators the second factor, back to itself); expiry reminders at 60, 30 and 7 days with
+the right number of days left; a weekly digest for district and city administrators, queued
+through django_tasks."""
 
 import datetime
 import re
@@ -10,6 +12,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import Site
 
@@ -21,6 +25,7 @@ from lms.organisation import roles
 from lms.rollout.models import ReminderLog
 from lms.rollout.reminders import enqueue_scheduled, send_weekly_summaries
 from tests.factories import make_user
+from tests.security.helpers import confirmed_device, current_token
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +75,59 @@ def test_every_link_in_every_email_opens_for_its_recipient(world, client):
             assert response.status_code == 200, (message.subject, path)
             checked += 1
     assert checked >= 6
+
+
+PASSWORD = "Pass-word-123"  # tests.factories.UserFactory
+
+
+def _sign_in_and_follow(client, user, device, path):
+    """Open ``path`` signed out; answer the sign-in page (and the second-factor page) on the
+    way; return the last response and the path it answered (with its query)."""
+    response, asked = client.get(path), path
+    for _step in range(6):
+        if response.status_code != 302:
+            return response, asked
+        asked = response["Location"]
+        target = asked.split("?", 1)[0]
+        if target in (reverse("login"), reverse("wagtailadmin_login")):
+            assert "next=" in asked, asked  # the link is not forgotten on the way
+            response = client.post(asked, {"username": user.username, "password": PASSWORD})
+        elif target == reverse("otp_verify"):
+            assert device is not None, f"{user} asked for a second factor"
+            # A new sign-in in the same 30 s: let the current code be used again.
+            type(device).objects.filter(pk=device.pk).update(last_t=-1)
+            device.refresh_from_db()
+            response = client.post(asked, {"token": current_token(device)})
+        else:
+            response = client.get(asked)
+    raise AssertionError(f"{path}: too many redirects")
+
+
+def test_every_link_leads_a_signed_out_recipient_back_to_itself(world, settings):
+    """The recipient reads the e-mail signed out: each link goes through the sign-in page (and
+    the second factor of the administrators) and ends on the page linked, with its filters --
+    the district administrator on the overdue roster of their district, the city administrator
+    on the city dashboard -- not on a home page or the learner site."""
+    settings.LMS_REQUIRE_2FA = True
+    devices = {world[key].pk: confirmed_device(world[key]) for key in ("hp_admin", "city")}
+    call_command("send_reminders")
+    users = {u.email: u for u in get_user_model().objects.exclude(email="")}
+    landed = {}
+    for message in mail.outbox:
+        user = users[message.to[0]]
+        for path in _links(message.body):
+            response, final = _sign_in_and_follow(Client(), user, devices.get(user.pk), path)
+            assert response.status_code == 200, (message.subject, path, final)
+            assert final == path, (message.subject, path, final)
+            landed[(user.username, path)] = response.content.decode()
+    digest = {k: v for k, v in landed.items() if k[0] in ("hpadmin", "cityadmin")}
+    assert len(digest) == 3  # two links in the district digest, one in the city digest
+    roster = landed[("hpadmin", reverse("rollout_admin:roster") + "?status=overdue")]
+    assert "王小明" in roster
+    hp = world["hp_admin"].staff_profile.district
+    district = landed[("hpadmin", reverse("rollout_admin:district_dashboard", args=[hp.pk]))]
+    assert "黄浦区培训看板" in district
+    assert "data-district-table" in landed[("cityadmin", reverse("rollout_admin:dashboard"))]
 
 
 def test_expiry_reminders_at_60_30_and_7_days(site_courses):

@@ -20,6 +20,7 @@ RULE_SPELLINGS = [
     "expires_at__",
     "required_for_authorisation",
     "completed_at__isnull",
+    "due_at__lt",  # overdue: courses.completion.overdue_q / is_overdue_at
     "get_model(",
     "LookupError",
 ]
@@ -70,6 +71,7 @@ def test_roster_imports_the_owners_building_blocks():
         "quizzes.results.passed_attempts",
         "quizzes.results.passed_pairs",
         "courses.completion.completed_q",
+        "courses.completion.overdue_q",
         "certificates.authorisation.authorised_holders",
         "certificates.authorisation.authorised_expression",
     } <= imported

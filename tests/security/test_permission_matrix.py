@@ -353,8 +353,12 @@ RULES = [
         ns_view("district", "index", "index_results"),
         admin_view(admin_hp=OK, admin_pd=OK, city_admin=OK),
     ),
-    (ns_view("district", "edit", "history", "history_results", "usage"), admin_view(city_admin=OK)),
-    (ns_view("district", "add", "delete", "copy"), admin_view()),
+    # Districts are scoped like every organisation object: a district administrator reads
+    # their own district's history (the reminder audit); only the city level changes them.
+    (ns_view("district", "edit", "usage"), _scoped_object(city_admin=OK)),
+    (ns_view("district", "history", "history_results"), _scoped_object(admin_hp=OK, city_admin=OK)),
+    (ns_view("district", "delete", "copy"), _scoped_object()),
+    (ns_view("district", "add"), admin_view()),
     # --- learning records (view-only for administrators: history/usage need "change") ----
     (
         lambda e: (
