@@ -15,12 +15,24 @@ from datetime import timedelta
 
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from lms.organisation.models import active_people, is_active_person  # noqa: F401 (re-exported)
 
+#: Fallback when no expiry reminder stage is configured.
 EXPIRING_DAYS = 30
+
+
+def expiring_days() -> int:
+    """How many days before its date a certificate is "expiring": the first expiry reminder
+    (the largest of ``settings.CERTIFICATE_EXPIRY_REMINDER_DAYS``, default 60). From then on
+    the holder is warned on every page and the course re-opens for recertification
+    (``certificates.lifecycle``), so the reminder's invitation to renew can be acted on."""
+    from .reminders import reminder_stages
+
+    return max(reminder_stages() or [EXPIRING_DAYS])
+
 
 # Why a required course is missing (``Missing.reason``).
 NOT_ENROLLED = "not_enrolled"
@@ -34,10 +46,26 @@ REASON_LABELS = {
     NOT_ENROLLED: _("尚未报名"),
     LEARNING: _("尚未完成学习和考核"),
     ISSUING: _("已完成，证书正在颁发"),
-    EXPIRED: _("证书已过期，须重新学习并通过考核"),
-    REVOKED: _("证书已撤销，须重新通过考核"),
+    # What an expired or revoked course still needs is not always the same (the quiz only,
+    # a lesson added since, a session): ``certificates.standing.explain`` lists it.
+    EXPIRED: _("证书已过期"),
+    REVOKED: _("证书已撤销"),
     LEFT: _("已离职"),
 }
+
+
+def revocation_reason(certificate) -> str:
+    """The reason a revocation was recorded with, in the reader's language when the system
+    wrote it (``certificates.lifecycle``), else as the administrator typed it."""
+    from .lifecycle import translated_reason
+
+    return translated_reason(certificate.revoked_reason)
+
+
+def _date(value) -> str:
+    from django.utils.formats import date_format
+
+    return date_format(timezone.localtime(value), "DATE_FORMAT")
 
 
 @dataclass
@@ -51,15 +79,39 @@ class Missing:
     # everything still to do (the home banner) replace it with the full list from
     # ``certificates.standing.explain`` (lessons, quiz, marking, and those requirements).
     details: list = field(default_factory=list)
+    # The latest certificate of the course, when it expired or was revoked (for its date).
+    certificate: object = None
+
+    @property
+    def status_text(self) -> str:
+        """The reason as a sentence: with the date (and the revocation's reason) when a
+        certificate expired or was revoked."""
+        cert = self.certificate
+        if cert is not None and self.reason == EXPIRED:
+            return gettext("证书已于 %(date)s 过期") % {"date": _date(cert.expires_at)}
+        if cert is not None and self.reason == REVOKED:
+            reason = revocation_reason(cert)
+            if reason:
+                return gettext("证书已于 %(date)s 撤销（原因：%(reason)s）") % {
+                    "date": _date(cert.revoked_at),
+                    "reason": reason,
+                }
+            return gettext("证书已于 %(date)s 撤销") % {"date": _date(cert.revoked_at)}
+        return str(REASON_LABELS[self.reason])
 
     @property
     def label(self):
-        if self.details:
+        if self.details and self.reason == LEARNING:
             return _("%(reason)s（%(details)s）") % {
                 "reason": REASON_LABELS[self.reason],
                 "details": gettext("；").join(str(d) for d in self.details),
             }
-        return REASON_LABELS[self.reason]
+        if self.details:
+            return gettext("%(status)s；还需：%(details)s") % {
+                "status": self.status_text,
+                "details": gettext("；").join(str(d) for d in self.details),
+            }
+        return self.status_text
 
     # Templates and callers written for a list of courses keep working.
     @property
@@ -82,7 +134,9 @@ class Missing:
 class AuthorisationStatus:
     authorised: bool
     missing: list = field(default_factory=list)  # Missing items, in course order
-    expiring: list = field(default_factory=list)  # valid certificates expiring within 30 days
+    # Valid certificates expiring within ``expiring_days()``, soonest first (``explain`` adds
+    # ``days_left`` and ``renewal``, what the renewal still needs, to each).
+    expiring: list = field(default_factory=list)
     valid: list = field(default_factory=list)  # valid certificates (all courses)
     left: bool = False  # deactivated: never authorised
 
@@ -179,7 +233,7 @@ def is_authorised(user, at=None):
     )
     covered = {cert.course_id for cert in valid}
     missing_courses = [course for course in required if course.pk not in covered]
-    soon = at + timedelta(days=EXPIRING_DAYS)
+    soon = at + timedelta(days=expiring_days())
     expiring = [cert for cert in valid if cert.expires_at <= soon]
     left = not is_active_person(user)
     missing = _reasons(user, missing_courses, at) if missing_courses else []
@@ -225,20 +279,56 @@ def _reasons(user, courses, at):
         details = []
         if reason == LEARNING:
             details = unmet_requirements(user, course, since=enrollment.cycle_started_at)
-        result.append(Missing(course, reason, details))
+        dated = cert if reason in (EXPIRED, REVOKED) else None
+        result.append(Missing(course, reason, details, certificate=dated))
     return result
 
 
+def expiry_warning(certificate, now=None) -> str:
+    """ "证书将于 X 到期（还有 N 天）": the warning every page gives within ``expiring_days()``."""
+    from .reminders import days_left
+
+    n = days_left(certificate.expires_at, now)
+    return ngettext(
+        "证书将于 %(date)s 到期（还有 %(n)d 天）",
+        "证书将于 %(date)s 到期（还有 %(n)d 天）",
+        n,
+    ) % {"date": _date(certificate.expires_at), "n": n}
+
+
+def certificate_note(certificate, now=None) -> str:
+    """One short sentence about ``certificate`` for a course card: its validity, the expiry
+    warning, or when it expired or was revoked."""
+    now = now or timezone.now()
+    status = certificate.status_at(now)
+    if status == certificate.REVOKED:
+        return gettext("证书已于 %(date)s 撤销") % {"date": _date(certificate.revoked_at)}
+    if status == certificate.EXPIRED:
+        return gettext("证书已于 %(date)s 过期") % {"date": _date(certificate.expires_at)}
+    if certificate.expires_at <= now + timedelta(days=expiring_days()):
+        return expiry_warning(certificate, now)
+    return gettext("有效期至 %(date)s") % {"date": _date(certificate.expires_at)}
+
+
 def certified_course_status(user, courses):
-    """Status provider for courses.progress: ``{course_id: "certified"}``, one query."""
+    """Status provider for courses.progress, one query: ``{course_id: ("certified", note)}``
+    for a valid certificate (its validity or the expiry warning), ``(None, note)`` when the
+    latest certificate expired or was revoked."""
     from courses.progress import CERTIFIED
 
     from .models import Certificate
 
     ids = [getattr(c, "pk", c) for c in courses]
-    certified = set(
-        Certificate.objects.valid()
-        .filter(user=user, course_id__in=ids)
-        .values_list("course_id", flat=True)
-    )
-    return dict.fromkeys(certified, CERTIFIED)
+    now = timezone.now()
+    valid, latest = {}, {}
+    for cert in Certificate.objects.filter(user=user, course_id__in=ids).order_by("issued_at"):
+        latest[cert.course_id] = cert
+        if cert.status_at(now) == Certificate.VALID:
+            valid[cert.course_id] = cert
+    result = {}
+    for course_id, cert in latest.items():
+        if course_id in valid:
+            result[course_id] = (CERTIFIED, certificate_note(valid[course_id], now))
+        elif cert.status_at(now) in (Certificate.EXPIRED, Certificate.REVOKED):
+            result[course_id] = (None, certificate_note(cert, now))
+    return result

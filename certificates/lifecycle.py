@@ -1,6 +1,7 @@
 """Recertification: an expiring or expired certificate re-opens its course for a new cycle.
 
-A certificate is expiring ``EXPIRING_DAYS`` before its date. From then on the holder's
+A certificate is expiring ``expiring_days()`` before its date (the first expiry reminder, by
+default 60 days). From then on the holder's
 enrolment is re-opened (``courses.enrolment.start_new_cycle``): lessons read stay read, the
 quiz's attempts count afresh, and a pass in the new cycle completes the course again, which
 issues a new certificate (``certificates.issuing.issue``). The old certificate keeps its
@@ -14,11 +15,12 @@ from datetime import timedelta
 
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from courses.completion import completed_enrollments
 from courses.enrolment import start_new_cycle
 
-from .authorisation import EXPIRING_DAYS
+from .authorisation import expiring_days
 from .models import Certificate
 
 #: The revocation reason recorded when a regrade withdraws the pass a certificate rests on.
@@ -26,6 +28,22 @@ REGRADE_REVOCATION_REASON = "重新评分后未通过"
 #: The revocation reason when a registered completion requirement was taken back and its
 #: owner gave no reason of its own.
 REQUIREMENT_REVOCATION_REASON = "完成条件被撤销"
+#: The reason when the attendance a completion rested on was unticked (``lms.rollout``).
+ATTENDANCE_REVOCATION_REASON = "现场出勤记录被撤销"
+
+# Reasons the system records (in Chinese, the source language), shown to the holder in
+# their language; an administrator's own words are shown as typed.
+_SYSTEM_REASONS = {
+    REGRADE_REVOCATION_REASON: _("重新评分后未通过"),
+    REQUIREMENT_REVOCATION_REASON: _("完成条件被撤销"),
+    ATTENDANCE_REVOCATION_REASON: _("现场出勤记录被撤销"),
+}
+
+
+def translated_reason(reason: str) -> str:
+    """A recorded revocation reason for the holder to read."""
+    reason = (reason or "").strip()
+    return str(_SYSTEM_REASONS.get(reason, reason))
 
 
 def renewals_due(at=None):
@@ -36,7 +54,7 @@ def renewals_due(at=None):
         user_id=OuterRef("user_id"),
         course_id=OuterRef("course_id"),
         issued_at__gte=OuterRef("completed_at"),
-        expires_at__lte=at + timedelta(days=EXPIRING_DAYS),
+        expires_at__lte=at + timedelta(days=expiring_days()),
     )
     return completed_enrollments().filter(Exists(expiring))
 

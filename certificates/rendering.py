@@ -186,6 +186,8 @@ LABELS_ZH = {
     "validity": "有效期",
     "to": "至",
     "scan": "扫码验证",
+    "verify_at": "验证网址",
+    "code": "验证码",
     "lparen": "（",
     "rparen": "）",
 }
@@ -199,6 +201,8 @@ LABELS_LATIN = {
     "validity": "Valid",
     "to": "to",
     "scan": "Scan to verify",
+    "verify_at": "Verify at",
+    "code": "Code",
     "lparen": " (",
     "rparen": ")",
 }
@@ -219,6 +223,8 @@ class CertificateContext:
     expires_on: str
     verify_url: str
     bilingual: bool = False
+    # Printed as text beside the QR code, so a photocopy can be checked by hand.
+    verification_code: str = ""
     issued_on_en: str = ""
     expires_on_en: str = ""
     wording: dict = field(default_factory=dict)
@@ -231,6 +237,7 @@ class CertificateContext:
     def text(self):
         return " ".join(
             [self.holder_name, self.district_name, self.course_title, self.serial]
+            + [self.verify_url, self.verification_code]
             + [str(v) for v in self.wording.values()]
         )
 
@@ -254,6 +261,7 @@ def context_for(certificate, wording=None):
         issued_on_en=format_date_en(certificate.issued_at),
         expires_on_en=format_date_en(certificate.expires_at),
         verify_url=certificate.verify_url,
+        verification_code=certificate.verification_code,
         bilingual=course.certificate_language == "bilingual",
         wording=wording,
     )

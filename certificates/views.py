@@ -13,7 +13,7 @@ from django_ratelimit.decorators import ratelimit
 
 from lms.organisation.roles import admin_district_ids, is_admin, scope_to_districts
 
-from .authorisation import is_active_person, is_authorised
+from .authorisation import is_active_person, is_authorised, revocation_reason
 from .lifecycle import open_renewals
 from .models import Certificate
 
@@ -51,15 +51,29 @@ def course_page_section(request, course):
 
 @login_required
 def index(request):
+    from .authorisation import certificate_note
     from .standing import explain
 
-    # The same precise list as the home banner (lessons, quiz, marking, requirements).
+    # The expiry e-mail links here: re-open the courses due for renewal first, so the page
+    # says what renewing needs. The same precise list as the home banner.
+    open_renewals(user=request.user)
     status = explain(request.user, is_authorised(request.user))
-    certificates = (
+    expiring = {cert.pk: cert for cert in status.expiring}
+    certificates = list(
         Certificate.objects.filter(user=request.user)
         .select_related("course", "holder_district")
         .order_by("-issued_at")
     )
+    now = timezone.now()
+    for cert in certificates:
+        cert.current_status = cert.status_at(now)
+        # Only a valid certificate is offered for download (see ``pdf``).
+        cert.downloadable = cert.current_status == Certificate.VALID
+        cert.expiring = expiring.get(cert.pk)
+        if cert.current_status in (Certificate.EXPIRED, Certificate.REVOKED):
+            cert.note = certificate_note(cert, now)
+            if cert.current_status == Certificate.REVOKED:
+                cert.reason = revocation_reason(cert)
     return render(
         request, "certificates/index.html", {"status": status, "certificates": certificates}
     )
@@ -68,7 +82,9 @@ def index(request):
 def _visible_certificate(request, pk):
     """The holder's own certificate, or one of a person the user administers now (their
     current district, ``CertificateQuerySet.administered_by``); else 404."""
-    cert = get_object_or_404(Certificate.objects.select_related("course", "holder_district"), pk=pk)
+    cert = get_object_or_404(
+        Certificate.objects.select_related("course", "holder_district", "superseded_by"), pk=pk
+    )
     if cert.user_id == request.user.pk:
         return cert
     if (
@@ -80,9 +96,33 @@ def _visible_certificate(request, pk):
     raise Http404
 
 
+def not_downloadable(request, cert):
+    """A certificate that is no longer valid is never handed out as a document: its PDF (and
+    digital badge) would look as valid as the day it was issued. 410 Gone, with what became
+    of it (when and why it was revoked, when it expired, which certificate replaced it); its
+    verification page keeps telling anyone who checks it the truth. None while it is valid."""
+    status = cert.status
+    if status == Certificate.VALID:
+        return None
+    context = {
+        "certificate": cert,
+        "status": status,
+        "status_label": STATUS_LABELS[status],
+        "reason": revocation_reason(cert) if status == Certificate.REVOKED else "",
+        "replacement": cert.superseded_by if status == Certificate.SUPERSEDED else None,
+        "course_url": cert.course.get_url(request=request),
+    }
+    response = render(request, "certificates/unavailable.html", context, status=410)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @login_required
 def pdf(request, pk):
     cert = _visible_certificate(request, pk)
+    refused = not_downloadable(request, cert)
+    if refused is not None:
+        return refused
     if not cert.pdf:
         from .issuing import store_pdf
 
@@ -163,6 +203,9 @@ def _certificate_issuer_name():
 @login_required
 def badge(request, pk):
     cert = _visible_certificate(request, pk)
+    refused = not_downloadable(request, cert)
+    if refused is not None:
+        return refused
     response = JsonResponse(badge_credential(cert), json_dumps_params={"ensure_ascii": False})
     response["Content-Disposition"] = f'attachment; filename="{cert.serial}.badge.json"'
     return response

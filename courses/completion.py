@@ -44,8 +44,10 @@ def register_requirement(func, missing=None):
     """``func(user, course, since=None) -> bool``: an extra condition for completing a course;
     ``since`` is the start of the enrolment's current cycle (what happened before does not
     count). ``missing``: what a learner is told is still missing while ``func`` does not hold
-    (e.g. "须参加现场培训"); requirements whose owner says it in its own words (the quiz) pass
-    none. A requirement that does not apply to a course should answer without a query."""
+    (e.g. "须参加现场培训"), or a callable ``missing(user, course, since=None)`` returning that
+    sentence for this learner (e.g. linked to where to book, or saying nothing is scheduled
+    yet); requirements whose owner says it in its own words (the quiz) pass none. A
+    requirement that does not apply to a course should answer without a query."""
     if func not in _requirements:
         _requirements.append(func)
     if missing is not None:
@@ -73,9 +75,10 @@ def withdraw_requirement(requirement, user, course, actor=None, reason="", cause
 
 def unmet_requirements(user, course, since=None) -> list:
     """What the labelled registered requirements still miss for ``user`` in ``course``: their
-    ``missing`` labels (lazy strings), in registration order."""
+    ``missing`` sentences (lazy strings, or what a callable label says for this learner), in
+    registration order."""
     return [
-        label
+        label(user, course, since=since) if callable(label) else label
         for func, label in _missing_labels.items()
         if func in _requirements and not func(user, course, since=since)
     ]

@@ -33,8 +33,10 @@ _status_providers = []
 
 def register_status_provider(func):
     """``func(user, courses) -> dict[course_id, status]`` overrides the status of some courses,
-    e.g. certificates return ``{course.pk: "certified"}``. Should cost a constant number of
-    queries for any number of courses. Usable as a decorator."""
+    e.g. certificates return ``{course.pk: "certified"}``. A value may also be a pair
+    ``(status, note)``: ``note`` is a short sentence for the course card (e.g. the
+    certificate's validity), ``status`` None keeps the status. Should cost a constant number
+    of queries for any number of courses. Usable as a decorator."""
     if func not in _status_providers:
         _status_providers.append(func)
     return func
@@ -132,9 +134,9 @@ def started_expression(user_ref: str, course_ref: str, last_lesson_ref: str):
     )
 
 
-def course_statuses(user, courses, progress=None, enrollments=None):
+def course_statuses(user, courses, progress=None, enrollments=None, notes=None):
     """``{course_id: status}`` — not_started / in_progress / completed, then the registered
-    providers (certified)."""
+    providers (certified). ``notes``: a dict to receive the providers' notes per course."""
     courses = list(courses)
     progress = progress if progress is not None else course_progress(user, courses)
     if enrollments is None:
@@ -152,7 +154,13 @@ def course_statuses(user, courses, progress=None, enrollments=None):
         else:
             statuses[course.pk] = NOT_STARTED
     for provider in _status_providers:
-        statuses.update(provider(user, courses) or {})
+        for course_id, value in (provider(user, courses) or {}).items():
+            if isinstance(value, tuple):
+                value, note = value
+                if notes is not None and note:
+                    notes[course_id] = note
+            if value is not None:
+                statuses[course_id] = value
     return statuses
 
 

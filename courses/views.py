@@ -88,8 +88,13 @@ def home_section(request):
     )
     courses = [e.course for e in enrollments]
     progress = course_progress(user, courses)
+    notes = {}  # e.g. the certificate's validity, from the status providers
     statuses = course_statuses(
-        user, courses, progress=progress, enrollments={e.course_id: e for e in enrollments}
+        user,
+        courses,
+        progress=progress,
+        enrollments={e.course_id: e for e in enrollments},
+        notes=notes,
     )
     rows = []
     for enrollment in enrollments:
@@ -107,6 +112,7 @@ def home_section(request):
                 "status": status,
                 "status_label": STATUS_LABELS.get(status, status),
                 "status_badge": STATUS_BADGES.get(status, "badge"),
+                "note": notes.get(course.pk, ""),
                 # Past its deadline and not complete (courses.completion's rule); a valid
                 # certificate (certified) is never shown as overdue.
                 "overdue": status != CERTIFIED and is_overdue(enrollment),

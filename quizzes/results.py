@@ -115,3 +115,51 @@ def course_quiz_passed(user, course, since=None):
     if not course_has_quiz(course):
         return True
     return has_passed(user, course, since=since)
+
+
+def number_in_cycle(attempts, since):
+    """Number one learner's ``attempts`` of one quiz within their current certification cycle,
+    as the attempts left are counted (``attempts.attempts_left``: attempts started at or after
+    ``since``, the cycle's start; trials never). Each attempt gets ``cycle_number`` (1, 2, …
+    in the order they were started; None for the others) and ``earlier_cycle`` (started in an
+    earlier cycle: before a recertification or a revocation, shown as such, never as
+    "attempt 4 of 3"). Returns ``attempts``."""
+    attempts = list(attempts)
+    if since is None:  # no cycle (a quiz without a course): the stored numbers
+        for attempt in attempts:
+            attempt.cycle_number, attempt.earlier_cycle = attempt.number, False
+        return attempts
+    counted = sorted(
+        (a for a in attempts if not a.is_trial and a.started_at >= since),
+        key=lambda a: (a.started_at, a.number),
+    )
+    numbers = {a.pk: n for n, a in enumerate(counted, start=1)}
+    for attempt in attempts:
+        attempt.cycle_number = numbers.get(attempt.pk)
+        attempt.earlier_cycle = not attempt.is_trial and attempt.started_at < since
+    return attempts
+
+
+def number_one_in_cycle(attempt, user):
+    """``number_in_cycle`` for a single attempt of ``user`` (its own page): two queries for a
+    course's quiz, none otherwise. A trial keeps its stored number."""
+    from django.db.models import Q
+
+    from .attempts import cycle_since
+
+    since = None if attempt.is_trial else cycle_since(attempt.quiz, user)
+    if since is None:
+        attempt.cycle_number, attempt.earlier_cycle = attempt.number, False
+        return attempt
+    if attempt.started_at < since:
+        attempt.cycle_number, attempt.earlier_cycle = None, True
+        return attempt
+    earlier = counted_attempts().filter(
+        Q(started_at__lt=attempt.started_at)
+        | Q(started_at=attempt.started_at, number__lt=attempt.number),
+        quiz_id=attempt.quiz_id,
+        user_id=attempt.user_id,
+        started_at__gte=since,
+    )
+    attempt.cycle_number, attempt.earlier_cycle = earlier.count() + 1, False
+    return attempt

@@ -28,7 +28,13 @@ from lms.formats.numbers import percent
 from . import attempts as svc
 from . import scoring, tokens, versions
 from .models import Attempt, Question, Quiz, Response
-from .results import counted_attempts, counted_responses, has_passed
+from .results import (
+    counted_attempts,
+    counted_responses,
+    has_passed,
+    number_in_cycle,
+    number_one_in_cycle,
+)
 from .scoring import numerical_key
 from .versions import RESPONSE_RELATED
 
@@ -81,6 +87,8 @@ def quiz_status(quiz, user):
     last_submitted = max((a.submitted_at for a in rows if a.submitted_at), default=None)
     cooldown = svc.cooldown_until(quiz, user, last_submitted) if last_submitted else None
     since = svc.cycle_since(quiz, user)
+    # Numbered within the cycle, as the attempts left are counted (earlier cycles apart).
+    number_in_cycle(rows, since)
     left = svc.attempts_left(
         quiz, user, used=len([a for a in rows if since is None or a.started_at >= since])
     )
@@ -107,6 +115,8 @@ def quiz_status(quiz, user):
     return {
         "quiz": quiz,
         "attempts": rows[::-1],  # newest first, as on the history page
+        "current_attempts": [a for a in rows[::-1] if not a.earlier_cycle],
+        "earlier_attempts": [a for a in rows[::-1] if a.earlier_cycle],
         "in_progress": in_progress,
         "attempts_left": left,
         "cooldown_until": cooldown,
@@ -306,6 +316,7 @@ def attempt_view(request, pk):
     if attempt.is_finished:
         return redirect("quizzes:result", pk=attempt.pk)
     show_each = attempt.quiz.show_answers == Quiz.SHOW_EACH
+    number_one_in_cycle(attempt, request.user)
     context = {
         "attempt": attempt,
         "quiz": attempt.quiz,
@@ -365,6 +376,7 @@ def summary(request, pk):
     if attempt.is_finished:
         return redirect("quizzes:result", pk=attempt.pk)
     rows = svc.paper_summary(attempt)
+    number_one_in_cycle(attempt, request.user)
     context = {
         "attempt": attempt,
         "quiz": attempt.quiz,
@@ -517,6 +529,7 @@ def result(request, pk):
 
         attach_lessons(items, attempt.quiz, request)
     attempts_left = None if attempt.is_trial else svc.attempts_left(attempt.quiz, request.user)
+    number_one_in_cycle(attempt, request.user)
     context = {
         "attempt": attempt,
         "quiz": attempt.quiz,
@@ -573,12 +586,23 @@ def last_regrade(attempt):
 
 @login_required
 def history(request):
-    attempts = (
+    from courses.models import Enrollment
+
+    attempts = list(
         counted_attempts()
         .filter(user=request.user)
         .select_related("quiz", "quiz__course")
         .order_by("-started_at")
     )
+    # Each quiz's attempts numbered within the learner's current cycle of its course.
+    cycles = dict(
+        Enrollment.objects.filter(user=request.user).values_list("course_id", "cycle_started_at")
+    )
+    by_quiz = {}
+    for attempt in attempts:
+        by_quiz.setdefault(attempt.quiz_id, []).append(attempt)
+    for rows in by_quiz.values():
+        number_in_cycle(rows, cycles.get(rows[0].quiz.course_id))
     return render(request, "quizzes/history.html", {"attempts": attempts})
 
 

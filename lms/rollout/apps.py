@@ -75,4 +75,4 @@ class RolloutConfig(AppConfig):
         # at one of its sessions (courses' completion rule; lower floors never import this).
         from courses.completion import register_requirement
 
-        register_requirement(services.attended_course, missing=_("须参加现场培训"))
+        register_requirement(services.attended_course, missing=services.attendance_missing)

@@ -4,12 +4,13 @@ import logging
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.db.models.signals import m2m_changed, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 from django_tasks import task
 
+from certificates.lifecycle import ATTENDANCE_REVOCATION_REASON
 from courses.enrolment import enrol_many
 from lms.organisation.models import StaffProfile
 from lms.organisation.signals import staff_joined
@@ -424,6 +425,11 @@ class CheckinClosed(Exception):
     """Check-in is outside the session's time window (``checkin.window``)."""
 
 
+class AlreadyAttended(Exception):
+    """The person was present at a session of this course in their current cycle: another
+    session of it is not offered (a new cycle, e.g. recertification, may need one again)."""
+
+
 def is_draft(session) -> bool:
     """Does ``session`` belong to a draft wave (no booking, no check-in, counts nowhere)?"""
     return RolloutWave.objects.filter(pk=session.wave_id, status=RolloutWave.Status.DRAFT).exists()
@@ -438,17 +444,20 @@ def seats_taken(session) -> int:
     )
 
 
-def attended_pairs(since=None):
-    """Distinct ``(user_id, course_id)`` of people marked present at a session of a course
-    (optionally at sessions starting at or after ``since``): the one building block of "attended
-    a session of this course", for the completion requirement, the roster and the dashboards."""
-    from django.db.models import F
-
-    qs = (
+def counted_attendance():
+    """Attendance records that count: present at a session of a course, not of a draft wave."""
+    return (
         Attendance.objects.present()
         .filter(session__course__isnull=False)
         .exclude(session__wave__status=RolloutWave.Status.DRAFT)  # a draft wave's count nowhere
     )
+
+
+def attended_pairs(since=None):
+    """Distinct ``(user_id, course_id)`` of people marked present at a session of a course
+    (optionally at sessions starting at or after ``since``): the one building block of "attended
+    a session of this course", for the completion requirement, the roster and the dashboards."""
+    qs = counted_attendance()
     if since is not None:
         qs = qs.filter(session__starts_at__gte=since)
     return (
@@ -477,11 +486,60 @@ def attended_course(user, course, since=None) -> bool:
     return attended_pairs(since).filter(user_id=user.pk, course_id=course.pk).exists()
 
 
-def upcoming_sessions(profile, now=None):
-    """Sessions ahead (not yet ended) that ``profile`` is expected at, each annotated with
-    ``booked_n`` (seats taken), ``bookable`` (``TrainingSession.objects.with_bookable``: not
-    started and a seat left -- a session under way is listed, not offered) and ``mine``
-    (booked by ``profile``); one query."""
+def attended_course_ids(profile) -> set:
+    """Ids of the courses ``profile`` attended a session of in their current cycle of the
+    course (``courses.enrolment.cycle_start``; any time when not enrolled): the same records
+    as ``attended_course`` counts. One query."""
+    from django.db.models import OuterRef, Subquery
+
+    from courses.models import Enrollment
+
+    if profile is None:
+        return set()
+    cycle = Enrollment.objects.filter(
+        user_id=profile.user_id, course_id=OuterRef("session__course_id")
+    ).values("cycle_started_at")[:1]
+    return set(
+        counted_attendance()
+        .filter(staff=profile)
+        .annotate(cycle=Subquery(cycle))
+        .filter(Q(cycle__isnull=True) | Q(session__starts_at__gte=F("cycle")))
+        .values_list("session__course_id", flat=True)
+    )
+
+
+def attendance_missing(user, course, since=None):
+    """What a learner is told while ``attended_course`` does not hold (registered with the
+    requirement in ``RolloutConfig.ready``): "须参加现场培训", linked to the sessions on the
+    course page; with the session they booked, or that none is scheduled for them yet."""
+    from django.utils.formats import date_format
+    from django.utils.translation import gettext
+
+    from courses.wording import Linked
+
+    profile = getattr(user, "staff_profile", None)
+    sessions = list(upcoming_sessions(profile, course=course)) if profile is not None else []
+    link = [(gettext("须参加现场培训"), (course.get_url() or "") + "#course-sessions")]
+    booked = next((s for s in sessions if s.mine), None)
+    if booked is not None:
+        starts = timezone.localtime(booked.starts_at)
+        return Linked(
+            gettext("%(attend)s（已预约 %(date)s %(time)s 的场次）"),
+            {"date": date_format(starts, "DATE_FORMAT"), "time": starts.strftime("%H:%M")},
+            {"attend": link},
+        )
+    if sessions:
+        return Linked("%(attend)s", {}, {"attend": link})
+    return Linked(gettext("%(attend)s（暂无场次，请等待培训师安排）"), {}, {"attend": link})
+
+
+def upcoming_sessions(profile, now=None, course=None):
+    """Sessions ahead (not yet ended) that ``profile`` is expected at (optionally of ``course``
+    only), each annotated with ``booked_n`` (seats taken), ``bookable``
+    (``TrainingSession.objects.with_bookable``: not started and a seat left -- a session under
+    way is listed, not offered), ``mine`` (booked by ``profile``) and ``present``. Sessions of
+    a course the person already attended in this cycle are left out
+    (``attended_course_ids``), except the one they were present at. Two queries."""
     from django.db.models import Exists, OuterRef
 
     now = now or timezone.now()
@@ -496,7 +554,7 @@ def upcoming_sessions(profile, now=None):
     not_over = Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=since)
     mine = Attendance.objects.booked().filter(session=OuterRef("pk"), staff=profile)
     present = Attendance.objects.present().filter(session=OuterRef("pk"), staff=profile)
-    return (
+    sessions = (
         TrainingSession.objects.filter(expected, not_over)
         .exclude(wave__status=RolloutWave.Status.DRAFT)
         .select_related("course", "wave")
@@ -504,26 +562,70 @@ def upcoming_sessions(profile, now=None):
         .annotate(mine=Exists(mine), present=Exists(present))
         .order_by("starts_at")
     )
+    if course is not None:
+        sessions = sessions.filter(course=course)
+    attended = attended_course_ids(profile)
+    if attended:
+        sessions = sessions.filter(~Q(course_id__in=attended) | Q(present=True))
+    return sessions
+
+
+def other_bookings(session, profile, now=None):
+    """``profile``'s bookings of other sessions of ``session``'s course that have not started
+    and where they are not present: what booking ``session`` moves (one booking per course)."""
+    now = now or timezone.now()
+    if not session.course_id:
+        return Attendance.objects.none()
+    return (
+        Attendance.objects.booked()
+        .filter(
+            staff=profile,
+            present=False,
+            session__course_id=session.course_id,
+            session__starts_at__gt=now,
+        )
+        .exclude(session=session)
+    )
 
 
 def book_session(session_id, profile, now=None) -> "Attendance":
     """Book a seat for ``profile``; the session row is locked so two people can never take the
-    last seat together. Idempotent for a person already booked. Raises SessionFull or
-    NotExpected."""
+    last seat together. Idempotent for a person already booked. One booking per course: a
+    booking of another session of the same course that has not started is moved here (the
+    returned record's ``moved_from`` lists the sessions given up). Raises SessionFull,
+    NotExpected, or AlreadyAttended when the person was present at a session of the course
+    in their current cycle."""
     now = now or timezone.now()
     with transaction.atomic():
+        # The person's row first: two bookings of theirs (two sessions of one course, in two
+        # tabs) are made one after the other, never both.
+        StaffProfile.objects.select_for_update().filter(pk=profile.pk).first()
         session = TrainingSession.objects.select_for_update().get(pk=session_id)
         if not session.is_expected(profile) or is_draft(session):
             raise NotExpected
         record = Attendance.objects.filter(session=session, staff=profile).first()
         if record is not None and record.booked_at is not None:
+            record.moved_from = []
             return record
+        if session.course_id and session.course_id in attended_course_ids(profile):
+            raise AlreadyAttended
         if Attendance.objects.booked().filter(session=session).count() >= session.capacity:
             raise SessionFull
+        moved = list(
+            other_bookings(session, profile, now).select_related("session", "session__course")
+        )
+        for other in moved:
+            if other.taken_at:  # an attendance record of its own: keep it, free the seat
+                other.booked_at = None
+                other.save(update_fields=["booked_at"])
+            else:
+                other.delete()
         if record is None:
-            return Attendance.objects.create(session=session, staff=profile, booked_at=now)
-        record.booked_at = now
-        record.save(update_fields=["booked_at"])
+            record = Attendance.objects.create(session=session, staff=profile, booked_at=now)
+        else:
+            record.booked_at = now
+            record.save(update_fields=["booked_at"])
+        record.moved_from = [other.session for other in moved]
         return record
 
 
@@ -571,8 +673,9 @@ def evaluate_attendance(session, staff_ids) -> int:
     return sum(1 for profile in users if evaluate(profile.user, course))
 
 
-#: The revocation reason when unticking an attendance withdraws the certificate resting on it.
-ATTENDANCE_WITHDRAWN_REASON = "现场出勤记录被撤销"
+#: The revocation reason when unticking an attendance withdraws the certificate resting on it
+#: (certificates shows it to the holder in their language: ``lifecycle.translated_reason``).
+ATTENDANCE_WITHDRAWN_REASON = ATTENDANCE_REVOCATION_REASON
 #: The reinstatement reason when ticking it again restores that certificate.
 ATTENDANCE_RESTORED_REASON = "考勤恢复"
 

@@ -872,6 +872,27 @@ def _profile(user):
     return getattr(user, "staff_profile", None) if user.is_authenticated else None
 
 
+def session_rows(sessions) -> list:
+    """Rows for ``rollout/includes/session_list.html`` (the home page and the course page):
+    seats left, booked, present, and, for another session of a course already booked, the
+    booking it would move (one booking per course: ``services.book_session``)."""
+    booked = {s.course_id: s for s in sessions if s.mine and not s.present and s.course_id}
+    rows = []
+    for s in sessions:
+        other = booked.get(s.course_id)
+        rows.append(
+            {
+                "session": s,
+                "seats_left": max(s.capacity - s.booked_n, 0),
+                "bookable": s.bookable,
+                "booked": s.mine,
+                "present": s.present,
+                "moves_from": other if other is not None and other.pk != s.pk else None,
+            }
+        )
+    return rows
+
+
 def home_section(request):
     """ "My training" home page section: the learner's upcoming in-person sessions."""
     profile = _profile(request.user)
@@ -880,17 +901,36 @@ def home_section(request):
     sessions = list(services.upcoming_sessions(profile))
     if not sessions:
         return None
-    rows = [
-        {
-            "session": s,
-            "seats_left": max(s.capacity - s.booked_n, 0),
-            "bookable": s.bookable,
-            "booked": s.mine,
-            "present": s.present,
-        }
-        for s in sessions
-    ]
-    return {"template": "rollout/home_section.html", "rows": rows}
+    return {"template": "rollout/home_section.html", "rows": session_rows(sessions)}
+
+
+def course_page_section(request, course):
+    """The course page's sessions (``settings.COURSE_PAGE_SECTIONS``), for a course that
+    requires attendance: the learner's upcoming sessions of it with booking buttons (the home
+    page's list), that they attended, or that none is scheduled yet. No query otherwise."""
+    if not getattr(course, "attendance_required", False) or not request.user.is_authenticated:
+        return None
+    profile = _profile(request.user)
+    sessions = list(services.upcoming_sessions(profile, course=course)) if profile else []
+    attended = profile is not None and course.pk in services.attended_course_ids(profile)
+    return {
+        "template": "rollout/course_sessions.html",
+        "rows": session_rows(sessions),
+        "attended": attended,
+        "next": request.get_full_path(),
+    }
+
+
+def _back(request):
+    """Where a booking form came from (the course page or the home page), if it is ours."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("home")
 
 
 class BookSessionView(LoginRequiredMixin, View):
@@ -906,19 +946,33 @@ class BookSessionView(LoginRequiredMixin, View):
                 messages.success(request, _("已取消预约。"))
             elif Attendance.objects.present().filter(session=session, staff=profile).exists():
                 messages.error(request, _("你已签到，不能取消预约。"))
-            return redirect("home")
+            return _back(request)
         if session.starts_at < timezone.now():
             messages.error(request, _("该场培训已开始，不能再预约。"))
-            return redirect("home")
+            return _back(request)
         try:
-            services.book_session(session.pk, profile)
+            record = services.book_session(session.pk, profile)
         except services.SessionFull:
             messages.error(request, _("该场培训已满员，请选择其他场次。"))
+        except services.AlreadyAttended:
+            messages.error(request, _("你已参加过本课程的现场培训，无需再预约。"))
         except services.NotExpected:
             raise Http404 from None
         else:
-            messages.success(request, _("预约成功。"))
-        return redirect("home")
+            if record.moved_from:
+                messages.success(
+                    request,
+                    _("已改约到本场，原预约（%(sessions)s）已取消。")
+                    % {
+                        "sessions": _("、").join(
+                            timezone.localtime(other.starts_at).strftime("%Y-%m-%d %H:%M")
+                            for other in record.moved_from
+                        )
+                    },
+                )
+            else:
+                messages.success(request, _("预约成功。"))
+        return _back(request)
 
 
 class CheckinView(LoginRequiredMixin, View):

@@ -352,6 +352,7 @@ HOME_SECTIONS = [
 COURSE_PAGE_SECTIONS = [
     "certificates.views.course_page_section",
     "quizzes.views.course_page_section",
+    "lms.rollout.views.course_page_section",
 ]
 # What a learner still needs for a course's certificate and for authorisation: a callable
 # (user, course) -> object with .message() (certificates.standing), shown after every lesson

@@ -36,8 +36,10 @@ from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
-VALIDITY_DAYS = 60
-EXPIRING_DAYS = 30
+VALIDITY_DAYS = 120
+# The first expiry reminder (the largest of CERTIFICATE_EXPIRY_REMINDER_DAYS, 60, 30, 7):
+# from then on the holder is warned and the course re-opens for recertification.
+EXPIRING_DAYS = 60
 PEOPLE = [("HP", "甲"), ("HP", "乙"), ("PD", "丙")]
 COURSES = ["LC-1", "LC-2"]
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -352,7 +354,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         ):
             enrolment.completed = enrolment.previous_completed
 
-    @rule(days=st.sampled_from([1, 20, 31, 45, 61]))
+    @rule(days=st.sampled_from([1, 20, 40, 61, 90, 121]))
     def time_passes(self, days):
         self.tick(timedelta(days=days))
 

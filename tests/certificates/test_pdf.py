@@ -193,3 +193,15 @@ def test_pdf_hours_as_the_pages_show_them(training_index):
     cert = issue(make_user(full_name="李四"), course)
     text = PdfReader(io.BytesIO(_pdf_bytes(cert))).pages[0].extract_text()
     assert "Hours" in text and "2.0" not in text, text
+
+
+def test_pdf_prints_the_verification_url_and_code_as_text(course):
+    """A photocopy whose QR code no longer scans can still be checked by hand (one page, and
+    no network fetch while rendering: the fetcher refuses every URL but our own assets)."""
+    cert = issue(make_user(full_name="王小明"), course)
+    reader = PdfReader(io.BytesIO(_pdf_bytes(cert)))
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text()
+    flat = "".join(text.split())
+    assert cert.verify_url in flat, text
+    assert "验证码" in text and cert.verification_code in flat
