@@ -76,3 +76,14 @@ def test_single_attempt_pages_and_history_agree(second_cycle, client):
     history = client.get(reverse("quizzes:history")).content.decode()
     cells = re.findall(r'<td data-label="次数">(.*?)</td>', history)
     assert cells == ["2", "1", "上一轮", "上一轮", "上一轮"], cells
+
+
+def test_an_earlier_cycles_pass_is_not_congratulated(second_cycle, client):
+    """The re-check after the pen-test fixes: the pass closed by a revocation said
+    "恭喜，您已通过本测验。" beside "证书已撤销"; a pass of an earlier cycle says it no longer counts."""
+    user, quiz, _failed = second_cycle
+    client.force_login(user)
+    passed = quiz.attempts.get(user=user, number=3)
+    html = client.get(reverse("quizzes:result", args=[passed.pk])).content.decode()
+    assert "恭喜，您已通过本测验。" not in html
+    assert "本次作答属于上一轮，已不计入当前的证书要求。" in html
