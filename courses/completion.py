@@ -123,6 +123,14 @@ def ever_completed_q(prefix=""):
     return completed_q(prefix) | Q(**{f"{prefix}previous_completed_at__isnull": False})
 
 
+def held_only_by(func) -> bool:
+    """Is ``func`` the one registered holder of completions (``register_held_completion``)? A
+    caller that already joined ``func``'s pairs (a dashboard's CTE of valid certificates) then
+    uses that join as the ``held`` half of ``counted_completed_q`` instead of joining the same
+    pairs twice."""
+    return _holders == [func]
+
+
 def register_held_completion(func):
     """``func(at) -> queryset of {"user_id", "course_id"} rows``: the (user, course) pairs whose
     completion of an earlier cycle still stands at ``at`` although the current cycle is not

@@ -41,6 +41,7 @@ from certificates.authorisation import (
     authorised_expression,
     authorised_holders,
     required_courses,
+    valid_certificate_pairs,
 )
 from certificates.models import Certificate
 from courses import progress
@@ -48,6 +49,7 @@ from courses.completion import (
     completed_q,
     counted_completed_q,
     held_completion,
+    held_only_by,
     held_pairs,
     in_time_q,
     is_overdue_at,
@@ -416,8 +418,25 @@ def passed_cte():
 
 def certified_cte(now):
     """A CTE of the distinct (user_id, course_id) holding a valid certificate at ``now``."""
-    pairs = Certificate.objects.valid(now).order_by().values("user_id", "course_id").distinct()
-    return CTE(pairs, name="certified")
+    return CTE(valid_certificate_pairs(now).distinct(), name="certified")
+
+
+def join_certified_and_counted(qs, now, ctes):
+    """Left-join the valid certificates (``certified_cte``) to the enrolments ``qs`` and return
+    ``(qs, certified, completed)``: the joined queryset, the CTE (appended to ``ctes``) and the
+    condition "counts as completed" (``counted_completed_q``). When valid certificates are the
+    only completions that still stand (``held_only_by``), the same join is the ``held`` half;
+    otherwise the standing completions are joined too (``join_counted_completed``)."""
+    if held_only_by(valid_certificate_pairs):
+        completed = None
+    else:
+        qs, completed = join_counted_completed(qs, now, ctes)
+    certified = certified_cte(now)
+    ctes.append(certified)
+    qs = _left_join(certified, qs, user_id="user_id", course_id="course_id")
+    if completed is None:
+        completed = counted_completed_q(now, held=IsNull(certified.col.user_id, False))
+    return qs, certified, completed
 
 
 def attended_cte():
@@ -461,15 +480,15 @@ def counts_by_district_course(filt, now=None):
     subqueries per enrollment."""
     now = now or timezone.now()
     ctes = []
-    qs, completed = join_counted_completed(enrollment_queryset(filt), now, ctes)
+    qs, certified, completed = join_certified_and_counted(enrollment_queryset(filt), now, ctes)
     counts = {
         "enrolled": Count("id"),
         "completed": Count("id", filter=completed),
         "overdue": Count("id", filter=overdue_q(now, completed=completed)),
+        "certified": Count(certified.col.user_id),
     }
     for name, cte in (
         ("passed", passed_cte()),
-        ("certified", certified_cte(now)),
         ("attended", attended_cte()),
     ):
         qs = _left_join(cte, qs, user_id="user_id", course_id="course_id")
@@ -493,9 +512,7 @@ def per_person_cte(filt, now):
     roster's "people" filter (``people_with``), so a tile and its list agree."""
     now = now or timezone.now()
     ctes = []
-    qs, completed = join_counted_completed(enrollment_queryset(filt), now, ctes)
-    certified = certified_cte(now)
-    qs = _left_join(certified, qs, user_id="user_id", course_id="course_id")
+    qs, certified, completed = join_certified_and_counted(enrollment_queryset(filt), now, ctes)
     per_user = CTE(
         qs.values("user_id", district_id=F("user__staff_profile__district_id"))
         .annotate(
@@ -507,7 +524,7 @@ def per_person_cte(filt, now):
         .order_by(),
         name="per_user",
     )
-    return [*ctes, certified], per_user
+    return ctes, per_user
 
 
 def person_conditions(per_user) -> dict:

@@ -80,7 +80,8 @@ def test_single_attempt_pages_and_history_agree(second_cycle, client):
 
 def test_an_earlier_cycles_pass_is_not_congratulated(second_cycle, client):
     """The re-check after the pen-test fixes: the pass closed by a revocation said
-    "恭喜，您已通过本测验。" beside "证书已撤销"; a pass of an earlier cycle says it no longer counts."""
+    "恭喜，您已通过本测验。" beside "证书已撤销"; a pass of an earlier cycle says it no longer
+    counts."""
     user, quiz, _failed = second_cycle
     client.force_login(user)
     passed = quiz.attempts.get(user=user, number=3)
