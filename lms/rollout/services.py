@@ -599,7 +599,7 @@ def book_session(session_id, profile, now=None) -> "Attendance":
     with transaction.atomic():
         # The person's row first: two bookings of theirs (two sessions of one course, in two
         # tabs) are made one after the other, never both.
-        StaffProfile.objects.select_for_update().filter(pk=profile.pk).first()
+        StaffProfile.objects.select_for_update().filter(pk=profile.pk).order_by("pk").first()
         session = TrainingSession.objects.select_for_update().get(pk=session_id)
         if not session.is_expected(profile) or is_draft(session):
             raise NotExpected
