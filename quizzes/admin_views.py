@@ -37,7 +37,7 @@ from .models import Question, QuestionBank, QuestionVersion, Quiz, Response
 from .regrading import INLINE_LIMIT, apply_regrade, plan_regrade, stale_responses
 from .results import marking_queue
 from .rich_images import images_to_embeds, question_image_losses
-from .scoring import numerical_key
+from .scoring import answer_key_text
 from .statistics import ALL, FIRST, item_statistics, statistics_xlsx
 from .versions import editor_state, latest_versions, record_version
 from .views import choice_item
@@ -276,13 +276,7 @@ def preview_item(question, reveal: bool) -> dict:
     elif question.qtype == "truefalse" and reveal:
         item["correct_value"] = question.correct_truefalse
     elif question.qtype in ("shortanswer", "numerical") and reveal:
-        best = max((c for c in choices if c.fraction > 0), key=lambda c: c.fraction, default=None)
-        if best is None:
-            item["correct_text"] = ""
-        elif question.qtype == "numerical":
-            item["correct_text"] = numerical_key(best)
-        else:
-            item["correct_text"] = best.text
+        item["correct_text"] = answer_key_text(question, choices)
     if reveal:
         item["explanation"] = question.explanation
         if question.qtype == "essay":

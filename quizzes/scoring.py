@@ -152,3 +152,18 @@ def numerical_key(choice) -> str:
     if choice.tolerance:
         return f"{_number(choice.value)} ± {_number(choice.tolerance)}"
     return _number(choice.value)
+
+
+def answer_key_text(question, choices) -> str:
+    """The key of a short-answer or numerical question as shown to people (the learner's review
+    and the admin preview): its best-scoring answer, a numerical one as ``numerical_key``; a
+    numerical catch-all (no value) is never the key. "" when there is none."""
+    candidates = [
+        c
+        for c in choices
+        if c.fraction > 0 and (question.qtype == "shortanswer" or c.value is not None)
+    ]
+    best = max(candidates, key=lambda c: c.fraction, default=None)
+    if best is None:
+        return ""
+    return numerical_key(best) if question.qtype == "numerical" else best.text

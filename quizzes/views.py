@@ -35,7 +35,6 @@ from .results import (
     number_in_cycle,
     number_one_in_cycle,
 )
-from .scoring import numerical_key
 from .versions import RESPONSE_RELATED
 
 
@@ -287,19 +286,7 @@ def _paper(attempt, reveal, key=True):
                 elif chosen is False:
                     item["feedback"] = question.false_feedback
         elif question.qtype in ("shortanswer", "numerical") and show:
-            candidates = [
-                c
-                for c in ordered
-                if c.fraction > 0 and (question.qtype == "shortanswer" or c.value is not None)
-            ]
-            best = max(candidates, key=lambda c: c.fraction, default=None)
-            if best is None:
-                item["correct_text"] = ""
-            elif question.qtype == "numerical":
-                # value ± tolerance: an answer written in the admin has no text
-                item["correct_text"] = numerical_key(best)
-            else:
-                item["correct_text"] = best.text
+            item["correct_text"] = scoring.answer_key_text(question, ordered)
         if show_result:
             item["fraction"] = response.fraction
             item["marker_comment"] = response.marker_comment
