@@ -2,6 +2,15 @@
 // enrol ("将为 N 人报名 M 门课程（新增 X 条报名）"), from rollout_admin:wave_preview.
 (function () {
   "use strict";
+  // The form's Media loads this script in the page head, before the form exists: start once
+  // the document is parsed.
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+
+  function start() {
   const marker = document.querySelector("[data-wave-preview-url]");
   if (!marker) return;
   const form = marker.closest("form");
@@ -42,4 +51,5 @@
     if (event.target.name === "districts" || event.target.name === "courses") update();
   });
   update();
+  }
 })();
